@@ -1,0 +1,186 @@
+// spot-bench: workload benchmarks for spotd.
+//
+//   spot-bench core --workload w1 --ops N --seed S --prefill P [--dump F | --replay F]
+//
+// `core` plays a workload through the matching core in this process. Generation (or
+// reading the file) happens before timing. Two passes run on fresh matchers: the
+// first (repeated, median reported) times the whole op stream (throughput), the last
+// times each op with the CPU's time-stamp counter (percentiles); all passes must
+// produce the same checksums.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
+#include "spot/bench/workload.h"
+
+namespace {
+
+using spot::bench::Checksums;
+using spot::bench::Workload;
+
+std::uint64_t ticks_now() {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+#endif
+}
+
+double ns_per_tick() {
+#if defined(__x86_64__)
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t c0 = __rdtsc();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto t1 = std::chrono::steady_clock::now();
+  const std::uint64_t c1 = __rdtsc();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(c1 - c0);
+#else
+  return 1.0;
+#endif
+}
+
+struct Timed {
+  Checksums sums;
+  double seconds = 0;
+  std::vector<std::uint64_t> op_ticks;
+};
+
+// Prefill untimed, then the measured ops. With per_op, every op is timed on its own.
+Timed play(const Workload& w, bool per_op) {
+  spot::Matcher matcher = spot::bench::make_matcher(w);
+  spot::EventBuffer events;
+  events.reserve(4096);
+  const std::size_t prefill = w.prefill_ops();
+  for (std::size_t i = 0; i < prefill; ++i) {
+    events.clear();
+    spot::bench::apply(matcher, w.ops[i], events);
+  }
+  Timed t;
+  const std::size_t n = w.ops.size() - prefill;
+  if (per_op) t.op_ticks.resize(n);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < n; ++i) {
+    events.clear();
+    if (per_op) {
+      const std::uint64_t c0 = ticks_now();
+      spot::bench::apply(matcher, w.ops[prefill + i], events);
+      t.op_ticks[i] = ticks_now() - c0;
+    } else {
+      spot::bench::apply(matcher, w.ops[prefill + i], events);
+    }
+    spot::bench::account(events, t.sums);
+  }
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (spot::SymbolId s = 0; s < matcher.symbol_count(); ++s) {
+    t.sums.resting += matcher.book(s).order_count();
+  }
+  return t;
+}
+
+double percentile(std::vector<std::uint64_t>& v, double p) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return static_cast<double>(v[k]);
+}
+
+int run_core(const std::string& workload_name, std::uint64_t ops, std::uint64_t seed,
+             std::uint64_t prefill, int repeat, const std::string& dump,
+             const std::string& replay) {
+  if (workload_name != "w1") {
+    std::fprintf(stderr, "spot-bench: unknown workload '%s' (known: w1)\n", workload_name.c_str());
+    return 2;
+  }
+  Workload w;
+  std::string error;
+  if (!replay.empty()) {
+    auto read = spot::bench::read_workload(replay, &error);
+    if (!read) {
+      std::fprintf(stderr, "spot-bench: %s\n", error.c_str());
+      return 1;
+    }
+    w = std::move(*read);
+  } else {
+    w = spot::bench::generate_w1({seed, ops, prefill});
+  }
+  if (!dump.empty() && !spot::bench::write_workload(dump, w, &error)) {
+    std::fprintf(stderr, "spot-bench: %s\n", error.c_str());
+    return 1;
+  }
+
+  // Throughput: the median of `repeat` passes, each on a fresh matcher.
+  std::vector<Timed> passes;
+  for (int r = 0; r < repeat; ++r) passes.push_back(play(w, false));
+  std::sort(passes.begin(), passes.end(),
+            [](const Timed& a, const Timed& b) { return a.seconds < b.seconds; });
+  const Timed& throughput = passes[passes.size() / 2];
+  Timed latency = play(w, true);
+  const bool agree = std::all_of(passes.begin(), passes.end(),
+                                 [&](const Timed& t) { return t.sums == latency.sums; });
+  if (!agree) {
+    std::fprintf(stderr, "spot-bench: the two passes disagree: matching is not deterministic\n");
+    return 1;
+  }
+  if (throughput.sums.other_rejects != 0) {
+    std::fprintf(stderr,
+                 "spot-bench: %llu ops were rejected for reasons other than unknown order\n",
+                 static_cast<unsigned long long>(throughput.sums.other_rejects));
+    return 1;
+  }
+  const double scale = ns_per_tick();
+  const std::size_t n = w.ops.size() - w.prefill_ops();
+  const double p50 = percentile(latency.op_ticks, 0.50) * scale;
+  const double p99 = percentile(latency.op_ticks, 0.99) * scale;
+  const double p999 = percentile(latency.op_ticks, 0.999) * scale;
+  const double ops_per_s = static_cast<double>(n) / throughput.seconds;
+  std::printf(
+      "{\"workload\":\"%s\",\"source\":\"%s\",\"seed\":%llu,\"ops\":%zu,\"prefill\":%llu,"
+      "\"repeat\":%d,\"seconds\":%.6f,\"ops_per_s\":%.0f,\"ns_per_op\":%.2f,\"p50_ns\":%.0f,\"p99_"
+      "ns\":%.0f,"
+      "\"p999_ns\":%.0f,%s}\n",
+      workload_name.c_str(), replay.empty() ? "generated" : "replay",
+      static_cast<unsigned long long>(seed), n,
+      static_cast<unsigned long long>(w.prefill_per_symbol), repeat, throughput.seconds, ops_per_s,
+      throughput.seconds * 1e9 / static_cast<double>(n), p50, p99, p999,
+      spot::bench::to_json(throughput.sums).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"spot-bench: workload benchmarks for spotd"};
+  app.require_subcommand(1);
+
+  std::string workload = "w1";
+  std::uint64_t ops = 2'000'000;
+  std::uint64_t seed = 20240601;
+  std::uint64_t prefill = 1'000;
+  int repeat = 5;
+  std::string dump;
+  std::string replay;
+  CLI::App* core = app.add_subcommand("core", "play a workload through the matching core");
+  core->add_option("--workload", workload, "workload name")->capture_default_str();
+  core->add_option("--ops", ops, "ops after prefill")->capture_default_str();
+  core->add_option("--seed", seed, "PRNG seed")->capture_default_str();
+  core->add_option("--prefill", prefill, "prefill orders per symbol")->capture_default_str();
+  core->add_option("--repeat", repeat, "throughput passes; the median is reported")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 101));
+  auto* dump_opt = core->add_option("--dump", dump, "also write the workload to this file");
+  core->add_option("--replay", replay, "read the workload from this file instead")
+      ->excludes(dump_opt);
+
+  CLI11_PARSE(app, argc, argv);
+  if (core->parsed()) return run_core(workload, ops, seed, prefill, repeat, dump, replay);
+  return 2;
+}

@@ -1,0 +1,38 @@
+// Result<T>: a value or a RejectReason, for hot paths that must not throw.
+#pragma once
+
+#include <cassert>
+#include <utility>
+
+#include "spot/core/reject_reason.h"
+
+namespace spot {
+
+template <class T>
+class Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(RejectReason error) : error_(error) {   // NOLINT(google-explicit-constructor)
+    assert(error != RejectReason::None);
+  }
+
+  bool ok() const { return error_ == RejectReason::None; }
+  explicit operator bool() const { return ok(); }
+  RejectReason error() const { return error_; }
+
+  // REQUIRES: ok()
+  const T& value() const& {
+    assert(ok());
+    return value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(value_);
+  }
+
+ private:
+  T value_{};
+  RejectReason error_ = RejectReason::None;
+};
+
+}  // namespace spot

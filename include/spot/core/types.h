@@ -1,0 +1,50 @@
+// Basic value types shared by every module: ids, ticks, lots, sides, order types.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace spot {
+
+// A strongly typed integer id: OrderId and AccountId cannot be mixed by accident.
+template <class Tag>
+struct StrongId {
+  std::uint64_t value = 0;
+
+  constexpr StrongId() = default;
+  constexpr explicit StrongId(std::uint64_t v) : value(v) {}
+  constexpr auto operator<=>(const StrongId&) const = default;
+  constexpr bool valid() const { return value != 0; }
+};
+
+using OrderId = StrongId<struct OrderIdTag>;
+using AccountId = StrongId<struct AccountIdTag>;
+using TradeId = StrongId<struct TradeIdTag>;
+
+// Index of a symbol in the engine's configured symbol list.
+using SymbolId = std::uint16_t;
+
+// Prices are integer ticks, quantities integer lots. No floating point touches money.
+using Ticks = std::int64_t;
+using Lots = std::int64_t;
+
+enum class Side : std::uint8_t { Buy = 0, Sell = 1 };
+enum class OrderType : std::uint8_t { Limit = 0, Market = 1 };
+enum class TimeInForce : std::uint8_t { Gtc = 0, Ioc = 1, Fok = 2 };
+
+constexpr Side opposite(Side s) { return s == Side::Buy ? Side::Sell : Side::Buy; }
+
+std::string_view to_string(Side s);
+std::string_view to_string(OrderType t);
+std::string_view to_string(TimeInForce t);
+
+}  // namespace spot
+
+template <class Tag>
+struct std::hash<spot::StrongId<Tag>> {
+  std::size_t operator()(const spot::StrongId<Tag>& id) const noexcept {
+    return std::hash<std::uint64_t>{}(id.value);
+  }
+};

@@ -1,0 +1,72 @@
+// Matcher: one OrderBook per configured symbol, and the validation every order passes
+// before it reaches a book. Like the book, it is pure: no I/O, no clock, no logging.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spot/book/events.h"
+#include "spot/book/order_book.h"
+#include "spot/core/result.h"
+#include "spot/engine/symbol.h"
+
+namespace spot {
+
+struct NewOrder {
+  OrderId id;  // must be greater than every id the matcher has accepted before
+  AccountId account;
+  SymbolId symbol = 0;
+  Side side = Side::Buy;
+  OrderType type = OrderType::Limit;
+  TimeInForce tif = TimeInForce::Gtc;
+  Ticks price = 0;  // ignored for MARKET
+  Lots qty = 0;
+};
+
+struct CancelOrder {
+  OrderId id;
+  SymbolId symbol = 0;
+  AccountId account;  // when valid, only the owner may cancel (else NotOwner)
+};
+
+class Matcher {
+ public:
+  // REQUIRES: symbol names are unique; at most 65535 symbols.
+  explicit Matcher(std::vector<SymbolSpec> symbols, BookCapacity capacity = {});
+
+  // Appends the events of one new order. A reject (unknown symbol, bad price or
+  // quantity, bad type, duplicate or non-increasing id) is one Rejected event and
+  // changes nothing. Trades are stamped with consecutive trade ids.
+  void submit(const NewOrder& order, EventBuffer& out);
+
+  // Appends Canceled, or Rejected with UnknownSymbol, UnknownOrder or NotOwner.
+  void cancel(const CancelOrder& cancel, EventBuffer& out);
+
+  std::optional<SymbolId> find_symbol(std::string_view name) const;
+  const SymbolSpec& spec(SymbolId symbol) const { return specs_[symbol]; }
+  const OrderBook& book(SymbolId symbol) const { return books_[symbol]; }
+  std::size_t symbol_count() const { return specs_.size(); }
+
+  // Exact decimal text -> grid units for a symbol; off-grid or out-of-bounds values
+  // fail with BadPrice / BadQuantity. REQUIRES: symbol < symbol_count().
+  Result<Ticks> parse_price(SymbolId symbol, std::string_view text) const;
+  Result<Lots> parse_qty(SymbolId symbol, std::string_view text) const;
+
+  std::uint64_t last_order_id() const { return last_order_id_; }
+  std::uint64_t last_trade_id() const { return last_trade_id_; }
+
+  bool check_invariants(std::string* why = nullptr) const;
+
+ private:
+  RejectReason validate(const NewOrder& order) const;
+
+  std::vector<SymbolSpec> specs_;
+  std::vector<OrderBook> books_;
+  std::uint64_t last_order_id_ = 0;
+  std::uint64_t last_trade_id_ = 0;
+};
+
+}  // namespace spot

@@ -1,0 +1,56 @@
+#include "spot/core/types.h"
+#include "spot/core/reject_reason.h"
+
+namespace spot {
+
+std::string_view to_string(Side s) { return s == Side::Buy ? "BUY" : "SELL"; }
+
+std::string_view to_string(OrderType t) { return t == OrderType::Limit ? "LIMIT" : "MARKET"; }
+
+std::string_view to_string(TimeInForce t) {
+  switch (t) {
+    case TimeInForce::Gtc:
+      return "GTC";
+    case TimeInForce::Ioc:
+      return "IOC";
+    case TimeInForce::Fok:
+      return "FOK";
+  }
+  return "?";
+}
+
+std::string_view to_string(RejectReason r) {
+  switch (r) {
+    case RejectReason::None:
+      return "NONE";
+    case RejectReason::UnknownSymbol:
+      return "UNKNOWN_SYMBOL";
+    case RejectReason::BadPrice:
+      return "BAD_PRICE";
+    case RejectReason::BadQuantity:
+      return "BAD_QUANTITY";
+    case RejectReason::BadOrderType:
+      return "BAD_ORDER_TYPE";
+    case RejectReason::DuplicateOrderId:
+      return "DUPLICATE_ORDER_ID";
+    case RejectReason::UnknownOrder:
+      return "UNKNOWN_ORDER";
+    case RejectReason::DuplicateClientOrderId:
+      return "DUPLICATE_CLIENT_ORDER_ID";
+    case RejectReason::NotOwner:
+      return "NOT_OWNER";
+    case RejectReason::RateLimited:
+      return "RATE_LIMITED";
+    case RejectReason::Overloaded:
+      return "OVERLOADED";
+    case RejectReason::NotReady:
+      return "NOT_READY";
+    case RejectReason::BadRequest:
+      return "BAD_REQUEST";
+    case RejectReason::Unauthorized:
+      return "UNAUTHORIZED";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace spot

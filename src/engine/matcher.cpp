@@ -1,0 +1,113 @@
+#include "spot/engine/matcher.h"
+
+#include <cassert>
+
+namespace spot {
+
+Matcher::Matcher(std::vector<SymbolSpec> symbols, BookCapacity capacity)
+    : specs_(std::move(symbols)) {
+  assert(specs_.size() <= 0xFFFF);
+  books_.reserve(specs_.size());
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    books_.emplace_back(static_cast<SymbolId>(i), capacity);
+  }
+}
+
+std::optional<SymbolId> Matcher::find_symbol(std::string_view name) const {
+  for (std::size_t i = 0; i < specs_.size(); ++i) {
+    if (specs_[i].name == name) return static_cast<SymbolId>(i);
+  }
+  return std::nullopt;
+}
+
+RejectReason Matcher::validate(const NewOrder& order) const {
+  if (order.symbol >= specs_.size()) return RejectReason::UnknownSymbol;
+  if (order.id.value <= last_order_id_) return RejectReason::DuplicateOrderId;
+  const SymbolSpec& spec = specs_[order.symbol];
+  if (order.qty < spec.min_qty || order.qty > spec.max_qty) return RejectReason::BadQuantity;
+  if (order.type == OrderType::Market) {
+    if (order.tif == TimeInForce::Gtc) return RejectReason::BadOrderType;
+    return RejectReason::None;
+  }
+  if (order.price < spec.min_price || order.price > spec.max_price) return RejectReason::BadPrice;
+  return RejectReason::None;
+}
+
+void Matcher::submit(const NewOrder& order, EventBuffer& out) {
+  const RejectReason reason = validate(order);
+  if (reason != RejectReason::None) {
+    Event e;
+    e.type = EventType::Rejected;
+    e.side = order.side;
+    e.reason = reason;
+    e.symbol = order.symbol;
+    e.order_id = order.id;
+    e.account = order.account;
+    e.price = order.price;
+    e.qty = order.qty;
+    out.push_back(e);
+    return;
+  }
+  last_order_id_ = order.id.value;
+  const std::size_t first = out.size();
+  books_[order.symbol].submit(OrderRequest{order.id, order.account, order.side, order.type,
+                                           order.tif, order.price, order.qty},
+                              out);
+  for (std::size_t i = first; i < out.size(); ++i) {
+    if (out[i].type == EventType::Trade) out[i].trade_id = TradeId{++last_trade_id_};
+  }
+}
+
+void Matcher::cancel(const CancelOrder& cancel, EventBuffer& out) {
+  Event e;
+  e.type = EventType::Rejected;
+  e.symbol = cancel.symbol;
+  e.order_id = cancel.id;
+  e.account = cancel.account;
+  if (cancel.symbol >= specs_.size()) {
+    e.reason = RejectReason::UnknownSymbol;
+    out.push_back(e);
+    return;
+  }
+  OrderBook& book = books_[cancel.symbol];
+  if (cancel.account.valid()) {
+    const auto resting = book.find(cancel.id);
+    if (resting && resting->account != cancel.account) {
+      e.reason = RejectReason::NotOwner;
+      out.push_back(e);
+      return;
+    }
+  }
+  book.cancel(cancel.id, out);
+}
+
+Result<Ticks> Matcher::parse_price(SymbolId symbol, std::string_view text) const {
+  const SymbolSpec& spec = specs_[symbol];
+  const auto decimal = parse_decimal(text);
+  if (!decimal) return RejectReason::BadPrice;
+  auto ticks = to_steps(decimal.value(), spec.tick_size, RejectReason::BadPrice);
+  if (!ticks) return ticks;
+  if (ticks.value() < spec.min_price || ticks.value() > spec.max_price) {
+    return RejectReason::BadPrice;
+  }
+  return ticks;
+}
+
+Result<Lots> Matcher::parse_qty(SymbolId symbol, std::string_view text) const {
+  const SymbolSpec& spec = specs_[symbol];
+  const auto decimal = parse_decimal(text);
+  if (!decimal) return RejectReason::BadQuantity;
+  auto lots = to_steps(decimal.value(), spec.lot_size, RejectReason::BadQuantity);
+  if (!lots) return lots;
+  if (lots.value() < spec.min_qty || lots.value() > spec.max_qty) return RejectReason::BadQuantity;
+  return lots;
+}
+
+bool Matcher::check_invariants(std::string* why) const {
+  for (const OrderBook& book : books_) {
+    if (!book.check_invariants(why)) return false;
+  }
+  return true;
+}
+
+}  // namespace spot
