@@ -49,6 +49,8 @@ std::string_view to_string(RejectReason r) {
       return "BAD_REQUEST";
     case RejectReason::Unauthorized:
       return "UNAUTHORIZED";
+    case RejectReason::TooManyOpenOrders:
+      return "TOO_MANY_OPEN_ORDERS";
   }
   return "UNKNOWN";
 }

@@ -64,7 +64,7 @@ TEST(Types, NamesAreStable) {
   // Codes are part of the wire protocol: they must not move.
   EXPECT_EQ(static_cast<int>(RejectReason::UnknownOrder), 6);
   EXPECT_EQ(static_cast<int>(RejectReason::Overloaded), 10);
-  for (int r = 0; r <= static_cast<int>(RejectReason::Unauthorized); ++r) {
+  for (int r = 0; r <= static_cast<int>(RejectReason::TooManyOpenOrders); ++r) {
     EXPECT_NE(to_string(static_cast<RejectReason>(r)), "UNKNOWN") << r;
   }
 }

@@ -22,6 +22,7 @@ enum class RejectReason : std::uint8_t {
   NotReady = 11,
   BadRequest = 12,
   Unauthorized = 13,
+  TooManyOpenOrders = 14,  // the account is at its open-order limit
 };
 
 // Short, stable, machine-friendly name ("UNKNOWN_SYMBOL").

@@ -1,0 +1,48 @@
+// The open-loop network load generator behind `spot-bench http` and `spot-bench tcp`
+// (W1-E2E of WORKLOADS.md).
+//
+// Op i of the W1 stream has the intended send time start + i / rate. Latency is measured
+// from that intended time to the arrival of the request's acknowledgement, so a server
+// that stalls shows up as latency instead of as fewer samples (no coordinated omission).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace spot::bench::load {
+
+struct LoadOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // spotd HTTP port (http mode) or TCP port (tcp mode)
+  double rate = 1000;      // offered orders/s (open loop: fixed arrival schedule)
+  double duration_s = 10;  // measured phase length; the run stops by itself
+  int connections = 8;
+  std::string api_key;
+  std::string acks_out;  // if non-empty: one acknowledged server orderId per line
+  std::uint64_t seed = 20240601;
+  std::uint64_t prefill = 100;  // W1 prefill per symbol; sent first, not measured
+  double warmup_s = 0;          // scheduled like the measured phase, not measured
+  bool sweep = false;
+  double p99_limit_ms = 50;
+  double sweep_max_rate = 200000;
+  double sweep_step_s = 5;
+
+  int symbols = 8;  // tcp only: W1 symbol s is sent as s % symbols
+  // Limits and timings. Every run ends within roughly
+  // connect + prefill + warmup + duration + drain seconds.
+  double connect_timeout_s = 5;   // connecting (and, for tcp, logging in) all connections
+  double prefill_timeout_s = 60;  // the whole unmeasured prefill
+  double drain_s = 5;             // waiting for answers after the last scheduled send
+};
+
+// Empty when the options are usable, else what is wrong with them.
+std::string validate_options(const LoadOptions& options);
+
+// Each prints exactly one JSON line to stdout (with sweep: one per step and a final
+// {"sweep_result":...} line) and returns the process exit code: 0 when the run(s)
+// happened, 1 when they could not (no connection, exchangeInfo or acks file failed),
+// 2 for invalid options.
+int run_http(const LoadOptions& options);
+int run_tcp(const LoadOptions& options);
+
+}  // namespace spot::bench::load

@@ -1,0 +1,43 @@
+// MatchingLoop: the one thread that owns the Engine. It takes commands from the
+// OrderQueue in batches, executes them in order, and hands each reply back.
+#pragma once
+
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "spot/core/clock.h"
+#include "spot/engine/engine.h"
+#include "spot/engine/order_queue.h"
+#include "spot/metrics/metrics.h"
+
+namespace spot {
+
+class MatchingLoop {
+ public:
+  // Called on the matching thread with the fills of resting orders hit by a taker,
+  // so the makers' connections can be told. Must not block.
+  using MakerFillSink = std::function<void(const std::vector<MakerFill>&)>;
+
+  MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
+               std::size_t batch_max, MakerFillSink maker_fills);
+  ~MatchingLoop();
+
+  void start();
+  // Closes the queue, finishes what is in it, and joins the thread.
+  void stop();
+
+ private:
+  void run();
+  void observe(const Command& command, const Reply& reply);
+
+  Engine& engine_;
+  OrderQueue& queue_;
+  Metrics& metrics_;
+  const Clock& clock_;
+  std::size_t batch_max_;
+  MakerFillSink maker_fills_;
+  std::thread thread_;
+};
+
+}  // namespace spot

@@ -1,0 +1,130 @@
+// The commands intake sends to the matching thread, and what comes back.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "spot/book/order_book.h"
+#include "spot/core/reject_reason.h"
+#include "spot/core/types.h"
+
+namespace spot {
+
+enum class OrderStatus : std::uint8_t { New, PartiallyFilled, Filled, Canceled, Expired, Rejected };
+
+std::string_view to_string(OrderStatus s);
+inline bool is_terminal(OrderStatus s) {
+  return s != OrderStatus::New && s != OrderStatus::PartiallyFilled;
+}
+
+// What the engine remembers about an order, live or finished.
+struct OrderRecord {
+  OrderId id;
+  AccountId account;
+  SymbolId symbol = 0;
+  Side side = Side::Buy;
+  OrderType type = OrderType::Limit;
+  TimeInForce tif = TimeInForce::Gtc;
+  Ticks price = 0;
+  Lots qty = 0;
+  Lots executed = 0;
+  OrderStatus status = OrderStatus::New;
+  std::string client_order_id;
+  std::uint64_t client_token = 0;  // numeric client id (TCP), 0 if none
+  std::string request_id;          // correlation id of the request that created it
+};
+
+struct Fill {
+  TradeId trade_id;
+  Ticks price = 0;
+  Lots qty = 0;
+  Lots leaves = 0;  // the order's quantity left after this fill
+};
+
+// A resting order hit by someone else's order: sent to the maker's TCP sessions.
+struct MakerFill {
+  AccountId account;
+  OrderId order_id;
+  std::uint64_t client_token = 0;
+  Fill fill;
+};
+
+struct SubmitOrder {
+  AccountId account;
+  SymbolId symbol = 0;
+  Side side = Side::Buy;
+  OrderType type = OrderType::Limit;
+  TimeInForce tif = TimeInForce::Gtc;
+  Ticks price = 0;
+  Lots qty = 0;
+  std::string client_order_id;     // idempotency key (HTTP); empty if none
+  std::uint64_t client_token = 0;  // idempotency key (TCP); 0 if none
+};
+
+struct CancelRequest {
+  AccountId account;
+  OrderId order_id;
+};
+
+struct GetOrder {
+  AccountId account;
+  OrderId order_id;
+};
+
+struct OpenOrders {
+  AccountId account;
+  std::optional<SymbolId> symbol;
+};
+
+struct GetDepth {
+  SymbolId symbol = 0;
+  std::size_t limit = 100;
+};
+
+struct CreateAccount {
+  std::string name;
+  std::string key_hash;  // hex SHA-256 of the API key
+};
+
+using CommandBody = std::variant<SubmitOrder, CancelRequest, GetOrder, OpenOrders, GetDepth,
+                                 CreateAccount>;
+
+struct OrderReply {
+  RejectReason reject = RejectReason::None;
+  OrderRecord order;
+  std::vector<Fill> fills;  // fills of this request (submit only)
+  bool replayed = false;    // an idempotent resend: the original order, no new matching
+  std::vector<MakerFill> maker_fills;
+};
+
+struct OpenOrdersReply {
+  std::vector<OrderRecord> orders;
+};
+
+struct DepthReply {
+  SymbolId symbol = 0;
+  std::vector<DepthLevel> bids;
+  std::vector<DepthLevel> asks;
+};
+
+struct AccountReply {
+  RejectReason reject = RejectReason::None;
+  AccountId account;
+};
+
+using Reply = std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply>;
+
+struct Command {
+  CommandBody body;
+  std::string request_id;        // correlation id
+  std::int64_t received_ns = 0;  // monotonic time the request arrived, for latency
+  // Called on the matching thread with the reply. Must not block: it hands the
+  // reply to the connection's own executor.
+  std::function<void(Reply&&)> done;
+};
+
+}  // namespace spot

@@ -1,0 +1,69 @@
+// Metrics: one prometheus-cpp registry and the handles the hot paths use, created
+// once at start-up. Names follow Prometheus conventions: prefix spot_, base units,
+// _total for counters.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "spot/core/reject_reason.h"
+
+namespace spot {
+
+class Metrics {
+ public:
+  explicit Metrics(const std::string& version);
+
+  // Counts one HTTP request by route template and status code.
+  void http_request(const std::string& route, unsigned status);
+
+  void order_received() { orders_received_->Increment(); }
+  void order_accepted() { orders_accepted_->Increment(); }
+  void order_rejected(RejectReason reason);
+  void trades(double n) { trades_->Increment(n); }
+  void order_latency(double seconds) { order_latency_->Observe(seconds); }
+  void queue_depth(double depth) { queue_depth_->Set(depth); }
+  prometheus::Gauge& connections(bool tcp) { return tcp ? *tcp_connections_ : *http_connections_; }
+  void ready(bool is_ready) { ready_->Set(is_ready ? 1 : 0); }
+
+  // The text exposition format (what /metrics serves), with process metrics refreshed.
+  std::string scrape();
+
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  void update_process_metrics();
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Counter* orders_received_;
+  prometheus::Counter* orders_accepted_;
+  prometheus::Family<prometheus::Counter>* orders_rejected_family_;
+  std::array<prometheus::Counter*, 32> orders_rejected_{};
+  prometheus::Counter* trades_;
+  prometheus::Histogram* order_latency_;
+  prometheus::Gauge* queue_depth_;
+  prometheus::Gauge* http_connections_;
+  prometheus::Gauge* tcp_connections_;
+  prometheus::Gauge* ready_;
+  prometheus::Counter* process_cpu_seconds_;
+  double cpu_seconds_reported_ = 0;
+  prometheus::Gauge* process_resident_bytes_;
+  prometheus::Gauge* process_open_fds_;
+  prometheus::Gauge* process_start_time_;
+
+  std::mutex process_mutex_;
+  std::mutex http_mutex_;
+  std::unordered_map<std::string, prometheus::Counter*> http_handles_;
+};
+
+}  // namespace spot

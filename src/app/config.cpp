@@ -1,0 +1,288 @@
+#include "spot/app/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+#include <set>
+#include <toml++/toml.h>
+
+#include "spot/core/decimal.h"
+
+namespace spot {
+namespace {
+
+using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
+
+struct Key {
+  std::string description;
+  Setter set;
+};
+
+template <class T>
+std::optional<std::string> parse_integer(const std::string& text, T& out, T min, T max) {
+  long long v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return "expected an integer, got '" + text + "'";
+  if (v < static_cast<long long>(min) || static_cast<unsigned long long>(v) > static_cast<unsigned long long>(max)) {
+    return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+  }
+  out = static_cast<T>(v);
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_number(const std::string& text, double& out) {
+  try {
+    std::size_t used = 0;
+    out = std::stod(text, &used);
+    if (used != text.size() || !(out > 0)) return "expected a positive number, got '" + text + "'";
+  } catch (const std::exception&) {
+    return "expected a number, got '" + text + "'";
+  }
+  return std::nullopt;
+}
+
+#define SPOT_INT_KEY(path, member, min, max, desc)                                      \
+  {                                                                                     \
+    path, Key {                                                                         \
+      desc, [](Config& c, const std::string& v) {                                       \
+        return parse_integer(v, c.member, static_cast<decltype(c.member)>(min),         \
+                             static_cast<decltype(c.member)>(max));                     \
+      }                                                                                 \
+    }                                                                                   \
+  }
+#define SPOT_STR_KEY(path, member, desc) \
+  {                                      \
+    path, Key {                          \
+      desc, [](Config& c, const std::string& v) { \
+        c.member = v;                    \
+        return std::optional<std::string>{}; \
+      }                                  \
+    }                                    \
+  }
+#define SPOT_NUM_KEY(path, member, desc)                                                  \
+  {                                                                                       \
+    path, Key {                                                                           \
+      desc, [](Config& c, const std::string& v) { return parse_number(v, c.member); }     \
+    }                                                                                     \
+  }
+
+const std::map<std::string, Key>& keys() {
+  static const std::map<std::string, Key> table = {
+      SPOT_STR_KEY("http.address", http.address, "address the trader HTTP API listens on"),
+      SPOT_INT_KEY("http.port", http.port, 0, 65535, "trader HTTP port (0 = any free port)"),
+      SPOT_INT_KEY("http.max_header_bytes", http.max_header_bytes, 256, 1 << 20,
+                   "largest request header block; larger gets 431"),
+      SPOT_INT_KEY("http.max_body_bytes", http.max_body_bytes, 64, 1 << 24,
+                   "largest request body; larger gets 413"),
+      SPOT_INT_KEY("http.max_connections", http.max_connections, 1, 1'000'000,
+                   "open HTTP connections; more get 503 and are closed"),
+      SPOT_INT_KEY("http.max_inflight_per_connection", http.max_inflight_per_connection, 1, 4096,
+                   "pipelined requests a connection may have unanswered"),
+      SPOT_INT_KEY("http.read_timeout_ms", http.read_timeout_ms, 1, 3'600'000,
+                   "time to receive one whole request (idle keep-alive included)"),
+      SPOT_INT_KEY("http.write_timeout_ms", http.write_timeout_ms, 1, 3'600'000,
+                   "time to send one response"),
+      SPOT_STR_KEY("tcp.address", tcp.address, "address the binary TCP protocol listens on"),
+      SPOT_INT_KEY("tcp.port", tcp.port, 0, 65535, "binary TCP port (0 = any free port)"),
+      SPOT_INT_KEY("tcp.max_frame_bytes", tcp.max_frame_bytes, 70, 65535,
+                   "largest frame accepted (length field)"),
+      SPOT_INT_KEY("tcp.max_connections", tcp.max_connections, 1, 1'000'000,
+                   "open TCP connections; more are closed at once"),
+      SPOT_INT_KEY("tcp.max_inflight_per_connection", tcp.max_inflight_per_connection, 1,
+                   1'000'000, "requests a connection may have unanswered before reads pause"),
+      SPOT_INT_KEY("tcp.max_outbound_bytes", tcp.max_outbound_bytes, 4096, 1 << 30,
+                   "unsent bytes queued for a connection before it is cut as too slow"),
+      SPOT_INT_KEY("tcp.login_timeout_ms", tcp.login_timeout_ms, 1, 3'600'000,
+                   "time to log in after connecting"),
+      SPOT_INT_KEY("tcp.heartbeat_interval_ms", tcp.heartbeat_interval_ms, 10, 3'600'000,
+                   "server heartbeat when nothing else was sent"),
+      SPOT_INT_KEY("tcp.idle_timeout_ms", tcp.idle_timeout_ms, 10, 3'600'000,
+                   "connection closed after this long without a client message"),
+      SPOT_STR_KEY("admin.address", admin.address, "address of the admin listener"),
+      SPOT_INT_KEY("admin.port", admin.port, 0, 65535, "admin port (0 = any free port)"),
+      SPOT_STR_KEY("admin.token", admin.token,
+                   "Bearer token for /admin/v1/*; empty disables the admin API"),
+      SPOT_INT_KEY("engine.io_threads", engine.io_threads, 1, 256, "network I/O threads"),
+      SPOT_INT_KEY("engine.queue_capacity", engine.queue_capacity, 2, 1 << 24,
+                   "OrderQueue slots (power of two); a full queue answers 503 overloaded"),
+      SPOT_INT_KEY("engine.batch_max", engine.batch_max, 1, 1 << 20,
+                   "commands the matching thread takes per batch"),
+      SPOT_INT_KEY("engine.order_history", engine.order_history, 0, 1'000'000'000,
+                   "finished orders kept for GET and clientOrderId idempotency"),
+      SPOT_INT_KEY("engine.max_open_orders_per_account", engine.max_open_orders_per_account, 1,
+                   100'000'000, "resting orders one account may have"),
+      SPOT_INT_KEY("engine.book_order_capacity", engine.book_order_capacity, 16, 1 << 26,
+                   "orders preallocated per symbol"),
+      SPOT_INT_KEY("engine.book_level_capacity", engine.book_level_capacity, 16, 1 << 24,
+                   "price levels preallocated per symbol and side"),
+      SPOT_NUM_KEY("limits.orders_per_second_per_account", limits.orders_per_second_per_account,
+                   "sustained order rate per account (order entry and cancels)"),
+      SPOT_NUM_KEY("limits.burst_per_account", limits.burst_per_account,
+                   "token bucket size of the per-account rate limit"),
+      SPOT_INT_KEY("shutdown.drain_timeout_ms", shutdown.drain_timeout_ms, 0, 3'600'000,
+                   "on SIGTERM, time allowed to answer in-flight requests"),
+      SPOT_STR_KEY("log.level", log.level, "trace, debug, info, warn, error or off"),
+      SPOT_STR_KEY("ports_file", ports_file,
+                   "if set, write the bound ports here as JSON once listening"),
+  };
+  return table;
+}
+
+#undef SPOT_INT_KEY
+#undef SPOT_STR_KEY
+#undef SPOT_NUM_KEY
+
+std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index, SymbolSpec& out) {
+  const std::string where = "symbols[" + std::to_string(index) + "]";
+  auto text = [&](const char* name, bool required) -> std::optional<std::string> {
+    const auto node = t[name];
+    if (!node) {
+      if (required) return std::nullopt;
+      return std::string{};
+    }
+    if (const auto s = node.value<std::string>()) return *s;
+    return std::nullopt;
+  };
+  const auto name = text("name", true);
+  if (!name || name->empty()) return ConfigError{where + ".name", "a non-empty string is required"};
+  out.name = *name;
+  for (const char* field : {"tick_size", "lot_size"}) {
+    const auto value = text(field, true);
+    if (!value) return ConfigError{where + "." + field, "a decimal string is required, e.g. \"0.01\""};
+    const auto d = parse_decimal(*value);
+    if (!d || d.value().mantissa == 0) {
+      return ConfigError{where + "." + field, "'" + *value + "' is not a positive decimal"};
+    }
+    (std::string_view(field) == "tick_size" ? out.tick_size : out.lot_size) = d.value();
+  }
+  struct Bound {
+    const char* field;
+    Decimal step;
+    std::int64_t* target;
+  };
+  for (const Bound& b : {Bound{"min_price", out.tick_size, &out.min_price},
+                         Bound{"max_price", out.tick_size, &out.max_price},
+                         Bound{"min_qty", out.lot_size, &out.min_qty},
+                         Bound{"max_qty", out.lot_size, &out.max_qty}}) {
+    const auto value = text(b.field, false);
+    if (!value) return ConfigError{where + "." + b.field, "must be a decimal string"};
+    if (value->empty()) continue;  // keep the default
+    const auto d = parse_decimal(*value);
+    if (!d) return ConfigError{where + "." + b.field, "'" + *value + "' is not a decimal"};
+    const auto steps = to_steps(d.value(), b.step, RejectReason::BadRequest);
+    if (!steps || steps.value() <= 0) {
+      return ConfigError{where + "." + b.field, "'" + *value + "' is not a positive multiple of the step"};
+    }
+    *b.target = steps.value();
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const std::map<std::string, std::string>& config_keys() {
+  static const std::map<std::string, std::string> descriptions = [] {
+    std::map<std::string, std::string> out;
+    for (const auto& [name, key] : keys()) out.emplace(name, key.description);
+    return out;
+  }();
+  return descriptions;
+}
+
+std::optional<ConfigError> set_config_value(Config& config, const std::string& key,
+                                            const std::string& value) {
+  const auto it = keys().find(key);
+  if (it == keys().end()) return ConfigError{key, "unknown configuration key"};
+  if (auto error = it->second.set(config, value)) return ConfigError{key, *error};
+  return std::nullopt;
+}
+
+std::optional<ConfigError> load_config_file(Config& config, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return ConfigError{path, std::string(e.description()) + " at line " +
+                                 std::to_string(e.source().begin.line)};
+  }
+  std::optional<ConfigError> error;
+  auto scalar_text = [](const toml::node& node) -> std::optional<std::string> {
+    if (const auto s = node.value<std::string>()) return *s;
+    if (const auto i = node.value<std::int64_t>()) return std::to_string(*i);
+    if (node.is_floating_point()) return std::to_string(*node.value<double>());
+    if (const auto b = node.value<bool>()) return std::string(*b ? "true" : "false");
+    return std::nullopt;
+  };
+  for (const auto& [section_key, section] : root) {
+    const std::string section_name(section_key.str());
+    if (section_name == "symbols") {
+      const toml::array* list = section.as_array();
+      if (list == nullptr) return ConfigError{"symbols", "must be an array of tables ([[symbols]])"};
+      config.symbols.clear();
+      for (std::size_t i = 0; i < list->size(); ++i) {
+        const toml::table* t = list->get(i)->as_table();
+        if (t == nullptr) return ConfigError{"symbols[" + std::to_string(i) + "]", "must be a table"};
+        SymbolSpec spec;
+        if (auto e = parse_symbol(*t, i, spec)) return e;
+        config.symbols.push_back(spec);
+      }
+      continue;
+    }
+    if (const toml::table* t = section.as_table()) {
+      for (const auto& [name, node] : *t) {
+        const std::string key = section_name + "." + std::string(name.str());
+        const auto text = scalar_text(node);
+        if (!text) return ConfigError{key, "must be a string, integer, number or boolean"};
+        if (auto e = set_config_value(config, key, *text)) return e;
+      }
+      continue;
+    }
+    const auto text = scalar_text(section);
+    if (!text) return ConfigError{section_name, "unsupported value"};
+    if (auto e = set_config_value(config, section_name, *text)) return e;
+  }
+  return error;
+}
+
+std::optional<ConfigError> apply_environment(Config& config, const std::vector<std::string>& env) {
+  for (const auto& [key, unused] : keys()) {
+    std::string name = "SPOT_" + key;
+    std::replace(name.begin(), name.end(), '.', '_');
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    const std::string prefix = name + "=";
+    for (const std::string& entry : env) {
+      if (entry.rfind(prefix, 0) != 0) continue;
+      if (auto e = set_config_value(config, key, entry.substr(prefix.size()))) {
+        e->key = name + " (" + key + ")";
+        return e;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> validate_config(const Config& config) {
+  const std::size_t q = config.engine.queue_capacity;
+  if ((q & (q - 1)) != 0) return ConfigError{"engine.queue_capacity", "must be a power of two"};
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (levels.count(config.log.level) == 0) {
+    return ConfigError{"log.level", "must be one of trace, debug, info, warn, error, off"};
+  }
+  if (config.symbols.empty()) return ConfigError{"symbols", "at least one [[symbols]] entry is required"};
+  if (config.symbols.size() > 65535) return ConfigError{"symbols", "at most 65535 symbols"};
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < config.symbols.size(); ++i) {
+    const SymbolSpec& s = config.symbols[i];
+    const std::string where = "symbols[" + std::to_string(i) + "]";
+    if (!names.insert(s.name).second) return ConfigError{where + ".name", "duplicate symbol " + s.name};
+    if (s.min_price > s.max_price) return ConfigError{where + ".min_price", "above max_price"};
+    if (s.min_qty > s.max_qty) return ConfigError{where + ".min_qty", "above max_qty"};
+  }
+  if (config.limits.burst_per_account < 1) {
+    return ConfigError{"limits.burst_per_account", "must be at least 1"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace spot

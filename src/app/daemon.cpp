@@ -1,0 +1,152 @@
+#include "spot/app/daemon.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "spot/admin/admin_routes.h"
+#include "spot/app/matching_loop.h"
+#include "spot/engine/engine.h"
+#include "spot/metrics/metrics.h"
+#include "spot/net/api.h"
+#include "spot/net/http_server.h"
+#include "spot/net/log.h"
+#include "spot/net/tcp_server.h"
+
+namespace spot {
+
+namespace asio = boost::asio;
+
+namespace {
+
+void write_ports_file(const std::string& path, std::uint16_t http, std::uint16_t tcp,
+                      std::uint16_t admin) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{\"http\":" << http << ",\"tcp\":" << tcp << ",\"admin\":" << admin << "}\n";
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+HttpLimits http_limits(const Config::Http& c) {
+  HttpLimits l;
+  l.max_header_bytes = c.max_header_bytes;
+  l.max_body_bytes = c.max_body_bytes;
+  l.max_connections = c.max_connections;
+  l.max_inflight_per_connection = c.max_inflight_per_connection;
+  l.read_timeout_ms = c.read_timeout_ms;
+  l.write_timeout_ms = c.write_timeout_ms;
+  return l;
+}
+
+}  // namespace
+
+int run_daemon(const Config& config) {
+  log::init(config.log.level);
+  Metrics metrics(kVersion);
+  EngineLimits engine_limits;
+  engine_limits.order_history = config.engine.order_history;
+  engine_limits.max_open_orders_per_account = config.engine.max_open_orders_per_account;
+  engine_limits.book_capacity = BookCapacity{config.engine.book_order_capacity,
+                                             config.engine.book_level_capacity};
+  Engine engine(config.symbols, engine_limits);
+  RingOrderQueue queue(config.engine.queue_capacity);
+  AccountDirectory accounts;
+  const Clock& clock = SystemClock::instance();
+  RateLimiter limiter(config.limits.orders_per_second_per_account, config.limits.burst_per_account,
+                      clock);
+  Intake intake(queue, accounts, limiter, metrics, clock);
+
+  asio::io_context ioc(static_cast<int>(config.engine.io_threads));
+  ApiHandler api(intake, engine.matcher());
+  AdminHandler admin(intake, metrics, config.admin.token);
+
+  std::unique_ptr<HttpServer> http_server;
+  std::unique_ptr<HttpServer> admin_server;
+  std::unique_ptr<TcpServer> tcp_server;
+  try {
+    http_server = std::make_unique<HttpServer>(ioc, config.http.address, config.http.port,
+                                               http_limits(config.http), api,
+                                               &metrics.connections(false),
+                                               [&intake] { return intake.draining(); });
+    HttpLimits admin_limits = http_limits(config.http);
+    admin_limits.max_connections = 64;
+    admin_server = std::make_unique<HttpServer>(ioc, config.admin.address, config.admin.port,
+                                                admin_limits, admin, nullptr, [] { return false; });
+    tcp_server = std::make_unique<TcpServer>(ioc, config.tcp, intake, engine.matcher(),
+                                             &metrics.connections(true));
+  } catch (const std::exception& e) {
+    log::error("cannot listen", {}, {{"error", e.what()}});
+    std::fprintf(stderr, "spotd: cannot listen: %s\n", e.what());
+    return 1;
+  }
+
+  MatchingLoop loop(engine, queue, metrics, clock, config.engine.batch_max,
+                    [&tcp_server](const std::vector<MakerFill>& fills) {
+                      tcp_server->notify_maker_fills(fills);
+                    });
+  loop.start();
+  http_server->start();
+  admin_server->start();
+  tcp_server->start();
+  if (!config.ports_file.empty()) {
+    write_ports_file(config.ports_file, http_server->port(), tcp_server->port(), admin_server->port());
+  }
+  intake.set_ready(true);
+  metrics.ready(true);
+  log::info("spotd ready", {},
+            {{"version", kVersion},
+             {"http_port", std::to_string(http_server->port())},
+             {"tcp_port", std::to_string(tcp_server->port())},
+             {"admin_port", std::to_string(admin_server->port())},
+             {"symbols", std::to_string(config.symbols.size())}});
+
+  // SIGTERM/SIGINT: stop accepting, answer what is in flight, then stop, all within
+  // shutdown.drain_timeout_ms.
+  asio::signal_set signals(ioc, SIGTERM, SIGINT);
+  asio::steady_timer drain_timer(ioc);
+  std::chrono::steady_clock::time_point drain_deadline;
+  std::function<void()> poll_drain = [&] {
+    const bool idle = intake.inflight() == 0;
+    if (idle || std::chrono::steady_clock::now() >= drain_deadline) {
+      if (!idle) {
+        log::warn("drain deadline passed with requests in flight", {},
+                  {{"inflight", std::to_string(intake.inflight())}});
+      }
+      log::info("spotd stopping");
+      ioc.stop();
+      return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(5));
+    drain_timer.async_wait([&](const boost::system::error_code&) { poll_drain(); });
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log::info("signal received, draining", {}, {{"signal", std::to_string(signo)}});
+    intake.start_draining();
+    metrics.ready(false);
+    http_server->stop();
+    tcp_server->stop();
+    drain_deadline = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(config.shutdown.drain_timeout_ms);
+    poll_drain();
+  });
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < config.engine.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+  loop.stop();
+  log::info("spotd stopped");
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+}  // namespace spot

@@ -1,0 +1,263 @@
+#include "spot/net/http_server.h"
+
+#include <deque>
+#include <optional>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <nlohmann/json.hpp>
+#include <prometheus/gauge.h>
+
+#include "spot/net/intake.h"
+#include "spot/net/log.h"
+
+namespace spot {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+HttpResponse json_response(unsigned status, std::string body) {
+  HttpResponse res{static_cast<http::status>(status), 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::move(body);
+  return res;
+}
+
+HttpResponse error_response(unsigned status, int code, std::string_view msg) {
+  nlohmann::json j = {{"code", code}, {"msg", msg}};
+  return json_response(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
+  State(asio::io_context& ioc, HttpLimits l, HttpHandler& h, prometheus::Gauge* g,
+        std::function<bool()> d)
+      : ioc(ioc), acceptor(asio::make_strand(ioc)), limits(l), handler(h), gauge(g),
+        draining(std::move(d)) {}
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+
+  asio::io_context& ioc;
+  tcp::acceptor acceptor;
+  HttpLimits limits;
+  HttpHandler& handler;
+  prometheus::Gauge* gauge;
+  std::function<bool()> draining;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopped{false};
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<HttpServer::State> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    if (server_->gauge != nullptr) server_->gauge->Increment();
+  }
+  ~Session() {
+    server_->connections.fetch_sub(1, std::memory_order_acq_rel);
+    if (server_->gauge != nullptr) server_->gauge->Decrement();
+  }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
+  }
+
+ private:
+  struct Slot {
+    std::optional<HttpResponse> response;
+  };
+
+  const HttpLimits& limits() const { return server_->limits; }
+
+  void do_read() {
+    if (reading_ || read_closed_ || pending_.size() >= limits().max_inflight_per_connection) return;
+    reading_ = true;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
+    parser_->body_limit(limits().max_body_bytes);
+    stream_.expires_after(std::chrono::milliseconds(limits().read_timeout_ms));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    reading_ = false;
+    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      read_closed_ = true;
+      close_if_done();
+      return;
+    }
+    if (ec == beast::error::timeout) {
+      // Idle or too slow (slowloris): drop the connection, answered or not.
+      log::debug("http read timeout, closing connection");
+      return close();
+    }
+    if (ec == http::error::header_limit) return fail_request(431, -1100, "request headers too large");
+    if (ec == http::error::body_limit) return fail_request(413, -1100, "request body too large");
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      if (ec.category() == http::make_error_code(http::error::bad_target).category() || ec == http::error::partial_message) {
+        return fail_request(400, -1100, "malformed HTTP request: " + ec.message());
+      }
+      return close();
+    }
+
+    HttpRequest request = parser_->release();
+    const bool keep_alive = request.keep_alive();
+    if (!keep_alive) read_closed_ = true;
+    const std::string request_id = correlation_id(request["X-Request-ID"]);
+    auto slot = std::make_shared<Slot>();
+    pending_.push_back(slot);
+    const unsigned version = request.version();
+
+    Respond respond = [self = shared_from_this(), slot, request_id, keep_alive,
+                       version](HttpResponse&& res) mutable {
+      asio::post(self->stream_.get_executor(),
+                 [self, slot, request_id, keep_alive, version, res = std::move(res)]() mutable {
+                   res.version(version);
+                   res.set("X-Request-ID", request_id);
+                   res.keep_alive(keep_alive && !self->server_->draining());
+                   res.prepare_payload();
+                   slot->response = std::move(res);
+                   self->do_write();
+                 });
+    };
+    if (server_->draining()) {
+      read_closed_ = true;
+      respond(error_response(503, -1016, "server is shutting down"));
+    } else {
+      server_->handler.handle(request, request_id, std::move(respond));
+    }
+    do_read();
+  }
+
+  // Answers a request that could not be parsed, then closes: after a framing error
+  // the rest of the stream cannot be trusted.
+  void fail_request(unsigned status, int code, const std::string& msg) {
+    read_closed_ = true;
+    auto slot = std::make_shared<Slot>();
+    HttpResponse res = error_response(status, code, msg);
+    res.set("X-Request-ID", correlation_id({}));
+    res.keep_alive(false);
+    res.prepare_payload();
+    slot->response = std::move(res);
+    pending_.push_back(slot);
+    do_write();
+  }
+
+  void do_write() {
+    if (writing_ || pending_.empty() || !pending_.front()->response) return;
+    writing_ = true;
+    stream_.expires_after(std::chrono::milliseconds(limits().write_timeout_ms));
+    http::async_write(stream_, *pending_.front()->response,
+                      beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    writing_ = false;
+    if (ec) return close();
+    const bool eof = pending_.front()->response->need_eof();
+    pending_.pop_front();
+    if (eof) {
+      read_closed_ = true;
+      return close();
+    }
+    do_write();
+    do_read();
+    close_if_done();
+  }
+
+  void close_if_done() {
+    if (read_closed_ && pending_.empty() && !writing_) close();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<HttpServer::State> server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::deque<std::shared_ptr<Slot>> pending_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool read_closed_ = false;
+  bool closed_ = false;
+};
+
+// Answers one canned response and closes; for connections over the limit.
+void refuse(tcp::socket socket) {
+  auto sock = std::make_shared<tcp::socket>(std::move(socket));
+  static const std::string kResponse = [] {
+    const std::string body = R"({"code":-1016,"msg":"too many connections"})";
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+           "Connection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  asio::async_write(*sock, asio::buffer(kResponse), [sock](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    sock->shutdown(tcp::socket::shutdown_both, ignored);
+    sock->close(ignored);
+  });
+}
+
+}  // namespace
+
+void HttpServer::State::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc),
+                        beast::bind_front_handler(&State::on_accept, shared_from_this()));
+}
+
+void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (stopped.load()) return;
+  if (ec) {
+    if (ec == asio::error::operation_aborted) return;
+    log::warn("http accept failed", {}, {{"error", ec.message()}});
+  } else if (connections.fetch_add(1, std::memory_order_acq_rel) >= limits.max_connections) {
+    connections.fetch_sub(1, std::memory_order_acq_rel);
+    refuse(std::move(socket));
+  } else {
+    std::make_shared<Session>(std::move(socket), shared_from_this())->run();
+  }
+  do_accept();
+}
+
+HttpServer::HttpServer(asio::io_context& ioc, const std::string& address, std::uint16_t port,
+                       HttpLimits limits, HttpHandler& handler, prometheus::Gauge* connections,
+                       std::function<bool()> draining)
+    : state_(std::make_shared<State>(ioc, limits, handler, connections, std::move(draining))) {
+  const tcp::endpoint endpoint(asio::ip::make_address(address), port);
+  state_->acceptor.open(endpoint.protocol());
+  state_->acceptor.set_option(asio::socket_base::reuse_address(true));
+  state_->acceptor.bind(endpoint);
+  state_->acceptor.listen(asio::socket_base::max_listen_connections);
+  port_ = state_->acceptor.local_endpoint().port();
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start() {
+  asio::dispatch(state_->acceptor.get_executor(), [s = state_] { s->do_accept(); });
+}
+
+void HttpServer::stop() {
+  asio::dispatch(state_->acceptor.get_executor(), [s = state_] {
+    s->stopped.store(true);
+    beast::error_code ignored;
+    s->acceptor.close(ignored);
+  });
+}
+
+}  // namespace spot
