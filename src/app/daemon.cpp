@@ -99,6 +99,8 @@ int run_daemon(const Config& config) {
   if (!config.ports_file.empty()) {
     write_ports_file(config.ports_file, http_server->port(), tcp_server->port(), admin_server->port());
   }
+  // Registered before spotd reports ready, so that no SIGTERM finds the default action.
+  asio::signal_set signals(ioc, SIGTERM, SIGINT);
   intake.set_ready(true);
   metrics.ready(true);
   log::info("spotd ready", {},
@@ -110,7 +112,6 @@ int run_daemon(const Config& config) {
 
   // SIGTERM/SIGINT: stop accepting, answer what is in flight, then stop, all within
   // shutdown.drain_timeout_ms.
-  asio::signal_set signals(ioc, SIGTERM, SIGINT);
   asio::steady_timer drain_timer(ioc);
   std::chrono::steady_clock::time_point drain_deadline;
   std::function<void()> poll_drain = [&] {

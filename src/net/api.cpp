@@ -83,9 +83,10 @@ std::string query_param(std::string_view target, std::string_view name) {
   return {};
 }
 
-ParsedOrder bad(HttpError e, std::string msg) {
+ParsedOrder bad(HttpError e, std::string msg, RejectReason reason = RejectReason::BadRequest) {
   ParsedOrder p;
   p.error = e;
+  p.reason = reason;
   p.error_msg = std::move(msg);
   return p;
 }
@@ -113,7 +114,7 @@ ParsedOrder parse_order_json(std::string_view body, const Matcher& symbols) {
   const auto symbol = text("symbol");
   if (!symbol) return bad({400, -1102, ""}, "symbol is required and must be a string");
   const auto id = symbols.find_symbol(*symbol);
-  if (!id) return bad(http_error(RejectReason::UnknownSymbol), "unknown symbol '" + *symbol + "'");
+  if (!id) return bad(http_error(RejectReason::UnknownSymbol), "unknown symbol '" + *symbol + "'", RejectReason::UnknownSymbol);
   o.symbol = *id;
   const auto side = text("side");
   if (side == "BUY") {
@@ -145,18 +146,18 @@ ParsedOrder parse_order_json(std::string_view body, const Matcher& symbols) {
     return bad({400, -1115, ""}, "timeInForce must be GTC, IOC or FOK");
   }
   if (o.type == OrderType::Market && o.tif == TimeInForce::Gtc) {
-    return bad(http_error(RejectReason::BadOrderType), "MARKET orders take IOC or FOK");
+    return bad(http_error(RejectReason::BadOrderType), "MARKET orders take IOC or FOK", RejectReason::BadOrderType);
   }
   const auto qty = text("quantity");
   if (!qty) return bad({400, -1102, ""}, "quantity is required as a decimal string, e.g. \"1.5\"");
   const auto lots = symbols.parse_qty(o.symbol, *qty);
-  if (!lots) return bad(http_error(RejectReason::BadQuantity), "quantity '" + *qty + "' is not valid for " + *symbol);
+  if (!lots) return bad(http_error(RejectReason::BadQuantity), "quantity '" + *qty + "' is not valid for " + *symbol, RejectReason::BadQuantity);
   o.qty = lots.value();
   if (o.type == OrderType::Limit) {
     const auto price = text("price");
     if (!price) return bad({400, -1102, ""}, "price is required for LIMIT as a decimal string");
     const auto ticks = symbols.parse_price(o.symbol, *price);
-    if (!ticks) return bad(http_error(RejectReason::BadPrice), "price '" + *price + "' is not valid for " + *symbol);
+    if (!ticks) return bad(http_error(RejectReason::BadPrice), "price '" + *price + "' is not valid for " + *symbol, RejectReason::BadPrice);
     o.price = ticks.value();
   } else if (j.contains("price")) {
     return bad({400, -1106, ""}, "price is not sent with MARKET orders");
@@ -279,6 +280,7 @@ void ApiHandler::handle(HttpRequest& request, const std::string& request_id, Res
     if (!account || rate_limited(*account, route, request_id, respond)) return;
     ParsedOrder parsed = parse_order_json(request.body(), symbols_);
     if (parsed.error) {
+      intake_.metrics().order_rejected(parsed.reason);
       log::info("rejected: bad order", request_id, {{"detail", parsed.error_msg}});
       reply(respond, route, error_response(parsed.error->status, parsed.error->code, parsed.error_msg));
       return;

@@ -175,7 +175,11 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   }
 
   void do_read() {
-    if (reading_ || closed_ || read_closed_ || pending_.size() >= config().max_inflight_per_connection) return;
+    // Not while on_read is still parsing the buffer the next read would write into.
+    if (reading_ || parsing_ || closed_ || read_closed_ ||
+        pending_.size() >= config().max_inflight_per_connection) {
+      return;
+    }
     if (inbuf_used_ == inbuf_.size()) return;  // cannot happen: frames are bounded
     reading_ = true;
     socket_.async_read_some(asio::buffer(inbuf_.data() + inbuf_used_, inbuf_.size() - inbuf_used_),
@@ -191,6 +195,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     }
     inbuf_used_ += n;
     arm_idle_timer();
+    parsing_ = true;
     std::size_t offset = 0;
     while (!read_closed_) {
       wire::Frame frame;
@@ -206,6 +211,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     }
     std::memmove(inbuf_.data(), inbuf_.data() + offset, inbuf_used_ - offset);
     inbuf_used_ -= offset;
+    parsing_ = false;
     do_read();
   }
 
@@ -416,6 +422,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   std::string writebuf_;
   AccountId account_;
   bool reading_ = false;
+  bool parsing_ = false;
   bool writing_ = false;
   bool read_closed_ = false;
   bool closed_ = false;

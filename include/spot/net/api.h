@@ -25,6 +25,7 @@ HttpError http_error(RejectReason reason);
 struct ParsedOrder {
   std::optional<HttpError> error;
   std::string error_msg;  // detail naming the bad field
+  RejectReason reason = RejectReason::None;  // for metrics
   SubmitOrder order;
 };
 ParsedOrder parse_order_json(std::string_view body, const Matcher& symbols);

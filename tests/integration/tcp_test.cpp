@@ -1,0 +1,168 @@
+// The binary TCP protocol of a real spotd (docs/tcp-protocol.md).
+#include <gtest/gtest.h>
+
+#include "spotd_process.h"
+
+namespace spot::test {
+namespace {
+
+namespace wire = proto::tcp;
+
+std::string enter(std::uint64_t token, Side side, Ticks price, Lots qty, TimeInForce tif = TimeInForce::Gtc,
+                  OrderType type = OrderType::Limit, std::uint16_t symbol = 0) {
+  std::string out;
+  wire::encode(wire::EnterOrder{token, symbol, side, type, tif, price, qty}, out);
+  return out;
+}
+
+template <class M>
+M expect(TcpClient& c, char type) {
+  const auto msg = c.receive_non_heartbeat();
+  EXPECT_TRUE(msg.has_value()) << "expected '" << type << "', got nothing";
+  M m{};
+  if (!msg) return m;
+  EXPECT_EQ(msg->type, static_cast<std::uint8_t>(type)) << "got '" << static_cast<char>(msg->type) << "'";
+  EXPECT_TRUE(wire::decode(msg->frame(), m));
+  return m;
+}
+
+class Tcp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spotd_ = std::make_unique<SpotdProcess>();
+    alice_ = spotd_->create_account("alice");
+    bob_ = spotd_->create_account("bob");
+  }
+  std::unique_ptr<SpotdProcess> spotd_;
+  std::string alice_;
+  std::string bob_;
+};
+
+TEST_F(Tcp, OrderLifecycleWithMakerNotification) {
+  TcpClient maker(spotd_->tcp_port());
+  TcpClient taker(spotd_->tcp_port());
+  ASSERT_TRUE(maker.login(alice_));
+  ASSERT_TRUE(taker.login(bob_));
+
+  maker.send(enter(11, Side::Sell, 10025, 1500));
+  const auto rested = expect<wire::Accepted>(maker, 'A');
+  EXPECT_EQ(rested.client_order_id, 11u);
+  EXPECT_EQ(rested.status, wire::OrderStatusCode::New);
+  EXPECT_EQ(rested.price, 10025);
+
+  taker.send(enter(21, Side::Buy, 10100, 500, TimeInForce::Ioc));
+  const auto accepted = expect<wire::Accepted>(taker, 'A');
+  EXPECT_EQ(accepted.status, wire::OrderStatusCode::Filled);
+  const auto fill = expect<wire::Executed>(taker, 'E');
+  EXPECT_EQ(fill.price, 10025);
+  EXPECT_EQ(fill.qty, 500);
+  EXPECT_EQ(fill.liquidity, 'T');
+  EXPECT_EQ(fill.client_order_id, 21u);
+
+  const auto maker_fill = expect<wire::Executed>(maker, 'E');
+  EXPECT_EQ(maker_fill.order_id, rested.order_id);
+  EXPECT_EQ(maker_fill.liquidity, 'M');
+  EXPECT_EQ(maker_fill.leaves_qty, 1000);
+  EXPECT_EQ(maker_fill.trade_id, fill.trade_id);
+
+  std::string cancel;
+  wire::encode(wire::CancelOrderMsg{rested.order_id}, cancel);
+  taker.send(cancel);  // not bob's order
+  const auto refused = expect<wire::Rejected>(taker, 'J');
+  EXPECT_EQ(refused.reason, RejectReason::UnknownOrder);
+  EXPECT_EQ(refused.order_id, rested.order_id);
+
+  maker.send(cancel);
+  const auto canceled = expect<wire::Canceled>(maker, 'C');
+  EXPECT_EQ(canceled.canceled_qty, 1000);
+  EXPECT_EQ(canceled.reason, wire::CancelReasonCode::Requested);
+  maker.send(cancel);
+  EXPECT_EQ(expect<wire::Rejected>(maker, 'J').reason, RejectReason::UnknownOrder);
+}
+
+TEST_F(Tcp, IocRemainderIsReportedAndIdempotentTokens) {
+  TcpClient c(spotd_->tcp_port());
+  ASSERT_TRUE(c.login(alice_));
+  c.send(enter(5, Side::Buy, 100, 10, TimeInForce::Ioc));
+  EXPECT_EQ(expect<wire::Accepted>(c, 'A').status, wire::OrderStatusCode::Expired);
+  const auto expired = expect<wire::Canceled>(c, 'C');
+  EXPECT_EQ(expired.reason, wire::CancelReasonCode::Expired);
+  EXPECT_EQ(expired.canceled_qty, 10);
+  c.send(enter(6, Side::Buy, 100, 10));
+  const auto first = expect<wire::Accepted>(c, 'A');
+  c.send(enter(6, Side::Buy, 100, 10));
+  const auto second = expect<wire::Accepted>(c, 'A');
+  EXPECT_EQ(first.order_id, second.order_id);
+}
+
+TEST_F(Tcp, BadInputGetsRejects) {
+  TcpClient c(spotd_->tcp_port());
+  c.send(enter(1, Side::Buy, 100, 10));  // before login
+  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::Unauthorized);
+  ASSERT_TRUE(c.login(alice_));
+  c.send(enter(2, Side::Buy, 100, 10, TimeInForce::Gtc, OrderType::Limit, 9));
+  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::UnknownSymbol);
+  c.send(enter(3, Side::Buy, 0, 10));
+  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::BadPrice);
+  c.send(enter(4, Side::Buy, 100, 0));
+  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::BadQuantity);
+  c.send(enter(5, Side::Buy, 0, 10, TimeInForce::Gtc, OrderType::Market));
+  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::BadOrderType);
+  c.send(std::string("\x01\x00Z", 3));  // unknown type: rejected, connection stays
+  const auto unknown = expect<wire::Rejected>(c, 'J');
+  EXPECT_EQ(unknown.reason, RejectReason::BadRequest);
+  EXPECT_EQ(unknown.rejected_type, 'Z');
+  std::string bad_side = enter(6, Side::Buy, 100, 10);
+  bad_side[3 + 10] = 7;  // side byte
+  c.send(bad_side);
+  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::BadRequest);
+  c.send(enter(7, Side::Buy, 100, 10));
+  EXPECT_EQ(expect<wire::Accepted>(c, 'A').client_order_id, 7u);
+}
+
+TEST_F(Tcp, OversizedFrameClosesOnlyThatConnection) {
+  TcpClient other(spotd_->tcp_port());
+  ASSERT_TRUE(other.login(bob_));
+  TcpClient c(spotd_->tcp_port());
+  ASSERT_TRUE(c.login(alice_));
+  c.send(std::string("\xff\xff", 2) + std::string(100, 'O'));
+  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::BadRequest);
+  EXPECT_FALSE(c.receive(std::chrono::seconds(2)).has_value());  // closed
+  other.send(enter(1, Side::Buy, 100, 10));
+  EXPECT_EQ(expect<wire::Accepted>(other, 'A').client_order_id, 1u);
+}
+
+TEST_F(Tcp, BadLoginIsRejectedAndClosed) {
+  TcpClient c(spotd_->tcp_port());
+  EXPECT_FALSE(c.login("wrong-key"));
+  EXPECT_FALSE(c.receive(std::chrono::seconds(2)).has_value());
+}
+
+TEST(TcpTimers, HeartbeatsAndIdleTimeout) {
+  SpotdProcess spotd({"--set", "tcp.heartbeat_interval_ms=100", "--set", "tcp.idle_timeout_ms=600"});
+  const std::string key = spotd.create_account();
+  TcpClient c(spotd.tcp_port());
+  ASSERT_TRUE(c.login(key));
+  const auto hb = c.receive(std::chrono::seconds(2));
+  ASSERT_TRUE(hb.has_value());
+  EXPECT_EQ(hb->type, 'H');
+  // The client stays silent: the server closes it after the idle timeout.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  bool closed = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!c.receive(std::chrono::seconds(2)).has_value()) {
+      closed = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(closed);
+}
+
+TEST(TcpTimers, LoginTimeout) {
+  SpotdProcess spotd({"--set", "tcp.login_timeout_ms=200"});
+  TcpClient c(spotd.tcp_port());
+  EXPECT_FALSE(c.receive(std::chrono::seconds(3)).has_value());
+}
+
+}  // namespace
+}  // namespace spot::test
