@@ -123,7 +123,8 @@ SpotdProcess::SpotdProcess(std::vector<std::string> extra_args, std::string extr
 }
 
 SpotdProcess::~SpotdProcess() {
-  if (pid_ > 0 && running()) {
+  // A clean stop first, so that coverage data and logs are flushed; then force.
+  if (pid_ > 0 && running() && terminate(std::chrono::seconds(5)) == -2000) {
     kill(pid_, SIGKILL);
     int status = 0;
     waitpid(pid_, &status, 0);
