@@ -1,6 +1,9 @@
 // spot-bench: workload benchmarks for spotd.
 //
 //   spot-bench core --workload w1 --ops N --seed S --prefill P [--dump F | --replay F]
+//   spot-bench http --port P --api-key K --rate R --duration S --connections C [--acks-out F]
+//   [--sweep] spot-bench tcp  --port P --api-key K --rate R --duration S --connections C
+//   [--acks-out F] [--sweep]
 //
 // `core` plays a workload through the matching core in this process. Generation (or
 // reading the file) happens before timing. Two passes run on fresh matchers: the
@@ -20,6 +23,7 @@
 #include <x86intrin.h>
 #endif
 
+#include "bench/load/load.h"
 #include "spot/bench/workload.h"
 
 namespace {
@@ -172,7 +176,9 @@ int main(int argc, char** argv) {
   core->add_option("--workload", workload, "workload name")->capture_default_str();
   core->add_option("--ops", ops, "ops after prefill")->capture_default_str();
   core->add_option("--seed", seed, "PRNG seed")->capture_default_str();
-  core->add_option("--prefill", prefill, "prefill orders per symbol")->capture_default_str();
+  core->add_option("--prefill", prefill, "prefill orders per symbol (W1 cancels need one)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
   core->add_option("--repeat", repeat, "throughput passes; the median is reported")
       ->capture_default_str()
       ->check(CLI::Range(1, 101));
@@ -180,7 +186,43 @@ int main(int argc, char** argv) {
   core->add_option("--replay", replay, "read the workload from this file instead")
       ->excludes(dump_opt);
 
+  // The network load generator (W1-E2E): same options for http and tcp.
+  spot::bench::load::LoadOptions load;
+  auto add_load_options = [&load](CLI::App* cmd, const char* port_help) {
+    cmd->add_option("--host", load.host, "spotd address (loopback only in tests)")
+        ->capture_default_str();
+    cmd->add_option("--port", load.port, port_help)->required();
+    cmd->add_option("--api-key", load.api_key, "X-API-Key / TCP login key")->required();
+    cmd->add_option("--rate", load.rate, "offered orders/s (open loop)")->capture_default_str();
+    cmd->add_option("--duration", load.duration_s, "measured seconds")->capture_default_str();
+    cmd->add_option("--connections", load.connections, "connections")->capture_default_str();
+    cmd->add_option("--acks-out", load.acks_out, "write acknowledged order ids here, one per line");
+    cmd->add_option("--seed", load.seed, "W1 seed")->capture_default_str();
+    cmd->add_option("--prefill", load.prefill, "W1 prefill per symbol (unmeasured)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+    cmd->add_option("--warmup", load.warmup_s, "unmeasured seconds at the rate first")
+        ->capture_default_str();
+    cmd->add_option("--client-id-offset", load.client_id_offset,
+                    "added to client order ids (ids are idempotent per account)")
+        ->capture_default_str();
+    cmd->add_flag("--sweep", load.sweep,
+                  "find the highest rate whose p99 stays under --p99-limit-ms");
+    cmd->add_option("--p99-limit-ms", load.p99_limit_ms, "sweep limit")->capture_default_str();
+    cmd->add_option("--sweep-max-rate", load.sweep_max_rate, "sweep ceiling")
+        ->capture_default_str();
+    cmd->add_option("--sweep-step", load.sweep_step_s, "seconds per sweep step")
+        ->capture_default_str();
+  };
+  CLI::App* http = app.add_subcommand("http", "open-loop W1 load over the HTTP API");
+  add_load_options(http, "spotd HTTP port");
+  CLI::App* tcp = app.add_subcommand("tcp", "open-loop W1 load over the binary TCP protocol");
+  add_load_options(tcp, "spotd TCP port");
+  tcp->add_option("--symbols", load.symbols, "symbols configured in spotd")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (core->parsed()) return run_core(workload, ops, seed, prefill, repeat, dump, replay);
+  if (http->parsed()) return spot::bench::load::run_http(load);
+  if (tcp->parsed()) return spot::bench::load::run_tcp(load);
   return 2;
 }

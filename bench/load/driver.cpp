@@ -25,7 +25,7 @@ constexpr std::size_t kMaxSendBufferBytes = 32 * 1024 * 1024;  // per connection
 // Ops dispatched per scheduler turn before reads get a chance to run.
 constexpr std::size_t kMaxDispatchBatch = 1024;
 constexpr std::size_t kPrefillWindowPerConnection = 64;  // prefill requests in flight
-constexpr int kMaxReconnects = 5;  // per connection and run
+constexpr int kMaxReconnects = 5;                        // per connection and run
 constexpr std::int64_t kReconnectDelayNs = 100'000'000;
 constexpr std::int64_t kHeartbeatIdleNs = 1'000'000'000;  // tcp.heartbeat_interval_ms
 constexpr std::int64_t kHeartbeatCheckNs = 250'000'000;
@@ -40,7 +40,8 @@ std::int64_t now_ns() {
 }
 
 Clock::time_point time_point_of(std::int64_t ns) {
-  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+  return Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
 std::int64_t seconds_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
@@ -206,8 +207,7 @@ RunResult Driver::run() {
   schedule_ = Schedule(now_ns() + kScheduleLeadNs, config_.rate);
   next_op_ = prefill_ops_;
   const std::size_t scheduled = workload_.ops.size() - prefill_ops_;
-  const std::int64_t schedule_end_ns =
-      schedule_.intended_ns(scheduled == 0 ? 0 : scheduled - 1);
+  const std::int64_t schedule_end_ns = schedule_.intended_ns(scheduled == 0 ? 0 : scheduled - 1);
   const std::int64_t drain_end_ns = schedule_end_ns + seconds_to_ns(opts_.drain_s);
   pump();
   run_until([&] { return next_op_ == workload_.ops.size(); }, drain_end_ns);
@@ -247,9 +247,8 @@ void Driver::start_connect(Connection& c) {
   ++pending_;
   const std::uint64_t gen = ++c.generation;
   c.socket = tcp::socket(io_);
-  c.socket.async_connect(endpoint_, [this, &c, gen](const boost::system::error_code& ec) {
-    on_connect(c, gen, ec);
-  });
+  c.socket.async_connect(
+      endpoint_, [this, &c, gen](const boost::system::error_code& ec) { on_connect(c, gen, ec); });
   c.timer.expires_after(std::chrono::nanoseconds(seconds_to_ns(opts_.connect_timeout_s)));
   c.timer.async_wait([this, &c, gen](const boost::system::error_code& ec) {
     if (ec || gen != c.generation || phase_ == Phase::Done) return;
@@ -343,8 +342,8 @@ void Driver::on_read(Connection& c, std::uint64_t gen, const boost::system::erro
   }
   c.in.append(c.chunk.data(), n);
   const std::int64_t arrival_ns = now_ns();
-  const bool alive = config_.protocol == Protocol::Http ? parse_http(c, arrival_ns)
-                                                        : parse_tcp(c, arrival_ns);
+  const bool alive =
+      config_.protocol == Protocol::Http ? parse_http(c, arrival_ns) : parse_tcp(c, arrival_ns);
   if (alive) do_read(c);
 }
 
@@ -405,7 +404,7 @@ bool Driver::parse_tcp(Connection& c, std::int64_t arrival_ns) {
           fail(c, ErrorKind::Login, /*retry=*/false);  // a wrong key stays wrong
           return false;
         }
-        if (c.pending.empty()) {
+        if (c.pending.empty() || !answers(c.pending.front().kind, message.reply)) {
           result_.errors.add(ErrorKind::BadResponse);
         } else {
           on_answer(c, message.reply, arrival_ns);
@@ -458,10 +457,9 @@ void Driver::flush(Connection& c) {
   c.writing = true;
   c.last_send_ns = now_ns();
   const std::uint64_t gen = c.generation;
-  asio::async_write(c.socket, asio::buffer(c.out_inflight),
-                    [this, &c, gen](const boost::system::error_code& ec, std::size_t) {
-                      on_write(c, gen, ec);
-                    });
+  asio::async_write(
+      c.socket, asio::buffer(c.out_inflight),
+      [this, &c, gen](const boost::system::error_code& ec, std::size_t) { on_write(c, gen, ec); });
 }
 
 void Driver::flush_dirty() {
@@ -598,8 +596,7 @@ RunResult drive(const DriverConfig& config, const Workload& workload,
 }
 
 std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
-                                    std::string_view target, double timeout_s,
-                                    std::string* error) {
+                                    std::string_view target, double timeout_s, std::string* error) {
   asio::io_context io;
   tcp::socket socket(io);
   boost::system::error_code ec;
@@ -622,25 +619,25 @@ std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
     done = true;
   };
   std::function<void()> read_more = [&] {
-    socket.async_read_some(asio::buffer(chunk), [&](const boost::system::error_code& rec,
-                                                    std::size_t n) {
-      if (rec) return finish("reading the response: " + rec.message());
-      in.append(chunk.data(), n);
-      HttpResponse response;
-      switch (parse_http_response(in, kHttpLimits, response)) {
-        case HttpParse::NeedMore:
-          return read_more();
-        case HttpParse::Bad:
-          return finish("malformed HTTP response");
-        case HttpParse::Complete:
-          if (response.status != 200) {
-            return finish("HTTP status " + std::to_string(response.status));
-          }
-          body = std::string(response.body);
-          done = true;
-          return;
-      }
-    });
+    socket.async_read_some(asio::buffer(chunk),
+                           [&](const boost::system::error_code& rec, std::size_t n) {
+                             if (rec) return finish("reading the response: " + rec.message());
+                             in.append(chunk.data(), n);
+                             HttpResponse response;
+                             switch (parse_http_response(in, kHttpLimits, response)) {
+                               case HttpParse::NeedMore:
+                                 return read_more();
+                               case HttpParse::Bad:
+                                 return finish("malformed HTTP response");
+                               case HttpParse::Complete:
+                                 if (response.status != 200) {
+                                   return finish("HTTP status " + std::to_string(response.status));
+                                 }
+                                 body = std::string(response.body);
+                                 done = true;
+                                 return;
+                             }
+                           });
   };
   socket.async_connect(endpoints.begin()->endpoint(), [&](const boost::system::error_code& cec) {
     if (cec) return finish("connect: " + cec.message());
@@ -657,8 +654,8 @@ std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
   }
   if (!done) failure = "timed out";
   if (!body) {
-    *error = "GET " + std::string(target) + " on " + host + ":" + std::to_string(port) + ": " +
-             failure;
+    *error =
+        "GET " + std::string(target) + " on " + host + ":" + std::to_string(port) + ": " + failure;
   }
   socket.close(ec);
   io.restart();

@@ -39,7 +39,6 @@ RunResult drive(const DriverConfig& config, const Workload& workload,
 // GET `target` on a fresh connection to host:port; the body of a 200, else nullopt with
 // *error set. Gives up after timeout_s.
 std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
-                                    std::string_view target, double timeout_s,
-                                    std::string* error);
+                                    std::string_view target, double timeout_s, std::string* error);
 
 }  // namespace spot::bench::load

@@ -96,8 +96,7 @@ std::optional<std::vector<SymbolInfo>> parse_exchange_info(std::string_view body
   return out;
 }
 
-HttpParse parse_http_response(std::string_view data, const HttpLimits& limits,
-                              HttpResponse& out) {
+HttpParse parse_http_response(std::string_view data, const HttpLimits& limits, HttpResponse& out) {
   const std::size_t header_end = data.find("\r\n\r\n");
   if (header_end == std::string_view::npos) {
     return data.size() > limits.max_header_bytes ? HttpParse::Bad : HttpParse::NeedMore;
@@ -122,9 +121,8 @@ HttpParse parse_http_response(std::string_view data, const HttpLimits& limits,
   while (line_end != std::string_view::npos) {
     const std::size_t start = line_end + 2;
     line_end = head.find("\r\n", start);
-    const std::string_view line = head.substr(start, line_end == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : line_end - start);
+    const std::string_view line = head.substr(
+        start, line_end == std::string_view::npos ? std::string_view::npos : line_end - start);
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return HttpParse::Bad;
     const std::string_view name = line.substr(0, colon);
@@ -161,8 +159,8 @@ std::optional<std::uint64_t> find_order_id(std::string_view body) {
   if (at == std::string_view::npos) return std::nullopt;
   std::size_t i = at + kKey.size();
   auto skip_space = [&] {
-    while (i < body.size() && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' ||
-                               body[i] == '\r')) {
+    while (i < body.size() &&
+           (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
       ++i;
     }
   };

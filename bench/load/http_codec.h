@@ -36,15 +36,14 @@ enum class HttpParse { Complete, NeedMore, Bad };
 
 struct HttpResponse {
   int status = 0;
-  std::string_view body;      // points into the parsed data
-  bool close = false;         // "Connection: close": no more responses on this connection
+  std::string_view body;       // points into the parsed data
+  bool close = false;          // "Connection: close": no more responses on this connection
   std::size_t size_bytes = 0;  // header + body: what to consume
 };
 
 // Parses the response at the start of `data`. Bad: malformed, over a limit, or a body
 // without Content-Length (chunked is not supported; spotd always sends the length).
-HttpParse parse_http_response(std::string_view data, const HttpLimits& limits,
-                              HttpResponse& out);
+HttpParse parse_http_response(std::string_view data, const HttpLimits& limits, HttpResponse& out);
 
 // The value of the top-level-looking "orderId" field (number or numeric string).
 std::optional<std::uint64_t> find_order_id(std::string_view body);

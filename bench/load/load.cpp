@@ -23,6 +23,7 @@ constexpr double kMaxDrainSeconds = 60;
 constexpr int kMaxTcpSymbols = 65535;
 // Sweep step k offsets client order ids by k * this, far above any W1 order id.
 constexpr std::uint64_t kSweepClientIdStride = 1'000'000'000'000ull;
+constexpr std::uint64_t kMaxClientIdOffset = 1ull << 62;  // room for the sweep's strides
 constexpr const char* kExchangeInfoTarget = "/api/v1/exchangeInfo";
 
 bool positive(double v) { return std::isfinite(v) && v > 0; }
@@ -107,7 +108,8 @@ int run(Protocol protocol, const LoadOptions& options) {
 
   if (!options.sweep) {
     const RunResult result =
-        run_step(protocol, options, writer, {options.rate, options.duration_s, 0}, acks_sink);
+        run_step(protocol, options, writer,
+                 {options.rate, options.duration_s, options.client_id_offset}, acks_sink);
     print_line(to_json(result));
     if (acks_sink && !append_acks(options.acks_out, acks, /*truncate=*/false)) return 1;
     return result.fatal.empty() ? 0 : 1;
@@ -117,10 +119,10 @@ int run(Protocol protocol, const LoadOptions& options) {
   std::uint64_t step_index = 0;
   while (const auto rate = planner.next_rate()) {
     acks.clear();
-    const RunResult result = run_step(protocol, options, writer,
-                                      {*rate, options.sweep_step_s,
-                                       step_index * kSweepClientIdStride},
-                                      acks_sink);
+    const RunResult result = run_step(
+        protocol, options, writer,
+        {*rate, options.sweep_step_s, options.client_id_offset + step_index * kSweepClientIdStride},
+        acks_sink);
     print_line(to_json(result));
     if (acks_sink && !append_acks(options.acks_out, acks, /*truncate=*/false)) return 1;
     if (!result.fatal.empty()) return 1;
@@ -152,8 +154,12 @@ std::string validate_options(const LoadOptions& o) {
   if (!std::isfinite(o.warmup_s) || o.warmup_s < 0 || o.warmup_s > kMaxSeconds) {
     return "warmup must be in [0, 86400] s";
   }
-  if (o.prefill > kMaxPrefillPerSymbol) return "prefill must be at most 1000000 per symbol";
+  // W1 cancels pick from the resting orders, so there must be some from the start.
+  if (o.prefill < 1 || o.prefill > kMaxPrefillPerSymbol) {
+    return "prefill must be in [1, 1000000] per symbol";
+  }
   if (o.symbols < 1 || o.symbols > kMaxTcpSymbols) return "symbols must be in [1, 65535]";
+  if (o.client_id_offset > kMaxClientIdOffset) return "client id offset must be below 2^62";
   if (!positive(o.connect_timeout_s) || o.connect_timeout_s > kMaxDrainSeconds) {
     return "connect timeout must be in (0, 60] s";
   }

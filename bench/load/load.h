@@ -28,6 +28,10 @@ struct LoadOptions {
   double sweep_step_s = 5;
 
   int symbols = 8;  // tcp only: W1 symbol s is sent as s % symbols
+  // Added to each workload order id to form the client order id ("w<id + offset>" over
+  // HTTP). Client order ids are idempotent per account, so a second run against the same
+  // server and account needs a different offset to place new orders.
+  std::uint64_t client_id_offset = 0;
   // Limits and timings. Every run ends within roughly
   // connect + prefill + warmup + duration + drain seconds.
   double connect_timeout_s = 5;   // connecting (and, for tcp, logging in) all connections
@@ -38,6 +42,15 @@ struct LoadOptions {
 // Empty when the options are usable, else what is wrong with them.
 std::string validate_options(const LoadOptions& options);
 
+// The JSON line of a run: mode, offered_rate, achieved_rate (= acked / duration_s),
+// duration_s, ops (measured ops in the schedule), sent, answered (any response), acked
+// (answered without error; cancel_unknown included), cancel_unmapped (cancels skipped
+// because their target had no server id yet), cancel_unknown (404 / UNKNOWN_ORDER),
+// prefill_sent, prefill_acked, errors {kind: n} (stats.h ErrorKind), rejected_reasons
+// {REASON: n} (tcp), latency_samples and p50/p90/p99/p999/max_ms over every answered
+// measured request (error answers included; timeouts and lost requests excluded),
+// connections, and "error" when the run could not happen.
+//
 // Each prints exactly one JSON line to stdout (with sweep: one per step and a final
 // {"sweep_result":...} line) and returns the process exit code: 0 when the run(s)
 // happened, 1 when they could not (no connection, exchangeInfo or acks file failed),

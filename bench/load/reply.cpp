@@ -55,6 +55,14 @@ Classified classify(RequestKind kind, const Reply& reply) {
   return error(ErrorKind::BadResponse);
 }
 
+bool answers(RequestKind kind, const Reply& reply) {
+  if (reply.type != Reply::Type::Rejected) return true;
+  const auto expected =
+      static_cast<std::uint8_t>(kind == RequestKind::Order ? proto::tcp::MsgType::EnterOrder
+                                                           : proto::tcp::MsgType::CancelOrder);
+  return reply.rejected_type == expected;
+}
+
 TcpMessage interpret(const proto::tcp::Frame& frame) {
   using proto::tcp::MsgType;
   TcpMessage m;
@@ -89,6 +97,7 @@ TcpMessage interpret(const proto::tcp::Frame& frame) {
       m.reply.type = Reply::Type::Rejected;
       m.reply.order_id = msg.order_id;
       m.reply.reason = msg.reason;
+      m.reply.rejected_type = msg.rejected_type;
       return m;
     }
     case MsgType::Executed: {

@@ -19,6 +19,7 @@ struct Reply {
   int http_status = 0;
   std::uint64_t order_id = 0;  // the server's order id, 0 when the reply carries none
   RejectReason reason = RejectReason::None;
+  std::uint8_t rejected_type = 0;  // tcp Rejected: the type byte of the rejected message
 };
 
 enum class Outcome : std::uint8_t {
@@ -37,10 +38,15 @@ struct Classified {
 
 Classified classify(RequestKind kind, const Reply& reply);
 
+// Whether `reply` can be the answer to a request of `kind`. A tcp Rejected names the
+// type it rejects: one for another type (a Login, or a frame the server could not read)
+// answers none of the pending requests and must not be matched to the oldest one.
+bool answers(RequestKind kind, const Reply& reply);
+
 // What one tcp server frame is to the client.
 struct TcpMessage {
   enum class Kind : std::uint8_t {
-    Ignored,        // Executed, Canceled (expired), Heartbeat, unknown types
+    Ignored,  // Executed, Canceled (expired), Heartbeat, unknown types
     LoginAccepted,
     Answer,  // the first response to a request: `reply` is set
     Bad,     // a known type that does not decode

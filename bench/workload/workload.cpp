@@ -1,6 +1,7 @@
 #include "spot/bench/workload.h"
 
 #include <algorithm>
+#include <cassert>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +32,9 @@ T get(const unsigned char* at) {
 }  // namespace
 
 Workload generate_w1(const W1Params& params) {
+  // A cancel drawn before any GTC order exists would need uniform(0): W1 is defined
+  // with a prefill, and callers validate prefill >= 1.
+  assert(params.prefill >= 1);
   SplitMix64 rng(params.seed);
   std::array<Ticks, kW1Symbols> mid;
   mid.fill(10'000);

@@ -15,7 +15,8 @@ AdminHandler::AdminHandler(Intake& intake, Metrics& metrics, std::string token)
 bool AdminHandler::authorized(const HttpRequest& request) const {
   const auto header = request[http::field::authorization];
   constexpr std::string_view kBearer = "Bearer ";
-  if (token_.empty() || header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
+  if (token_.empty() || header.size() <= kBearer.size() ||
+      header.substr(0, kBearer.size()) != kBearer) {
     return false;
   }
   const std::string_view presented(header.data() + kBearer.size(), header.size() - kBearer.size());
@@ -33,7 +34,7 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id, R
   if (path == "/readyz") {
     if (intake_.ready()) return answer("/readyz", json_response(200, R"({"status":"ready"})"));
     return answer("/readyz", json_response(503, intake_.draining() ? R"({"status":"draining"})"
-                                                                  : R"({"status":"starting"})"));
+                                                                   : R"({"status":"starting"})"));
   }
   if (path == "/metrics" && request.method() == http::verb::get) {
     metrics_.queue_depth(static_cast<double>(intake_.queue().size()));
@@ -44,7 +45,8 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id, R
   }
   if (path.substr(0, 10) == "/admin/v1/") {
     if (token_.empty()) {
-      return answer("/admin/v1", error_response(403, -2015, "admin API disabled: admin.token is not set"));
+      return answer("/admin/v1",
+                    error_response(403, -2015, "admin API disabled: admin.token is not set"));
     }
     if (!authorized(request)) {
       log::warn("admin: bad or missing bearer token", request_id);
@@ -101,7 +103,9 @@ void AdminHandler::create_account(HttpRequest& request, const std::string& reque
       intake->accounts().add(key_hash, reply.account);
       log::info("account created", request_id, {{"account", std::to_string(reply.account.value)}});
       metrics->http_request(route, 201);
-      respond(json_response(201, json{{"accountId", reply.account.value}, {"name", name}, {"apiKey", api_key}}.dump()));
+      respond(json_response(
+          201,
+          json{{"accountId", reply.account.value}, {"name", name}, {"apiKey", api_key}}.dump()));
     }
     intake->reply_delivered();
   };

@@ -1,10 +1,10 @@
 #include "spot/app/config.h"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <charconv>
 #include <functional>
 #include <set>
-#include <toml++/toml.h>
 
 #include "spot/core/decimal.h"
 
@@ -22,8 +22,10 @@ template <class T>
 std::optional<std::string> parse_integer(const std::string& text, T& out, T min, T max) {
   long long v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) return "expected an integer, got '" + text + "'";
-  if (v < static_cast<long long>(min) || static_cast<unsigned long long>(v) > static_cast<unsigned long long>(max)) {
+  if (ec != std::errc() || end != text.data() + text.size())
+    return "expected an integer, got '" + text + "'";
+  if (v < static_cast<long long>(min) ||
+      static_cast<unsigned long long>(v) > static_cast<unsigned long long>(max)) {
     return "must be between " + std::to_string(min) + " and " + std::to_string(max);
   }
   out = static_cast<T>(v);
@@ -41,29 +43,29 @@ std::optional<std::string> parse_number(const std::string& text, double& out) {
   return std::nullopt;
 }
 
-#define SPOT_INT_KEY(path, member, min, max, desc)                                      \
-  {                                                                                     \
-    path, Key {                                                                         \
-      desc, [](Config& c, const std::string& v) {                                       \
-        return parse_integer(v, c.member, static_cast<decltype(c.member)>(min),         \
-                             static_cast<decltype(c.member)>(max));                     \
-      }                                                                                 \
-    }                                                                                   \
+#define SPOT_INT_KEY(path, member, min, max, desc)                              \
+  {                                                                             \
+    path, Key {                                                                 \
+      desc, [](Config& c, const std::string& v) {                               \
+        return parse_integer(v, c.member, static_cast<decltype(c.member)>(min), \
+                             static_cast<decltype(c.member)>(max));             \
+      }                                                                         \
+    }                                                                           \
   }
-#define SPOT_STR_KEY(path, member, desc) \
-  {                                      \
-    path, Key {                          \
+#define SPOT_STR_KEY(path, member, desc)          \
+  {                                               \
+    path, Key {                                   \
       desc, [](Config& c, const std::string& v) { \
-        c.member = v;                    \
-        return std::optional<std::string>{}; \
-      }                                  \
-    }                                    \
+        c.member = v;                             \
+        return std::optional<std::string>{};      \
+      }                                           \
+    }                                             \
   }
-#define SPOT_NUM_KEY(path, member, desc)                                                  \
-  {                                                                                       \
-    path, Key {                                                                           \
-      desc, [](Config& c, const std::string& v) { return parse_number(v, c.member); }     \
-    }                                                                                     \
+#define SPOT_NUM_KEY(path, member, desc)                                              \
+  {                                                                                   \
+    path, Key {                                                                       \
+      desc, [](Config& c, const std::string& v) { return parse_number(v, c.member); } \
+    }                                                                                 \
   }
 
 const std::map<std::string, Key>& keys() {
@@ -88,8 +90,8 @@ const std::map<std::string, Key>& keys() {
                    "largest frame accepted (length field)"),
       SPOT_INT_KEY("tcp.max_connections", tcp.max_connections, 1, 1'000'000,
                    "open TCP connections; more are closed at once"),
-      SPOT_INT_KEY("tcp.max_inflight_per_connection", tcp.max_inflight_per_connection, 1,
-                   1'000'000, "requests a connection may have unanswered before reads pause"),
+      SPOT_INT_KEY("tcp.max_inflight_per_connection", tcp.max_inflight_per_connection, 1, 1'000'000,
+                   "requests a connection may have unanswered before reads pause"),
       SPOT_INT_KEY("tcp.max_outbound_bytes", tcp.max_outbound_bytes, 4096, 1 << 30,
                    "unsent bytes queued for a connection before it is cut as too slow"),
       SPOT_INT_KEY("tcp.login_timeout_ms", tcp.login_timeout_ms, 1, 3'600'000,
@@ -148,7 +150,8 @@ std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index,
   out.name = *name;
   for (const char* field : {"tick_size", "lot_size"}) {
     const auto value = text(field, true);
-    if (!value) return ConfigError{where + "." + field, "a decimal string is required, e.g. \"0.01\""};
+    if (!value)
+      return ConfigError{where + "." + field, "a decimal string is required, e.g. \"0.01\""};
     const auto d = parse_decimal(*value);
     if (!d || d.value().mantissa == 0) {
       return ConfigError{where + "." + field, "'" + *value + "' is not a positive decimal"};
@@ -171,7 +174,8 @@ std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index,
     if (!d) return ConfigError{where + "." + b.field, "'" + *value + "' is not a decimal"};
     const auto steps = to_steps(d.value(), b.step, RejectReason::BadRequest);
     if (!steps || steps.value() <= 0) {
-      return ConfigError{where + "." + b.field, "'" + *value + "' is not a positive multiple of the step"};
+      return ConfigError{where + "." + b.field,
+                         "'" + *value + "' is not a positive multiple of the step"};
     }
     *b.target = steps.value();
   }
@@ -202,8 +206,8 @@ std::optional<ConfigError> load_config_file(Config& config, const std::string& p
   try {
     root = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return ConfigError{path, std::string(e.description()) + " at line " +
-                                 std::to_string(e.source().begin.line)};
+    return ConfigError{
+        path, std::string(e.description()) + " at line " + std::to_string(e.source().begin.line)};
   }
   std::optional<ConfigError> error;
   auto scalar_text = [](const toml::node& node) -> std::optional<std::string> {
@@ -217,11 +221,13 @@ std::optional<ConfigError> load_config_file(Config& config, const std::string& p
     const std::string section_name(section_key.str());
     if (section_name == "symbols") {
       const toml::array* list = section.as_array();
-      if (list == nullptr) return ConfigError{"symbols", "must be an array of tables ([[symbols]])"};
+      if (list == nullptr)
+        return ConfigError{"symbols", "must be an array of tables ([[symbols]])"};
       config.symbols.clear();
       for (std::size_t i = 0; i < list->size(); ++i) {
         const toml::table* t = list->get(i)->as_table();
-        if (t == nullptr) return ConfigError{"symbols[" + std::to_string(i) + "]", "must be a table"};
+        if (t == nullptr)
+          return ConfigError{"symbols[" + std::to_string(i) + "]", "must be a table"};
         SymbolSpec spec;
         if (auto e = parse_symbol(*t, i, spec)) return e;
         config.symbols.push_back(spec);
@@ -269,13 +275,15 @@ std::optional<ConfigError> validate_config(const Config& config) {
   if (levels.count(config.log.level) == 0) {
     return ConfigError{"log.level", "must be one of trace, debug, info, warn, error, off"};
   }
-  if (config.symbols.empty()) return ConfigError{"symbols", "at least one [[symbols]] entry is required"};
+  if (config.symbols.empty())
+    return ConfigError{"symbols", "at least one [[symbols]] entry is required"};
   if (config.symbols.size() > 65535) return ConfigError{"symbols", "at most 65535 symbols"};
   std::set<std::string> names;
   for (std::size_t i = 0; i < config.symbols.size(); ++i) {
     const SymbolSpec& s = config.symbols[i];
     const std::string where = "symbols[" + std::to_string(i) + "]";
-    if (!names.insert(s.name).second) return ConfigError{where + ".name", "duplicate symbol " + s.name};
+    if (!names.insert(s.name).second)
+      return ConfigError{where + ".name", "duplicate symbol " + s.name};
     if (s.min_price > s.max_price) return ConfigError{where + ".min_price", "above max_price"};
     if (s.min_qty > s.max_qty) return ConfigError{where + ".min_qty", "above max_qty"};
   }

@@ -54,8 +54,8 @@ int run_daemon(const Config& config) {
   EngineLimits engine_limits;
   engine_limits.order_history = config.engine.order_history;
   engine_limits.max_open_orders_per_account = config.engine.max_open_orders_per_account;
-  engine_limits.book_capacity = BookCapacity{config.engine.book_order_capacity,
-                                             config.engine.book_level_capacity};
+  engine_limits.book_capacity =
+      BookCapacity{config.engine.book_order_capacity, config.engine.book_level_capacity};
   Engine engine(config.symbols, engine_limits);
   RingOrderQueue queue(config.engine.queue_capacity);
   AccountDirectory accounts;
@@ -72,10 +72,9 @@ int run_daemon(const Config& config) {
   std::unique_ptr<HttpServer> admin_server;
   std::unique_ptr<TcpServer> tcp_server;
   try {
-    http_server = std::make_unique<HttpServer>(ioc, config.http.address, config.http.port,
-                                               http_limits(config.http), api,
-                                               &metrics.connections(false),
-                                               [&intake] { return intake.draining(); });
+    http_server = std::make_unique<HttpServer>(
+        ioc, config.http.address, config.http.port, http_limits(config.http), api,
+        &metrics.connections(false), [&intake] { return intake.draining(); });
     HttpLimits admin_limits = http_limits(config.http);
     admin_limits.max_connections = 64;
     admin_server = std::make_unique<HttpServer>(ioc, config.admin.address, config.admin.port,
@@ -97,7 +96,8 @@ int run_daemon(const Config& config) {
   admin_server->start();
   tcp_server->start();
   if (!config.ports_file.empty()) {
-    write_ports_file(config.ports_file, http_server->port(), tcp_server->port(), admin_server->port());
+    write_ports_file(config.ports_file, http_server->port(), tcp_server->port(),
+                     admin_server->port());
   }
   // Registered before spotd reports ready, so that no SIGTERM finds the default action.
   asio::signal_set signals(ioc, SIGTERM, SIGINT);
@@ -141,7 +141,8 @@ int run_daemon(const Config& config) {
   });
 
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < config.engine.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  for (std::size_t i = 1; i < config.engine.io_threads; ++i)
+    threads.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
   loop.stop();

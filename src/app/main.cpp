@@ -13,9 +13,11 @@ extern char** environ;
 namespace {
 
 std::string keys_help() {
-  std::string out = "\nConfiguration keys (TOML section.key; env SPOT_SECTION_KEY; --set key=value):\n";
+  std::string out =
+      "\nConfiguration keys (TOML section.key; env SPOT_SECTION_KEY; --set key=value):\n";
   for (const auto& [key, description] : spot::config_keys()) {
-    out += "  " + key + std::string(key.size() < 38 ? 38 - key.size() : 1, ' ') + description + "\n";
+    out +=
+        "  " + key + std::string(key.size() < 38 ? 38 - key.size() : 1, ' ') + description + "\n";
   }
   return out;
 }
@@ -34,7 +36,8 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::vector<std::string> sets;
   std::optional<std::string> http_port, tcp_port, admin_port, admin_token, log_level, ports_file;
-  app.add_option("-c,--config", config_path, "TOML configuration file (default: config/spotd.toml if present)");
+  app.add_option("-c,--config", config_path,
+                 "TOML configuration file (default: config/spotd.toml if present)");
   app.add_option("--set", sets, "override a key: --set http.port=8080 (repeatable)");
   app.add_option("--http-port", http_port, "same as --set http.port=");
   app.add_option("--tcp-port", tcp_port, "same as --set tcp.port=");
@@ -57,19 +60,24 @@ int main(int argc, char** argv) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
   if (auto e = spot::apply_environment(config, env)) return config_error(*e);
-  auto flag = [&](const char* key, const std::optional<std::string>& v) -> std::optional<spot::ConfigError> {
+  auto flag = [&](const char* key,
+                  const std::optional<std::string>& v) -> std::optional<spot::ConfigError> {
     if (!v) return std::nullopt;
     return spot::set_config_value(config, key, *v);
   };
-  for (const auto& [key, value] : {std::pair{"http.port", http_port}, {"tcp.port", tcp_port},
-                                   {"admin.port", admin_port}, {"admin.token", admin_token},
-                                   {"log.level", log_level}, {"ports_file", ports_file}}) {
+  for (const auto& [key, value] : {std::pair{"http.port", http_port},
+                                   {"tcp.port", tcp_port},
+                                   {"admin.port", admin_port},
+                                   {"admin.token", admin_token},
+                                   {"log.level", log_level},
+                                   {"ports_file", ports_file}}) {
     if (auto e = flag(key, value)) return config_error(*e);
   }
   for (const std::string& s : sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos) return config_error({s, "--set takes key=value"});
-    if (auto e = spot::set_config_value(config, s.substr(0, eq), s.substr(eq + 1))) return config_error(*e);
+    if (auto e = spot::set_config_value(config, s.substr(0, eq), s.substr(eq + 1)))
+      return config_error(*e);
   }
   if (auto e = spot::validate_config(config)) return config_error(*e);
   return spot::run_daemon(config);

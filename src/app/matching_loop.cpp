@@ -8,12 +8,18 @@ namespace spot {
 
 MatchingLoop::MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
                            std::size_t batch_max, MakerFillSink maker_fills)
-    : engine_(engine), queue_(queue), metrics_(metrics), clock_(clock), batch_max_(batch_max),
+    : engine_(engine),
+      queue_(queue),
+      metrics_(metrics),
+      clock_(clock),
+      batch_max_(batch_max),
       maker_fills_(std::move(maker_fills)) {}
 
 MatchingLoop::~MatchingLoop() { stop(); }
 
-void MatchingLoop::start() { thread_ = std::thread([this] { run(); }); }
+void MatchingLoop::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void MatchingLoop::stop() {
   queue_.close();

@@ -122,9 +122,11 @@ void Engine::apply_events(OrderRecord& taker, OrderReply& reply) {
         OrderRecord* maker = find_record(e.maker_id);
         if (maker != nullptr) {
           maker->executed += e.qty;
-          maker->status = e.maker_remaining == 0 ? OrderStatus::Filled : OrderStatus::PartiallyFilled;
-          reply.maker_fills.push_back(MakerFill{maker->account, maker->id, maker->client_token,
-                                                Fill{e.trade_id, e.price, e.qty, e.maker_remaining}});
+          maker->status =
+              e.maker_remaining == 0 ? OrderStatus::Filled : OrderStatus::PartiallyFilled;
+          reply.maker_fills.push_back(
+              MakerFill{maker->account, maker->id, maker->client_token,
+                        Fill{e.trade_id, e.price, e.qty, e.maker_remaining}});
           if (e.maker_remaining == 0) finish(*maker);
         }
         break;

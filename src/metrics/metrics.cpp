@@ -1,12 +1,12 @@
 #include "spot/metrics/metrics.h"
 
+#include <prometheus/text_serializer.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <prometheus/text_serializer.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 namespace spot {
 
@@ -15,16 +15,30 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
   using prometheus::BuildGauge;
   using prometheus::BuildHistogram;
   auto& r = *registry_;
-  BuildGauge().Name("spot_build_info").Help("Build information; the value is always 1.")
-      .Register(r).Add({{"version", version}}).Set(1);
-  http_requests_ = &BuildCounter().Name("spot_http_requests_total")
-                        .Help("HTTP requests answered, by route and status code.").Register(r);
-  orders_received_ = &BuildCounter().Name("spot_orders_received_total")
-                          .Help("Order entry requests received (HTTP and TCP).").Register(r).Add({});
-  orders_accepted_ = &BuildCounter().Name("spot_orders_accepted_total")
-                          .Help("Orders accepted by the matching engine.").Register(r).Add({});
-  orders_rejected_family_ = &BuildCounter().Name("spot_orders_rejected_total")
-                                 .Help("Orders rejected, by reason.").Register(r);
+  BuildGauge()
+      .Name("spot_build_info")
+      .Help("Build information; the value is always 1.")
+      .Register(r)
+      .Add({{"version", version}})
+      .Set(1);
+  http_requests_ = &BuildCounter()
+                        .Name("spot_http_requests_total")
+                        .Help("HTTP requests answered, by route and status code.")
+                        .Register(r);
+  orders_received_ = &BuildCounter()
+                          .Name("spot_orders_received_total")
+                          .Help("Order entry requests received (HTTP and TCP).")
+                          .Register(r)
+                          .Add({});
+  orders_accepted_ = &BuildCounter()
+                          .Name("spot_orders_accepted_total")
+                          .Help("Orders accepted by the matching engine.")
+                          .Register(r)
+                          .Add({});
+  orders_rejected_family_ = &BuildCounter()
+                                 .Name("spot_orders_rejected_total")
+                                 .Help("Orders rejected, by reason.")
+                                 .Register(r);
   for (std::size_t i = 1; i <= static_cast<std::size_t>(RejectReason::TooManyOpenOrders); ++i) {
     orders_rejected_[i] = &orders_rejected_family_->Add(
         {{"reason", std::string(to_string(static_cast<RejectReason>(i)))}});
@@ -37,26 +51,47 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
     buckets.push_back(b * 5);
   }
   buckets.resize(buckets.size() - 2);  // end at 1 s
-  order_latency_ = &BuildHistogram().Name("spot_order_latency_seconds")
+  order_latency_ = &BuildHistogram()
+                        .Name("spot_order_latency_seconds")
                         .Help("Time from receiving an order request to its reply being ready.")
-                        .Register(r).Add({}, buckets);
-  queue_depth_ = &BuildGauge().Name("spot_queue_depth")
-                      .Help("Commands waiting in the OrderQueue.").Register(r).Add({});
-  auto& connections = BuildGauge().Name("spot_connections")
-                          .Help("Open client connections, by protocol.").Register(r);
+                        .Register(r)
+                        .Add({}, buckets);
+  queue_depth_ = &BuildGauge()
+                      .Name("spot_queue_depth")
+                      .Help("Commands waiting in the OrderQueue.")
+                      .Register(r)
+                      .Add({});
+  auto& connections = BuildGauge()
+                          .Name("spot_connections")
+                          .Help("Open client connections, by protocol.")
+                          .Register(r);
   http_connections_ = &connections.Add({{"protocol", "http"}});
   tcp_connections_ = &connections.Add({{"protocol", "tcp"}});
-  ready_ = &BuildGauge().Name("spot_ready").Help("1 when spotd accepts orders, else 0.")
-                .Register(r).Add({});
-  process_cpu_seconds_ = &BuildCounter().Name("process_cpu_seconds_total")
-                              .Help("User and system CPU time spent, in seconds.").Register(r).Add({});
-  process_resident_bytes_ = &BuildGauge().Name("process_resident_memory_bytes")
-                                 .Help("Resident memory size in bytes.").Register(r).Add({});
-  process_open_fds_ = &BuildGauge().Name("process_open_fds")
-                           .Help("Number of open file descriptors.").Register(r).Add({});
-  process_start_time_ = &BuildGauge().Name("process_start_time_seconds")
+  ready_ = &BuildGauge()
+                .Name("spot_ready")
+                .Help("1 when spotd accepts orders, else 0.")
+                .Register(r)
+                .Add({});
+  process_cpu_seconds_ = &BuildCounter()
+                              .Name("process_cpu_seconds_total")
+                              .Help("User and system CPU time spent, in seconds.")
+                              .Register(r)
+                              .Add({});
+  process_resident_bytes_ = &BuildGauge()
+                                 .Name("process_resident_memory_bytes")
+                                 .Help("Resident memory size in bytes.")
+                                 .Register(r)
+                                 .Add({});
+  process_open_fds_ = &BuildGauge()
+                           .Name("process_open_fds")
+                           .Help("Number of open file descriptors.")
+                           .Register(r)
+                           .Add({});
+  process_start_time_ = &BuildGauge()
+                             .Name("process_start_time_seconds")
                              .Help("Start time of the process since the Unix epoch, in seconds.")
-                             .Register(r).Add({});
+                             .Register(r)
+                             .Add({});
   process_start_time_->Set(static_cast<double>(std::time(nullptr)));
 }
 
@@ -66,7 +101,8 @@ void Metrics::http_request(const std::string& route, unsigned status) {
   auto it = http_handles_.find(key);
   if (it == http_handles_.end()) {
     it = http_handles_
-             .emplace(key, &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}}))
+             .emplace(key,
+                      &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}}))
              .first;
   }
   it->second->Increment();
@@ -74,7 +110,8 @@ void Metrics::http_request(const std::string& route, unsigned status) {
 
 void Metrics::order_rejected(RejectReason reason) {
   const auto i = static_cast<std::size_t>(reason);
-  if (i < orders_rejected_.size() && orders_rejected_[i] != nullptr) orders_rejected_[i]->Increment();
+  if (i < orders_rejected_.size() && orders_rejected_[i] != nullptr)
+    orders_rejected_[i]->Increment();
 }
 
 void Metrics::update_process_metrics() {

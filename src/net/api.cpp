@@ -76,7 +76,8 @@ std::string query_param(std::string_view target, std::string_view name) {
     const auto amp = rest.find('&');
     const std::string_view pair = rest.substr(0, amp);
     const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name && eq != std::string_view::npos) return std::string(pair.substr(eq + 1));
+    if (pair.substr(0, eq) == name && eq != std::string_view::npos)
+      return std::string(pair.substr(eq + 1));
     if (amp == std::string_view::npos) break;
     rest = rest.substr(amp + 1);
   }
@@ -114,7 +115,9 @@ ParsedOrder parse_order_json(std::string_view body, const Matcher& symbols) {
   const auto symbol = text("symbol");
   if (!symbol) return bad({400, -1102, ""}, "symbol is required and must be a string");
   const auto id = symbols.find_symbol(*symbol);
-  if (!id) return bad(http_error(RejectReason::UnknownSymbol), "unknown symbol '" + *symbol + "'", RejectReason::UnknownSymbol);
+  if (!id)
+    return bad(http_error(RejectReason::UnknownSymbol), "unknown symbol '" + *symbol + "'",
+               RejectReason::UnknownSymbol);
   o.symbol = *id;
   const auto side = text("side");
   if (side == "BUY") {
@@ -146,18 +149,23 @@ ParsedOrder parse_order_json(std::string_view body, const Matcher& symbols) {
     return bad({400, -1115, ""}, "timeInForce must be GTC, IOC or FOK");
   }
   if (o.type == OrderType::Market && o.tif == TimeInForce::Gtc) {
-    return bad(http_error(RejectReason::BadOrderType), "MARKET orders take IOC or FOK", RejectReason::BadOrderType);
+    return bad(http_error(RejectReason::BadOrderType), "MARKET orders take IOC or FOK",
+               RejectReason::BadOrderType);
   }
   const auto qty = text("quantity");
   if (!qty) return bad({400, -1102, ""}, "quantity is required as a decimal string, e.g. \"1.5\"");
   const auto lots = symbols.parse_qty(o.symbol, *qty);
-  if (!lots) return bad(http_error(RejectReason::BadQuantity), "quantity '" + *qty + "' is not valid for " + *symbol, RejectReason::BadQuantity);
+  if (!lots)
+    return bad(http_error(RejectReason::BadQuantity),
+               "quantity '" + *qty + "' is not valid for " + *symbol, RejectReason::BadQuantity);
   o.qty = lots.value();
   if (o.type == OrderType::Limit) {
     const auto price = text("price");
     if (!price) return bad({400, -1102, ""}, "price is required for LIMIT as a decimal string");
     const auto ticks = symbols.parse_price(o.symbol, *price);
-    if (!ticks) return bad(http_error(RejectReason::BadPrice), "price '" + *price + "' is not valid for " + *symbol, RejectReason::BadPrice);
+    if (!ticks)
+      return bad(http_error(RejectReason::BadPrice),
+                 "price '" + *price + "' is not valid for " + *symbol, RejectReason::BadPrice);
     o.price = ticks.value();
   } else if (j.contains("price")) {
     return bad({400, -1106, ""}, "price is not sent with MARKET orders");
@@ -181,7 +189,8 @@ std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
       {"side", to_string(order.side)},
       {"type", to_string(order.type)},
       {"timeInForce", to_string(order.tif)},
-      {"price", order.type == OrderType::Market ? std::string("0") : format_steps(order.price, spec.tick_size)},
+      {"price", order.type == OrderType::Market ? std::string("0")
+                                                : format_steps(order.price, spec.tick_size)},
       {"origQty", format_steps(order.qty, spec.lot_size)},
       {"executedQty", format_steps(order.executed, spec.lot_size)},
       {"status", to_string(order.status)},
@@ -198,7 +207,8 @@ std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
   return j.dump();
 }
 
-ApiHandler::ApiHandler(Intake& intake, const Matcher& symbols) : intake_(intake), symbols_(symbols) {
+ApiHandler::ApiHandler(Intake& intake, const Matcher& symbols)
+    : intake_(intake), symbols_(symbols) {
   json list = json::array();
   for (SymbolId i = 0; i < symbols.symbol_count(); ++i) {
     const SymbolSpec& s = symbols.spec(i);
@@ -221,8 +231,7 @@ void ApiHandler::reply(Respond& respond, const std::string& route, HttpResponse&
 
 std::optional<AccountId> ApiHandler::authenticate(const HttpRequest& request,
                                                   const std::string& route,
-                                                  const std::string& request_id,
-                                                  Respond& respond) {
+                                                  const std::string& request_id, Respond& respond) {
   const auto account = intake_.accounts().find_by_key(request["X-API-Key"]);
   if (!account) {
     log::info("rejected: invalid API key", request_id, {{"route", route}});
@@ -282,7 +291,8 @@ void ApiHandler::handle(HttpRequest& request, const std::string& request_id, Res
     if (parsed.error) {
       intake_.metrics().order_rejected(parsed.reason);
       log::info("rejected: bad order", request_id, {{"detail", parsed.error_msg}});
-      reply(respond, route, error_response(parsed.error->status, parsed.error->code, parsed.error_msg));
+      reply(respond, route,
+            error_response(parsed.error->status, parsed.error->code, parsed.error_msg));
       return;
     }
     parsed.order.account = *account;
@@ -326,7 +336,8 @@ void ApiHandler::handle(HttpRequest& request, const std::string& request_id, Res
         const HttpError e = http_error(reply.reject);
         return error_response(e.status, e.code, e.msg);
       }
-      return json_response(200, order_json(reply.order, symbols->spec(reply.order.symbol), nullptr));
+      return json_response(200,
+                           order_json(reply.order, symbols->spec(reply.order.symbol), nullptr));
     });
     return;
   }
@@ -378,7 +389,9 @@ void ApiHandler::handle(HttpRequest& request, const std::string& request_id, Res
     dispatch(GetDepth{*symbol, limit}, route, request_id, std::move(respond), [symbols](Reply&& r) {
       const auto& d = std::get<DepthReply>(r);
       const SymbolSpec& spec = symbols->spec(d.symbol);
-      json j = {{"symbol", spec.name}, {"bids", depth_json(d.bids, spec)}, {"asks", depth_json(d.asks, spec)}};
+      json j = {{"symbol", spec.name},
+                {"bids", depth_json(d.bids, spec)},
+                {"asks", depth_json(d.asks, spec)}};
       return json_response(200, j.dump());
     });
     return;

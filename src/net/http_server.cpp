@@ -3,12 +3,12 @@
 #include <deque>
 #include <optional>
 
+#include <prometheus/gauge.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <nlohmann/json.hpp>
-#include <prometheus/gauge.h>
 
 #include "spot/net/intake.h"
 #include "spot/net/log.h"
@@ -35,7 +35,11 @@ HttpResponse error_response(unsigned status, int code, std::string_view msg) {
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   State(asio::io_context& ioc, HttpLimits l, HttpHandler& h, prometheus::Gauge* g,
         std::function<bool()> d)
-      : ioc(ioc), acceptor(asio::make_strand(ioc)), limits(l), handler(h), gauge(g),
+      : ioc(ioc),
+        acceptor(asio::make_strand(ioc)),
+        limits(l),
+        handler(h),
+        gauge(g),
         draining(std::move(d)) {}
 
   void do_accept();
@@ -65,7 +69,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void run() {
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
 
  private:
@@ -99,11 +104,13 @@ class Session : public std::enable_shared_from_this<Session> {
       log::debug("http read timeout, closing connection");
       return close();
     }
-    if (ec == http::error::header_limit) return fail_request(431, -1100, "request headers too large");
+    if (ec == http::error::header_limit)
+      return fail_request(431, -1100, "request headers too large");
     if (ec == http::error::body_limit) return fail_request(413, -1100, "request body too large");
     if (ec == asio::error::operation_aborted) return;
     if (ec) {
-      if (ec.category() == http::make_error_code(http::error::bad_target).category() || ec == http::error::partial_message) {
+      if (ec.category() == http::make_error_code(http::error::bad_target).category() ||
+          ec == http::error::partial_message) {
         return fail_request(400, -1100, "malformed HTTP request: " + ec.message());
       }
       return close();
@@ -229,6 +236,9 @@ void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
     connections.fetch_sub(1, std::memory_order_acq_rel);
     refuse(std::move(socket));
   } else {
+    // Small responses must not wait for Nagle's algorithm.
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     std::make_shared<Session>(std::move(socket), shared_from_this())->run();
   }
   do_accept();

@@ -1,7 +1,7 @@
 #include "spot/net/log.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <nlohmann/json.hpp>
 
 namespace spot::log {
 

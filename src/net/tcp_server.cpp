@@ -4,13 +4,13 @@
 #include <map>
 #include <mutex>
 
+#include <prometheus/gauge.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
-#include <prometheus/gauge.h>
 
 #include "spot/metrics/metrics.h"
 #include "spot/net/log.h"
@@ -26,7 +26,8 @@ namespace wire = proto::tcp;
 class TcpSession;
 
 struct TcpServer::State : std::enable_shared_from_this<TcpServer::State> {
-  State(asio::io_context& io, const Config::Tcp& c, Intake& in, const Matcher& s, prometheus::Gauge* g)
+  State(asio::io_context& io, const Config::Tcp& c, Intake& in, const Matcher& s,
+        prometheus::Gauge* g)
       : ioc(io), acceptor(asio::make_strand(io)), config(c), intake(in), symbols(s), gauge(g) {}
 
   void do_accept();
@@ -66,7 +67,8 @@ wire::OrderStatusCode status_code(OrderStatus s) {
 std::string render_order_reply(const OrderReply& reply, std::uint64_t client_token) {
   std::string out;
   if (reply.reject != RejectReason::None) {
-    wire::encode(wire::Rejected{client_token, 0, static_cast<std::uint8_t>('O'), reply.reject}, out);
+    wire::encode(wire::Rejected{client_token, 0, static_cast<std::uint8_t>('O'), reply.reject},
+                 out);
     return out;
   }
   const OrderRecord& o = reply.order;
@@ -75,10 +77,14 @@ std::string render_order_reply(const OrderReply& reply, std::uint64_t client_tok
                out);
   if (reply.replayed) return out;
   for (const Fill& f : reply.fills) {
-    wire::encode(wire::Executed{o.client_token, o.id.value, f.trade_id.value, f.price, f.qty, f.leaves, 'T'}, out);
+    wire::encode(
+        wire::Executed{o.client_token, o.id.value, f.trade_id.value, f.price, f.qty, f.leaves, 'T'},
+        out);
   }
   if (o.status == OrderStatus::Expired) {
-    wire::encode(wire::Canceled{o.client_token, o.id.value, o.qty - o.executed, wire::CancelReasonCode::Expired}, out);
+    wire::encode(wire::Canceled{o.client_token, o.id.value, o.qty - o.executed,
+                                wire::CancelReasonCode::Expired},
+                 out);
   }
   return out;
 }
@@ -112,13 +118,14 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
   // Appends a server-initiated message after everything already queued.
   void push_unsolicited(std::string bytes) {
-    asio::post(socket_.get_executor(), [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
-      auto slot = std::make_shared<Slot>();
-      slot->bytes = std::move(bytes);
-      slot->ready = true;
-      self->pending_.push_back(slot);
-      self->flush();
-    });
+    asio::post(socket_.get_executor(),
+               [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
+                 auto slot = std::make_shared<Slot>();
+                 slot->bytes = std::move(bytes);
+                 slot->ready = true;
+                 self->pending_.push_back(slot);
+                 self->flush();
+               });
   }
 
   void close() {
@@ -182,8 +189,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     }
     if (inbuf_used_ == inbuf_.size()) return;  // cannot happen: frames are bounded
     reading_ = true;
-    socket_.async_read_some(asio::buffer(inbuf_.data() + inbuf_used_, inbuf_.size() - inbuf_used_),
-                            [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+    socket_.async_read_some(
+        asio::buffer(inbuf_.data() + inbuf_used_, inbuf_.size() - inbuf_used_),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(error_code ec, std::size_t n) {
@@ -297,15 +305,16 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     return true;
   }
 
-  void submit(CommandBody body, std::uint8_t type, std::uint64_t client_token, std::uint64_t order_id,
-              std::function<std::string(Reply&&)> render) {
+  void submit(CommandBody body, std::uint8_t type, std::uint64_t client_token,
+              std::uint64_t order_id, std::function<std::string(Reply&&)> render) {
     auto slot = std::make_shared<Slot>();
     Command command;
     command.body = std::move(body);
     command.request_id = correlation_id({});
     command.received_ns = server_->intake.clock().monotonic_ns();
     Intake* intake = &server_->intake;
-    command.done = [self = shared_from_this(), slot, intake, render = std::move(render)](Reply&& r) {
+    command.done = [self = shared_from_this(), slot, intake,
+                    render = std::move(render)](Reply&& r) {
       std::string bytes = render(std::move(r));
       asio::post(self->socket_.get_executor(), [self, slot, bytes = std::move(bytes)]() mutable {
         slot->bytes = std::move(bytes);
@@ -317,7 +326,8 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     pending_.push_back(slot);
     if (!server_->intake.push(command)) {
       server_->intake.metrics().order_rejected(RejectReason::Overloaded);
-      wire::encode(wire::Rejected{client_token, order_id, type, RejectReason::Overloaded}, slot->bytes);
+      wire::encode(wire::Rejected{client_token, order_id, type, RejectReason::Overloaded},
+                   slot->bytes);
       slot->ready = true;
       flush();
     }
@@ -339,9 +349,8 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     order.qty = m.qty;
     order.client_token = m.client_order_id;
     const std::uint64_t token = m.client_order_id;
-    submit(order, 'O', token, 0, [token](Reply&& r) {
-      return render_order_reply(std::get<OrderReply>(r), token);
-    });
+    submit(order, 'O', token, 0,
+           [token](Reply&& r) { return render_order_reply(std::get<OrderReply>(r), token); });
   }
 
   void on_cancel(const wire::CancelOrderMsg& m) {
@@ -404,7 +413,8 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
                         if (ec) return self->close();
                         self->writebuf_.clear();
                         self->do_write();
-                        if (self->read_closed_ && self->pending_.empty() && self->outbuf_.empty() && !self->writing_) {
+                        if (self->read_closed_ && self->pending_.empty() && self->outbuf_.empty() &&
+                            !self->writing_) {
                           self->close();
                         }
                       });
@@ -431,9 +441,10 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 };
 
 void TcpServer::State::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](error_code ec, tcp::socket s) {
-    self->on_accept(ec, std::move(s));
-  });
+  acceptor.async_accept(asio::make_strand(ioc),
+                        [self = shared_from_this()](error_code ec, tcp::socket s) {
+                          self->on_accept(ec, std::move(s));
+                        });
 }
 
 void TcpServer::State::on_accept(error_code ec, tcp::socket socket) {
@@ -495,8 +506,8 @@ void TcpServer::notify_maker_fills(const std::vector<MakerFill>& fills) {
     auto range = state_->sessions_by_account.equal_range(f.account.value);
     if (range.first == range.second) continue;
     std::string bytes;
-    wire::encode(wire::Executed{f.client_token, f.order_id.value, f.fill.trade_id.value, f.fill.price,
-                                f.fill.qty, f.fill.leaves, 'M'},
+    wire::encode(wire::Executed{f.client_token, f.order_id.value, f.fill.trade_id.value,
+                                f.fill.price, f.fill.qty, f.fill.leaves, 'M'},
                  bytes);
     for (auto it = range.first; it != range.second; ++it) {
       if (auto session = it->second.lock()) session->push_unsolicited(bytes);

@@ -35,7 +35,8 @@ class Reader {
   template <class T>
   T get() {
     std::uint64_t u = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) u |= static_cast<std::uint64_t>(p_[at_ + i]) << (8 * i);
+    for (std::size_t i = 0; i < sizeof(T); ++i)
+      u |= static_cast<std::uint64_t>(p_[at_ + i]) << (8 * i);
     at_ += sizeof(T);
     return static_cast<T>(u);
   }
@@ -79,7 +80,8 @@ std::optional<std::size_t> payload_size(std::uint8_t type) {
 FrameStatus next_frame(std::span<const std::uint8_t> data, std::size_t max_frame_bytes,
                        Frame& frame) {
   if (data.size() < kLengthBytes) return FrameStatus::NeedMore;
-  const std::size_t length = static_cast<std::size_t>(data[0]) | (static_cast<std::size_t>(data[1]) << 8);
+  const std::size_t length =
+      static_cast<std::size_t>(data[0]) | (static_cast<std::size_t>(data[1]) << 8);
   if (length == 0 || length > max_frame_bytes) return FrameStatus::BadLength;
   if (data.size() < kLengthBytes + length) return FrameStatus::NeedMore;
   frame.type = data[2];

@@ -13,8 +13,9 @@ namespace http = boost::beast::http;
 
 std::string order_body(const std::string& side, const std::string& qty, const std::string& price,
                        const std::string& extra = "") {
-  return R"({"symbol":"BTC-USDT","side":")" + side + R"(","type":"LIMIT","timeInForce":"GTC","quantity":")" +
-         qty + R"(","price":")" + price + "\"" + extra + "}";
+  return R"({"symbol":"BTC-USDT","side":")" + side +
+         R"(","type":"LIMIT","timeInForce":"GTC","quantity":")" + qty + R"(","price":")" + price +
+         "\"" + extra + "}";
 }
 
 class HttpApi : public ::testing::Test {
@@ -40,7 +41,8 @@ class HttpApi : public ::testing::Test {
 };
 
 TEST_F(HttpApi, PlaceQueryMatchAndCancel) {
-  const auto placed = post(alice_, order_body("SELL", "1.5", "100.25", R"(,"clientOrderId":"a-1")"));
+  const auto placed =
+      post(alice_, order_body("SELL", "1.5", "100.25", R"(,"clientOrderId":"a-1")"));
   ASSERT_EQ(placed.status, 201u) << placed.body;
   EXPECT_EQ(json_field(placed.body, "status"), "NEW");
   EXPECT_EQ(json_field(placed.body, "price"), "100.25");
@@ -51,7 +53,8 @@ TEST_F(HttpApi, PlaceQueryMatchAndCancel) {
   const auto taker = post(bob_, order_body("BUY", "0.5", "101"));
   ASSERT_EQ(taker.status, 201u) << taker.body;
   EXPECT_EQ(json_field(taker.body, "status"), "FILLED");
-  EXPECT_NE(taker.body.find(R"("fills":[{"price":"100.25","qty":"0.500","tradeId":1}])"), std::string::npos)
+  EXPECT_NE(taker.body.find(R"("fills":[{"price":"100.25","qty":"0.500","tradeId":1}])"),
+            std::string::npos)
       << taker.body;
 
   const auto got = call(http::verb::get, "/api/v1/orders/" + id, alice_);
@@ -80,13 +83,16 @@ TEST_F(HttpApi, PlaceQueryMatchAndCancel) {
 
 TEST_F(HttpApi, MarketIocAndFokOrders) {
   ASSERT_EQ(post(alice_, order_body("SELL", "1", "100")).status, 201u);
-  const auto market = post(bob_, R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","quantity":"2"})");
+  const auto market =
+      post(bob_, R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","quantity":"2"})");
   ASSERT_EQ(market.status, 201u) << market.body;
   EXPECT_EQ(json_field(market.body, "status"), "EXPIRED");
   EXPECT_EQ(json_field(market.body, "executedQty"), "1.000");
   EXPECT_EQ(json_field(market.body, "timeInForce"), "IOC");
   ASSERT_EQ(post(alice_, order_body("SELL", "1", "100")).status, 201u);
-  const auto fok = post(bob_, R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"FOK","quantity":"2","price":"100"})");
+  const auto fok = post(
+      bob_,
+      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"FOK","quantity":"2","price":"100"})");
   EXPECT_EQ(json_field(fok.body, "status"), "EXPIRED");
   EXPECT_EQ(json_field(fok.body, "executedQty"), "0.000");
 }
@@ -99,7 +105,8 @@ TEST_F(HttpApi, AccountsSeeOnlyTheirOwnOrders) {
   EXPECT_EQ(json_field(peek.body, "code"), "-2013");
   EXPECT_EQ(call(http::verb::delete_, "/api/v1/orders/" + id, bob_).status, 404u);
   EXPECT_EQ(call(http::verb::get, "/api/v1/orders/" + id, alice_).status, 200u);
-  EXPECT_EQ(json_field(call(http::verb::get, "/api/v1/orders/" + id, alice_).body, "status"), "NEW");
+  EXPECT_EQ(json_field(call(http::verb::get, "/api/v1/orders/" + id, alice_).body, "status"),
+            "NEW");
 }
 
 TEST_F(HttpApi, ClientOrderIdIsIdempotentPerAccount) {
@@ -128,19 +135,28 @@ TEST_F(HttpApi, BadOrdersGetClearErrors) {
       {"not json", "{oops", 400, -1100},
       {"array", "[1,2]", 400, -1100},
       {"missing symbol", R"({"side":"BUY","type":"LIMIT","quantity":"1","price":"1"})", 400, -1102},
-      {"unknown symbol", R"({"symbol":"NOPE","side":"BUY","type":"LIMIT","quantity":"1","price":"1"})", 400, -1121},
-      {"bad side", R"({"symbol":"BTC-USDT","side":"UP","type":"LIMIT","quantity":"1","price":"1"})", 400, -1117},
-      {"bad type", R"({"symbol":"BTC-USDT","side":"BUY","type":"STOP","quantity":"1","price":"1"})", 400, -1116},
-      {"bad tif", R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"DAY","quantity":"1","price":"1"})", 400, -1115},
+      {"unknown symbol",
+       R"({"symbol":"NOPE","side":"BUY","type":"LIMIT","quantity":"1","price":"1"})", 400, -1121},
+      {"bad side", R"({"symbol":"BTC-USDT","side":"UP","type":"LIMIT","quantity":"1","price":"1"})",
+       400, -1117},
+      {"bad type", R"({"symbol":"BTC-USDT","side":"BUY","type":"STOP","quantity":"1","price":"1"})",
+       400, -1116},
+      {"bad tif",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"DAY","quantity":"1","price":"1"})",
+       400, -1115},
       {"price off grid", order_body("BUY", "1", "100.001"), 400, -1013},
       {"price too high", order_body("BUY", "1", "1000000.01"), 400, -1013},
       {"qty off grid", order_body("BUY", "1.0001", "100"), 400, -1013},
       {"qty zero", order_body("BUY", "0", "100"), 400, -1013},
       {"qty too large", order_body("BUY", "1000.001", "100"), 400, -1013},
-      {"qty as number", R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","quantity":1,"price":"1"})", 400, -1102},
+      {"qty as number",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","quantity":1,"price":"1"})", 400, -1102},
       {"negative price", order_body("BUY", "1", "-5"), 400, -1013},
-      {"market gtc", R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","timeInForce":"GTC","quantity":"1"})", 400, -1116},
-      {"bad client id", order_body("BUY", "1", "100", R"(,"clientOrderId":"has space")"), 400, -1100},
+      {"market gtc",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","timeInForce":"GTC","quantity":"1"})",
+       400, -1116},
+      {"bad client id", order_body("BUY", "1", "100", R"(,"clientOrderId":"has space")"), 400,
+       -1100},
   };
   for (const BadOrder& c : cases) {
     const auto r = post(alice_, c.body);
@@ -192,9 +208,11 @@ TEST_F(HttpApi, PipelinedRequestsAnswerInOrder) {
   std::string bytes;
   for (int i = 0; i < 20; ++i) {
     const std::string body = order_body(i % 2 ? "BUY" : "SELL", "1", i % 2 ? "99" : "101");
-    bytes += "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nX-API-Key: " + alice_ +
-             "\r\nX-Request-ID: p" + std::to_string(i) + "\r\nContent-Type: application/json\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\n\r\n" + body;
+    bytes +=
+        "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nX-API-Key: " + alice_ + "\r\nX-Request-ID: p" +
+        std::to_string(i) +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
     if (i == 10) bytes += "GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-ID: p-err\r\n\r\n";
   }
   auto replies = client.pipeline(bytes, 21);
@@ -229,7 +247,8 @@ TEST_F(HttpApi, MalformedAndOversizedRequestsAreRefusedAlone) {
   }
   {
     HttpClient c(spotd_->http_port());
-    const auto r = c.raw("GET / HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(10 * 1024, 'y') + "\r\n\r\n");
+    const auto r =
+        c.raw("GET / HTTP/1.1\r\nHost: x\r\nX-Junk: " + std::string(10 * 1024, 'y') + "\r\n\r\n");
     EXPECT_EQ(r.status, 431u);
   }
   // The connection opened before all that still works.
@@ -239,7 +258,8 @@ TEST_F(HttpApi, MalformedAndOversizedRequestsAreRefusedAlone) {
 TEST(HttpLimits, SlowClientIsCutWhileOthersAreServed) {
   SpotdProcess spotd({"--set", "http.read_timeout_ms=300"});
   HttpClient slow(spotd.http_port());
-  boost::asio::write(slow.socket(), boost::asio::buffer(std::string("GET /api/v1/exchangeInfo HTTP/1.1\r\nHo")));
+  boost::asio::write(slow.socket(),
+                     boost::asio::buffer(std::string("GET /api/v1/exchangeInfo HTTP/1.1\r\nHo")));
   HttpClient fast(spotd.http_port());
   EXPECT_EQ(fast.request(http::verb::get, "/api/v1/exchangeInfo").status, 200u);
   EXPECT_TRUE(slow.closed_by_server(std::chrono::seconds(3)));
@@ -257,14 +277,16 @@ TEST(HttpLimits, ConnectionsOverTheLimitGet503) {
 }
 
 TEST(HttpLimits, PerAccountRateLimitAnswers429WithRetryAfter) {
-  SpotdProcess spotd({"--set", "limits.orders_per_second_per_account=2", "--set", "limits.burst_per_account=3"});
+  SpotdProcess spotd(
+      {"--set", "limits.orders_per_second_per_account=2", "--set", "limits.burst_per_account=3"});
   const std::string key = spotd.create_account();
   const std::string other = spotd.create_account();
   HttpClient c(spotd.http_port());
   std::vector<unsigned> statuses;
   HttpReply limited;
   for (int i = 0; i < 5; ++i) {
-    const auto r = c.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"), {{"X-API-Key", key}});
+    const auto r = c.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"),
+                             {{"X-API-Key", key}});
     statuses.push_back(r.status);
     if (r.status == 429) limited = r;
   }
@@ -274,7 +296,9 @@ TEST(HttpLimits, PerAccountRateLimitAnswers429WithRetryAfter) {
   EXPECT_EQ(json_field(limited.body, "code"), "-1003");
   EXPECT_FALSE(limited.headers["Retry-After"].empty());
   // Another account is not affected.
-  EXPECT_EQ(c.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"), {{"X-API-Key", other}}).status,
+  EXPECT_EQ(c.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"),
+                      {{"X-API-Key", other}})
+                .status,
             201u);
 }
 
@@ -284,20 +308,30 @@ TEST(Admin, TokenHealthAndMetrics) {
   EXPECT_EQ(admin.request(http::verb::get, "/livez").status, 200u);
   EXPECT_EQ(admin.request(http::verb::get, "/readyz").status, 200u);
   EXPECT_EQ(admin.request(http::verb::post, "/admin/v1/accounts").status, 401u);
-  EXPECT_EQ(admin.request(http::verb::post, "/admin/v1/accounts", "", {{"Authorization", "Bearer wrong"}}).status, 401u);
-  EXPECT_EQ(admin.request(http::verb::post, "/admin/v1/accounts", "{bad", {{"Authorization", "Bearer test-admin-token"}}).status,
+  EXPECT_EQ(
+      admin.request(http::verb::post, "/admin/v1/accounts", "", {{"Authorization", "Bearer wrong"}})
+          .status,
+      401u);
+  EXPECT_EQ(admin
+                .request(http::verb::post, "/admin/v1/accounts", "{bad",
+                         {{"Authorization", "Bearer test-admin-token"}})
+                .status,
             400u);
   const std::string key = spotd.create_account("m");
   EXPECT_EQ(key.size(), 64u);
   HttpClient api(spotd.http_port());
-  api.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"), {{"X-API-Key", key}});
-  api.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10.001"), {{"X-API-Key", key}});
+  api.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"),
+              {{"X-API-Key", key}});
+  api.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10.001"),
+              {{"X-API-Key", key}});
   const auto metrics = admin.request(http::verb::get, "/metrics");
   ASSERT_EQ(metrics.status, 200u);
-  for (const char* series : {"spot_orders_accepted_total 1", "spot_orders_rejected_total{reason=\"BAD_PRICE\"} 1",
-                             "spot_order_latency_seconds_bucket", "spot_queue_depth", "spot_connections{protocol=\"http\"}",
-                             "spot_http_requests_total{route=\"/api/v1/orders\",status=\"201\"} 1", "spot_build_info",
-                             "process_open_fds", "spot_ready 1"}) {
+  for (const char* series :
+       {"spot_orders_accepted_total 1", "spot_orders_rejected_total{reason=\"BAD_PRICE\"} 1",
+        "spot_order_latency_seconds_bucket", "spot_queue_depth",
+        "spot_connections{protocol=\"http\"}",
+        "spot_http_requests_total{route=\"/api/v1/orders\",status=\"201\"} 1", "spot_build_info",
+        "process_open_fds", "spot_ready 1"}) {
     EXPECT_NE(metrics.body.find(series), std::string::npos) << series;
   }
 }
@@ -305,7 +339,10 @@ TEST(Admin, TokenHealthAndMetrics) {
 TEST(Admin, DisabledWithoutToken) {
   SpotdProcess spotd({"--set", "admin.token="});
   HttpClient admin(spotd.admin_port());
-  EXPECT_EQ(admin.request(http::verb::post, "/admin/v1/accounts", "", {{"Authorization", "Bearer "}}).status, 403u);
+  EXPECT_EQ(
+      admin.request(http::verb::post, "/admin/v1/accounts", "", {{"Authorization", "Bearer "}})
+          .status,
+      403u);
 }
 
 }  // namespace

@@ -37,9 +37,15 @@ TEST(Lifecycle, BadConfigurationNamesTheKeyAndExits2) {
       {"unknown key", {"--set", "http.nope=1"}, symbol, "http.nope"},
       {"unknown toml key", {}, "[http]\nprot = 1\n" + symbol, "http.prot"},
       {"no symbols", {}, "[http]\nport = 1\n", "symbols"},
-      {"bad tick", {}, "[[symbols]]\nname = \"A\"\ntick_size = \"x\"\nlot_size = \"1\"\n", "symbols[0].tick_size"},
+      {"bad tick",
+       {},
+       "[[symbols]]\nname = \"A\"\ntick_size = \"x\"\nlot_size = \"1\"\n",
+       "symbols[0].tick_size"},
       {"toml syntax", {}, "[http\n" + symbol, "line"},
-      {"queue not power of two", {"--set", "engine.queue_capacity=1000"}, symbol, "engine.queue_capacity"},
+      {"queue not power of two",
+       {"--set", "engine.queue_capacity=1000"},
+       symbol,
+       "engine.queue_capacity"},
       {"bad log level", {"--log-level", "loud"}, symbol, "log.level"},
       {"missing file", {"--config", "/nonexistent/spotd.toml"}, "", "no such file"},
   };
@@ -52,7 +58,8 @@ TEST(Lifecycle, BadConfigurationNamesTheKeyAndExits2) {
 
 TEST(Lifecycle, EnvironmentOverridesTheFile) {
   setenv("SPOT_HTTP_MAX_CONNECTIONS", "nope", 1);
-  const auto r = run_spotd({}, "[[symbols]]\nname = \"A\"\ntick_size = \"0.01\"\nlot_size = \"1\"\n");
+  const auto r =
+      run_spotd({}, "[[symbols]]\nname = \"A\"\ntick_size = \"0.01\"\nlot_size = \"1\"\n");
   unsetenv("SPOT_HTTP_MAX_CONNECTIONS");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("SPOT_HTTP_MAX_CONNECTIONS"), std::string::npos) << r.output;
@@ -65,9 +72,12 @@ TEST(Lifecycle, SigtermAnswersInFlightRequestsThenExitsZero) {
   std::string bytes;
   constexpr int kRequests = 200;
   for (int i = 0; i < kRequests; ++i) {
-    const std::string body = R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","quantity":"1","price":"10"})";
-    bytes += "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nX-API-Key: " + key +
-             "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    const std::string body =
+        R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","quantity":"1","price":"10"})";
+    bytes +=
+        "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nX-API-Key: " + key +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
   }
   boost::asio::write(client.socket(), boost::asio::buffer(bytes));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));

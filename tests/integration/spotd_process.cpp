@@ -55,7 +55,8 @@ std::string make_temp_dir() {
 pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, bool merge_stdout) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   if (merge_stdout) {
     posix_spawn_file_actions_adddup2(&actions, 2, 1);
   } else {
@@ -99,10 +100,23 @@ SpotdProcess::SpotdProcess(std::vector<std::string> extra_args, std::string extr
   std::ofstream(config) << extra_toml << "\n" << kBaseConfig;
   log_path_ = dir_ + "/spotd.log";
   const std::string ports = dir_ + "/ports.json";
-  std::vector<std::string> args = {SPOTD_PATH, "--config", config, "--http-port", "0",
-                                   "--tcp-port", "0", "--admin-port", "0", "--admin-token", token_,
-                                   "--ports-file", ports, "--set", "http.address=127.0.0.1",
-                                   "--set", "tcp.address=127.0.0.1"};
+  std::vector<std::string> args = {SPOTD_PATH,
+                                   "--config",
+                                   config,
+                                   "--http-port",
+                                   "0",
+                                   "--tcp-port",
+                                   "0",
+                                   "--admin-port",
+                                   "0",
+                                   "--admin-token",
+                                   token_,
+                                   "--ports-file",
+                                   ports,
+                                   "--set",
+                                   "http.address=127.0.0.1",
+                                   "--set",
+                                   "tcp.address=127.0.0.1"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = spawn(args, log_path_, false);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -169,8 +183,9 @@ int SpotdProcess::wait_exit(std::chrono::milliseconds timeout) {
 
 std::string SpotdProcess::create_account(const std::string& name) {
   HttpClient admin(admin_port_);
-  const auto reply = admin.request(http::verb::post, "/admin/v1/accounts", "{\"name\":\"" + name + "\"}",
-                                   {{"Authorization", "Bearer " + token_}});
+  const auto reply =
+      admin.request(http::verb::post, "/admin/v1/accounts", "{\"name\":\"" + name + "\"}",
+                    {{"Authorization", "Bearer " + token_}});
   if (reply.status != 201) throw std::runtime_error("account creation failed: " + reply.body);
   return json_field(reply.body, "apiKey");
 }
@@ -205,7 +220,8 @@ HttpReply HttpClient::read_one() {
   HttpReply out;
   out.status = res.result_int();
   out.body = res.body();
-  for (const auto& field : res) out.headers[std::string(field.name_string())] = std::string(field.value());
+  for (const auto& field : res)
+    out.headers[std::string(field.name_string())] = std::string(field.value());
   return out;
 }
 
@@ -265,10 +281,12 @@ std::optional<TcpClient::Msg> TcpClient::receive(std::chrono::milliseconds timeo
     const auto status = proto::tcp::next_frame(buffer_, 65535, frame);
     if (status == proto::tcp::FrameStatus::Complete) {
       Msg m{frame.type, std::vector<std::uint8_t>(frame.payload.begin(), frame.payload.end())};
-      buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(frame.frame_bytes));
+      buffer_.erase(buffer_.begin(),
+                    buffer_.begin() + static_cast<std::ptrdiff_t>(frame.frame_bytes));
       return m;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     pollfd p{socket_.native_handle(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;

@@ -74,7 +74,8 @@ class HttpClient {
  public:
   explicit HttpClient(std::uint16_t port);
   HttpReply request(boost::beast::http::verb method, const std::string& target,
-                    const std::string& body = "", const std::map<std::string, std::string>& headers = {});
+                    const std::string& body = "",
+                    const std::map<std::string, std::string>& headers = {});
   // Writes raw bytes and reads one response (for malformed requests).
   HttpReply raw(const std::string& bytes);
   // Writes, then reads `n` responses (pipelining).
@@ -103,7 +104,8 @@ class TcpClient {
   };
   std::optional<Msg> receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   // Next frame that is not a heartbeat.
-  std::optional<Msg> receive_non_heartbeat(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  std::optional<Msg> receive_non_heartbeat(
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   bool login(const std::string& api_key);
 
  private:

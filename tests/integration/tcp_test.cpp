@@ -8,8 +8,9 @@ namespace {
 
 namespace wire = proto::tcp;
 
-std::string enter(std::uint64_t token, Side side, Ticks price, Lots qty, TimeInForce tif = TimeInForce::Gtc,
-                  OrderType type = OrderType::Limit, std::uint16_t symbol = 0) {
+std::string enter(std::uint64_t token, Side side, Ticks price, Lots qty,
+                  TimeInForce tif = TimeInForce::Gtc, OrderType type = OrderType::Limit,
+                  std::uint16_t symbol = 0) {
   std::string out;
   wire::encode(wire::EnterOrder{token, symbol, side, type, tif, price, qty}, out);
   return out;
@@ -21,7 +22,8 @@ M expect(TcpClient& c, char type) {
   EXPECT_TRUE(msg.has_value()) << "expected '" << type << "', got nothing";
   M m{};
   if (!msg) return m;
-  EXPECT_EQ(msg->type, static_cast<std::uint8_t>(type)) << "got '" << static_cast<char>(msg->type) << "'";
+  EXPECT_EQ(msg->type, static_cast<std::uint8_t>(type))
+      << "got '" << static_cast<char>(msg->type) << "'";
   EXPECT_TRUE(wire::decode(msg->frame(), m));
   return m;
 }
@@ -139,7 +141,8 @@ TEST_F(Tcp, BadLoginIsRejectedAndClosed) {
 }
 
 TEST(TcpTimers, HeartbeatsAndIdleTimeout) {
-  SpotdProcess spotd({"--set", "tcp.heartbeat_interval_ms=100", "--set", "tcp.idle_timeout_ms=600"});
+  SpotdProcess spotd(
+      {"--set", "tcp.heartbeat_interval_ms=100", "--set", "tcp.idle_timeout_ms=600"});
   const std::string key = spotd.create_account();
   TcpClient c(spotd.tcp_port());
   ASSERT_TRUE(c.login(key));

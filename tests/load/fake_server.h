@@ -21,8 +21,10 @@ namespace spot::bench::load::testing {
 
 struct FakeBehaviour {
   bool tcp = false;
-  // Hold every response until this long after the first request arrived.
+  // Hold every response from request number `stall_from_request` (counting from 0, over
+  // all connections) on until `stall` after that request arrived.
   std::chrono::milliseconds stall{0};
+  std::uint64_t stall_from_request = 0;
   bool never_answer = false;
   int order_status = 201;  // HTTP status for POST /api/v1/orders (e.g. 429)
   std::string api_key = "k";
@@ -34,10 +36,10 @@ struct FakeStats {
   std::uint64_t cancel_unknown = 0;
   std::uint64_t heartbeats = 0;
   std::uint64_t logins = 0;
-  std::vector<std::string> order_bodies;   // HTTP
-  std::vector<std::uint64_t> client_ids;   // TCP
-  std::set<std::uint16_t> tcp_symbols;     // TCP
-  std::vector<std::string> bad;            // anything the fake did not understand
+  std::vector<std::string> order_bodies;  // HTTP
+  std::vector<std::uint64_t> client_ids;  // TCP
+  std::set<std::uint16_t> tcp_symbols;    // TCP
+  std::vector<std::string> bad;           // anything the fake did not understand
 };
 
 class FakeServer {
@@ -101,8 +103,8 @@ class FakeServer {
     }
 
     void parse_tcp() {
-      const std::span<const std::uint8_t> data(
-          reinterpret_cast<const std::uint8_t*>(in.data()), in.size());
+      const std::span<const std::uint8_t> data(reinterpret_cast<const std::uint8_t*>(in.data()),
+                                               in.size());
       std::size_t used = 0;
       for (;;) {
         proto::tcp::Frame f;
@@ -134,13 +136,13 @@ class FakeServer {
       writing = true;
       inflight.swap(out);
       out.clear();
-      boost::asio::async_write(socket, boost::asio::buffer(inflight),
-                               [self = shared_from_this()](boost::system::error_code ec,
-                                                           std::size_t) {
-                                 self->writing = false;
-                                 self->inflight.clear();
-                                 if (!ec) self->release();
-                               });
+      boost::asio::async_write(
+          socket, boost::asio::buffer(inflight),
+          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+            self->writing = false;
+            self->inflight.clear();
+            if (!ec) self->release();
+          });
     }
 
     FakeServer& server;
@@ -155,14 +157,14 @@ class FakeServer {
   void accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (ec) return;
+      socket.set_option(tcp::no_delay(true), ec);
       std::make_shared<Session>(*this, std::move(socket))->read();
       accept();
     });
   }
 
   void note_request() {
-    if (!started_) {
-      started_ = true;
+    if (requests_++ == behaviour_.stall_from_request) {
       release_at_ = Clock::now() + behaviour_.stall;
     }
   }
@@ -176,11 +178,12 @@ class FakeServer {
   void on_http(const std::string& head, const std::string& body, std::string& out) {
     note_request();
     if (head.rfind("GET /api/v1/exchangeInfo ", 0) == 0) {
-      http_reply(200,
-                 R"({"symbols":[{"symbol":"BTC-USDT","index":0,"tickSize":"0.01","lotSize":"0.001"},)"
-                 R"({"symbol":"ETH-USDT","index":1,"tickSize":"0.5","lotSize":"1"},)"
-                 R"({"symbol":"SOL-USDT","index":2,"tickSize":"1","lotSize":"0.1"}]})",
-                 out);
+      http_reply(
+          200,
+          R"({"symbols":[{"symbol":"BTC-USDT","index":0,"tickSize":"0.01","lotSize":"0.001"},)"
+          R"({"symbol":"ETH-USDT","index":1,"tickSize":"0.5","lotSize":"1"},)"
+          R"({"symbol":"SOL-USDT","index":2,"tickSize":"1","lotSize":"0.1"}]})",
+          out);
     } else if (head.rfind("POST /api/v1/orders ", 0) == 0) {
       if (head.find("X-API-Key: " + behaviour_.api_key + "\r\n") == std::string::npos) {
         http_reply(401, R"({"code":-1002,"msg":"unauthorized"})", out);
@@ -281,7 +284,7 @@ class FakeServer {
   tcp::acceptor acceptor_;
   std::thread thread_;
   FakeStats stats_;
-  bool started_ = false;
+  std::uint64_t requests_ = 0;
   Clock::time_point release_at_{};
   std::uint64_t next_order_id_ = 1000;
   std::set<std::uint64_t> live_;

@@ -48,8 +48,8 @@ TEST(ParseHttpResponse, PipelinedResponsesParseOneAfterAnother) {
 TEST(ParseHttpResponse, RejectsWhatItCannotFrame) {
   HttpResponse r;
   const HttpLimits tiny{64, 8};
-  for (const std::string bad : {
-           std::string("HTTP/1.1 200 OK\r\n\r\n"),                               // no length
+  for (const std::string& bad : {
+           std::string("HTTP/1.1 200 OK\r\n\r\n"),                                // no length
            std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),  // chunked
            std::string("HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n"),
            std::string("SPDY/3 200 OK\r\nContent-Length: 0\r\n\r\n"),
@@ -150,8 +150,8 @@ TEST(HttpRequestWriter, RequestsAreCompleteHttp11) {
                 std::to_string(body.size()) + "\r\n\r\n" + body);
   out.clear();
   w.cancel(123, out);
-  EXPECT_EQ(out,
-            "DELETE /api/v1/orders/123 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-API-Key: key1\r\n\r\n");
+  EXPECT_EQ(
+      out, "DELETE /api/v1/orders/123 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-API-Key: key1\r\n\r\n");
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ TEST(ValidateOptions, RejectsEachBadField) {
       [](LoadOptions& o) { o.connections = 100'000; },
       [](LoadOptions& o) { o.warmup_s = -1; },
       [](LoadOptions& o) { o.symbols = 0; },
+      [](LoadOptions& o) { o.prefill = 0; },  // W1 cancels need resting orders
+      [](LoadOptions& o) { o.client_id_offset = ~0ull; },
       [](LoadOptions& o) { o.drain_s = 3600; },
       [](LoadOptions& o) { o.api_key = "a\r\nX-Evil: 1"; },
       [](LoadOptions& o) { o.rate = 1e6, o.duration_s = 3600; },  // too many ops to hold

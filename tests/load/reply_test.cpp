@@ -47,8 +47,8 @@ TEST(Classify, Table) {
       {"302", RequestKind::Order, http(302), Outcome::Error, ErrorKind::BadResponse},
       {"Accepted", RequestKind::Order, tcp(Reply::Type::Accepted, 3), Outcome::Accepted,
        ErrorKind::BadResponse},
-      {"Accepted for a cancel", RequestKind::Cancel, tcp(Reply::Type::Accepted, 3),
-       Outcome::Error, ErrorKind::BadResponse},
+      {"Accepted for a cancel", RequestKind::Cancel, tcp(Reply::Type::Accepted, 3), Outcome::Error,
+       ErrorKind::BadResponse},
       {"Canceled", RequestKind::Cancel, tcp(Reply::Type::Canceled, 3), Outcome::Canceled,
        ErrorKind::BadResponse},
       {"Canceled for an order", RequestKind::Order, tcp(Reply::Type::Canceled, 3), Outcome::Error,
@@ -56,19 +56,35 @@ TEST(Classify, Table) {
       {"cancel unknown", RequestKind::Cancel,
        tcp(Reply::Type::Rejected, 3, RejectReason::UnknownOrder), Outcome::CancelUnknown,
        ErrorKind::BadResponse},
-      {"rate limited", RequestKind::Order,
-       tcp(Reply::Type::Rejected, 0, RejectReason::RateLimited), Outcome::Error,
-       ErrorKind::Rejected},
+      {"rate limited", RequestKind::Order, tcp(Reply::Type::Rejected, 0, RejectReason::RateLimited),
+       Outcome::Error, ErrorKind::Rejected},
   };
   for (const Row& row : rows) {
     const Classified c = classify(row.kind, row.reply);
     EXPECT_EQ(c.outcome, row.outcome) << row.name;
-    if (row.outcome == Outcome::Error) EXPECT_EQ(c.error, row.error) << row.name;
+    if (row.outcome == Outcome::Error) {
+      EXPECT_EQ(c.error, row.error) << row.name;
+    }
   }
   EXPECT_EQ(classify(RequestKind::Order, http(201, 9)).order_id, 9u);
-  EXPECT_EQ(classify(RequestKind::Order, tcp(Reply::Type::Rejected, 0, RejectReason::Overloaded))
-                .reason,
-            RejectReason::Overloaded);
+  EXPECT_EQ(
+      classify(RequestKind::Order, tcp(Reply::Type::Rejected, 0, RejectReason::Overloaded)).reason,
+      RejectReason::Overloaded);
+}
+
+TEST(Answers, RejectedMustNameTheRequestType) {
+  Reply rejected = tcp(Reply::Type::Rejected, 0, RejectReason::BadRequest);
+  rejected.rejected_type = 'O';
+  EXPECT_TRUE(answers(RequestKind::Order, rejected));
+  EXPECT_FALSE(answers(RequestKind::Cancel, rejected));
+  rejected.rejected_type = 'X';
+  EXPECT_TRUE(answers(RequestKind::Cancel, rejected));
+  rejected.rejected_type = 'L';  // a login rejected after the fact answers no request
+  EXPECT_FALSE(answers(RequestKind::Order, rejected));
+  rejected.rejected_type = 0;
+  EXPECT_FALSE(answers(RequestKind::Cancel, rejected));
+  EXPECT_TRUE(answers(RequestKind::Order, tcp(Reply::Type::Accepted, 1)));
+  EXPECT_TRUE(answers(RequestKind::Cancel, http(404)));
 }
 
 TcpMessage interpret_encoded(const std::string& bytes) {
@@ -113,6 +129,7 @@ TEST(InterpretTcp, OnlyFirstResponsesAreAnswers) {
   m = interpret_encoded(s);
   EXPECT_EQ(m.kind, TcpMessage::Kind::Answer);
   EXPECT_EQ(m.reply.reason, RejectReason::UnknownOrder);
+  EXPECT_EQ(m.reply.rejected_type, 'X');
 
   s.clear();
   p::encode_heartbeat(s);

@@ -56,6 +56,7 @@ struct W1Params {
 
 inline constexpr std::uint32_t kW1Symbols = 8;
 
+// REQUIRES: params.prefill >= 1.
 Workload generate_w1(const W1Params& params);
 
 // The 32-byte-record file format of WORKLOADS.md. On failure returns false / nullopt

@@ -90,8 +90,8 @@ struct CreateAccount {
   std::string key_hash;  // hex SHA-256 of the API key
 };
 
-using CommandBody = std::variant<SubmitOrder, CancelRequest, GetOrder, OpenOrders, GetDepth,
-                                 CreateAccount>;
+using CommandBody =
+    std::variant<SubmitOrder, CancelRequest, GetOrder, OpenOrders, GetDepth, CreateAccount>;
 
 struct OrderReply {
   RejectReason reject = RejectReason::None;

@@ -24,7 +24,7 @@ HttpError http_error(RejectReason reason);
 // Parses a POST /api/v1/orders body. On failure returns the error to send.
 struct ParsedOrder {
   std::optional<HttpError> error;
-  std::string error_msg;  // detail naming the bad field
+  std::string error_msg;                     // detail naming the bad field
   RejectReason reason = RejectReason::None;  // for metrics
   SubmitOrder order;
 };

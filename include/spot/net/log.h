@@ -27,16 +27,20 @@ void write(spdlog::level::level_enum level, std::string_view msg, std::string_vi
   spdlog::log(level, "{}", json_body(msg, request_id, fields));
 }
 
-inline void info(std::string_view msg, std::string_view rid = {}, std::initializer_list<Field> f = {}) {
+inline void info(std::string_view msg, std::string_view rid = {},
+                 std::initializer_list<Field> f = {}) {
   write(spdlog::level::info, msg, rid, f);
 }
-inline void warn(std::string_view msg, std::string_view rid = {}, std::initializer_list<Field> f = {}) {
+inline void warn(std::string_view msg, std::string_view rid = {},
+                 std::initializer_list<Field> f = {}) {
   write(spdlog::level::warn, msg, rid, f);
 }
-inline void error(std::string_view msg, std::string_view rid = {}, std::initializer_list<Field> f = {}) {
+inline void error(std::string_view msg, std::string_view rid = {},
+                  std::initializer_list<Field> f = {}) {
   write(spdlog::level::err, msg, rid, f);
 }
-inline void debug(std::string_view msg, std::string_view rid = {}, std::initializer_list<Field> f = {}) {
+inline void debug(std::string_view msg, std::string_view rid = {},
+                  std::initializer_list<Field> f = {}) {
   write(spdlog::level::debug, msg, rid, f);
 }
 
