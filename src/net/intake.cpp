@@ -55,7 +55,17 @@ std::string correlation_id(std::string_view client_value) {
                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == ':';
                     });
-  return sane ? std::string(client_value) : random_hex(12);
+  if (sane) return std::string(client_value);
+  // Generated ids: a random per-process prefix and a counter. Unique, 24 hex
+  // characters, and cheap (no CSPRNG call per request).
+  static const std::string prefix = random_hex(4);
+  static std::atomic<std::uint64_t> counter{0};
+  const std::uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
+  static const char* digits = "0123456789abcdef";
+  std::string id = prefix;
+  id.resize(24);
+  for (int i = 0; i < 16; ++i) id[8 + i] = digits[(n >> (60 - 4 * i)) & 0xF];
+  return id;
 }
 
 void AccountDirectory::add(const std::string& key_hash, AccountId account) {

@@ -2,6 +2,8 @@
 // idempotency, and every error path, each leaving other connections undisturbed.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "spotd_process.h"
@@ -334,6 +336,27 @@ TEST(Admin, TokenHealthAndMetrics) {
         "process_open_fds", "spot_ready 1"}) {
     EXPECT_NE(metrics.body.find(series), std::string::npos) << series;
   }
+}
+
+TEST(Admin, MetricsPassPromtoolCheck) {
+  SpotdProcess spotd;
+  const std::string key = spotd.create_account();
+  HttpClient api(spotd.http_port());
+  api.request(http::verb::post, "/api/v1/orders", order_body("SELL", "1", "10"), {{"X-API-Key", key}});
+  api.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"), {{"X-API-Key", key}});
+  const auto metrics = HttpClient(spotd.admin_port()).request(http::verb::get, "/metrics");
+  ASSERT_EQ(metrics.status, 200u);
+  const std::string path = ::testing::TempDir() + "/metrics.txt";
+  { std::ofstream(path) << metrics.body; }
+  const std::string command = std::string(PROMTOOL_PATH) + " check metrics < " + path + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[512];
+  while (fgets(buf, sizeof(buf), pipe) != nullptr) output += buf;
+  const int status = pclose(pipe);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output, "") << output;
 }
 
 TEST(Admin, DisabledWithoutToken) {
