@@ -3,6 +3,8 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <functional>
 #include <set>
 
@@ -36,7 +38,9 @@ std::optional<std::string> parse_number(const std::string& text, double& out) {
   try {
     std::size_t used = 0;
     out = std::stod(text, &used);
-    if (used != text.size() || !(out > 0)) return "expected a positive number, got '" + text + "'";
+    if (used != text.size() || !(out > 0) || !std::isfinite(out)) {
+      return "expected a positive finite number, got '" + text + "'";
+    }
   } catch (const std::exception&) {
     return "expected a number, got '" + text + "'";
   }
@@ -136,6 +140,13 @@ const std::map<std::string, Key>& keys() {
 
 std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index, SymbolSpec& out) {
   const std::string where = "symbols[" + std::to_string(index) + "]";
+  static const std::set<std::string> known = {"name",      "tick_size", "lot_size", "min_price",
+                                              "max_price", "min_qty",   "max_qty"};
+  for (const auto& [key, unused] : t) {
+    if (known.count(std::string(key.str())) == 0) {
+      return ConfigError{where + "." + std::string(key.str()), "unknown symbol key"};
+    }
+  }
   auto text = [&](const char* name, bool required) -> std::optional<std::string> {
     const auto node = t[name];
     if (!node) {
@@ -213,7 +224,11 @@ std::optional<ConfigError> load_config_file(Config& config, const std::string& p
   auto scalar_text = [](const toml::node& node) -> std::optional<std::string> {
     if (const auto s = node.value<std::string>()) return *s;
     if (const auto i = node.value<std::int64_t>()) return std::to_string(*i);
-    if (node.is_floating_point()) return std::to_string(*node.value<double>());
+    if (node.is_floating_point()) {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "%.17g", *node.value<double>());  // exact round trip
+      return std::string(buf);
+    }
     if (const auto b = node.value<bool>()) return std::string(*b ? "true" : "false");
     return std::nullopt;
   };
@@ -286,6 +301,16 @@ std::optional<ConfigError> validate_config(const Config& config) {
       return ConfigError{where + ".name", "duplicate symbol " + s.name};
     if (s.min_price > s.max_price) return ConfigError{where + ".min_price", "above max_price"};
     if (s.min_qty > s.max_qty) return ConfigError{where + ".min_qty", "above max_qty"};
+  }
+  const std::pair<const char*, std::uint16_t> ports[] = {{"http.port", config.http.port},
+                                                         {"tcp.port", config.tcp.port},
+                                                         {"admin.port", config.admin.port}};
+  for (std::size_t i = 0; i < 3; ++i) {
+    for (std::size_t j = i + 1; j < 3; ++j) {
+      if (ports[i].second != 0 && ports[i].second == ports[j].second) {
+        return ConfigError{ports[j].first, "same port as " + std::string(ports[i].first)};
+      }
+    }
   }
   if (config.limits.burst_per_account < 1) {
     return ConfigError{"limits.burst_per_account", "must be at least 1"};

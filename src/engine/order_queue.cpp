@@ -31,7 +31,9 @@ bool RingOrderQueue::try_push(Command& command) {
   cell->command = std::move(command);
   cell->sequence.store(pos + 1, std::memory_order_release);
   // Dekker-style handshake with wait(): either we see the consumer asleep and wake it,
-  // or the consumer's re-check after announcing sleep sees this command.
+  // or the consumer's re-check after announcing sleep sees this command. The fence
+  // keeps the sequence store above from moving after the flag load below.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (consumer_sleeping_.load(std::memory_order_seq_cst)) {
     std::lock_guard<std::mutex> lock(mutex_);
     wakeup_.notify_one();
@@ -65,6 +67,7 @@ bool RingOrderQueue::wait(std::chrono::milliseconds timeout) {
   if (!empty()) return true;
   std::unique_lock<std::mutex> lock(mutex_);
   consumer_sleeping_.store(true, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (empty() && !closed_.load(std::memory_order_acquire)) {
     wakeup_.wait_for(lock, timeout);
   }

@@ -44,13 +44,10 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
         {{"reason", std::string(to_string(static_cast<RejectReason>(i)))}});
   }
   trades_ = &BuildCounter().Name("spot_trades_total").Help("Trades executed.").Register(r).Add({});
-  prometheus::Histogram::BucketBoundaries buckets;
-  for (double b = 1e-6; b < 1.5; b *= 10) {
-    buckets.push_back(b);
-    buckets.push_back(b * 2.5);
-    buckets.push_back(b * 5);
-  }
-  buckets.resize(buckets.size() - 2);  // end at 1 s
+  // 1 µs to 1 s in 1-2.5-5 steps, written out so the `le` labels are exact.
+  const prometheus::Histogram::BucketBoundaries buckets = {
+      1e-6,   2.5e-6, 5e-6, 1e-5,   2.5e-5, 5e-5, 1e-4,   2.5e-4, 5e-4, 1e-3,
+      2.5e-3, 5e-3,   1e-2, 2.5e-2, 5e-2,   1e-1, 2.5e-1, 5e-1,   1.0};
   order_latency_ = &BuildHistogram()
                         .Name("spot_order_latency_seconds")
                         .Help("Time from receiving an order request to its reply being ready.")

@@ -324,8 +324,8 @@ void ApiHandler::handle(HttpRequest& request, const std::string& request_id, Res
       reply(respond, route, error_response(400, -1100, "orderId must be a positive integer"));
       return;
     }
-    CommandBody body = cancel ? CommandBody(CancelRequest{*account, OrderId{*id}})
-                              : CommandBody(GetOrder{*account, OrderId{*id}});
+    CommandBody body = GetOrder{*account, OrderId{*id}};
+    if (cancel) body = CancelRequest{*account, OrderId{*id}};
     const Matcher* symbols = &symbols_;
     dispatch(std::move(body), route, request_id, std::move(respond), [symbols, cancel](Reply&& r) {
       auto& reply = std::get<OrderReply>(r);

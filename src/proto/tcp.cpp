@@ -202,13 +202,18 @@ bool decode(const Frame& f, Accepted& out) {
   out.client_order_id = r.get<std::uint64_t>();
   out.order_id = r.get<std::uint64_t>();
   out.symbol = r.get<std::uint16_t>();
-  out.side = static_cast<Side>(r.get<std::uint8_t>());
-  out.type = static_cast<OrderType>(r.get<std::uint8_t>());
-  out.tif = static_cast<TimeInForce>(r.get<std::uint8_t>());
-  out.status = static_cast<OrderStatusCode>(r.get<std::uint8_t>());
+  const auto side = r.get<std::uint8_t>();
+  const auto type = r.get<std::uint8_t>();
+  const auto tif = r.get<std::uint8_t>();
+  const auto status = r.get<std::uint8_t>();
   out.price = r.get<std::int64_t>();
   out.qty = r.get<std::int64_t>();
   out.executed_qty = r.get<std::int64_t>();
+  if (side > 1 || type > 1 || tif > 2 || status > 4) return false;
+  out.side = static_cast<Side>(side);
+  out.type = static_cast<OrderType>(type);
+  out.tif = static_cast<TimeInForce>(tif);
+  out.status = static_cast<OrderStatusCode>(status);
   return true;
 }
 
@@ -231,7 +236,9 @@ bool decode(const Frame& f, Canceled& out) {
   out.client_order_id = r.get<std::uint64_t>();
   out.order_id = r.get<std::uint64_t>();
   out.canceled_qty = r.get<std::int64_t>();
-  out.reason = static_cast<CancelReasonCode>(r.get<std::uint8_t>());
+  const auto reason = r.get<std::uint8_t>();
+  if (reason > 1) return false;
+  out.reason = static_cast<CancelReasonCode>(reason);
   return true;
 }
 
@@ -241,7 +248,10 @@ bool decode(const Frame& f, Rejected& out) {
   out.client_order_id = r.get<std::uint64_t>();
   out.order_id = r.get<std::uint64_t>();
   out.rejected_type = r.get<std::uint8_t>();
-  out.reason = static_cast<RejectReason>(r.get<std::uint16_t>());
+  const auto reason = r.get<std::uint16_t>();
+  if (reason == 0 || reason > static_cast<std::uint16_t>(RejectReason::TooManyOpenOrders))
+    return false;
+  out.reason = static_cast<RejectReason>(reason);
   return true;
 }
 

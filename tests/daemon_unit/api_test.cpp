@@ -1,0 +1,312 @@
+// The trader HTTP API's pure parts: order JSON parsing, order JSON output, error mapping.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "spot/net/api.h"
+
+namespace spot {
+namespace {
+
+using nlohmann::json;
+
+Matcher symbols() {
+  SymbolSpec btc;
+  btc.name = "BTC-USDT";
+  btc.tick_size = Decimal{1, 2};  // 0.01
+  btc.lot_size = Decimal{1, 3};   // 0.001
+  btc.min_price = 1;              // 0.01
+  btc.max_price = 10'000'000;     // 100000.00
+  btc.min_qty = 1;                // 0.001
+  btc.max_qty = 1'000'000;        // 1000.000
+  SymbolSpec eth = btc;
+  eth.name = "ETH-USDT";
+  eth.tick_size = Decimal{5, 2};  // 0.05
+  eth.lot_size = Decimal{1, 2};   // 0.01
+  return Matcher({btc, eth});
+}
+
+struct ValidCase {
+  const char* name;
+  const char* body;
+  SymbolId symbol;
+  Side side;
+  OrderType type;
+  TimeInForce tif;
+  Ticks price;
+  Lots qty;
+  const char* client_order_id;
+};
+
+TEST(ParseOrderJson, ValidOrders) {
+  const Matcher m = symbols();
+  const std::vector<ValidCase> cases = {
+      {"limit with everything",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"GTC",
+           "quantity":"1.5","price":"100.25","clientOrderId":"my-order_1:a.b"})",
+       0, Side::Buy, OrderType::Limit, TimeInForce::Gtc, 10'025, 1'500, "my-order_1:a.b"},
+      {"limit defaults to GTC",
+       R"({"symbol":"BTC-USDT","side":"SELL","type":"LIMIT","quantity":"0.001","price":"0.01"})", 0,
+       Side::Sell, OrderType::Limit, TimeInForce::Gtc, 1, 1, ""},
+      {"limit IOC", R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"IOC",
+           "quantity":"2","price":"100000"})",
+       0, Side::Buy, OrderType::Limit, TimeInForce::Ioc, 10'000'000, 2'000, ""},
+      {"limit FOK on the second symbol",
+       R"({"symbol":"ETH-USDT","side":"SELL","type":"LIMIT","timeInForce":"FOK",
+           "quantity":"3.25","price":"2000.05"})",
+       1, Side::Sell, OrderType::Limit, TimeInForce::Fok, 40'001, 325, ""},
+      {"market defaults to IOC",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","quantity":"0.5"})", 0, Side::Buy,
+       OrderType::Market, TimeInForce::Ioc, 0, 500, ""},
+      {"market FOK",
+       R"({"symbol":"BTC-USDT","side":"SELL","type":"MARKET","timeInForce":"FOK","quantity":"1000"})",
+       0, Side::Sell, OrderType::Market, TimeInForce::Fok, 0, 1'000'000, ""},
+      {"trailing zeros on the grid",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","quantity":"1.500000","price":"99.9000"})",
+       0, Side::Buy, OrderType::Limit, TimeInForce::Gtc, 9'990, 1'500, ""},
+      {"unknown fields are ignored",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","quantity":"1","price":"1","extra":[1]})",
+       0, Side::Buy, OrderType::Limit, TimeInForce::Gtc, 100, 1'000, ""},
+  };
+  for (const ValidCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const ParsedOrder p = parse_order_json(c.body, m);
+    ASSERT_FALSE(p.error) << p.error->status << " " << p.error->code << " " << p.error_msg;
+    EXPECT_EQ(p.order.symbol, c.symbol);
+    EXPECT_EQ(p.order.side, c.side);
+    EXPECT_EQ(p.order.type, c.type);
+    EXPECT_EQ(p.order.tif, c.tif);
+    if (c.type == OrderType::Limit) {
+      EXPECT_EQ(p.order.price, c.price);
+    }
+    EXPECT_EQ(p.order.qty, c.qty);
+    EXPECT_EQ(p.order.client_order_id, c.client_order_id);
+    EXPECT_EQ(p.order.client_token, 0u);
+  }
+}
+
+struct ErrorCase {
+  const char* name;
+  std::string body;
+  unsigned status;
+  int code;
+};
+
+std::string order_with(const std::string& fields) {
+  return R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT",)" + fields + "}";
+}
+
+TEST(ParseOrderJson, ErrorsCarryStatusAndCode) {
+  const Matcher m = symbols();
+  const std::string qp = R"("quantity":"1","price":"100")";
+  const std::vector<ErrorCase> cases = {
+      {"not JSON", "{symbol: BTC", 400, -1100},
+      {"empty body", "", 400, -1100},
+      {"array", R"([{"symbol":"BTC-USDT"}])", 400, -1100},
+      {"string", R"("BTC-USDT")", 400, -1100},
+      {"missing symbol", R"({"side":"BUY","type":"LIMIT","quantity":"1","price":"1"})", 400, -1102},
+      {"symbol not a string",
+       R"({"symbol":7,"side":"BUY","type":"LIMIT","quantity":"1","price":"1"})", 400, -1102},
+      {"unknown symbol",
+       R"({"symbol":"DOGE-EUR","side":"BUY","type":"LIMIT","quantity":"1","price":"1"})", 400,
+       -1121},
+      {"symbol case matters",
+       R"({"symbol":"btc-usdt","side":"BUY","type":"LIMIT","quantity":"1","price":"1"})", 400,
+       -1121},
+      {"bad side",
+       R"({"symbol":"BTC-USDT","side":"buy","type":"LIMIT","quantity":"1","price":"1"})", 400,
+       -1117},
+      {"missing side", R"({"symbol":"BTC-USDT","type":"LIMIT","quantity":"1","price":"1"})", 400,
+       -1117},
+      {"bad type", R"({"symbol":"BTC-USDT","side":"BUY","type":"STOP","quantity":"1","price":"1"})",
+       400, -1116},
+      {"missing type", R"({"symbol":"BTC-USDT","side":"BUY","quantity":"1","price":"1"})", 400,
+       -1116},
+      {"bad timeInForce", order_with(R"("timeInForce":"DAY",)" + qp), 400, -1115},
+      {"timeInForce not a string", order_with(R"("timeInForce":1,)" + qp), 400, -1115},
+      {"timeInForce null", order_with(R"("timeInForce":null,)" + qp), 400, -1115},
+      {"MARKET with GTC",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","timeInForce":"GTC","quantity":"1"})",
+       400, -1116},
+      {"quantity missing", order_with(R"("price":"100")"), 400, -1102},
+      {"quantity as a number", order_with(R"("quantity":1.5,"price":"100")"), 400, -1102},
+      {"quantity off the lot grid", order_with(R"("quantity":"0.0005","price":"100")"), 400, -1013},
+      {"quantity zero", order_with(R"("quantity":"0","price":"100")"), 400, -1013},
+      {"quantity negative", order_with(R"("quantity":"-1","price":"100")"), 400, -1013},
+      {"quantity above max", order_with(R"("quantity":"1000.001","price":"100")"), 400, -1013},
+      {"quantity not a decimal", order_with(R"("quantity":"1e3","price":"100")"), 400, -1013},
+      {"quantity empty", order_with(R"("quantity":"","price":"100")"), 400, -1013},
+      {"price missing for LIMIT", order_with(R"("quantity":"1")"), 400, -1102},
+      {"price as a number", order_with(R"("quantity":"1","price":100)"), 400, -1102},
+      {"price off the tick grid", order_with(R"("quantity":"1","price":"100.001")"), 400, -1013},
+      {"price zero", order_with(R"("quantity":"1","price":"0")"), 400, -1013},
+      {"price above max", order_with(R"("quantity":"1","price":"100000.01")"), 400, -1013},
+      {"price off the second symbol's grid",
+       R"({"symbol":"ETH-USDT","side":"BUY","type":"LIMIT","quantity":"1","price":"10.01"})", 400,
+       -1013},
+      {"price with MARKET",
+       R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","quantity":"1","price":"100"})", 400,
+       -1106},
+      {"clientOrderId empty", order_with(qp + R"(,"clientOrderId":"")"), 400, -1100},
+      {"clientOrderId with a space", order_with(qp + R"(,"clientOrderId":"a b")"), 400, -1100},
+      {"clientOrderId with a slash", order_with(qp + R"(,"clientOrderId":"a/b")"), 400, -1100},
+      {"clientOrderId too long",
+       order_with(qp + R"(,"clientOrderId":")" + std::string(65, 'c') + "\""), 400, -1100},
+      {"clientOrderId a number", order_with(qp + R"(,"clientOrderId":42)"), 400, -1100},
+  };
+  for (const ErrorCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    const ParsedOrder p = parse_order_json(c.body, m);
+    ASSERT_TRUE(p.error) << c.body;
+    EXPECT_EQ(p.error->status, c.status);
+    EXPECT_EQ(p.error->code, c.code);
+    EXPECT_FALSE(p.error_msg.empty());
+  }
+}
+
+TEST(ParseOrderJson, ClientOrderIdOfSixtyFourCharactersIsAccepted) {
+  const Matcher m = symbols();
+  const std::string id(64, 'c');
+  const ParsedOrder p = parse_order_json(
+      order_with(R"("quantity":"1","price":"100","clientOrderId":")" + id + "\""), m);
+  ASSERT_FALSE(p.error) << p.error_msg;
+  EXPECT_EQ(p.order.client_order_id, id);
+}
+
+TEST(ParseOrderJson, ErrorMessagesNameTheBadField) {
+  const Matcher m = symbols();
+  const ParsedOrder qty = parse_order_json(order_with(R"("quantity":"0.0005","price":"100")"), m);
+  ASSERT_TRUE(qty.error);
+  EXPECT_NE(qty.error_msg.find("quantity"), std::string::npos) << qty.error_msg;
+  const ParsedOrder price = parse_order_json(order_with(R"("quantity":"1","price":"1.001")"), m);
+  ASSERT_TRUE(price.error);
+  EXPECT_NE(price.error_msg.find("price"), std::string::npos) << price.error_msg;
+  const ParsedOrder symbol = parse_order_json(R"({"symbol":"NOPE"})", m);
+  ASSERT_TRUE(symbol.error);
+  EXPECT_NE(symbol.error_msg.find("NOPE"), std::string::npos) << symbol.error_msg;
+}
+
+TEST(OrderJson, FormatsDecimalsOnTheSymbolsGrid) {
+  const Matcher m = symbols();
+  OrderRecord o;
+  o.id = OrderId{42};
+  o.account = AccountId{3};
+  o.symbol = 0;
+  o.side = Side::Buy;
+  o.type = OrderType::Limit;
+  o.tif = TimeInForce::Ioc;
+  o.price = 10'025;
+  o.qty = 1'500;
+  o.executed = 500;
+  o.status = OrderStatus::PartiallyFilled;
+  o.client_order_id = "cid-9";
+  const std::vector<Fill> fills = {Fill{TradeId{7}, 10'020, 200, 1'300},
+                                   Fill{TradeId{8}, 10'025, 300, 1'000}};
+
+  const json j = json::parse(order_json(o, m.spec(0), &fills));
+  EXPECT_EQ(j.at("orderId"), 42);
+  EXPECT_EQ(j.at("clientOrderId"), "cid-9");
+  EXPECT_EQ(j.at("symbol"), "BTC-USDT");
+  EXPECT_EQ(j.at("side"), "BUY");
+  EXPECT_EQ(j.at("type"), "LIMIT");
+  EXPECT_EQ(j.at("timeInForce"), "IOC");
+  EXPECT_EQ(j.at("price"), "100.25");
+  EXPECT_EQ(j.at("origQty"), "1.500");
+  EXPECT_EQ(j.at("executedQty"), "0.500");
+  EXPECT_EQ(j.at("status"), "PARTIALLY_FILLED");
+  ASSERT_TRUE(j.at("fills").is_array());
+  ASSERT_EQ(j.at("fills").size(), 2u);
+  EXPECT_EQ(j["fills"][0].at("price"), "100.20");
+  EXPECT_EQ(j["fills"][0].at("qty"), "0.200");
+  EXPECT_EQ(j["fills"][0].at("tradeId"), 7);
+  EXPECT_EQ(j["fills"][1].at("price"), "100.25");
+  EXPECT_EQ(j["fills"][1].at("qty"), "0.300");
+  EXPECT_EQ(j["fills"][1].at("tradeId"), 8);
+}
+
+TEST(OrderJson, WithoutFillsHasNoFillsField) {
+  const Matcher m = symbols();
+  OrderRecord o;
+  o.id = OrderId{1};
+  o.symbol = 1;
+  o.side = Side::Sell;
+  o.price = 40'001;  // 2000.05 at tick 0.05
+  o.qty = 325;       // 3.25 at lot 0.01
+  o.status = OrderStatus::Canceled;
+  const json j = json::parse(order_json(o, m.spec(1), nullptr));
+  EXPECT_FALSE(j.contains("fills"));
+  EXPECT_EQ(j.at("symbol"), "ETH-USDT");
+  EXPECT_EQ(j.at("side"), "SELL");
+  EXPECT_EQ(j.at("price"), "2000.05");
+  EXPECT_EQ(j.at("origQty"), "3.25");
+  EXPECT_EQ(j.at("executedQty"), "0.00");
+  EXPECT_EQ(j.at("status"), "CANCELED");
+  EXPECT_EQ(j.at("clientOrderId"), "");
+
+  const std::vector<Fill> none;
+  const json empty = json::parse(order_json(o, m.spec(1), &none));
+  ASSERT_TRUE(empty.contains("fills"));
+  EXPECT_TRUE(empty.at("fills").empty());
+}
+
+TEST(OrderJson, EveryStatusHasItsApiName) {
+  const Matcher m = symbols();
+  const std::vector<std::pair<OrderStatus, const char*>> statuses = {
+      {OrderStatus::New, "NEW"},         {OrderStatus::PartiallyFilled, "PARTIALLY_FILLED"},
+      {OrderStatus::Filled, "FILLED"},   {OrderStatus::Canceled, "CANCELED"},
+      {OrderStatus::Expired, "EXPIRED"}, {OrderStatus::Rejected, "REJECTED"}};
+  for (const auto& [status, name] : statuses) {
+    OrderRecord o;
+    o.price = 1;
+    o.qty = 1;
+    o.status = status;
+    EXPECT_EQ(json::parse(order_json(o, m.spec(0), nullptr)).at("status"), name);
+  }
+}
+
+TEST(HttpError, MapsEveryRejectReason) {
+  struct Case {
+    RejectReason reason;
+    unsigned status;
+    int code;
+  };
+  const std::vector<Case> cases = {
+      {RejectReason::None, 400, -1100},
+      {RejectReason::UnknownSymbol, 400, -1121},
+      {RejectReason::BadPrice, 400, -1013},
+      {RejectReason::BadQuantity, 400, -1013},
+      {RejectReason::BadOrderType, 400, -1116},
+      {RejectReason::DuplicateOrderId, 400, -2010},
+      {RejectReason::UnknownOrder, 404, -2013},
+      {RejectReason::DuplicateClientOrderId, 400, -2010},
+      {RejectReason::NotOwner, 404, -2013},
+      {RejectReason::RateLimited, 429, -1003},
+      {RejectReason::Overloaded, 503, -1016},
+      {RejectReason::NotReady, 503, -1016},
+      {RejectReason::BadRequest, 400, -1100},
+      {RejectReason::Unauthorized, 401, -2015},
+      {RejectReason::TooManyOpenOrders, 400, -2010},
+  };
+  ASSERT_EQ(cases.size(), static_cast<std::size_t>(RejectReason::TooManyOpenOrders) + 1);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(to_string(c.reason)));
+    const HttpError e = http_error(c.reason);
+    EXPECT_EQ(e.status, c.status);
+    EXPECT_EQ(e.code, c.code);
+    EXPECT_FALSE(e.msg.empty());
+  }
+}
+
+TEST(HttpError, NotOwnerLooksExactlyLikeUnknownOrder) {
+  // An account must not learn that another account's order id exists.
+  const HttpError unknown = http_error(RejectReason::UnknownOrder);
+  const HttpError not_owner = http_error(RejectReason::NotOwner);
+  EXPECT_EQ(unknown.status, not_owner.status);
+  EXPECT_EQ(unknown.code, not_owner.code);
+  EXPECT_EQ(unknown.msg, not_owner.msg);
+}
+
+}  // namespace
+}  // namespace spot
