@@ -96,7 +96,10 @@ void AdminHandler::create_account(HttpRequest& request, const std::string& reque
   command.done = [intake, metrics, respond, api_key, key_hash, name, request_id,
                   route](Reply&& r) mutable {
     const auto& reply = std::get<AccountReply>(r);
-    if (reply.reject != RejectReason::None) {
+    if (reply.reject == RejectReason::NotReady) {
+      metrics->http_request(route, 503);
+      respond(error_response(503, -1016, "not ready: the account could not be made durable"));
+    } else if (reply.reject != RejectReason::None) {
       metrics->http_request(route, 400);
       respond(error_response(400, -1100, to_string(reply.reject)));
     } else {

@@ -13,6 +13,8 @@
 #include "spot/admin/admin_routes.h"
 #include "spot/app/matching_loop.h"
 #include "spot/engine/engine.h"
+#include "spot/journal/file_system.h"
+#include "spot/journal/journal.h"
 #include "spot/metrics/metrics.h"
 #include "spot/net/api.h"
 #include "spot/net/http_server.h"
@@ -87,20 +89,78 @@ int run_daemon(const Config& config) {
     return 1;
   }
 
-  MatchingLoop loop(engine, queue, metrics, clock, config.engine.batch_max,
-                    [&tcp_server](const std::vector<MakerFill>& fills) {
-                      tcp_server->notify_maker_fills(fills);
-                    });
-  loop.start();
+  // Listen at once; until the journal is replayed, the API answers 503 "not ready"
+  // and /readyz reports "starting".
+  asio::signal_set signals(ioc, SIGTERM, SIGINT);
   http_server->start();
   admin_server->start();
   tcp_server->start();
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < config.engine.io_threads; ++i)
+    threads.emplace_back([&ioc] { ioc.run(); });
+  auto stop_io = [&] {
+    ioc.stop();
+    for (auto& t : threads) t.join();
+  };
+
+  PosixFileSystem fs;
+  std::unique_ptr<JournalWriter> journal;
+  if (config.journal.dir.empty()) {
+    log::warn("journal disabled (journal.dir is empty): acknowledged orders are NOT durable");
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    const RecoveryResult recovered = recover_journal(
+        fs, config.journal.dir, [&](const CommandBody& command, const std::string& rid) {
+          const Reply reply = engine.execute(command, rid);
+          if (const auto* created = std::get_if<CreateAccount>(&command)) {
+            accounts.add(created->key_hash, std::get<AccountReply>(reply).account);
+          }
+        });
+    if (!recovered.ok) {
+      log::error("journal recovery failed", {}, {{"error", recovered.error}});
+      std::fprintf(stderr, "spotd: journal recovery failed: %s\n", recovered.error.c_str());
+      stop_io();
+      return 1;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    metrics.journal_replayed(static_cast<double>(recovered.records), seconds);
+    if (recovered.truncated_bytes > 0) {
+      log::warn("journal: torn tail truncated", {},
+                {{"bytes", std::to_string(recovered.truncated_bytes)}});
+    }
+    log::info("journal replayed", {},
+              {{"records", std::to_string(recovered.records)},
+               {"seconds", std::to_string(seconds)},
+               {"dir", config.journal.dir}});
+    JournalOptions options;
+    options.dir = config.journal.dir;
+    options.segment_bytes = config.journal.segment_bytes;
+    options.max_batch_entries = config.journal.max_batch_entries;
+    options.max_pending_entries = config.journal.max_pending_entries;
+    journal = std::make_unique<JournalWriter>(fs, options, recovered.next_seq, &metrics);
+    journal->start();
+  }
+
+  std::atomic<bool> journal_failure_logged{false};
+  MatchingLoop loop(
+      engine, queue, metrics, clock, config.engine.batch_max,
+      [&tcp_server](const std::vector<MakerFill>& fills) { tcp_server->notify_maker_fills(fills); },
+      journal.get(),
+      [&] {
+        // Fail closed: stop taking orders; never acknowledge what is not durable.
+        intake.set_ready(false);
+        metrics.ready(false);
+        if (!journal_failure_logged.exchange(true)) {
+          log::error(
+              "journal write failed: spotd stops acknowledging and is unready until restarted");
+        }
+      });
+  loop.start();
   if (!config.ports_file.empty()) {
     write_ports_file(config.ports_file, http_server->port(), tcp_server->port(),
                      admin_server->port());
   }
-  // Registered before spotd reports ready, so that no SIGTERM finds the default action.
-  asio::signal_set signals(ioc, SIGTERM, SIGINT);
   intake.set_ready(true);
   metrics.ready(true);
   log::info("spotd ready", {},
@@ -140,12 +200,9 @@ int run_daemon(const Config& config) {
     poll_drain();
   });
 
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < config.engine.io_threads; ++i)
-    threads.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
   for (auto& t : threads) t.join();
   loop.stop();
+  if (journal) journal->stop();
   log::info("spotd stopped");
   spdlog::default_logger()->flush();
   return 0;

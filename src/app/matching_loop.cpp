@@ -2,18 +2,42 @@
 
 #include <chrono>
 
+#include "spot/journal/codec.h"
 #include "spot/net/log.h"
 
 namespace spot {
 
+namespace {
+
+// What a client gets for a command whose journal write failed.
+Reply not_durable(Reply&& reply) {
+  if (auto* order = std::get_if<OrderReply>(&reply)) {
+    OrderReply failed;
+    failed.reject = RejectReason::NotReady;
+    failed.order = order->order;
+    return failed;
+  }
+  if (std::holds_alternative<AccountReply>(reply)) {
+    AccountReply failed;
+    failed.reject = RejectReason::NotReady;
+    return failed;
+  }
+  return std::move(reply);
+}
+
+}  // namespace
+
 MatchingLoop::MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
-                           std::size_t batch_max, MakerFillSink maker_fills)
+                           std::size_t batch_max, MakerFillSink maker_fills, JournalWriter* journal,
+                           std::function<void()> on_journal_failure)
     : engine_(engine),
       queue_(queue),
       metrics_(metrics),
       clock_(clock),
       batch_max_(batch_max),
-      maker_fills_(std::move(maker_fills)) {}
+      maker_fills_(std::move(maker_fills)),
+      journal_(journal),
+      on_journal_failure_(std::move(on_journal_failure)) {}
 
 MatchingLoop::~MatchingLoop() { stop(); }
 
@@ -35,7 +59,18 @@ void MatchingLoop::run() {
     for (Command& command : batch) {
       Reply reply = engine_.execute(command.body, command.request_id);
       observe(command, reply);
-      if (command.done) command.done(std::move(reply));
+      if (journal_ == nullptr) {
+        if (command.done) command.done(std::move(reply));
+        continue;
+      }
+      std::string payload = journal::is_mutating(command.body)
+                                ? journal::encode_command(command.body, command.request_id)
+                                : std::string();
+      journal_->submit(std::move(payload), [this, done = std::move(command.done),
+                                            reply = std::move(reply)](bool durable) mutable {
+        if (!durable && on_journal_failure_) on_journal_failure_();
+        if (done) done(durable ? std::move(reply) : not_durable(std::move(reply)));
+      });
     }
   }
 }

@@ -69,6 +69,44 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                 .Help("1 when spotd accepts orders, else 0.")
                 .Register(r)
                 .Add({});
+  journal_appends_ = &BuildCounter()
+                          .Name("spot_journal_appends_total")
+                          .Help("Records written to the journal.")
+                          .Register(r)
+                          .Add({});
+  journal_bytes_ = &BuildCounter()
+                        .Name("spot_journal_bytes_total")
+                        .Help("Bytes written to the journal.")
+                        .Register(r)
+                        .Add({});
+  journal_fsync_seconds_ = &BuildHistogram()
+                                .Name("spot_journal_fsync_seconds")
+                                .Help("Time fdatasync of one journal batch took.")
+                                .Register(r)
+                                .Add({}, buckets);
+  journal_batch_records_ =
+      &BuildHistogram()
+           .Name("spot_journal_batch_records")
+           .Help("Records covered by one journal fsync (group commit).")
+           .Register(r)
+           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256, 512,
+                                                            1024, 4096, 16384});
+  journal_failed_ =
+      &BuildGauge()
+           .Name("spot_journal_failed")
+           .Help("1 once a journal write or fsync failed: spotd no longer acknowledges.")
+           .Register(r)
+           .Add({});
+  journal_replay_seconds_ = &BuildGauge()
+                                 .Name("spot_journal_replay_seconds")
+                                 .Help("Time the start-up replay of the journal took.")
+                                 .Register(r)
+                                 .Add({});
+  journal_replay_records_ = &BuildGauge()
+                                 .Name("spot_journal_replay_records")
+                                 .Help("Records replayed from the journal at start-up.")
+                                 .Register(r)
+                                 .Add({});
   process_cpu_seconds_ = &BuildCounter()
                               .Name("process_cpu_seconds_total")
                               .Help("User and system CPU time spent, in seconds.")
@@ -103,6 +141,23 @@ void Metrics::http_request(const std::string& route, unsigned status) {
              .first;
   }
   it->second->Increment();
+}
+
+void Metrics::journal_batch(double records, double bytes, double fsync_seconds) {
+  journal_appends_->Increment(records);
+  journal_bytes_->Increment(bytes);
+  journal_fsync_seconds_->Observe(fsync_seconds);
+  journal_batch_records_->Observe(records);
+}
+
+void Metrics::journal_failed(const std::string&) {
+  journal_failed_->Set(1);
+  ready_->Set(0);
+}
+
+void Metrics::journal_replayed(double records, double seconds) {
+  journal_replay_records_->Set(records);
+  journal_replay_seconds_->Set(seconds);
 }
 
 void Metrics::order_rejected(RejectReason reason) {

@@ -342,8 +342,10 @@ TEST(Admin, MetricsPassPromtoolCheck) {
   SpotdProcess spotd;
   const std::string key = spotd.create_account();
   HttpClient api(spotd.http_port());
-  api.request(http::verb::post, "/api/v1/orders", order_body("SELL", "1", "10"), {{"X-API-Key", key}});
-  api.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"), {{"X-API-Key", key}});
+  api.request(http::verb::post, "/api/v1/orders", order_body("SELL", "1", "10"),
+              {{"X-API-Key", key}});
+  api.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "10"),
+              {{"X-API-Key", key}});
   const auto metrics = HttpClient(spotd.admin_port()).request(http::verb::get, "/metrics");
   ASSERT_EQ(metrics.status, 200u);
   const std::string path = ::testing::TempDir() + "/metrics.txt";

@@ -94,8 +94,10 @@ std::string json_field(const std::string& json, const std::string& name) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-SpotdProcess::SpotdProcess(std::vector<std::string> extra_args, std::string extra_toml) {
+SpotdProcess::SpotdProcess(std::vector<std::string> extra_args, std::string extra_toml,
+                           std::string journal_dir) {
   dir_ = make_temp_dir();
+  journal_dir_ = journal_dir.empty() ? dir_ + "/journal" : journal_dir;
   const std::string config = dir_ + "/spotd.toml";
   std::ofstream(config) << extra_toml << "\n" << kBaseConfig;
   log_path_ = dir_ + "/spotd.log";
@@ -116,7 +118,9 @@ SpotdProcess::SpotdProcess(std::vector<std::string> extra_args, std::string extr
                                    "--set",
                                    "http.address=127.0.0.1",
                                    "--set",
-                                   "tcp.address=127.0.0.1"};
+                                   "tcp.address=127.0.0.1",
+                                   "--set",
+                                   "journal.dir=" + journal_dir_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = spawn(args, log_path_, false);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -24,7 +24,10 @@ namespace spot::test {
 // 0.01, lot 0.001) plus `extra` lines, starts spotd with ports 0, and waits for ready.
 class SpotdProcess {
  public:
-  explicit SpotdProcess(std::vector<std::string> extra_args = {}, std::string extra_toml = "");
+  // The journal lives in the process's temp dir unless `journal_dir` names another
+  // (to restart on the journal of an earlier process).
+  explicit SpotdProcess(std::vector<std::string> extra_args = {}, std::string extra_toml = "",
+                        std::string journal_dir = "");
   ~SpotdProcess();
   SpotdProcess(const SpotdProcess&) = delete;
   SpotdProcess& operator=(const SpotdProcess&) = delete;
@@ -34,6 +37,7 @@ class SpotdProcess {
   std::uint16_t admin_port() const { return admin_port_; }
   const std::string& admin_token() const { return token_; }
   pid_t pid() const { return pid_; }
+  const std::string& journal_dir() const { return journal_dir_; }
   // Everything spotd wrote to stderr so far (its JSON log lines).
   std::string log() const;
 
@@ -49,6 +53,7 @@ class SpotdProcess {
  private:
   std::string dir_;
   std::string log_path_;
+  std::string journal_dir_;
   std::string token_ = "test-admin-token";
   pid_t pid_ = -1;
   std::uint16_t http_port_ = 0;

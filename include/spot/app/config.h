@@ -54,6 +54,12 @@ struct Config {
     double orders_per_second_per_account = 50'000;
     double burst_per_account = 100'000;
   } limits;
+  struct Journal {
+    std::string dir = "var/journal";  // empty: no journal (acks are not durable)
+    std::uint64_t segment_bytes = 64ull << 20;
+    std::size_t max_batch_entries = 8'192;
+    std::size_t max_pending_entries = 1 << 20;
+  } journal;
   struct Shutdown {
     std::int64_t drain_timeout_ms = 5'000;
   } shutdown;

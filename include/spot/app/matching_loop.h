@@ -9,6 +9,7 @@
 #include "spot/core/clock.h"
 #include "spot/engine/engine.h"
 #include "spot/engine/order_queue.h"
+#include "spot/journal/journal.h"
 #include "spot/metrics/metrics.h"
 
 namespace spot {
@@ -19,8 +20,12 @@ class MatchingLoop {
   // so the makers' connections can be told. Must not block.
   using MakerFillSink = std::function<void(const std::vector<MakerFill>&)>;
 
+  // With a journal, every reply waits for the fsync of the command (and of all
+  // commands before it); if the journal fails, replies turn into NotReady rejects and
+  // `on_journal_failure` runs.
   MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
-               std::size_t batch_max, MakerFillSink maker_fills);
+               std::size_t batch_max, MakerFillSink maker_fills, JournalWriter* journal = nullptr,
+               std::function<void()> on_journal_failure = {});
   ~MatchingLoop();
 
   void start();
@@ -37,6 +42,8 @@ class MatchingLoop {
   const Clock& clock_;
   std::size_t batch_max_;
   MakerFillSink maker_fills_;
+  JournalWriter* journal_;
+  std::function<void()> on_journal_failure_;
   std::thread thread_;
 };
 

@@ -34,6 +34,9 @@ class Metrics {
   void queue_depth(double depth) { queue_depth_->Set(depth); }
   prometheus::Gauge& connections(bool tcp) { return tcp ? *tcp_connections_ : *http_connections_; }
   void ready(bool is_ready) { ready_->Set(is_ready ? 1 : 0); }
+  void journal_batch(double records, double bytes, double fsync_seconds);
+  void journal_failed(const std::string& error);
+  void journal_replayed(double records, double seconds);
 
   // The text exposition format (what /metrics serves), with process metrics refreshed.
   std::string scrape();
@@ -55,6 +58,13 @@ class Metrics {
   prometheus::Gauge* http_connections_;
   prometheus::Gauge* tcp_connections_;
   prometheus::Gauge* ready_;
+  prometheus::Counter* journal_appends_;
+  prometheus::Counter* journal_bytes_;
+  prometheus::Histogram* journal_fsync_seconds_;
+  prometheus::Histogram* journal_batch_records_;
+  prometheus::Gauge* journal_failed_;
+  prometheus::Gauge* journal_replay_seconds_;
+  prometheus::Gauge* journal_replay_records_;
   prometheus::Counter* process_cpu_seconds_;
   double cpu_seconds_reported_ = 0;
   prometheus::Gauge* process_resident_bytes_;

@@ -1,0 +1,92 @@
+// The write-ahead journal: append-only segment files of framed, CRC-checked records,
+// written and fdatasync'ed by one writer thread with group commit. An entry's
+// completion runs only after the fsync that covers it has returned (or with ok=false
+// once the journal has failed: it then fails closed and never reports success again).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "spot/engine/commands.h"
+#include "spot/journal/file_system.h"
+
+namespace spot {
+
+class Metrics;
+
+struct JournalOptions {
+  std::string dir;
+  std::uint64_t segment_bytes = 64ull << 20;  // a new segment starts past this size
+  std::size_t max_batch_entries = 8192;       // entries covered by one fsync at most
+  std::size_t max_pending_entries = 1 << 20;  // entries waiting for the writer
+};
+
+class JournalWriter {
+ public:
+  using Completion = std::function<void(bool durable)>;
+
+  // REQUIRES: recovery has run on the same directory; next_seq follows its last record.
+  JournalWriter(FileSystem& fs, JournalOptions options, std::uint64_t next_seq, Metrics* metrics);
+  ~JournalWriter();
+
+  void start();
+  // Writes and syncs what is pending, runs its completions, and joins the thread.
+  void stop();
+
+  // From the matching thread. An empty payload writes nothing but keeps its place in
+  // line: its completion runs after everything submitted before it is durable.
+  void submit(std::string payload, Completion completion);
+
+  bool failed() const;
+
+ private:
+  struct Entry {
+    std::string payload;
+    Completion completion;
+  };
+
+  void run();
+  bool write_batch(std::vector<Entry>& batch, std::string* error);
+  bool roll_segment(std::uint64_t first_seq, std::string* error);
+
+  FileSystem& fs_;
+  JournalOptions options_;
+  Metrics* metrics_;
+  std::unique_ptr<AppendFile> file_;
+  std::uint64_t segment_size_ = 0;
+  std::uint64_t next_seq_;  // writer thread only (after start)
+
+  mutable std::mutex mutex_;
+  std::condition_variable wakeup_;
+  std::deque<Entry> pending_;
+  bool stopping_ = false;
+  bool failed_ = false;
+  std::thread thread_;
+};
+
+struct RecoveryResult {
+  bool ok = false;
+  std::string error;  // set when !ok: corruption in the middle, I/O failure
+  std::uint64_t records = 0;
+  std::uint64_t next_seq = 1;
+  std::uint64_t truncated_bytes = 0;  // torn tail cut off the last segment
+};
+
+// Reads every segment in order, checks each record, and hands each command to
+// `apply`. A torn or corrupt tail of the last segment (nothing valid after it) is
+// truncated; anything else is an error.
+RecoveryResult recover_journal(
+    FileSystem& fs, const std::string& dir,
+    const std::function<void(const CommandBody&, const std::string&)>& apply);
+
+// Segment file name for a first sequence number ("00000000000000000001.wal").
+std::string segment_name(std::uint64_t first_seq);
+
+}  // namespace spot

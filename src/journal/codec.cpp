@@ -1,0 +1,175 @@
+#include "spot/journal/codec.h"
+
+#include <array>
+
+namespace spot::journal {
+namespace {
+
+constexpr std::array<std::uint32_t, 256> make_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    table[i] = c;
+  }
+  return table;
+}
+constexpr auto kTable = make_table();
+
+enum class Kind : std::uint8_t { Submit = 1, Cancel = 2, CreateAccount = 3 };
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  template <class T>
+  void put(T v) {
+    auto u = static_cast<std::uint64_t>(v);
+    for (std::size_t i = 0; i < sizeof(T); ++i) out_.push_back(static_cast<char>(u >> (8 * i)));
+  }
+  void str(std::string_view s) {
+    put(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <class T>
+  bool get(T& v) {
+    if (in_.size() - at_ < sizeof(T)) return false;
+    std::uint64_t u = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+      u |= static_cast<std::uint64_t>(static_cast<unsigned char>(in_[at_ + i])) << (8 * i);
+    }
+    at_ += sizeof(T);
+    v = static_cast<T>(u);
+    return true;
+  }
+  bool str(std::string& s) {
+    std::uint32_t n = 0;
+    if (!get(n) || in_.size() - at_ < n) return false;
+    s.assign(in_.substr(at_, n));
+    at_ += n;
+    return true;
+  }
+  bool done() const { return at_ == in_.size(); }
+
+ private:
+  std::string_view in_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
+  crc = ~crc;
+  for (const char ch : data)
+    crc = kTable[(crc ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+void frame_record(std::uint64_t seq, std::string_view payload, std::string& out) {
+  std::string seq_bytes;
+  Writer(seq_bytes).put(seq);
+  const std::uint32_t crc = crc32c(payload, crc32c(seq_bytes));
+  Writer w(out);
+  w.put(static_cast<std::uint32_t>(payload.size()));
+  w.put(crc);
+  out.append(seq_bytes);
+  out.append(payload);
+}
+
+ParseStatus parse_record(std::string_view data, ParsedRecord& out) {
+  if (data.size() < kRecordHeaderBytes) return ParseStatus::Truncated;
+  Reader r(data);
+  std::uint32_t length = 0;
+  std::uint32_t crc = 0;
+  r.get(length);
+  r.get(crc);
+  r.get(out.seq);
+  if (length == 0 || length > kMaxPayloadBytes) return ParseStatus::Corrupt;
+  if (data.size() < kRecordHeaderBytes + length) return ParseStatus::Truncated;
+  out.payload = data.substr(kRecordHeaderBytes, length);
+  out.bytes = kRecordHeaderBytes + length;
+  if (crc32c(out.payload, crc32c(data.substr(8, 8))) != crc) return ParseStatus::Corrupt;
+  return ParseStatus::Ok;
+}
+
+bool is_mutating(const CommandBody& command) {
+  return std::holds_alternative<SubmitOrder>(command) ||
+         std::holds_alternative<CancelRequest>(command) ||
+         std::holds_alternative<CreateAccount>(command);
+}
+
+std::string encode_command(const CommandBody& command, const std::string& request_id) {
+  std::string out;
+  Writer w(out);
+  if (const auto* s = std::get_if<SubmitOrder>(&command)) {
+    w.put(static_cast<std::uint8_t>(Kind::Submit));
+    w.put(s->account.value);
+    w.put(s->symbol);
+    w.put(static_cast<std::uint8_t>(s->side));
+    w.put(static_cast<std::uint8_t>(s->type));
+    w.put(static_cast<std::uint8_t>(s->tif));
+    w.put(s->price);
+    w.put(s->qty);
+    w.put(s->client_token);
+    w.str(s->client_order_id);
+  } else if (const auto* c = std::get_if<CancelRequest>(&command)) {
+    w.put(static_cast<std::uint8_t>(Kind::Cancel));
+    w.put(c->account.value);
+    w.put(c->order_id.value);
+  } else if (const auto* a = std::get_if<CreateAccount>(&command)) {
+    w.put(static_cast<std::uint8_t>(Kind::CreateAccount));
+    w.str(a->name);
+    w.str(a->key_hash);
+  }
+  w.str(request_id);
+  return out;
+}
+
+bool decode_command(std::string_view payload, CommandBody& command, std::string& request_id) {
+  Reader r(payload);
+  std::uint8_t kind = 0;
+  if (!r.get(kind)) return false;
+  switch (static_cast<Kind>(kind)) {
+    case Kind::Submit: {
+      SubmitOrder s;
+      std::uint8_t side = 0;
+      std::uint8_t type = 0;
+      std::uint8_t tif = 0;
+      if (!r.get(s.account.value) || !r.get(s.symbol) || !r.get(side) || !r.get(type) ||
+          !r.get(tif) || !r.get(s.price) || !r.get(s.qty) || !r.get(s.client_token) ||
+          !r.str(s.client_order_id)) {
+        return false;
+      }
+      if (side > 1 || type > 1 || tif > 2) return false;
+      s.side = static_cast<Side>(side);
+      s.type = static_cast<OrderType>(type);
+      s.tif = static_cast<TimeInForce>(tif);
+      command = std::move(s);
+      break;
+    }
+    case Kind::Cancel: {
+      CancelRequest c;
+      if (!r.get(c.account.value) || !r.get(c.order_id.value)) return false;
+      command = c;
+      break;
+    }
+    case Kind::CreateAccount: {
+      CreateAccount a;
+      if (!r.str(a.name) || !r.str(a.key_hash)) return false;
+      command = std::move(a);
+      break;
+    }
+    default:
+      return false;
+  }
+  return r.str(request_id) && r.done();
+}
+
+}  // namespace spot::journal

@@ -1,0 +1,193 @@
+#include "spot/journal/journal.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "spot/journal/codec.h"
+#include "spot/metrics/metrics.h"
+
+namespace spot {
+
+std::string segment_name(std::uint64_t first_seq) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%020llu.wal", static_cast<unsigned long long>(first_seq));
+  return name;
+}
+
+JournalWriter::JournalWriter(FileSystem& fs, JournalOptions options, std::uint64_t next_seq,
+                             Metrics* metrics)
+    : fs_(fs), options_(std::move(options)), metrics_(metrics), next_seq_(next_seq) {}
+
+JournalWriter::~JournalWriter() { stop(); }
+
+void JournalWriter::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void JournalWriter::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wakeup_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void JournalWriter::submit(std::string payload, Completion completion) {
+  bool fail_now = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fail_now = failed_ || stopping_ || pending_.size() >= options_.max_pending_entries;
+    if (!fail_now) pending_.push_back(Entry{std::move(payload), std::move(completion)});
+  }
+  if (fail_now) {
+    completion(false);
+    return;
+  }
+  wakeup_.notify_one();
+}
+
+bool JournalWriter::failed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failed_;
+}
+
+bool JournalWriter::roll_segment(std::uint64_t first_seq, std::string* error) {
+  const std::string path = options_.dir + "/" + segment_name(first_seq);
+  file_ = fs_.open_append(path, error);
+  if (!file_) return false;
+  segment_size_ = 0;
+  return fs_.sync_dir(options_.dir, error);
+}
+
+bool JournalWriter::write_batch(std::vector<Entry>& batch, std::string* error) {
+  std::string bytes;
+  std::size_t records = 0;
+  for (const Entry& e : batch) {
+    if (e.payload.empty()) continue;
+    if (!file_ || segment_size_ >= options_.segment_bytes) {
+      // Write what we have to the old segment before starting the new one.
+      if (!bytes.empty()) {
+        if (!file_->append(bytes, error) || !file_->sync(error)) return false;
+        bytes.clear();
+      }
+      if (!roll_segment(next_seq_, error)) return false;
+    }
+    const std::size_t before = bytes.size();
+    journal::frame_record(next_seq_++, e.payload, bytes);
+    segment_size_ += bytes.size() - before;
+    ++records;
+  }
+  if (records == 0) return true;
+  if (!file_->append(bytes, error)) return false;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!file_->sync(error)) return false;
+  if (metrics_ != nullptr) {
+    metrics_->journal_batch(
+        static_cast<double>(records), static_cast<double>(bytes.size()),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return true;
+}
+
+void JournalWriter::run() {
+  std::vector<Entry> batch;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wakeup_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty() && stopping_) return;
+      while (!pending_.empty() && batch.size() < options_.max_batch_entries) {
+        batch.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+    }
+    std::string error;
+    bool ok = !failed();
+    if (ok) ok = write_batch(batch, &error);
+    if (!ok && !error.empty()) {
+      // Fail closed: nothing after this point is ever reported durable.
+      std::lock_guard<std::mutex> lock(mutex_);
+      failed_ = true;
+      if (metrics_ != nullptr) metrics_->journal_failed(error);
+    }
+    for (Entry& e : batch) e.completion(ok);
+    batch.clear();
+  }
+}
+
+RecoveryResult recover_journal(
+    FileSystem& fs, const std::string& dir,
+    const std::function<void(const CommandBody&, const std::string&)>& apply) {
+  RecoveryResult result;
+  std::string error;
+  if (!fs.create_dirs(dir, &error)) {
+    result.error = error;
+    return result;
+  }
+  std::vector<std::string> segments;
+  for (const std::string& name : fs.list(dir)) {
+    if (name.size() == 24 && name.substr(20) == ".wal") segments.push_back(name);
+  }
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const bool last = i + 1 == segments.size();
+    const std::string path = dir + "/" + segments[i];
+    std::string data;
+    if (!fs.read_file(path, &data, &error)) {
+      result.error = error;
+      return result;
+    }
+    std::size_t offset = 0;
+    while (offset < data.size()) {
+      journal::ParsedRecord record;
+      const auto status = journal::parse_record(std::string_view(data).substr(offset), record);
+      if (status == journal::ParseStatus::Ok) {
+        if (record.seq != result.next_seq) {
+          result.error = path + ": record " + std::to_string(record.seq) + " where " +
+                         std::to_string(result.next_seq) + " was expected";
+          return result;
+        }
+        CommandBody command;
+        std::string request_id;
+        if (!journal::decode_command(record.payload, command, request_id)) {
+          result.error = path + ": record " + std::to_string(record.seq) + " does not decode";
+          return result;
+        }
+        apply(command, request_id);
+        ++result.records;
+        ++result.next_seq;
+        offset += record.bytes;
+        continue;
+      }
+      // A bad or partial record. A torn tail (crash mid-write) is the last thing in the
+      // last segment: if any valid record follows, the damage is in the middle.
+      bool valid_after = false;
+      for (std::size_t probe = offset + 1; probe + journal::kRecordHeaderBytes <= data.size();
+           ++probe) {
+        journal::ParsedRecord later;
+        if (journal::parse_record(std::string_view(data).substr(probe), later) ==
+                journal::ParseStatus::Ok &&
+            later.seq >= result.next_seq) {
+          valid_after = true;
+          break;
+        }
+      }
+      if (!last || valid_after) {
+        result.error = path + ": corrupt record at byte " + std::to_string(offset) +
+                       " with valid records after it; refusing to start (restore the journal or "
+                       "remove the damaged data by hand)";
+        return result;
+      }
+      if (!fs.truncate(path, offset, &error)) {
+        result.error = error;
+        return result;
+      }
+      result.truncated_bytes = data.size() - offset;
+      break;
+    }
+  }
+  result.ok = true;
+  return result;
+}
+
+}  // namespace spot
