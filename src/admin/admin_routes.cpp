@@ -1,5 +1,7 @@
 #include "spot/admin/admin_routes.h"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "spot/net/log.h"
@@ -57,9 +59,39 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id, R
     if (path == "/admin/v1/accounts" && request.method() == http::verb::post) {
       return create_account(request, request_id, std::move(respond));
     }
+    if (path == "/admin/v1/state" && request.method() == http::verb::get) {
+      return state(request_id, std::move(respond));
+    }
     return answer("/admin/v1", error_response(404, -1100, "no such admin route"));
   }
   answer("other", error_response(404, -1100, "no such route"));
+}
+
+void AdminHandler::state(const std::string& request_id, Respond respond) {
+  const std::string route = "/admin/v1/state";
+  Command command;
+  command.body = GetState{};
+  command.request_id = request_id;
+  command.received_ns = intake_.clock().monotonic_ns();
+  Intake* intake = &intake_;
+  Metrics* metrics = &metrics_;
+  command.done = [intake, metrics, respond, route](Reply&& r) mutable {
+    const auto& s = std::get<StateReply>(r);
+    char hash[17];
+    std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(s.state_hash));
+    metrics->http_request(route, 200);
+    respond(json_response(200, json{{"stateHash", hash},
+                                    {"lastOrderId", s.last_order_id},
+                                    {"lastTradeId", s.last_trade_id},
+                                    {"accounts", s.accounts},
+                                    {"restingOrders", s.resting_orders}}
+                                   .dump()));
+    intake->reply_delivered();
+  };
+  if (!intake_.push(command)) {
+    metrics_.http_request(route, 503);
+    respond(error_response(503, -1016, "overloaded, try again"));
+  }
 }
 
 void AdminHandler::create_account(HttpRequest& request, const std::string& request_id,

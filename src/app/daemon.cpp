@@ -50,6 +50,28 @@ HttpLimits http_limits(const Config::Http& c) {
 
 }  // namespace
 
+int replay_journal_only(const Config& config) {
+  EngineLimits limits;
+  limits.order_history = config.engine.order_history;
+  limits.max_open_orders_per_account = config.engine.max_open_orders_per_account;
+  limits.book_capacity =
+      BookCapacity{config.engine.book_order_capacity, config.engine.book_level_capacity};
+  Engine engine(config.symbols, limits);
+  PosixFileSystem fs;
+  const RecoveryResult r = recover_journal(
+      fs, config.journal.dir,
+      [&](const CommandBody& c, const std::string& rid) { engine.execute(c, rid); });
+  if (!r.ok) {
+    std::fprintf(stderr, "spotd: journal replay failed: %s\n", r.error.c_str());
+    return 1;
+  }
+  std::printf("{\"records\":%llu,\"stateHash\":\"%016llx\",\"truncatedBytes\":%llu}\n",
+              static_cast<unsigned long long>(r.records),
+              static_cast<unsigned long long>(engine.state_hash()),
+              static_cast<unsigned long long>(r.truncated_bytes));
+  return 0;
+}
+
 int run_daemon(const Config& config) {
   log::init(config.log.level);
   Metrics metrics(kVersion);

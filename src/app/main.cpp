@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   app.add_option("--admin-token", admin_token, "same as --set admin.token=");
   app.add_option("--log-level", log_level, "same as --set log.level=");
   app.add_option("--ports-file", ports_file, "same as --set ports_file=");
+  bool replay_only = false;
+  app.add_flag("--replay-only", replay_only,
+               "replay the journal, print its record count and state hash as JSON, and exit");
   CLI11_PARSE(app, argc, argv);
 
   spot::Config config;
@@ -80,5 +83,6 @@ int main(int argc, char** argv) {
       return config_error(*e);
   }
   if (auto e = spot::validate_config(config)) return config_error(*e);
+  if (replay_only) return spot::replay_journal_only(config);
   return spot::run_daemon(config);
 }

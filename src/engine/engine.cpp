@@ -52,8 +52,10 @@ Reply Engine::execute(const CommandBody& command, const std::string& request_id)
           return open_orders(c);
         } else if constexpr (std::is_same_v<T, GetDepth>) {
           return depth(c);
-        } else {
+        } else if constexpr (std::is_same_v<T, CreateAccount>) {
           return create_account(c);
+        } else {
+          return state();
         }
       },
       command);
@@ -239,6 +241,50 @@ void Engine::forget_oldest_finished() {
   const std::string key = idempotency_key(it->second.account, key_source);
   if (!key.empty()) idempotency_.erase(key);
   records_.erase(it);
+}
+
+StateReply Engine::state() const {
+  StateReply r;
+  r.state_hash = state_hash();
+  r.last_order_id = next_order_id_ - 1;
+  r.last_trade_id = matcher_.last_trade_id();
+  r.accounts = accounts_.size();
+  for (SymbolId s = 0; s < matcher_.symbol_count(); ++s)
+    r.resting_orders += matcher_.book(s).order_count();
+  return r;
+}
+
+std::uint64_t Engine::state_hash() const {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+      h ^= (v >> (8 * i)) & 0xFF;
+      h *= 0x100000001b3ull;
+    }
+  };
+  mix(next_order_id_);
+  mix(next_account_id_);
+  mix(matcher_.last_trade_id());
+  for (const auto& [id, account] : accounts_) {
+    mix(id);
+    for (const char c : account.key_hash) mix(static_cast<unsigned char>(c));
+    for (const std::uint64_t open : account.open_orders) mix(open);
+  }
+  for (SymbolId s = 0; s < matcher_.symbol_count(); ++s) {
+    for (const Side side : {Side::Buy, Side::Sell}) {
+      for (const RestingOrder& o : matcher_.book(s).orders(side)) {
+        mix(o.id.value);
+        mix(o.account.value);
+        mix(static_cast<std::uint64_t>(o.price));
+        mix(static_cast<std::uint64_t>(o.original_qty));
+        mix(static_cast<std::uint64_t>(o.remaining_qty));
+        const OrderRecord& r = records_.at(o.id.value);
+        mix(static_cast<std::uint64_t>(r.executed));
+        mix(static_cast<std::uint64_t>(r.status));
+      }
+    }
+  }
+  return h;
 }
 
 bool Engine::check_invariants(std::string* why) const {

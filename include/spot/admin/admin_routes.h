@@ -1,5 +1,5 @@
 // The admin listener's routes: health (/livez, /readyz), /metrics, and the
-// token-protected /admin/v1/* API (accounts today; the DLQ joins later).
+// token-protected /admin/v1/* API (accounts and state today; the DLQ joins later).
 #pragma once
 
 #include <string>
@@ -19,6 +19,8 @@ class AdminHandler final : public HttpHandler {
  private:
   bool authorized(const HttpRequest& request) const;
   void create_account(HttpRequest& request, const std::string& request_id, Respond respond);
+  // GET /admin/v1/state: the engine's state hash and counters (for recovery checks).
+  void state(const std::string& request_id, Respond respond);
 
   Intake& intake_;
   Metrics& metrics_;

@@ -90,8 +90,11 @@ struct CreateAccount {
   std::string key_hash;  // hex SHA-256 of the API key
 };
 
-using CommandBody =
-    std::variant<SubmitOrder, CancelRequest, GetOrder, OpenOrders, GetDepth, CreateAccount>;
+// The engine's state digest and counters (admin, recovery checks).
+struct GetState {};
+
+using CommandBody = std::variant<SubmitOrder, CancelRequest, GetOrder, OpenOrders, GetDepth,
+                                 CreateAccount, GetState>;
 
 struct OrderReply {
   RejectReason reject = RejectReason::None;
@@ -116,7 +119,15 @@ struct AccountReply {
   AccountId account;
 };
 
-using Reply = std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply>;
+struct StateReply {
+  std::uint64_t state_hash = 0;
+  std::uint64_t last_order_id = 0;
+  std::uint64_t last_trade_id = 0;
+  std::size_t accounts = 0;
+  std::size_t resting_orders = 0;
+};
+
+using Reply = std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply, StateReply>;
 
 struct Command {
   CommandBody body;

@@ -35,6 +35,7 @@ class Engine {
   OpenOrdersReply open_orders(const OpenOrders& request) const;
   DepthReply depth(const GetDepth& request) const;
   AccountReply create_account(const CreateAccount& request);
+  StateReply state() const;
 
   const Matcher& matcher() const { return matcher_; }
   std::size_t account_count() const { return accounts_.size(); }
@@ -42,6 +43,11 @@ class Engine {
   std::uint64_t trade_count() const { return matcher_.last_trade_id(); }
 
   bool check_invariants(std::string* why = nullptr) const;
+
+  // A digest (FNV-1a 64) of everything replay must rebuild: every resting order in
+  // book priority order, the live order records, accounts, and the id counters. Two
+  // engines with equal hashes match every future command the same way.
+  std::uint64_t state_hash() const;
 
  private:
   struct Account {

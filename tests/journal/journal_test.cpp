@@ -1,0 +1,383 @@
+// The journal: framing, CRC, command codec, recovery (torn tail, corrupt middle,
+// segments) on a real directory, and fail-closed behaviour through an injected
+// failing file system.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "spot/engine/engine.h"
+#include "spot/journal/codec.h"
+#include "spot/journal/journal.h"
+
+namespace spot {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = (fs::temp_directory_path() / "spot-journal-XXXXXX").string();
+    path_ = mkdtemp(templ.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+SubmitOrder order(std::uint64_t account, Side side, Ticks price, Lots qty,
+                  std::string client = "") {
+  SubmitOrder o;
+  o.account = AccountId{account};
+  o.side = side;
+  o.price = price;
+  o.qty = qty;
+  o.client_order_id = std::move(client);
+  return o;
+}
+
+// Writes commands through a real JournalWriter and waits until all are durable.
+void write_all(const std::string& dir, const std::vector<CommandBody>& commands,
+               std::uint64_t first_seq = 1, std::uint64_t segment_bytes = 64 << 20) {
+  PosixFileSystem posix;
+  JournalOptions options;
+  options.dir = dir;
+  options.segment_bytes = segment_bytes;
+  JournalWriter writer(posix, options, first_seq, nullptr);
+  writer.start();
+  std::atomic<int> durable{0};
+  for (const CommandBody& c : commands) {
+    writer.submit(journal::encode_command(c, "rid"),
+                  [&durable](bool ok) { durable += ok ? 1 : 0; });
+  }
+  writer.stop();
+  ASSERT_EQ(durable.load(), static_cast<int>(commands.size()));
+}
+
+std::vector<CommandBody> replay(const std::string& dir, RecoveryResult* result = nullptr) {
+  PosixFileSystem posix;
+  std::vector<CommandBody> seen;
+  const RecoveryResult r = recover_journal(
+      posix, dir, [&seen](const CommandBody& c, const std::string&) { seen.push_back(c); });
+  if (result != nullptr) *result = r;
+  return seen;
+}
+
+std::vector<CommandBody> sample_commands(int n) {
+  std::vector<CommandBody> out;
+  out.push_back(CreateAccount{"alice", std::string(64, 'a')});
+  for (int i = 0; i < n; ++i) {
+    out.push_back(
+        order(1, i % 2 ? Side::Buy : Side::Sell, 100 + i % 7, 1 + i % 5, "c" + std::to_string(i)));
+    if (i % 5 == 4)
+      out.push_back(CancelRequest{AccountId{1}, OrderId{static_cast<std::uint64_t>(i)}});
+  }
+  return out;
+}
+
+TEST(Crc32c, KnownVector) {
+  EXPECT_EQ(journal::crc32c("123456789"), 0xE3069283u);
+  EXPECT_EQ(journal::crc32c(""), 0u);
+}
+
+TEST(Framing, RoundTripAndDamage) {
+  std::string bytes;
+  journal::frame_record(7, "hello", bytes);
+  ASSERT_EQ(bytes.size(), journal::kRecordHeaderBytes + 5);
+  journal::ParsedRecord r;
+  ASSERT_EQ(journal::parse_record(bytes, r), journal::ParseStatus::Ok);
+  EXPECT_EQ(r.seq, 7u);
+  EXPECT_EQ(r.payload, "hello");
+  EXPECT_EQ(journal::parse_record(bytes.substr(0, 10), r), journal::ParseStatus::Truncated);
+  EXPECT_EQ(journal::parse_record(bytes.substr(0, bytes.size() - 1), r),
+            journal::ParseStatus::Truncated);
+  std::string flipped = bytes;
+  flipped.back() ^= 1;
+  EXPECT_EQ(journal::parse_record(flipped, r), journal::ParseStatus::Corrupt);
+  std::string bad_seq = bytes;
+  bad_seq[8] ^= 1;  // the CRC covers the sequence number too
+  EXPECT_EQ(journal::parse_record(bad_seq, r), journal::ParseStatus::Corrupt);
+  std::string zero_length(journal::kRecordHeaderBytes, '\0');
+  EXPECT_EQ(journal::parse_record(zero_length, r), journal::ParseStatus::Corrupt);
+}
+
+TEST(CommandCodec, RoundTripsEveryMutatingCommand) {
+  SubmitOrder s = order(3, Side::Sell, 12345, 67, "client-1");
+  s.symbol = 2;
+  s.type = OrderType::Market;
+  s.tif = TimeInForce::Fok;
+  s.client_token = 99;
+  for (const CommandBody& c : {CommandBody(s), CommandBody(CancelRequest{AccountId{4}, OrderId{5}}),
+                               CommandBody(CreateAccount{"bob", "hash"})}) {
+    const std::string bytes = journal::encode_command(c, "req-1");
+    CommandBody back;
+    std::string rid;
+    ASSERT_TRUE(journal::decode_command(bytes, back, rid));
+    EXPECT_EQ(rid, "req-1");
+    EXPECT_EQ(back.index(), c.index());
+    EXPECT_FALSE(journal::decode_command(bytes.substr(0, bytes.size() - 1), back, rid));
+  }
+  const auto& d = s;
+  CommandBody back;
+  std::string rid;
+  ASSERT_TRUE(journal::decode_command(journal::encode_command(d, "r"), back, rid));
+  const auto& got = std::get<SubmitOrder>(back);
+  EXPECT_EQ(got.account, d.account);
+  EXPECT_EQ(got.symbol, 2);
+  EXPECT_EQ(got.type, OrderType::Market);
+  EXPECT_EQ(got.tif, TimeInForce::Fok);
+  EXPECT_EQ(got.price, 12345);
+  EXPECT_EQ(got.qty, 67);
+  EXPECT_EQ(got.client_token, 99u);
+  EXPECT_EQ(got.client_order_id, "client-1");
+  EXPECT_FALSE(journal::is_mutating(GetOrder{}));
+  EXPECT_FALSE(journal::is_mutating(GetDepth{}));
+  EXPECT_TRUE(journal::is_mutating(CancelRequest{}));
+}
+
+TEST(Recovery, ReplaysEverythingInOrderAcrossSegments) {
+  TempDir dir;
+  const auto commands = sample_commands(500);
+  write_all(dir.path(), commands, 1, /*segment_bytes=*/4096);
+  std::size_t segments = 0;
+  for (const auto& e : fs::directory_iterator(dir.path()))
+    segments += e.path().extension() == ".wal";
+  EXPECT_GT(segments, 3u);
+  RecoveryResult r;
+  const auto seen = replay(dir.path(), &r);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.records, commands.size());
+  EXPECT_EQ(r.next_seq, commands.size() + 1);
+  EXPECT_EQ(r.truncated_bytes, 0u);
+  ASSERT_EQ(seen.size(), commands.size());
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    EXPECT_EQ(seen[i].index(), commands[i].index()) << i;
+  // Appending after recovery continues the sequence in a new segment.
+  write_all(dir.path(), sample_commands(10), r.next_seq);
+  RecoveryResult again;
+  replay(dir.path(), &again);
+  ASSERT_TRUE(again.ok) << again.error;
+  EXPECT_EQ(again.records, commands.size() + sample_commands(10).size());
+}
+
+TEST(Recovery, TornTailIsTruncatedAndLogged) {
+  TempDir dir;
+  const auto commands = sample_commands(50);
+  write_all(dir.path(), commands);
+  const std::string segment = dir.path() + "/" + segment_name(1);
+  const auto full = fs::file_size(segment);
+  for (const std::uintmax_t cut :
+       {std::uintmax_t{3}, std::uintmax_t{journal::kRecordHeaderBytes + 2}}) {
+    TempDir copy;
+    fs::copy_file(segment, copy.path() + "/" + segment_name(1));
+    fs::resize_file(copy.path() + "/" + segment_name(1), full - cut);
+    RecoveryResult r;
+    const auto seen = replay(copy.path(), &r);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(seen.size(), commands.size() - 1);  // the torn last record is gone
+    EXPECT_GT(r.truncated_bytes, 0u);
+    EXPECT_LT(fs::file_size(copy.path() + "/" + segment_name(1)), full - cut + 1);
+    // A second recovery is clean.
+    RecoveryResult again;
+    replay(copy.path(), &again);
+    EXPECT_TRUE(again.ok);
+    EXPECT_EQ(again.truncated_bytes, 0u);
+    EXPECT_EQ(again.records, commands.size() - 1);
+  }
+}
+
+TEST(Recovery, CorruptLastRecordIsTreatedAsTornTail) {
+  TempDir dir;
+  write_all(dir.path(), sample_commands(20));
+  const std::string segment = dir.path() + "/" + segment_name(1);
+  std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(-1, std::ios::end);
+  f.put('\x7f');
+  f.close();
+  RecoveryResult r;
+  replay(dir.path(), &r);
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_GT(r.truncated_bytes, 0u);
+}
+
+TEST(Recovery, CorruptionInTheMiddleIsAHardError) {
+  TempDir dir;
+  write_all(dir.path(), sample_commands(50));
+  const std::string segment = dir.path() + "/" + segment_name(1);
+  std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(200);
+  f.put('\x55');
+  f.close();
+  RecoveryResult r;
+  replay(dir.path(), &r);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("corrupt record"), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find(segment_name(1)), std::string::npos) << r.error;
+}
+
+TEST(Recovery, DamageInAnEarlierSegmentIsAHardError) {
+  TempDir dir;
+  write_all(dir.path(), sample_commands(300), 1, 4096);
+  const std::string first = dir.path() + "/" + segment_name(1);
+  fs::resize_file(first, fs::file_size(first) - 5);  // torn, but not the last segment
+  RecoveryResult r;
+  replay(dir.path(), &r);
+  EXPECT_FALSE(r.ok);
+}
+
+TEST(Recovery, EmptyOrMissingDirectoryIsAFreshStart) {
+  TempDir dir;
+  RecoveryResult r;
+  EXPECT_TRUE(replay(dir.path() + "/new/journal", &r).empty());
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.next_seq, 1u);
+}
+
+TEST(Recovery, ReplayRebuildsTheEngineExactly) {
+  TempDir dir;
+  std::vector<CommandBody> commands = {CreateAccount{"a", "h1"}, CreateAccount{"b", "h2"}};
+  for (int i = 0; i < 2000; ++i) {
+    commands.push_back(order(static_cast<std::uint64_t>(1 + i % 2), i % 3 ? Side::Buy : Side::Sell,
+                             95 + i % 11, 1 + i % 9, i % 4 ? "" : "k" + std::to_string(i)));
+    if (i % 7 == 0) {
+      commands.push_back(CancelRequest{AccountId{static_cast<std::uint64_t>(1 + i % 2)},
+                                       OrderId{static_cast<std::uint64_t>(i / 2 + 1)}});
+    }
+  }
+  Engine live({SymbolSpec{"X", {1, 2}, {1, 3}, 1, 1'000'000, 1, 1'000'000}}, EngineLimits{});
+  for (const auto& c : commands) live.execute(c, "");
+  write_all(dir.path(), commands);
+  Engine rebuilt({SymbolSpec{"X", {1, 2}, {1, 3}, 1, 1'000'000, 1, 1'000'000}}, EngineLimits{});
+  PosixFileSystem posix;
+  ASSERT_TRUE(recover_journal(posix, dir.path(), [&](const CommandBody& c, const std::string& rid) {
+                rebuilt.execute(c, rid);
+              }).ok);
+  EXPECT_EQ(rebuilt.state_hash(), live.state_hash());
+  EXPECT_EQ(rebuilt.trade_count(), live.trade_count());
+  EXPECT_TRUE(rebuilt.check_invariants());
+  for (Side side : {Side::Buy, Side::Sell}) {
+    const auto a = live.matcher().book(0).orders(side);
+    const auto b = rebuilt.matcher().book(0).orders(side);
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].id, b[i].id);
+      EXPECT_EQ(a[i].remaining_qty, b[i].remaining_qty);
+    }
+  }
+}
+
+// A file system whose appends or syncs start failing on demand (disk full, I/O error).
+class FailingFileSystem final : public FileSystem {
+ public:
+  std::atomic<bool> fail_sync{false};
+  std::atomic<bool> fail_append{false};
+
+  std::unique_ptr<AppendFile> open_append(const std::string& path, std::string* error) override {
+    auto inner = real_.open_append(path, error);
+    if (!inner) return nullptr;
+    return std::make_unique<File>(std::move(inner), *this);
+  }
+  bool read_file(const std::string& p, std::string* out, std::string* e) override {
+    return real_.read_file(p, out, e);
+  }
+  std::vector<std::string> list(const std::string& d) override { return real_.list(d); }
+  bool truncate(const std::string& p, std::uint64_t s, std::string* e) override {
+    return real_.truncate(p, s, e);
+  }
+  bool create_dirs(const std::string& d, std::string* e) override {
+    return real_.create_dirs(d, e);
+  }
+  bool sync_dir(const std::string& d, std::string* e) override { return real_.sync_dir(d, e); }
+
+ private:
+  class File final : public AppendFile {
+   public:
+    File(std::unique_ptr<AppendFile> inner, FailingFileSystem& fs)
+        : inner_(std::move(inner)), fs_(fs) {}
+    bool append(std::string_view data, std::string* error) override {
+      if (fs_.fail_append) {
+        *error = "injected: No space left on device";
+        return false;
+      }
+      return inner_->append(data, error);
+    }
+    bool sync(std::string* error) override {
+      if (fs_.fail_sync) {
+        *error = "injected: fdatasync: Input/output error";
+        return false;
+      }
+      return inner_->sync(error);
+    }
+
+   private:
+    std::unique_ptr<AppendFile> inner_;
+    FailingFileSystem& fs_;
+  };
+  PosixFileSystem real_;
+};
+
+void fail_closed_on(bool sync_fails) {
+  TempDir dir;
+  FailingFileSystem faulty;
+  JournalOptions options;
+  options.dir = dir.path();
+  JournalWriter writer(faulty, options, 1, nullptr);
+  writer.start();
+  auto submit = [&writer](const CommandBody& c) {
+    auto done = std::make_shared<std::promise<bool>>();
+    auto result = done->get_future();
+    writer.submit(journal::encode_command(c, ""), [done](bool ok) { done->set_value(ok); });
+    return result.get();
+  };
+  EXPECT_TRUE(submit(CreateAccount{"a", "h"}));
+  (sync_fails ? faulty.fail_sync : faulty.fail_append) = true;
+  EXPECT_FALSE(submit(order(1, Side::Buy, 10, 1)));
+  EXPECT_TRUE(writer.failed());
+  // The fault goes away, but the journal stays failed: nothing more is acknowledged.
+  faulty.fail_sync = false;
+  faulty.fail_append = false;
+  EXPECT_FALSE(submit(order(1, Side::Buy, 10, 1)));
+  // An ordering-only entry (no payload) is not acknowledged either.
+  auto done = std::make_shared<std::promise<bool>>();
+  auto result = done->get_future();
+  writer.submit("", [done](bool ok) { done->set_value(ok); });
+  EXPECT_FALSE(result.get());
+  writer.stop();
+}
+
+TEST(FailClosed, SyncFailureStopsAllAcknowledgements) { fail_closed_on(true); }
+TEST(FailClosed, WriteFailureStopsAllAcknowledgements) { fail_closed_on(false); }
+
+TEST(GroupCommit, CompletionsRunInSubmissionOrderAfterTheirRecords) {
+  TempDir dir;
+  PosixFileSystem posix;
+  JournalOptions options;
+  options.dir = dir.path();
+  JournalWriter writer(posix, options, 1, nullptr);
+  writer.start();
+  std::vector<int> order_seen;
+  std::mutex m;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string payload =
+        i % 3 == 0 ? "" : journal::encode_command(CancelRequest{AccountId{1}, OrderId{1}}, "");
+    writer.submit(payload, [&, i](bool ok) {
+      EXPECT_TRUE(ok);
+      std::lock_guard<std::mutex> lock(m);
+      order_seen.push_back(i);
+    });
+  }
+  writer.stop();
+  ASSERT_EQ(order_seen.size(), 1000u);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(order_seen[static_cast<std::size_t>(i)], i);
+  RecoveryResult r;
+  replay(dir.path(), &r);
+  EXPECT_EQ(r.records, 666u);  // the 334 empty entries wrote nothing
+}
+
+}  // namespace
+}  // namespace spot
