@@ -212,6 +212,17 @@ ExitResult run_spotd(const std::vector<std::string>& args, const std::string& co
   return r;
 }
 
+ExitResult run_program(const std::vector<std::string>& args) {
+  const std::string dir = make_temp_dir();
+  const std::string out = dir + "/out.txt";
+  const pid_t pid = spawn(args, out, true);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ExitResult r{decode_status(status), read_file(out)};
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
 HttpClient::HttpClient(std::uint16_t port) : socket_(ioc_) {
   socket_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
 }

@@ -67,6 +67,8 @@ struct ExitResult {
   std::string output;  // stdout and stderr together
 };
 ExitResult run_spotd(const std::vector<std::string>& args, const std::string& config_toml = "");
+// Runs any program (args[0] is its path) to completion.
+ExitResult run_program(const std::vector<std::string>& args);
 
 struct HttpReply {
   unsigned status = 0;
