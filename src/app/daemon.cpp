@@ -15,6 +15,7 @@
 #include "spot/engine/engine.h"
 #include "spot/journal/file_system.h"
 #include "spot/journal/journal.h"
+#include "spot/journal/snapshot.h"
 #include "spot/metrics/metrics.h"
 #include "spot/net/api.h"
 #include "spot/net/http_server.h"
@@ -50,37 +51,73 @@ HttpLimits http_limits(const Config::Http& c) {
 
 }  // namespace
 
-int replay_journal_only(const Config& config) {
+namespace {
+
+EngineLimits engine_limits(const Config& config) {
   EngineLimits limits;
   limits.order_history = config.engine.order_history;
   limits.max_open_orders_per_account = config.engine.max_open_orders_per_account;
   limits.book_capacity =
       BookCapacity{config.engine.book_order_capacity, config.engine.book_level_capacity};
-  Engine engine(config.symbols, limits);
-  PosixFileSystem fs;
+  return limits;
+}
+
+struct Recovered {
+  std::unique_ptr<Engine> engine;
+  std::uint64_t snapshot_seq = 0;
+  std::uint64_t next_seq = 1;
+  std::uint64_t records = 0;
+  std::uint64_t truncated_bytes = 0;
+  std::string warning;
+};
+
+// The newest valid snapshot, then the journal after it.
+std::optional<Recovered> recover_state(const Config& config, FileSystem& fs, std::string* error) {
+  Recovered out;
+  const auto snapshot =
+      load_newest_snapshot(fs, config.journal.dir, config.symbols, engine_limits(config),
+                           out.engine, &out.warning, error);
+  if (!snapshot) return std::nullopt;
+  out.snapshot_seq = snapshot->last_seq;
+  Engine& engine = *out.engine;
   const RecoveryResult r = recover_journal(
       fs, config.journal.dir,
-      [&](const CommandBody& c, const std::string& rid) { engine.execute(c, rid); });
+      [&engine](const CommandBody& c, const std::string& rid) { engine.execute(c, rid); },
+      snapshot->last_seq + 1);
   if (!r.ok) {
-    std::fprintf(stderr, "spotd: journal replay failed: %s\n", r.error.c_str());
+    *error = r.error;
+    return std::nullopt;
+  }
+  out.next_seq = r.next_seq;
+  out.records = r.records;
+  out.truncated_bytes = r.truncated_bytes;
+  return out;
+}
+
+}  // namespace
+
+int replay_journal_only(const Config& config) {
+  PosixFileSystem fs;
+  std::string error;
+  const auto r = recover_state(config, fs, &error);
+  if (!r) {
+    std::fprintf(stderr, "spotd: journal replay failed: %s\n", error.c_str());
     return 1;
   }
-  std::printf("{\"records\":%llu,\"stateHash\":\"%016llx\",\"truncatedBytes\":%llu}\n",
-              static_cast<unsigned long long>(r.records),
-              static_cast<unsigned long long>(engine.state_hash()),
-              static_cast<unsigned long long>(r.truncated_bytes));
+  std::printf(
+      "{\"snapshotSeq\":%llu,\"records\":%llu,\"stateHash\":\"%016llx\",\"truncatedBytes\":%llu}\n",
+      static_cast<unsigned long long>(r->snapshot_seq), static_cast<unsigned long long>(r->records),
+      static_cast<unsigned long long>(r->engine->state_hash()),
+      static_cast<unsigned long long>(r->truncated_bytes));
   return 0;
 }
 
 int run_daemon(const Config& config) {
   log::init(config.log.level);
   Metrics metrics(kVersion);
-  EngineLimits engine_limits;
-  engine_limits.order_history = config.engine.order_history;
-  engine_limits.max_open_orders_per_account = config.engine.max_open_orders_per_account;
-  engine_limits.book_capacity =
-      BookCapacity{config.engine.book_order_capacity, config.engine.book_level_capacity};
-  Engine engine(config.symbols, engine_limits);
+  // The network side validates against the symbol list only; the engine itself comes
+  // from recovery below and belongs to the matching thread.
+  const Matcher symbols(config.symbols, BookCapacity{16, 16});
   RingOrderQueue queue(config.engine.queue_capacity);
   AccountDirectory accounts;
   const Clock& clock = SystemClock::instance();
@@ -89,7 +126,7 @@ int run_daemon(const Config& config) {
   Intake intake(queue, accounts, limiter, metrics, clock);
 
   asio::io_context ioc(static_cast<int>(config.engine.io_threads));
-  ApiHandler api(intake, engine.matcher());
+  ApiHandler api(intake, symbols);
   AdminHandler admin(intake, metrics, config.admin.token);
 
   std::unique_ptr<HttpServer> http_server;
@@ -103,8 +140,8 @@ int run_daemon(const Config& config) {
     admin_limits.max_connections = 64;
     admin_server = std::make_unique<HttpServer>(ioc, config.admin.address, config.admin.port,
                                                 admin_limits, admin, nullptr, [] { return false; });
-    tcp_server = std::make_unique<TcpServer>(ioc, config.tcp, intake, engine.matcher(),
-                                             &metrics.connections(true));
+    tcp_server =
+        std::make_unique<TcpServer>(ioc, config.tcp, intake, symbols, &metrics.connections(true));
   } catch (const std::exception& e) {
     log::error("cannot listen", {}, {{"error", e.what()}});
     std::fprintf(stderr, "spotd: cannot listen: %s\n", e.what());
@@ -126,47 +163,56 @@ int run_daemon(const Config& config) {
   };
 
   PosixFileSystem fs;
+  std::unique_ptr<Engine> engine;
   std::unique_ptr<JournalWriter> journal;
+  std::unique_ptr<SnapshotWriter> snapshots;
+  std::uint64_t next_seq = 1;
   if (config.journal.dir.empty()) {
     log::warn("journal disabled (journal.dir is empty): acknowledged orders are NOT durable");
+    engine = std::make_unique<Engine>(config.symbols, engine_limits(config));
   } else {
     const auto t0 = std::chrono::steady_clock::now();
-    const RecoveryResult recovered = recover_journal(
-        fs, config.journal.dir, [&](const CommandBody& command, const std::string& rid) {
-          const Reply reply = engine.execute(command, rid);
-          if (const auto* created = std::get_if<CreateAccount>(&command)) {
-            accounts.add(created->key_hash, std::get<AccountReply>(reply).account);
-          }
-        });
-    if (!recovered.ok) {
-      log::error("journal recovery failed", {}, {{"error", recovered.error}});
-      std::fprintf(stderr, "spotd: journal recovery failed: %s\n", recovered.error.c_str());
+    std::string error;
+    auto recovered = recover_state(config, fs, &error);
+    if (!recovered) {
+      log::error("journal recovery failed", {}, {{"error", error}});
+      std::fprintf(stderr, "spotd: journal recovery failed: %s\n", error.c_str());
       stop_io();
       return 1;
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    metrics.journal_replayed(static_cast<double>(recovered.records), seconds);
-    if (recovered.truncated_bytes > 0) {
+    metrics.journal_replayed(static_cast<double>(recovered->records), seconds);
+    if (!recovered->warning.empty())
+      log::warn("snapshot skipped", {}, {{"detail", recovered->warning}});
+    if (recovered->truncated_bytes > 0) {
       log::warn("journal: torn tail truncated", {},
-                {{"bytes", std::to_string(recovered.truncated_bytes)}});
+                {{"bytes", std::to_string(recovered->truncated_bytes)}});
     }
     log::info("journal replayed", {},
-              {{"records", std::to_string(recovered.records)},
+              {{"snapshot_seq", std::to_string(recovered->snapshot_seq)},
+               {"records", std::to_string(recovered->records)},
                {"seconds", std::to_string(seconds)},
                {"dir", config.journal.dir}});
+    engine = std::move(recovered->engine);
+    next_seq = recovered->next_seq;
     JournalOptions options;
     options.dir = config.journal.dir;
     options.segment_bytes = config.journal.segment_bytes;
     options.max_batch_entries = config.journal.max_batch_entries;
     options.max_pending_entries = config.journal.max_pending_entries;
-    journal = std::make_unique<JournalWriter>(fs, options, recovered.next_seq, &metrics);
+    journal = std::make_unique<JournalWriter>(fs, options, next_seq, &metrics);
     journal->start();
+    snapshots =
+        std::make_unique<SnapshotWriter>(fs, config.journal.dir, config.snapshot.keep, &metrics);
+    snapshots->start();
   }
+  engine->for_each_account(
+      [&accounts](AccountId id, const std::string& key_hash) { accounts.add(key_hash, id); });
 
   std::atomic<bool> journal_failure_logged{false};
   MatchingLoop loop(
-      engine, queue, metrics, clock, config.engine.batch_max,
+      *engine, queue, metrics, clock, config.engine.batch_max,
       [&tcp_server](const std::vector<MakerFill>& fills) { tcp_server->notify_maker_fills(fills); },
       journal.get(),
       [&] {
@@ -178,6 +224,7 @@ int run_daemon(const Config& config) {
               "journal write failed: spotd stops acknowledging and is unready until restarted");
         }
       });
+  if (journal) loop.enable_snapshots(snapshots.get(), config.snapshot.interval_ms, next_seq);
   loop.start();
   if (!config.ports_file.empty()) {
     write_ports_file(config.ports_file, http_server->port(), tcp_server->port(),
@@ -224,7 +271,29 @@ int run_daemon(const Config& config) {
 
   for (auto& t : threads) t.join();
   loop.stop();
-  if (journal) journal->stop();
+  if (journal) {
+    journal->stop();
+    snapshots->stop();
+    // A clean stop leaves a snapshot of everything, so the next start replays nothing.
+    if (!journal->failed()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      std::string state;
+      engine->serialize(state);
+      std::string error;
+      if (write_snapshot(fs, config.journal.dir, loop.last_seq(), state, config.snapshot.keep,
+                         &error)) {
+        log::info(
+            "snapshot written", {},
+            {{"last_seq", std::to_string(loop.last_seq())},
+             {"bytes", std::to_string(state.size())},
+             {"seconds",
+              std::to_string(
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count())}});
+      } else {
+        log::error("snapshot at shutdown failed", {}, {{"error", error}});
+      }
+    }
+  }
   log::info("spotd stopped");
   spdlog::default_logger()->flush();
   return 0;

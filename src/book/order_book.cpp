@@ -210,6 +210,20 @@ void OrderBook::cancel(OrderId id, EventBuffer& out) {
   if (level.head == kNil) remove_level(side, l);
 }
 
+bool OrderBook::restore(const RestingOrder& order) {
+  if (!order.id.valid() || order.price <= 0 || order.remaining_qty <= 0 ||
+      order.remaining_qty > order.original_qty ||
+      order_index_.find(order.id.value) != IndexMap::kNotFound) {
+    return false;
+  }
+  const auto best_other = best_price(opposite(order.side));
+  if (best_other && crosses(order.side, order.price, *best_other)) return false;
+  OrderRequest request{order.id,         order.account, order.side,        OrderType::Limit,
+                       TimeInForce::Gtc, order.price,   order.original_qty};
+  rest(request, order.remaining_qty);
+  return true;
+}
+
 std::optional<RestingOrder> OrderBook::find(OrderId id) const {
   const std::uint32_t n = order_index_.find(id.value);
   if (n == IndexMap::kNotFound) return std::nullopt;

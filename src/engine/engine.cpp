@@ -1,5 +1,7 @@
 #include "spot/engine/engine.h"
 
+#include <algorithm>
+
 namespace spot {
 namespace {
 
@@ -241,6 +243,180 @@ void Engine::forget_oldest_finished() {
   const std::string key = idempotency_key(it->second.account, key_source);
   if (!key.empty()) idempotency_.erase(key);
   records_.erase(it);
+}
+
+namespace {
+
+class Out {
+ public:
+  explicit Out(std::string& s) : s_(s) {}
+  template <class T>
+  void put(T v) {
+    auto u = static_cast<std::uint64_t>(v);
+    for (std::size_t i = 0; i < sizeof(T); ++i) s_.push_back(static_cast<char>(u >> (8 * i)));
+  }
+  void str(std::string_view v) {
+    put(static_cast<std::uint32_t>(v.size()));
+    s_.append(v);
+  }
+
+ private:
+  std::string& s_;
+};
+
+class In {
+ public:
+  explicit In(std::string_view s) : s_(s) {}
+  template <class T>
+  bool get(T& v) {
+    if (s_.size() - at_ < sizeof(T)) return false;
+    std::uint64_t u = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+      u |= static_cast<std::uint64_t>(static_cast<unsigned char>(s_[at_ + i])) << (8 * i);
+    }
+    at_ += sizeof(T);
+    v = static_cast<T>(u);
+    return true;
+  }
+  bool str(std::string& v) {
+    std::uint32_t n = 0;
+    if (!get(n) || s_.size() - at_ < n) return false;
+    v.assign(s_.substr(at_, n));
+    at_ += n;
+    return true;
+  }
+  bool done() const { return at_ == s_.size(); }
+
+ private:
+  std::string_view s_;
+  std::size_t at_ = 0;
+};
+
+constexpr std::uint32_t kEngineFormat = 1;
+
+}  // namespace
+
+void Engine::serialize(std::string& out) const {
+  Out o(out);
+  o.put(kEngineFormat);
+  o.put(next_order_id_);
+  o.put(next_account_id_);
+  o.put(matcher_.last_order_id());
+  o.put(matcher_.last_trade_id());
+  o.put(static_cast<std::uint64_t>(accounts_.size()));
+  for (const auto& [id, account] : accounts_) {
+    o.put(id);
+    o.str(account.name);
+    o.str(account.key_hash);
+  }
+  // Records: finished ones in finishing order (that order decides which are forgotten
+  // first), then the live ones in id order (which is time priority within a level).
+  auto put_record = [&o](const OrderRecord& r) {
+    o.put(r.id.value);
+    o.put(r.account.value);
+    o.put(r.symbol);
+    o.put(static_cast<std::uint8_t>(r.side));
+    o.put(static_cast<std::uint8_t>(r.type));
+    o.put(static_cast<std::uint8_t>(r.tif));
+    o.put(static_cast<std::uint8_t>(r.status));
+    o.put(r.price);
+    o.put(r.qty);
+    o.put(r.executed);
+    o.put(r.client_token);
+    o.str(r.client_order_id);
+    o.str(r.request_id);
+  };
+  o.put(static_cast<std::uint64_t>(finished_.size()));
+  for (const std::uint64_t id : finished_) {
+    const auto it = records_.find(id);
+    o.put(static_cast<std::uint8_t>(it != records_.end()));
+    if (it != records_.end()) put_record(it->second);
+  }
+  std::vector<std::uint64_t> live;
+  for (const auto& [id, record] : records_) {
+    if (!is_terminal(record.status)) live.push_back(id);
+  }
+  std::sort(live.begin(), live.end());
+  o.put(static_cast<std::uint64_t>(live.size()));
+  for (const std::uint64_t id : live) put_record(records_.at(id));
+}
+
+bool Engine::restore(std::string_view in, std::string* error) {
+  In i(in);
+  auto fail = [error](const char* what) {
+    *error = std::string("engine snapshot: ") + what;
+    return false;
+  };
+  std::uint32_t format = 0;
+  std::uint64_t last_order_id = 0;
+  std::uint64_t last_trade_id = 0;
+  std::uint64_t accounts = 0;
+  if (!i.get(format) || format != kEngineFormat) return fail("unknown format");
+  if (!i.get(next_order_id_) || !i.get(next_account_id_) || !i.get(last_order_id) ||
+      !i.get(last_trade_id) || !i.get(accounts)) {
+    return fail("truncated header");
+  }
+  matcher_.restore_counters(last_order_id, last_trade_id);
+  for (std::uint64_t k = 0; k < accounts; ++k) {
+    std::uint64_t id = 0;
+    Account a;
+    if (!i.get(id) || !i.str(a.name) || !i.str(a.key_hash)) return fail("truncated account");
+    accounts_.emplace(id, std::move(a));
+  }
+  auto get_record = [&i, this](OrderRecord& r) {
+    std::uint8_t side = 0;
+    std::uint8_t type = 0;
+    std::uint8_t tif = 0;
+    std::uint8_t status = 0;
+    if (!i.get(r.id.value) || !i.get(r.account.value) || !i.get(r.symbol) || !i.get(side) ||
+        !i.get(type) || !i.get(tif) || !i.get(status) || !i.get(r.price) || !i.get(r.qty) ||
+        !i.get(r.executed) || !i.get(r.client_token) || !i.str(r.client_order_id) ||
+        !i.str(r.request_id)) {
+      return false;
+    }
+    if (side > 1 || type > 1 || tif > 2 || status > 5 || r.symbol >= matcher_.symbol_count())
+      return false;
+    r.side = static_cast<Side>(side);
+    r.type = static_cast<OrderType>(type);
+    r.tif = static_cast<TimeInForce>(tif);
+    r.status = static_cast<OrderStatus>(status);
+    return true;
+  };
+  auto index_key = [this](const OrderRecord& r) {
+    SubmitOrder key_source;
+    key_source.client_order_id = r.client_order_id;
+    key_source.client_token = r.client_token;
+    const std::string key = idempotency_key(r.account, key_source);
+    if (!key.empty()) idempotency_.emplace(key, r.id.value);
+  };
+  std::uint64_t finished = 0;
+  if (!i.get(finished)) return fail("truncated record count");
+  for (std::uint64_t k = 0; k < finished; ++k) {
+    std::uint8_t present = 0;
+    if (!i.get(present)) return fail("truncated finished record");
+    OrderRecord r;
+    if (present != 0) {
+      if (!get_record(r)) return fail("bad finished record");
+      finished_.push_back(r.id.value);
+      index_key(r);
+      records_.emplace(r.id.value, std::move(r));
+    }
+  }
+  std::uint64_t live = 0;
+  if (!i.get(live)) return fail("truncated live count");
+  for (std::uint64_t k = 0; k < live; ++k) {
+    OrderRecord r;
+    if (!get_record(r) || is_terminal(r.status)) return fail("bad live record");
+    const RestingOrder resting{r.id, r.account, r.side, r.price, r.qty, r.qty - r.executed};
+    if (!matcher_.restore(r.symbol, resting)) return fail("live order does not fit its book");
+    const auto account = accounts_.find(r.account.value);
+    if (account == accounts_.end()) return fail("live order of an unknown account");
+    account->second.open_orders.insert(r.id.value);
+    index_key(r);
+    records_.emplace(r.id.value, std::move(r));
+  }
+  if (!i.done()) return fail("trailing bytes");
+  return true;
 }
 
 StateReply Engine::state() const {

@@ -122,4 +122,20 @@ bool PosixFileSystem::sync_dir(const std::string& dir, std::string* error) {
   return ok;
 }
 
+bool PosixFileSystem::rename(const std::string& from, const std::string& to, std::string* error) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    *error = errno_text("rename", from);
+    return false;
+  }
+  return true;
+}
+
+bool PosixFileSystem::remove(const std::string& path, std::string* error) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    *error = errno_text("unlink", path);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace spot

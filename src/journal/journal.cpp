@@ -118,8 +118,10 @@ void JournalWriter::run() {
 
 RecoveryResult recover_journal(
     FileSystem& fs, const std::string& dir,
-    const std::function<void(const CommandBody&, const std::string&)>& apply) {
+    const std::function<void(const CommandBody&, const std::string&)>& apply,
+    std::uint64_t from_seq) {
   RecoveryResult result;
+  result.next_seq = from_seq;
   std::string error;
   if (!fs.create_dirs(dir, &error)) {
     result.error = error;
@@ -129,6 +131,9 @@ RecoveryResult recover_journal(
   for (const std::string& name : fs.list(dir)) {
     if (name.size() == 24 && name.substr(20) == ".wal") segments.push_back(name);
   }
+  // Segments wholly before from_seq may have been deleted; the first one left must
+  // not start after from_seq, or records are missing.
+  bool first_record = true;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const bool last = i + 1 == segments.size();
     const std::string path = dir + "/" + segments[i];
@@ -142,6 +147,15 @@ RecoveryResult recover_journal(
       journal::ParsedRecord record;
       const auto status = journal::parse_record(std::string_view(data).substr(offset), record);
       if (status == journal::ParseStatus::Ok) {
+        if (first_record) {
+          first_record = false;
+          if (record.seq > from_seq) {
+            result.error = path + ": the journal starts at record " + std::to_string(record.seq) +
+                           " but records from " + std::to_string(from_seq) + " are needed";
+            return result;
+          }
+          result.next_seq = record.seq;
+        }
         if (record.seq != result.next_seq) {
           result.error = path + ": record " + std::to_string(record.seq) + " where " +
                          std::to_string(result.next_seq) + " was expected";
@@ -153,8 +167,10 @@ RecoveryResult recover_journal(
           result.error = path + ": record " + std::to_string(record.seq) + " does not decode";
           return result;
         }
-        apply(command, request_id);
-        ++result.records;
+        if (record.seq >= from_seq) {
+          apply(command, request_id);
+          ++result.records;
+        }
         ++result.next_seq;
         offset += record.bytes;
         continue;
@@ -167,7 +183,7 @@ RecoveryResult recover_journal(
         journal::ParsedRecord later;
         if (journal::parse_record(std::string_view(data).substr(probe), later) ==
                 journal::ParseStatus::Ok &&
-            later.seq >= result.next_seq) {
+            (first_record || later.seq >= result.next_seq)) {
           valid_after = true;
           break;
         }

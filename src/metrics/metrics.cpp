@@ -107,6 +107,32 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                                  .Help("Records replayed from the journal at start-up.")
                                  .Register(r)
                                  .Add({});
+  snapshot_stall_seconds_ =
+      &BuildHistogram()
+           .Name("spot_snapshot_stall_seconds")
+           .Help("Time matching paused to serialize the engine for a snapshot.")
+           .Register(r)
+           .Add({}, buckets);
+  snapshot_write_seconds_ = &BuildGauge()
+                                 .Name("spot_snapshot_write_seconds")
+                                 .Help("Time the last snapshot took to write and fsync.")
+                                 .Register(r)
+                                 .Add({});
+  snapshot_bytes_ = &BuildGauge()
+                         .Name("spot_snapshot_bytes")
+                         .Help("Size of the last snapshot.")
+                         .Register(r)
+                         .Add({});
+  snapshot_age_seconds_ = &BuildGauge()
+                               .Name("spot_snapshot_age_seconds")
+                               .Help("Seconds since the last snapshot was written (-1: none yet).")
+                               .Register(r)
+                               .Add({});
+  snapshot_failures_ = &BuildCounter()
+                            .Name("spot_snapshot_failures_total")
+                            .Help("Snapshots that could not be written.")
+                            .Register(r)
+                            .Add({});
   process_cpu_seconds_ = &BuildCounter()
                               .Name("process_cpu_seconds_total")
                               .Help("User and system CPU time spent, in seconds.")
@@ -160,6 +186,18 @@ void Metrics::journal_replayed(double records, double seconds) {
   journal_replay_seconds_->Set(seconds);
 }
 
+void Metrics::snapshot_written(bool ok, double seconds, double bytes) {
+  if (!ok) {
+    snapshot_failures_->Increment();
+    return;
+  }
+  snapshot_write_seconds_->Set(seconds);
+  snapshot_bytes_->Set(bytes);
+  snapshot_last_unix_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 void Metrics::order_rejected(RejectReason reason) {
   const auto i = static_cast<std::size_t>(reason);
   if (i < orders_rejected_.size() && orders_rejected_[i] != nullptr)
@@ -195,6 +233,14 @@ void Metrics::update_process_metrics() {
 
 std::string Metrics::scrape() {
   update_process_metrics();
+  const std::int64_t last = snapshot_last_unix_ns_.load();
+  snapshot_age_seconds_->Set(
+      last == 0 ? -1.0
+                : static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count() -
+                                      last) /
+                      1e9);
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

@@ -96,6 +96,74 @@ TEST(Recovery, RestartAfterSigkillRebuildsOrdersAccountsAndIds) {
   EXPECT_NE(second.log().find("journal replayed"), std::string::npos);
 }
 
+bool has_snapshot(const std::string& dir) {
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".snap") return true;
+  }
+  return false;
+}
+
+TEST(Recovery, CleanStopWritesASnapshotAndRestartReplaysNothing) {
+  const std::string journal = temp_dir() + "/journal";
+  std::string key;
+  std::string state;
+  {
+    SpotdProcess first({"--set", "snapshot.interval_ms=0"}, "", journal);
+    key = first.create_account();
+    HttpClient c(first.http_port());
+    for (const char* price : {"10", "11", "12"}) {
+      EXPECT_EQ(c.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", price),
+                          {{"X-API-Key", key}})
+                    .status,
+                201u);
+    }
+    state = admin_state(first);
+    EXPECT_FALSE(has_snapshot(journal));
+    EXPECT_EQ(first.terminate(), 0);
+    EXPECT_NE(first.log().find("snapshot written"), std::string::npos);
+  }
+  EXPECT_TRUE(has_snapshot(journal));
+  SpotdProcess second({}, "", journal);
+  EXPECT_EQ(admin_state(second), state);
+  EXPECT_NE(second.log().find(R"("records":"0")"), std::string::npos) << second.log();
+  HttpClient c(second.http_port());
+  EXPECT_EQ(c.request(http::verb::get, "/api/v1/openOrders", "", {{"X-API-Key", key}})
+                    .body.find("12.00") != std::string::npos,
+            true);
+}
+
+TEST(Recovery, PeriodicSnapshotsThenSigkill) {
+  const std::string journal = temp_dir() + "/journal";
+  std::string state;
+  {
+    SpotdProcess first({"--set", "snapshot.interval_ms=100"}, "", journal);
+    const std::string key = first.create_account();
+    HttpClient c(first.http_port());
+    for (int i = 0; i < 50; ++i) {
+      c.request(http::verb::post, "/api/v1/orders",
+                order_body(i % 2 ? "BUY" : "SELL", "1", i % 2 ? "99" : "99.5"),
+                {{"X-API-Key", key}});
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!has_snapshot(journal) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(has_snapshot(journal));
+    // More orders after the snapshot: they come back from the journal tail.
+    for (int i = 0; i < 10; ++i) {
+      c.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "50"),
+                {{"X-API-Key", key}});
+    }
+    const auto metrics = HttpClient(first.admin_port()).request(http::verb::get, "/metrics").body;
+    EXPECT_NE(metrics.find("spot_snapshot_stall_seconds_count"), std::string::npos);
+    EXPECT_EQ(metrics.find("spot_snapshot_age_seconds -1"), std::string::npos);
+    state = admin_state(first);
+    sigkill(first);
+  }
+  SpotdProcess second({}, "", journal);
+  EXPECT_EQ(admin_state(second), state);
+}
+
 TEST(Fault, RepeatedSigkillUnderLoadLosesNoAcknowledgedOrder) {
   const std::string work = temp_dir();
   const std::string journal = work + "/journal";

@@ -11,6 +11,7 @@
 #include "spot/engine/engine.h"
 #include "spot/journal/codec.h"
 #include "spot/journal/journal.h"
+#include "spot/journal/snapshot.h"
 
 namespace spot {
 namespace {
@@ -293,6 +294,10 @@ class FailingFileSystem final : public FileSystem {
     return real_.create_dirs(d, e);
   }
   bool sync_dir(const std::string& d, std::string* e) override { return real_.sync_dir(d, e); }
+  bool rename(const std::string& a, const std::string& b, std::string* e) override {
+    return real_.rename(a, b, e);
+  }
+  bool remove(const std::string& p, std::string* e) override { return real_.remove(p, e); }
 
  private:
   class File final : public AppendFile {
@@ -377,6 +382,142 @@ TEST(GroupCommit, CompletionsRunInSubmissionOrderAfterTheirRecords) {
   RecoveryResult r;
   replay(dir.path(), &r);
   EXPECT_EQ(r.records, 666u);  // the 334 empty entries wrote nothing
+}
+
+std::vector<SymbolSpec> one_symbol() {
+  return {SymbolSpec{"X", {1, 2}, {1, 3}, 1, 1'000'000, 1, 1'000'000}};
+}
+
+std::vector<CommandBody> busy_commands(int n, int seed) {
+  std::vector<CommandBody> out = {CreateAccount{"a", "h1"}, CreateAccount{"b", "h2"}};
+  std::uint64_t x = static_cast<std::uint64_t>(seed);
+  for (int i = 0; i < n; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const auto account = static_cast<std::uint64_t>(1 + (x >> 33) % 2);
+    if ((x >> 40) % 5 == 0) {
+      out.push_back(CancelRequest{AccountId{account},
+                                  OrderId{1 + (x >> 20) % static_cast<std::uint64_t>(i + 1)}});
+      continue;
+    }
+    SubmitOrder o = order(
+        account, (x >> 35) % 2 ? Side::Buy : Side::Sell, 95 + static_cast<Ticks>((x >> 24) % 11),
+        1 + static_cast<Lots>((x >> 28) % 9), (x >> 45) % 4 ? "" : "k" + std::to_string(i));
+    if ((x >> 50) % 10 == 0) o.tif = TimeInForce::Ioc;
+    out.push_back(o);
+  }
+  return out;
+}
+
+TEST(EngineSnapshot, RestoreEqualsTheOriginalAndBehavesTheSame) {
+  for (const std::size_t history : {std::size_t{5}, std::size_t{1'000'000}}) {
+    EngineLimits limits;
+    limits.order_history = history;
+    Engine original(one_symbol(), limits);
+    const auto commands = busy_commands(3000, static_cast<int>(history));
+    for (std::size_t i = 0; i < 2000; ++i) original.execute(commands[i], "r");
+    std::string state;
+    original.serialize(state);
+    Engine restored(one_symbol(), limits);
+    std::string error;
+    ASSERT_TRUE(restored.restore(state, &error)) << error;
+    EXPECT_EQ(restored.state_hash(), original.state_hash());
+    EXPECT_TRUE(restored.check_invariants());
+    // The same further commands give the same replies and the same state.
+    for (std::size_t i = 2000; i < commands.size(); ++i) {
+      const Reply a = original.execute(commands[i], "r");
+      const Reply b = restored.execute(commands[i], "r");
+      if (const auto* ra = std::get_if<OrderReply>(&a)) {
+        const auto& rb = std::get<OrderReply>(b);
+        ASSERT_EQ(ra->reject, rb.reject) << i;
+        ASSERT_EQ(ra->order.id, rb.order.id) << i;
+        ASSERT_EQ(ra->fills.size(), rb.fills.size()) << i;
+        ASSERT_EQ(ra->replayed, rb.replayed) << i;
+      }
+    }
+    EXPECT_EQ(restored.state_hash(), original.state_hash());
+    // Damaged input is refused.
+    Engine broken(one_symbol(), limits);
+    EXPECT_FALSE(broken.restore(std::string_view(state).substr(0, state.size() / 2), &error));
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
+  TempDir dir;
+  const auto commands = busy_commands(4000, 7);
+  const std::size_t split = 2500;
+  write_all(dir.path(), std::vector<CommandBody>(commands.begin(), commands.begin() + split), 1,
+            4096);
+  Engine at_split(one_symbol(), EngineLimits{});
+  for (std::size_t i = 0; i < split; ++i) at_split.execute(commands[i], "rid");
+  std::string state;
+  at_split.serialize(state);
+  PosixFileSystem posix;
+  std::string error;
+  const auto segments_before = posix.list(dir.path()).size();
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), split, state, 1, &error)) << error;
+  EXPECT_LT(posix.list(dir.path()).size(), segments_before);  // covered segments deleted
+  write_all(dir.path(), std::vector<CommandBody>(commands.begin() + split, commands.end()),
+            split + 1, 4096);
+
+  Engine full(one_symbol(), EngineLimits{});
+  for (const auto& c : commands) full.execute(c, "rid");
+
+  std::unique_ptr<Engine> engine;
+  std::string warning;
+  const auto loaded = load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, engine,
+                                           &warning, &error);
+  ASSERT_TRUE(loaded.has_value()) << error;
+  EXPECT_EQ(loaded->last_seq, split);
+  EXPECT_TRUE(warning.empty()) << warning;
+  const RecoveryResult r = recover_journal(
+      posix, dir.path(),
+      [&engine](const CommandBody& c, const std::string& rid) { engine->execute(c, rid); },
+      loaded->last_seq + 1);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.records, commands.size() - split);
+  EXPECT_EQ(engine->state_hash(), full.state_hash());
+}
+
+TEST(Snapshot, DamagedNewestSnapshotFallsBackToAnOlderOne) {
+  TempDir dir;
+  PosixFileSystem posix;
+  std::string error;
+  Engine a(one_symbol(), EngineLimits{});
+  for (const auto& c : busy_commands(100, 1)) a.execute(c, "");
+  std::string older;
+  a.serialize(older);
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 10, older, 2, &error)) << error;
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 20, older, 2, &error)) << error;
+  {
+    std::fstream f(dir.path() + "/" + snapshot_name(20),
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(40);
+    f.put('\x01');
+  }
+  std::unique_ptr<Engine> engine;
+  std::string warning;
+  const auto loaded = load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, engine,
+                                           &warning, &error);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->last_seq, 10u);
+  EXPECT_NE(warning.find(snapshot_name(20)), std::string::npos) << warning;
+  EXPECT_EQ(engine->state_hash(), a.state_hash());
+  // Keep = 2: a third snapshot removes the oldest.
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 30, older, 2, &error)) << error;
+  EXPECT_FALSE(fs::exists(dir.path() + "/" + snapshot_name(10)));
+  EXPECT_TRUE(fs::exists(dir.path() + "/" + snapshot_name(30)));
+}
+
+TEST(Snapshot, JournalThatStartsAfterTheSnapshotIsAGap) {
+  TempDir dir;
+  write_all(dir.path(), sample_commands(10), 50);  // records 50.. with nothing before
+  RecoveryResult r;
+  PosixFileSystem posix;
+  r = recover_journal(
+      posix, dir.path(), [](const CommandBody&, const std::string&) {}, 1);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("starts at record 50"), std::string::npos) << r.error;
 }
 
 }  // namespace

@@ -60,6 +60,10 @@ struct Config {
     std::size_t max_batch_entries = 8'192;
     std::size_t max_pending_entries = 1 << 20;
   } journal;
+  struct Snapshot {
+    std::int64_t interval_ms = 60'000;  // 0: only at clean shutdown
+    std::size_t keep = 2;               // snapshots kept; journal segments before the oldest go
+  } snapshot;
   struct Shutdown {
     std::int64_t drain_timeout_ms = 5'000;
   } shutdown;

@@ -65,6 +65,12 @@ class OrderBook {
   // Removes a resting order: one Canceled event, or Rejected(UnknownOrder).
   void cancel(OrderId id, EventBuffer& out);
 
+  // Puts an order back at the tail of its level without matching, for rebuilding a
+  // book from a snapshot. Orders of one level must be restored in time priority.
+  // Returns false (changing nothing) if the order would cross the book, its id is
+  // resting already, or its quantities are not 0 < remaining <= original.
+  bool restore(const RestingOrder& order);
+
   std::optional<RestingOrder> find(OrderId id) const;
   std::optional<Ticks> best_price(Side side) const;
 

@@ -37,6 +37,17 @@ class Engine {
   AccountReply create_account(const CreateAccount& request);
   StateReply state() const;
 
+  // The whole engine state in a compact binary form, and back. `restore` REQUIRES a
+  // freshly constructed engine with the same symbols; on malformed input it returns
+  // false with *error set (and the engine must be discarded).
+  void serialize(std::string& out) const;
+  bool restore(std::string_view in, std::string* error);
+
+  template <class Fn>
+  void for_each_account(Fn&& fn) const {
+    for (const auto& [id, account] : accounts_) fn(AccountId{id}, account.key_hash);
+  }
+
   const Matcher& matcher() const { return matcher_; }
   std::size_t account_count() const { return accounts_.size(); }
   std::size_t record_count() const { return records_.size(); }

@@ -58,6 +58,13 @@ class Matcher {
   std::uint64_t last_order_id() const { return last_order_id_; }
   std::uint64_t last_trade_id() const { return last_trade_id_; }
 
+  // For rebuilding from a snapshot. REQUIRES: order.symbol < symbol_count().
+  bool restore(SymbolId symbol, const RestingOrder& order) { return books_[symbol].restore(order); }
+  void restore_counters(std::uint64_t last_order_id, std::uint64_t last_trade_id) {
+    last_order_id_ = last_order_id;
+    last_trade_id_ = last_trade_id;
+  }
+
   bool check_invariants(std::string* why = nullptr) const;
 
  private:

@@ -30,6 +30,8 @@ class FileSystem {
   virtual bool create_dirs(const std::string& dir, std::string* error) = 0;
   // fsync of the directory, so that a new file's name is durable too.
   virtual bool sync_dir(const std::string& dir, std::string* error) = 0;
+  virtual bool rename(const std::string& from, const std::string& to, std::string* error) = 0;
+  virtual bool remove(const std::string& path, std::string* error) = 0;
 };
 
 // The real thing: POSIX open/write/fdatasync.
@@ -41,6 +43,8 @@ class PosixFileSystem final : public FileSystem {
   bool truncate(const std::string& path, std::uint64_t size, std::string* error) override;
   bool create_dirs(const std::string& dir, std::string* error) override;
   bool sync_dir(const std::string& dir, std::string* error) override;
+  bool rename(const std::string& from, const std::string& to, std::string* error) override;
+  bool remove(const std::string& path, std::string* error) override;
 };
 
 }  // namespace spot

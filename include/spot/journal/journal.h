@@ -79,12 +79,14 @@ struct RecoveryResult {
   std::uint64_t truncated_bytes = 0;  // torn tail cut off the last segment
 };
 
-// Reads every segment in order, checks each record, and hands each command to
-// `apply`. A torn or corrupt tail of the last segment (nothing valid after it) is
-// truncated; anything else is an error.
+// Reads every segment in order, checks each record, and hands each command with
+// seq >= from_seq to `apply` (earlier ones are covered by a snapshot). A torn or
+// corrupt tail of the last segment (nothing valid after it) is truncated; a gap in the
+// sequence, or damage anywhere else, is an error.
 RecoveryResult recover_journal(
     FileSystem& fs, const std::string& dir,
-    const std::function<void(const CommandBody&, const std::string&)>& apply);
+    const std::function<void(const CommandBody&, const std::string&)>& apply,
+    std::uint64_t from_seq = 1);
 
 // Segment file name for a first sequence number ("00000000000000000001.wal").
 std::string segment_name(std::uint64_t first_seq);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,6 +38,9 @@ class Metrics {
   void journal_batch(double records, double bytes, double fsync_seconds);
   void journal_failed(const std::string& error);
   void journal_replayed(double records, double seconds);
+  // The matching thread's pause to serialize the engine for a snapshot.
+  void snapshot_stall(double seconds) { snapshot_stall_seconds_->Observe(seconds); }
+  void snapshot_written(bool ok, double seconds, double bytes);
 
   // The text exposition format (what /metrics serves), with process metrics refreshed.
   std::string scrape();
@@ -65,6 +69,12 @@ class Metrics {
   prometheus::Gauge* journal_failed_;
   prometheus::Gauge* journal_replay_seconds_;
   prometheus::Gauge* journal_replay_records_;
+  prometheus::Histogram* snapshot_stall_seconds_;
+  prometheus::Gauge* snapshot_write_seconds_;
+  prometheus::Gauge* snapshot_bytes_;
+  prometheus::Gauge* snapshot_age_seconds_;
+  prometheus::Counter* snapshot_failures_;
+  std::atomic<std::int64_t> snapshot_last_unix_ns_{0};
   prometheus::Counter* process_cpu_seconds_;
   double cpu_seconds_reported_ = 0;
   prometheus::Gauge* process_resident_bytes_;
