@@ -1,5 +1,7 @@
 #include "spot/engine/engine.h"
 
+#include "spot/core/binary.h"
+
 #include <algorithm>
 
 namespace spot {
@@ -247,50 +249,8 @@ void Engine::forget_oldest_finished() {
 
 namespace {
 
-class Out {
- public:
-  explicit Out(std::string& s) : s_(s) {}
-  template <class T>
-  void put(T v) {
-    auto u = static_cast<std::uint64_t>(v);
-    for (std::size_t i = 0; i < sizeof(T); ++i) s_.push_back(static_cast<char>(u >> (8 * i)));
-  }
-  void str(std::string_view v) {
-    put(static_cast<std::uint32_t>(v.size()));
-    s_.append(v);
-  }
-
- private:
-  std::string& s_;
-};
-
-class In {
- public:
-  explicit In(std::string_view s) : s_(s) {}
-  template <class T>
-  bool get(T& v) {
-    if (s_.size() - at_ < sizeof(T)) return false;
-    std::uint64_t u = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-      u |= static_cast<std::uint64_t>(static_cast<unsigned char>(s_[at_ + i])) << (8 * i);
-    }
-    at_ += sizeof(T);
-    v = static_cast<T>(u);
-    return true;
-  }
-  bool str(std::string& v) {
-    std::uint32_t n = 0;
-    if (!get(n) || s_.size() - at_ < n) return false;
-    v.assign(s_.substr(at_, n));
-    at_ += n;
-    return true;
-  }
-  bool done() const { return at_ == s_.size(); }
-
- private:
-  std::string_view s_;
-  std::size_t at_ = 0;
-};
+using Out = binary::Writer;
+using In = binary::Reader;
 
 constexpr std::uint32_t kEngineFormat = 1;
 

@@ -1,5 +1,7 @@
 #include "spot/journal/codec.h"
 
+#include "spot/core/binary.h"
+
 #include <array>
 
 namespace spot::journal {
@@ -18,50 +20,8 @@ constexpr auto kTable = make_table();
 
 enum class Kind : std::uint8_t { Submit = 1, Cancel = 2, CreateAccount = 3 };
 
-class Writer {
- public:
-  explicit Writer(std::string& out) : out_(out) {}
-  template <class T>
-  void put(T v) {
-    auto u = static_cast<std::uint64_t>(v);
-    for (std::size_t i = 0; i < sizeof(T); ++i) out_.push_back(static_cast<char>(u >> (8 * i)));
-  }
-  void str(std::string_view s) {
-    put(static_cast<std::uint32_t>(s.size()));
-    out_.append(s);
-  }
-
- private:
-  std::string& out_;
-};
-
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  template <class T>
-  bool get(T& v) {
-    if (in_.size() - at_ < sizeof(T)) return false;
-    std::uint64_t u = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-      u |= static_cast<std::uint64_t>(static_cast<unsigned char>(in_[at_ + i])) << (8 * i);
-    }
-    at_ += sizeof(T);
-    v = static_cast<T>(u);
-    return true;
-  }
-  bool str(std::string& s) {
-    std::uint32_t n = 0;
-    if (!get(n) || in_.size() - at_ < n) return false;
-    s.assign(in_.substr(at_, n));
-    at_ += n;
-    return true;
-  }
-  bool done() const { return at_ == in_.size(); }
-
- private:
-  std::string_view in_;
-  std::size_t at_ = 0;
-};
+using Writer = binary::Writer;
+using Reader = binary::Reader;
 
 }  // namespace
 
