@@ -88,6 +88,7 @@ void MatchingLoop::run() {
       Reply reply = engine_.execute(command.body, command.request_id);
       observe(command, reply);
       if (journal_ == nullptr) {
+        notify_makers(reply);
         if (command.done) command.done(std::move(reply));
         continue;
       }
@@ -99,10 +100,17 @@ void MatchingLoop::run() {
       journal_->submit(std::move(payload), [this, done = std::move(command.done),
                                             reply = std::move(reply)](bool durable) mutable {
         if (!durable && on_journal_failure_) on_journal_failure_();
+        // Makers hear of their fills only once the trade is durable, like the taker.
+        if (durable) notify_makers(reply);
         if (done) done(durable ? std::move(reply) : not_durable(std::move(reply)));
       });
     }
   }
+}
+
+void MatchingLoop::notify_makers(const Reply& reply) const {
+  const auto* r = std::get_if<OrderReply>(&reply);
+  if (r != nullptr && !r->maker_fills.empty() && maker_fills_) maker_fills_(r->maker_fills);
 }
 
 void MatchingLoop::observe(const Command& command, const Reply& reply) {
@@ -113,7 +121,6 @@ void MatchingLoop::observe(const Command& command, const Reply& reply) {
   } else if (!r.replayed) {
     metrics_.order_accepted();
     if (!r.fills.empty()) metrics_.trades(static_cast<double>(r.fills.size()));
-    if (!r.maker_fills.empty() && maker_fills_) maker_fills_(r.maker_fills);
   }
   metrics_.order_latency(static_cast<double>(clock_.monotonic_ns() - command.received_ns) / 1e9);
 }

@@ -17,8 +17,9 @@ namespace spot {
 
 class MatchingLoop {
  public:
-  // Called on the matching thread with the fills of resting orders hit by a taker,
-  // so the makers' connections can be told. Must not block.
+  // Called with the fills of resting orders hit by a taker, so the makers' connections
+  // can be told; with a journal, on the journal thread once the trade is durable. Must
+  // not block.
   using MakerFillSink = std::function<void(const std::vector<MakerFill>&)>;
 
   // With a journal, every reply waits for the fsync of the command (and of all
@@ -43,6 +44,7 @@ class MatchingLoop {
  private:
   void run();
   void observe(const Command& command, const Reply& reply);
+  void notify_makers(const Reply& reply) const;
   void take_snapshot();
 
   Engine& engine_;
