@@ -4,6 +4,7 @@
 //   spot-bench http --port P --api-key K --rate R --duration S --connections C [--acks-out F]
 //   [--sweep] spot-bench tcp  --port P --api-key K --rate R --duration S --connections C
 //   [--acks-out F] [--sweep]
+//   spot-bench replay --ops N --seed S --prefill P [--snapshot-at K] --dir D [--repeat R]
 //
 // `core` plays a workload through the matching core in this process. Generation (or
 // reading the file) happens before timing. Two passes run on fresh matchers: the
@@ -24,6 +25,7 @@
 #endif
 
 #include "bench/load/load.h"
+#include "bench/replay/replay.h"
 #include "spot/bench/workload.h"
 
 namespace {
@@ -220,9 +222,38 @@ int main(int argc, char** argv) {
   add_load_options(tcp, "spotd TCP port");
   tcp->add_option("--symbols", load.symbols, "symbols configured in spotd")->capture_default_str();
 
+  spot::bench::ReplayOptions replay_options;
+  CLI::App* replay_cmd =
+      app.add_subcommand("replay", "journal W1, then time start-up recovery from that journal");
+  replay_cmd->add_option("--ops", replay_options.ops, "W1 ops after prefill")
+      ->capture_default_str();
+  replay_cmd->add_option("--seed", replay_options.seed, "PRNG seed")->capture_default_str();
+  replay_cmd->add_option("--prefill", replay_options.prefill, "prefill orders per symbol")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+  replay_cmd
+      ->add_option("--snapshot-at", replay_options.snapshot_at,
+                   "take a snapshot after this many journal records (0: none)")
+      ->capture_default_str();
+  replay_cmd->add_option("--dir", replay_options.dir, "journal directory (new or empty)")
+      ->required();
+  replay_cmd->add_option("--repeat", replay_options.repeat, "timed recoveries; median reported")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 101));
+
   CLI11_PARSE(app, argc, argv);
   if (core->parsed()) return run_core(workload, ops, seed, prefill, repeat, dump, replay);
   if (http->parsed()) return spot::bench::load::run_http(load);
   if (tcp->parsed()) return spot::bench::load::run_tcp(load);
+  if (replay_cmd->parsed()) {
+    spot::bench::ReplayResult result;
+    std::string error;
+    if (!spot::bench::run_replay(replay_options, &result, &error)) {
+      std::fprintf(stderr, "spot-bench replay: %s\n", error.c_str());
+      return 1;
+    }
+    std::printf("%s\n", spot::bench::to_json(replay_options, result).c_str());
+    return result.hash_matches ? 0 : 1;
+  }
   return 2;
 }

@@ -1,8 +1,8 @@
 #include "spot/bench/workload.h"
 
 #include <algorithm>
-#include <cassert>
 #include <array>
+#include <cassert>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -214,7 +214,7 @@ std::optional<Workload> read_workload(const std::string& path, std::string* erro
   return w;
 }
 
-Matcher make_matcher(const Workload& workload) {
+std::vector<SymbolSpec> symbol_specs(const Workload& workload) {
   std::vector<SymbolSpec> specs;
   for (std::uint32_t s = 0; s < workload.symbols; ++s) {
     SymbolSpec spec;
@@ -226,13 +226,21 @@ Matcher make_matcher(const Workload& workload) {
     spec.max_qty = std::int64_t{1} << 40;
     specs.push_back(spec);
   }
+  return specs;
+}
+
+BookCapacity book_capacity(const Workload& workload) {
   BookCapacity capacity;
   // Sized for the working set of W1 (resting orders grow to roughly twice the prefill
   // plus a few percent of the ops on the busiest symbol), as an operator would size it.
   const std::size_t flow = workload.ops.size() - workload.prefill_ops();
   capacity.orders = std::max<std::size_t>(4096, workload.prefill_per_symbol * 2 + flow / 32);
   capacity.levels = 1024;
-  return Matcher(std::move(specs), capacity);
+  return capacity;
+}
+
+Matcher make_matcher(const Workload& workload) {
+  return Matcher(symbol_specs(workload), book_capacity(workload));
 }
 
 void account(const EventBuffer& events, Checksums& sums) {

@@ -15,6 +15,7 @@
 #include "spot/engine/engine.h"
 #include "spot/journal/file_system.h"
 #include "spot/journal/journal.h"
+#include "spot/journal/recovery.h"
 #include "spot/journal/snapshot.h"
 #include "spot/metrics/metrics.h"
 #include "spot/net/api.h"
@@ -62,36 +63,9 @@ EngineLimits engine_limits(const Config& config) {
   return limits;
 }
 
-struct Recovered {
-  std::unique_ptr<Engine> engine;
-  std::uint64_t snapshot_seq = 0;
-  std::uint64_t next_seq = 1;
-  std::uint64_t records = 0;
-  std::uint64_t truncated_bytes = 0;
-  std::string warning;
-};
-
-// The newest valid snapshot, then the journal after it.
-std::optional<Recovered> recover_state(const Config& config, FileSystem& fs, std::string* error) {
-  Recovered out;
-  const auto snapshot =
-      load_newest_snapshot(fs, config.journal.dir, config.symbols, engine_limits(config),
-                           out.engine, &out.warning, error);
-  if (!snapshot) return std::nullopt;
-  out.snapshot_seq = snapshot->last_seq;
-  Engine& engine = *out.engine;
-  const RecoveryResult r = recover_journal(
-      fs, config.journal.dir,
-      [&engine](const CommandBody& c, const std::string& rid) { engine.execute(c, rid); },
-      snapshot->last_seq + 1);
-  if (!r.ok) {
-    *error = r.error;
-    return std::nullopt;
-  }
-  out.next_seq = r.next_seq;
-  out.records = r.records;
-  out.truncated_bytes = r.truncated_bytes;
-  return out;
+std::optional<RecoveredEngine> recover_state(const Config& config, FileSystem& fs,
+                                             std::string* error) {
+  return recover_engine(fs, config.journal.dir, config.symbols, engine_limits(config), error);
 }
 
 }  // namespace

@@ -77,7 +77,11 @@ struct Checksums {
   bool operator==(const Checksums&) const = default;
 };
 
-// A matcher configured with the workload's symbols ("S0".."S7") and wide bounds.
+// The workload's symbols ("S0".."S7") with wide bounds, and book pools sized for it.
+std::vector<SymbolSpec> symbol_specs(const Workload& workload);
+BookCapacity book_capacity(const Workload& workload);
+
+// A matcher configured with symbol_specs and book_capacity.
 Matcher make_matcher(const Workload& workload);
 
 // Plays one op. REQUIRES: events is cleared by the caller when it wants only this op's.

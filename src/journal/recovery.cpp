@@ -1,0 +1,36 @@
+#include "spot/journal/recovery.h"
+
+#include <chrono>
+
+#include "spot/journal/journal.h"
+#include "spot/journal/snapshot.h"
+
+namespace spot {
+
+std::optional<RecoveredEngine> recover_engine(FileSystem& fs, const std::string& dir,
+                                              std::vector<SymbolSpec> symbols, EngineLimits limits,
+                                              std::string* error) {
+  RecoveredEngine out;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto snapshot =
+      load_newest_snapshot(fs, dir, std::move(symbols), limits, out.engine, &out.warning, error);
+  if (!snapshot) return std::nullopt;
+  out.snapshot_seq = snapshot->last_seq;
+  const auto t1 = std::chrono::steady_clock::now();
+  Engine& engine = *out.engine;
+  const RecoveryResult r = recover_journal(
+      fs, dir, [&engine](const CommandBody& c, const std::string& rid) { engine.execute(c, rid); },
+      snapshot->last_seq + 1);
+  if (!r.ok) {
+    *error = r.error;
+    return std::nullopt;
+  }
+  out.snapshot_seconds = std::chrono::duration<double>(t1 - t0).count();
+  out.replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  out.next_seq = r.next_seq;
+  out.records = r.records;
+  out.truncated_bytes = r.truncated_bytes;
+  return out;
+}
+
+}  // namespace spot
