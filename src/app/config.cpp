@@ -135,6 +135,8 @@ const std::map<std::string, Key>& keys() {
                    "records waiting for the journal writer before new ones are refused"),
       SPOT_INT_KEY("snapshot.interval_ms", snapshot.interval_ms, 0, 86'400'000,
                    "time between snapshots (0: only at clean shutdown)"),
+      SPOT_INT_KEY("snapshot.follow_ms", snapshot.follow_ms, 1, 3'600'000,
+                   "how often the snapshot thread's replica engine catches up with the journal"),
       SPOT_INT_KEY("snapshot.keep", snapshot.keep, 1, 1000,
                    "snapshots kept; journal segments older than the oldest kept are deleted"),
       SPOT_INT_KEY("shutdown.drain_timeout_ms", shutdown.drain_timeout_ms, 0, 3'600'000,

@@ -139,7 +139,7 @@ int run_daemon(const Config& config) {
   PosixFileSystem fs;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<JournalWriter> journal;
-  std::unique_ptr<SnapshotWriter> snapshots;
+  std::unique_ptr<Snapshotter> snapshots;
   std::uint64_t next_seq = 1;
   if (config.journal.dir.empty()) {
     log::warn("journal disabled (journal.dir is empty): acknowledged orders are NOT durable");
@@ -177,9 +177,22 @@ int run_daemon(const Config& config) {
     options.max_pending_entries = config.journal.max_pending_entries;
     journal = std::make_unique<JournalWriter>(fs, options, next_seq, &metrics);
     journal->start();
-    snapshots =
-        std::make_unique<SnapshotWriter>(fs, config.journal.dir, config.snapshot.keep, &metrics);
-    snapshots->start();
+    if (config.snapshot.interval_ms > 0) {
+      SnapshotterOptions so;
+      so.dir = config.journal.dir;
+      so.symbols = config.symbols;
+      so.limits = engine_limits(config);
+      so.interval_ms = config.snapshot.interval_ms;
+      so.follow_ms = config.snapshot.follow_ms;
+      so.keep = config.snapshot.keep;
+      snapshots = std::make_unique<Snapshotter>(
+          fs, so, [j = journal.get()] { return j->durable_seq(); }, &metrics,
+          [](const std::string& error) {
+            log::error("snapshot failed; the next one starts again from disk", {},
+                       {{"error", error}});
+          });
+      snapshots->start();
+    }
   }
   engine->for_each_account(
       [&accounts](AccountId id, const std::string& key_hash) { accounts.add(key_hash, id); });
@@ -198,7 +211,7 @@ int run_daemon(const Config& config) {
               "journal write failed: spotd stops acknowledging and is unready until restarted");
         }
       });
-  if (journal) loop.enable_snapshots(snapshots.get(), config.snapshot.interval_ms, next_seq);
+  loop.set_next_seq(next_seq);
   loop.start();
   if (!config.ports_file.empty()) {
     write_ports_file(config.ports_file, http_server->port(), tcp_server->port(),
@@ -246,8 +259,8 @@ int run_daemon(const Config& config) {
   for (auto& t : threads) t.join();
   loop.stop();
   if (journal) {
+    if (snapshots) snapshots->stop();
     journal->stop();
-    snapshots->stop();
     // A clean stop leaves a snapshot of everything, so the next start replays nothing.
     if (!journal->failed()) {
       const auto t0 = std::chrono::steady_clock::now();

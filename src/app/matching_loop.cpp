@@ -41,27 +41,6 @@ MatchingLoop::MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, 
 
 MatchingLoop::~MatchingLoop() { stop(); }
 
-void MatchingLoop::enable_snapshots(SnapshotWriter* writer, std::int64_t interval_ms,
-                                    std::uint64_t next_seq) {
-  snapshots_ = writer;
-  snapshot_interval_ms_ = interval_ms;
-  next_seq_ = next_seq;
-}
-
-void MatchingLoop::take_snapshot() {
-  const auto t0 = std::chrono::steady_clock::now();
-  std::string state;
-  engine_.serialize(state);
-  metrics_.snapshot_stall(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  // Written only once every record it covers is durable: the empty entry's completion
-  // runs after the fsync of everything submitted before it.
-  journal_->submit("", [writer = snapshots_, last_seq = next_seq_ - 1,
-                        state = std::move(state)](bool durable) mutable {
-    if (durable) writer->enqueue(last_seq, std::move(state));
-  });
-}
-
 void MatchingLoop::start() {
   thread_ = std::thread([this] { run(); });
 }
@@ -74,14 +53,7 @@ void MatchingLoop::stop() {
 void MatchingLoop::run() {
   std::vector<Command> batch;
   batch.reserve(batch_max_);
-  const auto interval = std::chrono::milliseconds(snapshot_interval_ms_);
-  auto next_snapshot = std::chrono::steady_clock::now() + interval;
   while (queue_.wait(std::chrono::milliseconds(50))) {
-    if (snapshots_ != nullptr && snapshot_interval_ms_ > 0 &&
-        std::chrono::steady_clock::now() >= next_snapshot) {
-      take_snapshot();
-      next_snapshot = std::chrono::steady_clock::now() + interval;
-    }
     batch.clear();
     queue_.pop_batch(batch, batch_max_);
     for (Command& command : batch) {

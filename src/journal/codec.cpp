@@ -3,6 +3,11 @@
 #include "spot/core/binary.h"
 
 #include <array>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 namespace spot::journal {
 namespace {
@@ -23,24 +28,57 @@ enum class Kind : std::uint8_t { Submit = 1, Cancel = 2, CreateAccount = 3 };
 using Writer = binary::Writer;
 using Reader = binary::Reader;
 
+std::uint32_t crc32c_table(std::string_view data, std::uint32_t crc) {
+  for (const char ch : data)
+    crc = kTable[(crc ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (crc >> 8);
+  return crc;
+}
+
+#if defined(__x86_64__)
+// SSE 4.2 has an instruction for exactly this polynomial, eight bytes at a time:
+// replay checks every journal byte, and the table loop was a visible part of it.
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(std::string_view data,
+                                                             std::uint32_t crc) {
+  const char* p = data.data();
+  std::size_t n = data.size();
+  std::uint64_t c = crc;
+  for (; n >= 8; n -= 8, p += 8) {
+    std::uint64_t v = 0;
+    std::memcpy(&v, p, 8);
+    c = _mm_crc32_u64(c, v);
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  for (; n > 0; --n, ++p) c32 = _mm_crc32_u8(c32, static_cast<unsigned char>(*p));
+  return c32;
+}
+
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
 }  // namespace
 
 std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
-  crc = ~crc;
-  for (const char ch : data)
-    crc = kTable[(crc ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+#if defined(__x86_64__)
+  if (kHaveSse42) return ~crc32c_sse42(data, ~crc);
+#endif
+  return ~crc32c_table(data, ~crc);
+}
+
+std::uint32_t crc32c_portable(std::string_view data, std::uint32_t crc) {
+  return ~crc32c_table(data, ~crc);
 }
 
 void frame_record(std::uint64_t seq, std::string_view payload, std::string& out) {
-  std::string seq_bytes;
-  Writer(seq_bytes).put(seq);
-  const std::uint32_t crc = crc32c(payload, crc32c(seq_bytes));
   Writer w(out);
   w.put(static_cast<std::uint32_t>(payload.size()));
-  w.put(crc);
-  out.append(seq_bytes);
+  const std::size_t crc_at = out.size();
+  w.put(std::uint32_t{0});
+  w.put(seq);
   out.append(payload);
+  // The CRC covers the sequence number and the payload.
+  const std::uint32_t crc = crc32c(std::string_view(out).substr(crc_at + 4));
+  for (int i = 0; i < 4; ++i)
+    out[crc_at + static_cast<std::size_t>(i)] = static_cast<char>(crc >> (8 * i));
 }
 
 ParseStatus parse_record(std::string_view data, ParsedRecord& out) {

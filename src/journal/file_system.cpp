@@ -1,6 +1,7 @@
 #include "spot/journal/file_system.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,15 +60,25 @@ std::unique_ptr<AppendFile> PosixFileSystem::open_append(const std::string& path
 }
 
 bool PosixFileSystem::read_file(const std::string& path, std::string* out, std::string* error) {
+  return read_from(path, 0, out, error);
+}
+
+bool PosixFileSystem::read_from(const std::string& path, std::uint64_t offset, std::string* out,
+                                std::string* error) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     *error = errno_text("open", path);
     return false;
   }
   out->clear();
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > offset) {
+    out->reserve(static_cast<std::size_t>(static_cast<std::uint64_t>(st.st_size) - offset));
+  }
   char buf[1 << 16];
+  auto at = static_cast<off_t>(offset);
   while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    const ssize_t n = ::pread(fd, buf, sizeof(buf), at);
     if (n < 0) {
       if (errno == EINTR) continue;
       *error = errno_text("read", path);
@@ -76,6 +87,7 @@ bool PosixFileSystem::read_file(const std::string& path, std::string* out, std::
     }
     if (n == 0) break;
     out->append(buf, static_cast<std::size_t>(n));
+    at += n;
   }
   ::close(fd);
   return true;

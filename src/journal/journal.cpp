@@ -16,7 +16,11 @@ std::string segment_name(std::uint64_t first_seq) {
 
 JournalWriter::JournalWriter(FileSystem& fs, JournalOptions options, std::uint64_t next_seq,
                              Metrics* metrics)
-    : fs_(fs), options_(std::move(options)), metrics_(metrics), next_seq_(next_seq) {}
+    : fs_(fs),
+      options_(std::move(options)),
+      metrics_(metrics),
+      next_seq_(next_seq),
+      durable_seq_(next_seq - 1) {}
 
 JournalWriter::~JournalWriter() { stop(); }
 
@@ -82,6 +86,7 @@ bool JournalWriter::write_batch(std::vector<Entry>& batch, std::string* error) {
   if (!file_->append(bytes, error)) return false;
   const auto t0 = std::chrono::steady_clock::now();
   if (!file_->sync(error)) return false;
+  durable_seq_.store(next_seq_ - 1, std::memory_order_release);
   if (metrics_ != nullptr) {
     metrics_->journal_batch(
         static_cast<double>(records), static_cast<double>(bytes.size()),

@@ -125,16 +125,21 @@ std::optional<LoadedSnapshot> load_newest_snapshot(FileSystem& fs, const std::st
   return LoadedSnapshot{};
 }
 
-SnapshotWriter::SnapshotWriter(FileSystem& fs, std::string dir, std::size_t keep, Metrics* metrics)
-    : fs_(fs), dir_(std::move(dir)), keep_(keep), metrics_(metrics) {}
+Snapshotter::Snapshotter(FileSystem& fs, SnapshotterOptions options, DurableSeq durable_seq,
+                         Metrics* metrics, ErrorSink on_error)
+    : fs_(fs),
+      options_(std::move(options)),
+      durable_seq_(std::move(durable_seq)),
+      metrics_(metrics),
+      on_error_(std::move(on_error)) {}
 
-SnapshotWriter::~SnapshotWriter() { stop(); }
+Snapshotter::~Snapshotter() { stop(); }
 
-void SnapshotWriter::start() {
+void Snapshotter::start() {
   thread_ = std::thread([this] { run(); });
 }
 
-void SnapshotWriter::stop() {
+void Snapshotter::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
@@ -143,31 +148,76 @@ void SnapshotWriter::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void SnapshotWriter::enqueue(std::uint64_t last_seq, std::string engine_state) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    pending_.emplace(last_seq, std::move(engine_state));
+bool Snapshotter::catch_up(std::string* error) {
+  if (!replica_) {
+    // Start (or start again after a failure) from the newest snapshot on disk.
+    std::string warning;
+    const auto loaded = load_newest_snapshot(fs_, options_.dir, options_.symbols, options_.limits,
+                                             replica_, &warning, error);
+    if (!loaded) return false;
+    reader_ = std::make_unique<JournalReader>(fs_, options_.dir, loaded->last_seq + 1);
+    last_snapshot_seq_.store(loaded->last_seq);
   }
-  wakeup_.notify_one();
+  Engine& replica = *replica_;
+  return reader_->read_until(
+      durable_seq_(),
+      [&replica](std::uint64_t, const CommandBody& c, const std::string& rid) {
+        replica.execute(c, rid);
+      },
+      error);
 }
 
-void SnapshotWriter::run() {
+bool Snapshotter::snapshot_now(std::string* error) {
+  if (!catch_up(error)) {
+    replica_.reset();
+    if (metrics_ != nullptr) metrics_->snapshot_failed();
+    return false;
+  }
+  const std::uint64_t seq = reader_->next_seq() - 1;
+  if (seq <= last_snapshot_seq_.load()) return true;  // nothing new
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string state;
+  replica_->serialize(state);
+  const auto t1 = std::chrono::steady_clock::now();
+  if (!write_snapshot(fs_, options_.dir, seq, state, options_.keep, error)) {
+    replica_.reset();
+    if (metrics_ != nullptr) metrics_->snapshot_failed();
+    return false;
+  }
+  if (metrics_ != nullptr) {
+    metrics_->snapshot_written(
+        std::chrono::duration<double>(t1 - t0).count(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count(),
+        static_cast<double>(state.size()));
+  }
+  last_snapshot_seq_.store(seq);
+  return true;
+}
+
+void Snapshotter::run() {
+  const auto interval = std::chrono::milliseconds(options_.interval_ms);
+  const auto follow = std::chrono::milliseconds(
+      std::max<std::int64_t>(1, std::min(options_.follow_ms, options_.interval_ms)));
+  auto next_snapshot = std::chrono::steady_clock::now() + interval;
   while (true) {
-    std::pair<std::uint64_t, std::string> job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wakeup_.wait(lock, [this] { return stopping_ || pending_.has_value(); });
-      if (!pending_) return;
-      job = std::move(*pending_);
-      pending_.reset();
+      if (wakeup_.wait_for(lock, follow, [this] { return stopping_; })) return;
     }
-    const auto t0 = std::chrono::steady_clock::now();
+    // Following the journal every `follow` keeps each catch-up small; the snapshot
+    // itself is taken every `interval`. After a failure the next round starts afresh
+    // from the newest snapshot on disk.
     std::string error;
-    const bool ok = write_snapshot(fs_, dir_, job.first, job.second, keep_, &error);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (metrics_ != nullptr)
-      metrics_->snapshot_written(ok, seconds, static_cast<double>(job.second.size()));
+    bool ok = true;
+    if (std::chrono::steady_clock::now() >= next_snapshot) {
+      ok = snapshot_now(&error);
+      next_snapshot = std::chrono::steady_clock::now() + interval;
+    } else if (!catch_up(&error)) {
+      replica_.reset();
+      if (metrics_ != nullptr) metrics_->snapshot_failed();
+      ok = false;
+    }
+    if (!ok && on_error_) on_error_(error);
   }
 }
 

@@ -107,12 +107,14 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                                  .Help("Records replayed from the journal at start-up.")
                                  .Register(r)
                                  .Add({});
-  snapshot_stall_seconds_ =
-      &BuildHistogram()
-           .Name("spot_snapshot_stall_seconds")
-           .Help("Time matching paused to serialize the engine for a snapshot.")
+  snapshot_serialize_seconds_ =
+      &BuildGauge()
+           .Name("spot_snapshot_serialize_seconds")
+           .Help(
+               "Time the last snapshot took to serialize the snapshot thread's replica of the "
+               "engine (matching does not pause for it).")
            .Register(r)
-           .Add({}, buckets);
+           .Add({});
   snapshot_write_seconds_ = &BuildGauge()
                                  .Name("spot_snapshot_write_seconds")
                                  .Help("Time the last snapshot took to write and fsync.")
@@ -186,12 +188,9 @@ void Metrics::journal_replayed(double records, double seconds) {
   journal_replay_seconds_->Set(seconds);
 }
 
-void Metrics::snapshot_written(bool ok, double seconds, double bytes) {
-  if (!ok) {
-    snapshot_failures_->Increment();
-    return;
-  }
-  snapshot_write_seconds_->Set(seconds);
+void Metrics::snapshot_written(double serialize_seconds, double write_seconds, double bytes) {
+  snapshot_serialize_seconds_->Set(serialize_seconds);
+  snapshot_write_seconds_->Set(write_seconds);
   snapshot_bytes_->Set(bytes);
   snapshot_last_unix_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())

@@ -155,7 +155,7 @@ TEST(Recovery, PeriodicSnapshotsThenSigkill) {
                 {{"X-API-Key", key}});
     }
     const auto metrics = HttpClient(first.admin_port()).request(http::verb::get, "/metrics").body;
-    EXPECT_NE(metrics.find("spot_snapshot_stall_seconds_count"), std::string::npos);
+    EXPECT_NE(metrics.find("spot_snapshot_serialize_seconds "), std::string::npos);
     EXPECT_EQ(metrics.find("spot_snapshot_age_seconds -1"), std::string::npos);
     state = admin_state(first);
     sigkill(first);

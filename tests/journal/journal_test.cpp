@@ -7,10 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
 
 #include "spot/engine/engine.h"
 #include "spot/journal/codec.h"
 #include "spot/journal/journal.h"
+#include "spot/journal/reader.h"
 #include "spot/journal/snapshot.h"
 
 namespace spot {
@@ -84,6 +86,23 @@ std::vector<CommandBody> sample_commands(int n) {
 TEST(Crc32c, KnownVector) {
   EXPECT_EQ(journal::crc32c("123456789"), 0xE3069283u);
   EXPECT_EQ(journal::crc32c(""), 0u);
+  EXPECT_EQ(journal::crc32c_portable("123456789"), 0xE3069283u);
+}
+
+// The hardware path (8 bytes at a time, then single bytes) and the table agree on
+// every length and alignment, and when chained over pieces.
+TEST(Crc32c, HardwareAndTableAgree) {
+  std::string data;
+  for (int i = 0; i < 300; ++i) data.push_back(static_cast<char>((i * 131 + 7) & 0xFF));
+  for (std::size_t start = 0; start < 9; ++start) {
+    for (std::size_t len = 0; start + len <= data.size(); len += 13) {
+      const std::string_view piece = std::string_view(data).substr(start, len);
+      ASSERT_EQ(journal::crc32c(piece), journal::crc32c_portable(piece)) << start << " " << len;
+    }
+  }
+  const std::string_view all(data);
+  EXPECT_EQ(journal::crc32c(all.substr(100), journal::crc32c(all.substr(0, 100))),
+            journal::crc32c(all));
 }
 
 TEST(Framing, RoundTripAndDamage) {
@@ -518,6 +537,208 @@ TEST(Snapshot, JournalThatStartsAfterTheSnapshotIsAGap) {
       posix, dir.path(), [](const CommandBody&, const std::string&) {}, 1);
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.error.find("starts at record 50"), std::string::npos) << r.error;
+}
+
+// A journal being written, with the engine it describes: commands go through a live
+// engine and a real JournalWriter with small segments, as in spotd.
+class LiveJournal {
+ public:
+  explicit LiveJournal(const std::string& dir, std::uint64_t segment_bytes = 4096)
+      : engine_(one_symbol(), EngineLimits{}) {
+    JournalOptions options;
+    options.dir = dir;
+    options.segment_bytes = segment_bytes;
+    writer_ = std::make_unique<JournalWriter>(posix_, options, 1, nullptr);
+    writer_->start();
+  }
+  ~LiveJournal() { writer_->stop(); }
+
+  // Executes and journals the commands, and returns once they are all durable.
+  void run(const std::vector<CommandBody>& commands) {
+    for (const CommandBody& c : commands) {
+      engine_.execute(c, "rid");
+      writer_->submit(journal::encode_command(c, "rid"), [](bool) {});
+      ++submitted_;
+    }
+    while (writer_->durable_seq() < submitted_) std::this_thread::yield();
+  }
+
+  const JournalWriter& writer() const { return *writer_; }
+  const Engine& engine() const { return engine_; }
+
+ private:
+  PosixFileSystem posix_;
+  Engine engine_;
+  std::unique_ptr<JournalWriter> writer_;
+  std::uint64_t submitted_ = 0;
+};
+
+std::vector<CommandBody> slice(const std::vector<CommandBody>& v, std::size_t at, std::size_t n) {
+  const auto begin = v.begin() + static_cast<std::ptrdiff_t>(std::min(at, v.size()));
+  const auto end = v.begin() + static_cast<std::ptrdiff_t>(std::min(at + n, v.size()));
+  return std::vector<CommandBody>(begin, end);
+}
+
+std::size_t count_segments(const std::string& dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.path().extension() == ".wal";
+  return n;
+}
+
+TEST(JournalReader, FollowsALiveJournalAcrossSegmentsAndStopsAtTheDurableMark) {
+  TempDir dir;
+  LiveJournal live(dir.path(), 2048);
+  const auto commands = busy_commands(1500, 3);
+  PosixFileSystem posix;
+  JournalReader reader(posix, dir.path(), 1);
+  std::vector<std::string> seen;
+  std::uint64_t expected_seq = 1;
+  const JournalReader::Apply collect = [&](std::uint64_t seq, const CommandBody& c,
+                                           const std::string& rid) {
+    EXPECT_EQ(seq, expected_seq++);
+    seen.push_back(journal::encode_command(c, rid));
+  };
+  std::string error;
+  for (std::size_t at = 0; at < commands.size(); at += 250) {
+    live.run(slice(commands, at, 250));
+    // Part way first: it reads exactly up to the mark it is given.
+    const std::uint64_t half = (reader.next_seq() + live.writer().durable_seq()) / 2;
+    ASSERT_TRUE(reader.read_until(half, collect, &error)) << error;
+    EXPECT_EQ(reader.next_seq(), half + 1);
+    ASSERT_TRUE(reader.read_until(live.writer().durable_seq(), collect, &error)) << error;
+    EXPECT_EQ(reader.next_seq(), live.writer().durable_seq() + 1);
+  }
+  EXPECT_GT(count_segments(dir.path()), 3u);
+  ASSERT_EQ(seen.size(), commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i)
+    ASSERT_EQ(seen[i], journal::encode_command(commands[i], "rid")) << i;
+
+  // A reader may also start in the middle of the journal.
+  JournalReader middle(posix, dir.path(), 777);
+  std::uint64_t first = 0;
+  std::uint64_t n = 0;
+  ASSERT_TRUE(middle.read_until(
+      commands.size(),
+      [&](std::uint64_t seq, const CommandBody&, const std::string&) {
+        if (n++ == 0) first = seq;
+      },
+      &error))
+      << error;
+  EXPECT_EQ(first, 777u);
+  EXPECT_EQ(n, commands.size() - 776);
+}
+
+TEST(JournalReader, ADurableRecordThatIsMissingIsAnError) {
+  TempDir dir;
+  write_all(dir.path(), sample_commands(20));
+  const std::string segment = dir.path() + "/" + segment_name(1);
+  fs::resize_file(segment, fs::file_size(segment) - 5);  // the last record is cut short
+  PosixFileSystem posix;
+  JournalReader reader(posix, dir.path(), 1);
+  std::string error;
+  std::uint64_t n = 0;
+  const auto count = [&n](std::uint64_t, const CommandBody&, const std::string&) { ++n; };
+  ASSERT_TRUE(reader.read_until(5, count, &error)) << error;
+  EXPECT_FALSE(reader.read_until(sample_commands(20).size(), count, &error));
+  EXPECT_NE(error.find("missing or damaged"), std::string::npos) << error;
+  EXPECT_EQ(n, sample_commands(20).size() - 1);
+
+  JournalReader none(posix, dir.path() + "/nowhere", 1);
+  EXPECT_FALSE(none.read_until(1, count, &error));
+}
+
+// The snapshot of the replica at sequence N is the live engine at N, without the live
+// engine (the matching thread) doing anything for it.
+TEST(Snapshotter, ReplicaSnapshotsEqualTheLiveEngineAndOldSegmentsGo) {
+  TempDir dir;
+  LiveJournal live(dir.path(), 2048);
+  SnapshotterOptions options;
+  options.dir = dir.path();
+  options.symbols = one_symbol();
+  options.keep = 1;
+  PosixFileSystem posix;
+  Snapshotter snapshotter(
+      posix, options, [&live] { return live.writer().durable_seq(); }, nullptr);
+  const auto commands = busy_commands(3000, 11);
+  std::string error;
+  for (std::size_t at = 0; at < commands.size(); at += 1000) {
+    live.run(slice(commands, at, 1000));
+    ASSERT_TRUE(snapshotter.snapshot_now(&error)) << error;
+    EXPECT_EQ(snapshotter.last_snapshot_seq(), live.writer().durable_seq());
+    std::unique_ptr<Engine> loaded;
+    std::string warning;
+    const auto snap = load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, loaded,
+                                           &warning, &error);
+    ASSERT_TRUE(snap.has_value()) << error;
+    EXPECT_EQ(snap->last_seq, live.writer().durable_seq());
+    EXPECT_EQ(loaded->state_hash(), live.engine().state_hash()) << at;
+  }
+  // Nothing new: no new snapshot.
+  const std::uint64_t last = snapshotter.last_snapshot_seq();
+  ASSERT_TRUE(snapshotter.snapshot_now(&error)) << error;
+  EXPECT_EQ(snapshotter.last_snapshot_seq(), last);
+  // keep = 1: only the newest snapshot and the segments after it are left, and a
+  // restart (a new snapshotter) starts from that snapshot.
+  EXPECT_LE(count_segments(dir.path()), 2u);
+  Snapshotter again(
+      posix, options, [&live] { return live.writer().durable_seq(); }, nullptr);
+  live.run(busy_commands(200, 12));
+  ASSERT_TRUE(again.snapshot_now(&error)) << error;
+  EXPECT_EQ(again.last_snapshot_seq(), live.writer().durable_seq());
+}
+
+TEST(Snapshotter, ItsThreadKeepsUpWithAJournalBeingWritten) {
+  TempDir dir;
+  LiveJournal live(dir.path(), 4096);
+  SnapshotterOptions options;
+  options.dir = dir.path();
+  options.symbols = one_symbol();
+  options.interval_ms = 20;
+  options.follow_ms = 5;
+  PosixFileSystem posix;
+  std::atomic<int> errors{0};
+  Snapshotter snapshotter(
+      posix, options, [&live] { return live.writer().durable_seq(); }, nullptr,
+      [&errors](const std::string&) { ++errors; });
+  snapshotter.start();
+  const auto commands = busy_commands(4000, 21);
+  for (std::size_t at = 0; at < commands.size(); at += 100) {
+    live.run(slice(commands, at, 100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (snapshotter.last_snapshot_seq() < live.writer().durable_seq() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  snapshotter.stop();
+  EXPECT_EQ(errors.load(), 0);
+  ASSERT_EQ(snapshotter.last_snapshot_seq(), live.writer().durable_seq());
+  std::unique_ptr<Engine> loaded;
+  std::string warning;
+  std::string error;
+  ASSERT_TRUE(load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, loaded,
+                                   &warning, &error));
+  EXPECT_EQ(loaded->state_hash(), live.engine().state_hash());
+}
+
+TEST(Snapshotter, AJournalItCannotFollowIsReportedAndRetriedFromDisk) {
+  TempDir dir;
+  write_all(dir.path(), sample_commands(20));
+  const std::string segment = dir.path() + "/" + segment_name(1);
+  fs::resize_file(segment, fs::file_size(segment) - 5);
+  SnapshotterOptions options;
+  options.dir = dir.path();
+  options.symbols = one_symbol();
+  PosixFileSystem posix;
+  const std::uint64_t durable = sample_commands(20).size();
+  Snapshotter snapshotter(
+      posix, options, [durable] { return durable; }, nullptr);
+  std::string error;
+  EXPECT_FALSE(snapshotter.snapshot_now(&error));
+  EXPECT_NE(error.find("missing or damaged"), std::string::npos) << error;
+  EXPECT_EQ(snapshotter.last_snapshot_seq(), 0u);
+  EXPECT_TRUE(fs::is_empty(dir.path()) || !fs::exists(dir.path() + "/" + snapshot_name(durable)));
 }
 
 }  // namespace

@@ -62,6 +62,7 @@ struct Config {
   } journal;
   struct Snapshot {
     std::int64_t interval_ms = 60'000;  // 0: only at clean shutdown
+    std::int64_t follow_ms = 1000;      // how often the snapshot replica reads the journal
     std::size_t keep = 2;               // snapshots kept; journal segments before the oldest go
   } snapshot;
   struct Shutdown {

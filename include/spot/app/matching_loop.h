@@ -10,7 +10,6 @@
 #include "spot/engine/engine.h"
 #include "spot/engine/order_queue.h"
 #include "spot/journal/journal.h"
-#include "spot/journal/snapshot.h"
 #include "spot/metrics/metrics.h"
 
 namespace spot {
@@ -30,10 +29,8 @@ class MatchingLoop {
                std::function<void()> on_journal_failure = {});
   ~MatchingLoop();
 
-  // Periodic snapshots: every `interval_ms` the loop serializes the engine between
-  // batches and hands it to `writer` once the journal up to that point is durable.
-  // REQUIRES: a journal; next_seq is the sequence number of the next journal record.
-  void enable_snapshots(SnapshotWriter* writer, std::int64_t interval_ms, std::uint64_t next_seq);
+  // REQUIRES (before start): next_seq is the sequence number of the next journal record.
+  void set_next_seq(std::uint64_t next_seq) { next_seq_ = next_seq; }
   // The sequence number of the last journaled command (valid after stop()).
   std::uint64_t last_seq() const { return next_seq_ - 1; }
 
@@ -45,7 +42,6 @@ class MatchingLoop {
   void run();
   void observe(const Command& command, const Reply& reply);
   void notify_makers(const Reply& reply) const;
-  void take_snapshot();
 
   Engine& engine_;
   OrderQueue& queue_;
@@ -55,8 +51,6 @@ class MatchingLoop {
   MakerFillSink maker_fills_;
   JournalWriter* journal_;
   std::function<void()> on_journal_failure_;
-  SnapshotWriter* snapshots_ = nullptr;
-  std::int64_t snapshot_interval_ms_ = 0;
   std::uint64_t next_seq_ = 1;
   std::thread thread_;
 };

@@ -12,7 +12,10 @@
 namespace spot::journal {
 
 // CRC-32C (Castagnoli), as in iSCSI and ext4.
+// Uses the SSE 4.2 crc32 instruction where the CPU has it.
 std::uint32_t crc32c(std::string_view data, std::uint32_t crc = 0);
+// The same function computed with a lookup table on any CPU.
+std::uint32_t crc32c_portable(std::string_view data, std::uint32_t crc = 0);
 
 inline constexpr std::size_t kRecordHeaderBytes = 16;  // u32 length, u32 crc, u64 seq
 inline constexpr std::size_t kMaxPayloadBytes = 1 << 20;

@@ -2,6 +2,7 @@
 // faults (a write or fsync that fails, a full disk) without touching a real disk.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +25,13 @@ class FileSystem {
   virtual ~FileSystem() = default;
   virtual std::unique_ptr<AppendFile> open_append(const std::string& path, std::string* error) = 0;
   virtual bool read_file(const std::string& path, std::string* out, std::string* error) = 0;
+  // The bytes of the file from `offset` to its end (none if it is shorter).
+  virtual bool read_from(const std::string& path, std::uint64_t offset, std::string* out,
+                         std::string* error) {
+    if (!read_file(path, out, error)) return false;
+    out->erase(0, std::min<std::uint64_t>(offset, out->size()));
+    return true;
+  }
   // Names (not paths) of the regular files in dir, sorted.
   virtual std::vector<std::string> list(const std::string& dir) = 0;
   virtual bool truncate(const std::string& path, std::uint64_t size, std::string* error) = 0;
@@ -39,6 +47,8 @@ class PosixFileSystem final : public FileSystem {
  public:
   std::unique_ptr<AppendFile> open_append(const std::string& path, std::string* error) override;
   bool read_file(const std::string& path, std::string* out, std::string* error) override;
+  bool read_from(const std::string& path, std::uint64_t offset, std::string* out,
+                 std::string* error) override;
   std::vector<std::string> list(const std::string& dir) override;
   bool truncate(const std::string& path, std::uint64_t size, std::string* error) override;
   bool create_dirs(const std::string& dir, std::string* error) override;

@@ -4,6 +4,7 @@
 // once the journal has failed: it then fails closed and never reports success again).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -46,6 +47,9 @@ class JournalWriter {
 
   bool failed() const;
 
+  // The sequence number of the last record known to be on disk (fsync returned).
+  std::uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
+
  private:
   struct Entry {
     std::string payload;
@@ -62,6 +66,7 @@ class JournalWriter {
   std::unique_ptr<AppendFile> file_;
   std::uint64_t segment_size_ = 0;
   std::uint64_t next_seq_;  // writer thread only (after start)
+  std::atomic<std::uint64_t> durable_seq_;
 
   mutable std::mutex mutex_;
   std::condition_variable wakeup_;

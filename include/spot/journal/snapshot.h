@@ -4,8 +4,11 @@
 // a crash leaves either the old set of snapshots or the new one, never half a file.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,6 +16,7 @@
 
 #include "spot/engine/engine.h"
 #include "spot/journal/file_system.h"
+#include "spot/journal/reader.h"
 
 namespace spot {
 
@@ -41,28 +45,57 @@ std::optional<LoadedSnapshot> load_newest_snapshot(FileSystem& fs, const std::st
                                                    std::unique_ptr<Engine>& engine,
                                                    std::string* warning, std::string* error);
 
-// Writes snapshots on its own thread, so that neither matching nor the journal waits
-// for them. Only the newest pending snapshot is kept: an older one still waiting is
-// dropped when a newer one arrives.
-class SnapshotWriter {
+struct SnapshotterOptions {
+  std::string dir;
+  std::vector<SymbolSpec> symbols;  // as the matching engine has them
+  EngineLimits limits;
+  std::int64_t interval_ms = 60'000;  // a snapshot this often, when there is anything new
+  std::int64_t follow_ms = 1'000;     // how often the replica catches up with the journal
+  std::size_t keep = 2;
+};
+
+// Takes periodic snapshots without pausing matching. It keeps its own replica of the
+// engine, started from the newest snapshot on disk and fed by the journal records the
+// writer has made durable (read back from the segment files with a JournalReader), and
+// serializes that replica on its own thread. Replay is deterministic, so the replica at
+// sequence N is the engine at sequence N: the state-hash tests check exactly this.
+class Snapshotter {
  public:
-  SnapshotWriter(FileSystem& fs, std::string dir, std::size_t keep, Metrics* metrics);
-  ~SnapshotWriter();
+  using DurableSeq = std::function<std::uint64_t()>;
+  using ErrorSink = std::function<void(const std::string&)>;
+
+  // `durable_seq` tells the last journal record that is on disk (JournalWriter::
+  // durable_seq); `on_error` hears of failures (the next attempt starts afresh).
+  Snapshotter(FileSystem& fs, SnapshotterOptions options, DurableSeq durable_seq, Metrics* metrics,
+              ErrorSink on_error = {});
+  ~Snapshotter();
+
   void start();
   void stop();
-  // Thread-safe. REQUIRES: every journal record up to last_seq is durable.
-  void enqueue(std::uint64_t last_seq, std::string engine_state);
+
+  // Catches the replica up with the durable journal and, if that added anything since
+  // the last snapshot, writes one. The thread calls this every interval; tests call it
+  // directly (not while started).
+  bool snapshot_now(std::string* error);
+
+  // The sequence number the last snapshot covers (0: none yet).
+  std::uint64_t last_snapshot_seq() const { return last_snapshot_seq_.load(); }
 
  private:
+  bool catch_up(std::string* error);
   void run();
 
   FileSystem& fs_;
-  std::string dir_;
-  std::size_t keep_;
+  SnapshotterOptions options_;
+  DurableSeq durable_seq_;
   Metrics* metrics_;
+  ErrorSink on_error_;
+  std::unique_ptr<Engine> replica_;  // snapshot thread only
+  std::unique_ptr<JournalReader> reader_;
+  std::atomic<std::uint64_t> last_snapshot_seq_{0};
+
   std::mutex mutex_;
   std::condition_variable wakeup_;
-  std::optional<std::pair<std::uint64_t, std::string>> pending_;
   bool stopping_ = false;
   std::thread thread_;
 };

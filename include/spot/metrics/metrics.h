@@ -38,9 +38,10 @@ class Metrics {
   void journal_batch(double records, double bytes, double fsync_seconds);
   void journal_failed(const std::string& error);
   void journal_replayed(double records, double seconds);
-  // The matching thread's pause to serialize the engine for a snapshot.
-  void snapshot_stall(double seconds) { snapshot_stall_seconds_->Observe(seconds); }
-  void snapshot_written(bool ok, double seconds, double bytes);
+  // A snapshot written: serializing the snapshot thread's replica, then writing and
+  // fsyncing the file.
+  void snapshot_written(double serialize_seconds, double write_seconds, double bytes);
+  void snapshot_failed() { snapshot_failures_->Increment(); }
 
   // The text exposition format (what /metrics serves), with process metrics refreshed.
   std::string scrape();
@@ -69,7 +70,7 @@ class Metrics {
   prometheus::Gauge* journal_failed_;
   prometheus::Gauge* journal_replay_seconds_;
   prometheus::Gauge* journal_replay_records_;
-  prometheus::Histogram* snapshot_stall_seconds_;
+  prometheus::Gauge* snapshot_serialize_seconds_;
   prometheus::Gauge* snapshot_write_seconds_;
   prometheus::Gauge* snapshot_bytes_;
   prometheus::Gauge* snapshot_age_seconds_;

@@ -1,0 +1,40 @@
+// Reads a live journal from a position onwards, while the JournalWriter keeps
+// appending to it: the snapshot builder follows the journal with it (and a database
+// projector can do the same). It only ever reads records the writer has reported
+// durable, so it never sees a record being written, and it never changes a file.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "spot/engine/commands.h"
+#include "spot/journal/file_system.h"
+
+namespace spot {
+
+class JournalReader {
+ public:
+  using Apply = std::function<void(std::uint64_t seq, const CommandBody&, const std::string&)>;
+
+  // The first record read will be `next_seq`; the segment holding it must still exist.
+  JournalReader(FileSystem& fs, std::string dir, std::uint64_t next_seq);
+
+  // Hands every record from next_seq() up to and including `last_seq` to `apply`, in
+  // order. REQUIRES: records up to last_seq are durable. False (with *error) if one of
+  // them is missing, damaged or out of order; the reader is then unusable.
+  bool read_until(std::uint64_t last_seq, const Apply& apply, std::string* error);
+
+  std::uint64_t next_seq() const { return next_seq_; }
+
+ private:
+  bool locate(std::string* error);
+
+  FileSystem& fs_;
+  std::string dir_;
+  std::uint64_t next_seq_;
+  std::string segment_;       // name of the segment being read; empty: not found yet
+  std::uint64_t offset_ = 0;  // bytes of segment_ already consumed
+};
+
+}  // namespace spot

@@ -1,0 +1,86 @@
+#include "spot/journal/reader.h"
+
+#include <cstdlib>
+
+#include "spot/journal/codec.h"
+
+namespace spot {
+namespace {
+
+bool is_segment(const std::string& name) { return name.size() == 24 && name.substr(20) == ".wal"; }
+std::uint64_t first_seq_of(const std::string& name) {
+  return std::strtoull(name.substr(0, 20).c_str(), nullptr, 10);
+}
+
+}  // namespace
+
+JournalReader::JournalReader(FileSystem& fs, std::string dir, std::uint64_t next_seq)
+    : fs_(fs), dir_(std::move(dir)), next_seq_(next_seq) {}
+
+// Moves to the segment that holds next_seq_: the one with the largest first sequence
+// number not after it (records before next_seq_ in it are skipped while reading). The
+// position in the current segment is kept if that is still the one.
+bool JournalReader::locate(std::string* error) {
+  std::string best;
+  for (const std::string& name : fs_.list(dir_)) {
+    if (is_segment(name) && first_seq_of(name) <= next_seq_ &&
+        (best.empty() || first_seq_of(name) > first_seq_of(best))) {
+      best = name;
+    }
+  }
+  if (best.empty()) {
+    *error = dir_ + ": no journal segment holds record " + std::to_string(next_seq_);
+    return false;
+  }
+  if (best != segment_) {
+    segment_ = best;
+    offset_ = 0;
+  }
+  return true;
+}
+
+bool JournalReader::read_until(std::uint64_t last_seq, const Apply& apply, std::string* error) {
+  if (next_seq_ > last_seq) return true;
+  if (!locate(error)) return false;
+  while (true) {
+    const std::string path = dir_ + "/" + segment_;
+    std::string data;
+    if (!fs_.read_from(path, offset_, &data, error)) return false;
+    std::size_t at = 0;
+    while (next_seq_ <= last_seq) {
+      journal::ParsedRecord record;
+      if (journal::parse_record(std::string_view(data).substr(at), record) !=
+          journal::ParseStatus::Ok) {
+        break;  // the end of what is written in this segment so far
+      }
+      at += record.bytes;
+      if (record.seq < next_seq_) continue;  // before the starting point
+      if (record.seq != next_seq_) {
+        *error = path + ": record " + std::to_string(record.seq) + " where " +
+                 std::to_string(next_seq_) + " was expected";
+        return false;
+      }
+      CommandBody command;
+      std::string request_id;
+      if (!journal::decode_command(record.payload, command, request_id)) {
+        *error = path + ": record " + std::to_string(record.seq) + " does not decode";
+        return false;
+      }
+      apply(record.seq, command, request_id);
+      ++next_seq_;
+    }
+    offset_ += at;
+    if (next_seq_ > last_seq) return true;
+    // Nothing more here: the writer must have moved on to a segment named after
+    // next_seq_. If there is none, a record reported durable is missing or damaged.
+    const std::string current = segment_;
+    if (!locate(error)) return false;
+    if (segment_ == current) {
+      *error = path + ": durable record " + std::to_string(next_seq_) +
+               " is missing or damaged at byte " + std::to_string(offset_);
+      return false;
+    }
+  }
+}
+
+}  // namespace spot
