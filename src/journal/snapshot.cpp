@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 
+#include "spot/core/binary.h"
 #include "spot/journal/codec.h"
 #include "spot/journal/journal.h"
 #include "spot/metrics/metrics.h"
@@ -15,14 +15,24 @@ namespace {
 constexpr char kMagic[8] = {'S', 'P', 'O', 'T', 'S', 'N', 'P', '1'};
 constexpr std::size_t kHeaderBytes = 8 + 8 + 4 + 8;  // magic, last_seq, crc, length
 
-void put64(std::string& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-}
-std::uint64_t get64(const char* p) {
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i)
-    v |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
+struct Header {
+  std::uint64_t last_seq = 0;
+  std::uint32_t crc = 0;
+  std::uint64_t length = 0;
+};
+
+// The header, if `bytes` starts with one whose length matches the rest of the file.
+std::optional<Header> parse_header(std::string_view bytes) {
+  if (bytes.size() < kHeaderBytes || bytes.substr(0, 8) != std::string_view(kMagic, 8)) {
+    return std::nullopt;
+  }
+  binary::Reader r(bytes.substr(8, kHeaderBytes - 8));
+  Header h;
+  r.get(h.last_seq);
+  r.get(h.crc);
+  r.get(h.length);
+  if (h.length != bytes.size() - kHeaderBytes) return std::nullopt;
+  return h;
 }
 
 bool is_snapshot(const std::string& name) {
@@ -45,10 +55,11 @@ std::string snapshot_name(std::uint64_t last_seq) {
 bool write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_seq,
                     const std::string& engine_state, std::size_t keep, std::string* error) {
   std::string bytes(kMagic, sizeof(kMagic));
-  put64(bytes, last_seq);
-  const std::uint32_t crc = journal::crc32c(engine_state);
-  for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<char>(crc >> (8 * i)));
-  put64(bytes, engine_state.size());
+  bytes.reserve(kHeaderBytes + engine_state.size());
+  binary::Writer w(bytes);
+  w.put(last_seq);
+  w.put(journal::crc32c(engine_state));
+  w.put(static_cast<std::uint64_t>(engine_state.size()));
   bytes += engine_state;
 
   const std::string final_path = dir + "/" + snapshot_name(last_seq);
@@ -99,16 +110,10 @@ std::optional<LoadedSnapshot> load_newest_snapshot(FileSystem& fs, const std::st
   for (const std::string& name : names) {
     std::string bytes;
     if (!fs.read_file(dir + "/" + name, &bytes, error)) return std::nullopt;
-    const bool framed = bytes.size() >= kHeaderBytes && std::memcmp(bytes.data(), kMagic, 8) == 0 &&
-                        get64(bytes.data() + 20) == bytes.size() - kHeaderBytes;
-    std::uint32_t crc = 0;
-    if (framed) {
-      for (int i = 0; i < 4; ++i)
-        crc |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[16 + i])) << (8 * i);
-    }
+    const auto header = parse_header(bytes);
     const std::string_view state =
-        framed ? std::string_view(bytes).substr(kHeaderBytes) : std::string_view();
-    if (!framed || journal::crc32c(state) != crc) {
+        header ? std::string_view(bytes).substr(kHeaderBytes) : std::string_view();
+    if (!header || journal::crc32c(state) != header->crc) {
       *warning += name + ": damaged (bad frame or CRC), trying an older snapshot; ";
       continue;
     }
@@ -119,7 +124,7 @@ std::optional<LoadedSnapshot> load_newest_snapshot(FileSystem& fs, const std::st
       continue;
     }
     engine = std::move(candidate);
-    return LoadedSnapshot{get64(bytes.data() + 8), name};
+    return LoadedSnapshot{header->last_seq, name};
   }
   engine = std::make_unique<Engine>(std::move(symbols), limits);
   return LoadedSnapshot{};

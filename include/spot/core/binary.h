@@ -15,7 +15,9 @@ class Writer {
   template <class T>
   void put(T value) {
     const auto u = static_cast<std::uint64_t>(value);
-    for (std::size_t i = 0; i < sizeof(T); ++i) out_.push_back(static_cast<char>(u >> (8 * i)));
+    char bytes[sizeof(T)];
+    for (std::size_t i = 0; i < sizeof(T); ++i) bytes[i] = static_cast<char>(u >> (8 * i));
+    out_.append(bytes, sizeof(T));
   }
 
   void str(std::string_view s) {
