@@ -22,16 +22,8 @@ OrderBook::OrderBook(SymbolId symbol, BookCapacity capacity)
 
 void OrderBook::emit_reject(const OrderRequest& order, RejectReason reason,
                             EventBuffer& out) const {
-  Event e;
-  e.type = EventType::Rejected;
-  e.side = order.side;
-  e.reason = reason;
-  e.symbol = symbol_;
-  e.order_id = order.id;
-  e.account = order.account;
-  e.price = order.price;
-  e.qty = order.qty;
-  out.push_back(e);
+  out.push_back(order_event(EventType::Rejected, symbol_, order.id, order.account, order.side,
+                            order.price, order.qty, reason));
 }
 
 void OrderBook::submit(const OrderRequest& order, EventBuffer& out) {
@@ -45,14 +37,8 @@ void OrderBook::submit(const OrderRequest& order, EventBuffer& out) {
     return emit_reject(order, RejectReason::DuplicateOrderId, out);
   }
 
-  Event accepted;
-  accepted.type = EventType::Accepted;
-  accepted.side = order.side;
-  accepted.symbol = symbol_;
-  accepted.order_id = order.id;
-  accepted.account = order.account;
-  accepted.price = is_market ? 0 : order.price;
-  accepted.qty = order.qty;
+  const Event accepted = order_event(EventType::Accepted, symbol_, order.id, order.account,
+                                     order.side, is_market ? 0 : order.price, order.qty);
   out.push_back(accepted);
 
   if (order.tif == TimeInForce::Fok && !can_fill(order.side, is_market, order.price, order.qty)) {

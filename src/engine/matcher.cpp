@@ -36,16 +36,8 @@ RejectReason Matcher::validate(const NewOrder& order) const {
 void Matcher::submit(const NewOrder& order, EventBuffer& out) {
   const RejectReason reason = validate(order);
   if (reason != RejectReason::None) {
-    Event e;
-    e.type = EventType::Rejected;
-    e.side = order.side;
-    e.reason = reason;
-    e.symbol = order.symbol;
-    e.order_id = order.id;
-    e.account = order.account;
-    e.price = order.price;
-    e.qty = order.qty;
-    out.push_back(e);
+    out.push_back(order_event(EventType::Rejected, order.symbol, order.id, order.account,
+                              order.side, order.price, order.qty, reason));
     return;
   }
   last_order_id_ = order.id.value;

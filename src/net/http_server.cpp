@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spot/net/intake.h"
+#include "spot/net/listener.h"
 #include "spot/net/log.h"
 
 namespace spot {
@@ -32,41 +33,22 @@ HttpResponse error_response(unsigned status, int code, std::string_view msg) {
   return json_response(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
-  State(asio::io_context& ioc, HttpLimits l, HttpHandler& h, prometheus::Gauge* g,
-        std::function<bool()> d)
-      : ioc(ioc),
-        acceptor(asio::make_strand(ioc)),
-        limits(l),
-        handler(h),
-        gauge(g),
-        draining(std::move(d)) {}
+struct HttpServer::State {
+  State(HttpLimits l, HttpHandler& h, std::function<bool()> d)
+      : limits(l), handler(h), draining(std::move(d)) {}
 
-  void do_accept();
-  void on_accept(beast::error_code ec, tcp::socket socket);
-
-  asio::io_context& ioc;
-  tcp::acceptor acceptor;
   HttpLimits limits;
   HttpHandler& handler;
-  prometheus::Gauge* gauge;
   std::function<bool()> draining;
-  std::atomic<std::size_t> connections{0};
-  std::atomic<bool> stopped{false};
+  std::unique_ptr<Listener> listener;
 };
 
 namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<HttpServer::State> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
-    if (server_->gauge != nullptr) server_->gauge->Increment();
-  }
-  ~Session() {
-    server_->connections.fetch_sub(1, std::memory_order_acq_rel);
-    if (server_->gauge != nullptr) server_->gauge->Decrement();
-  }
+  Session(tcp::socket&& socket, std::shared_ptr<HttpServer::State> server, Listener::Slot slot)
+      : stream_(std::move(socket)), server_(std::move(server)), slot_(std::move(slot)) {}
 
   void run() {
     asio::dispatch(stream_.get_executor(),
@@ -195,6 +177,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   std::shared_ptr<HttpServer::State> server_;
+  Listener::Slot slot_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<std::shared_ptr<Slot>> pending_;
@@ -222,52 +205,25 @@ void refuse(tcp::socket socket) {
 
 }  // namespace
 
-void HttpServer::State::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc),
-                        beast::bind_front_handler(&State::on_accept, shared_from_this()));
-}
-
-void HttpServer::State::on_accept(beast::error_code ec, tcp::socket socket) {
-  if (stopped.load()) return;
-  if (ec) {
-    if (ec == asio::error::operation_aborted) return;
-    log::warn("http accept failed", {}, {{"error", ec.message()}});
-  } else if (connections.fetch_add(1, std::memory_order_acq_rel) >= limits.max_connections) {
-    connections.fetch_sub(1, std::memory_order_acq_rel);
-    refuse(std::move(socket));
-  } else {
-    // Small responses must not wait for Nagle's algorithm.
-    beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<Session>(std::move(socket), shared_from_this())->run();
-  }
-  do_accept();
-}
-
 HttpServer::HttpServer(asio::io_context& ioc, const std::string& address, std::uint16_t port,
                        HttpLimits limits, HttpHandler& handler, prometheus::Gauge* connections,
                        std::function<bool()> draining)
-    : state_(std::make_shared<State>(ioc, limits, handler, connections, std::move(draining))) {
-  const tcp::endpoint endpoint(asio::ip::make_address(address), port);
-  state_->acceptor.open(endpoint.protocol());
-  state_->acceptor.set_option(asio::socket_base::reuse_address(true));
-  state_->acceptor.bind(endpoint);
-  state_->acceptor.listen(asio::socket_base::max_listen_connections);
-  port_ = state_->acceptor.local_endpoint().port();
+    : state_(std::make_shared<State>(limits, handler, std::move(draining))) {
+  state_->listener = std::make_unique<Listener>(
+      ioc, address, port, limits.max_connections, connections, "http",
+      [weak = std::weak_ptr<State>(state_)](tcp::socket socket, Listener::Slot slot) {
+        if (auto server = weak.lock()) {
+          std::make_shared<Session>(std::move(socket), server, std::move(slot))->run();
+        }
+      },
+      [](tcp::socket socket) { refuse(std::move(socket)); });
+  port_ = state_->listener->port();
 }
 
 HttpServer::~HttpServer() = default;
 
-void HttpServer::start() {
-  asio::dispatch(state_->acceptor.get_executor(), [s = state_] { s->do_accept(); });
-}
+void HttpServer::start() { state_->listener->start(); }
 
-void HttpServer::stop() {
-  asio::dispatch(state_->acceptor.get_executor(), [s = state_] {
-    s->stopped.store(true);
-    beast::error_code ignored;
-    s->acceptor.close(ignored);
-  });
-}
+void HttpServer::stop() { state_->listener->stop(); }
 
 }  // namespace spot

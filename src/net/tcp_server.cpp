@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 
 #include "spot/metrics/metrics.h"
+#include "spot/net/listener.h"
 #include "spot/net/log.h"
 #include "spot/proto/tcp.h"
 
@@ -25,24 +26,15 @@ namespace wire = proto::tcp;
 
 class TcpSession;
 
-struct TcpServer::State : std::enable_shared_from_this<TcpServer::State> {
-  State(asio::io_context& io, const Config::Tcp& c, Intake& in, const Matcher& s,
-        prometheus::Gauge* g)
-      : ioc(io), acceptor(asio::make_strand(io)), config(c), intake(in), symbols(s), gauge(g) {}
+struct TcpServer::State {
+  State(const Config::Tcp& c, Intake& in, const Matcher& s) : config(c), intake(in), symbols(s) {}
 
-  void do_accept();
-  void on_accept(error_code ec, tcp::socket socket);
   void add_session(AccountId account, const std::shared_ptr<TcpSession>& session);
 
-  asio::io_context& ioc;
-  tcp::acceptor acceptor;
   Config::Tcp config;
   Intake& intake;
   const Matcher& symbols;
-  prometheus::Gauge* gauge;
-  std::uint16_t port = 0;
-  std::atomic<std::size_t> connections{0};
-  std::atomic<bool> stopped{false};
+  std::unique_ptr<Listener> listener;
   std::mutex sessions_mutex;
   std::multimap<std::uint64_t, std::weak_ptr<TcpSession>> sessions_by_account;
 };
@@ -93,18 +85,14 @@ std::string render_order_reply(const OrderReply& reply, std::uint64_t client_tok
 
 class TcpSession : public std::enable_shared_from_this<TcpSession> {
  public:
-  TcpSession(tcp::socket&& socket, std::shared_ptr<TcpServer::State> server)
+  TcpSession(tcp::socket&& socket, std::shared_ptr<TcpServer::State> server, Listener::Slot slot)
       : socket_(std::move(socket)),
         server_(std::move(server)),
+        slot_(std::move(slot)),
         login_timer_(socket_.get_executor()),
         idle_timer_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()) {
     inbuf_.resize(std::max<std::size_t>(4096, server_->config.max_frame_bytes * 16));
-    if (server_->gauge != nullptr) server_->gauge->Increment();
-  }
-  ~TcpSession() {
-    server_->connections.fetch_sub(1, std::memory_order_acq_rel);
-    if (server_->gauge != nullptr) server_->gauge->Decrement();
   }
 
   void run() {
@@ -422,6 +410,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
   tcp::socket socket_;
   std::shared_ptr<TcpServer::State> server_;
+  Listener::Slot slot_;
   asio::steady_timer login_timer_;
   asio::steady_timer idle_timer_;
   asio::steady_timer heartbeat_timer_;
@@ -440,29 +429,6 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool sent_since_heartbeat_ = false;
 };
 
-void TcpServer::State::do_accept() {
-  acceptor.async_accept(asio::make_strand(ioc),
-                        [self = shared_from_this()](error_code ec, tcp::socket s) {
-                          self->on_accept(ec, std::move(s));
-                        });
-}
-
-void TcpServer::State::on_accept(error_code ec, tcp::socket socket) {
-  if (stopped.load()) return;
-  if (ec) {
-    if (ec == asio::error::operation_aborted) return;
-    log::warn("tcp accept failed", {}, {{"error", ec.message()}});
-  } else if (connections.fetch_add(1, std::memory_order_acq_rel) >= config.max_connections) {
-    connections.fetch_sub(1, std::memory_order_acq_rel);
-    error_code ignored;
-    socket.close(ignored);
-  } else {
-    socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<TcpSession>(std::move(socket), shared_from_this())->run();
-  }
-  do_accept();
-}
-
 void TcpServer::State::add_session(AccountId account, const std::shared_ptr<TcpSession>& session) {
   std::lock_guard<std::mutex> lock(sessions_mutex);
   // Drop entries of closed sessions of this account while we are here.
@@ -475,30 +441,27 @@ void TcpServer::State::add_session(AccountId account, const std::shared_ptr<TcpS
 
 TcpServer::TcpServer(asio::io_context& ioc, const Config::Tcp& config, Intake& intake,
                      const Matcher& symbols, prometheus::Gauge* connections)
-    : state_(std::make_shared<State>(ioc, config, intake, symbols, connections)) {
-  const tcp::endpoint endpoint(asio::ip::make_address(config.address), config.port);
-  state_->acceptor.open(endpoint.protocol());
-  state_->acceptor.set_option(asio::socket_base::reuse_address(true));
-  state_->acceptor.bind(endpoint);
-  state_->acceptor.listen(asio::socket_base::max_listen_connections);
-  state_->port = state_->acceptor.local_endpoint().port();
+    : state_(std::make_shared<State>(config, intake, symbols)) {
+  state_->listener = std::make_unique<Listener>(
+      ioc, config.address, config.port, config.max_connections, connections, "tcp",
+      [weak = std::weak_ptr<State>(state_)](tcp::socket socket, Listener::Slot slot) {
+        if (auto server = weak.lock()) {
+          std::make_shared<TcpSession>(std::move(socket), server, std::move(slot))->run();
+        }
+      },
+      [](tcp::socket socket) {
+        error_code ignored;
+        socket.close(ignored);
+      });
 }
 
 TcpServer::~TcpServer() = default;
 
-std::uint16_t TcpServer::port() const { return state_->port; }
+std::uint16_t TcpServer::port() const { return state_->listener->port(); }
 
-void TcpServer::start() {
-  asio::dispatch(state_->acceptor.get_executor(), [s = state_] { s->do_accept(); });
-}
+void TcpServer::start() { state_->listener->start(); }
 
-void TcpServer::stop() {
-  asio::dispatch(state_->acceptor.get_executor(), [s = state_] {
-    s->stopped.store(true);
-    error_code ignored;
-    s->acceptor.close(ignored);
-  });
-}
+void TcpServer::stop() { state_->listener->stop(); }
 
 void TcpServer::notify_maker_fills(const std::vector<MakerFill>& fills) {
   std::lock_guard<std::mutex> lock(state_->sessions_mutex);

@@ -35,6 +35,21 @@ struct Event {
   TradeId trade_id;  // stamped by the engine, not by the book
 };
 
+// An event about one order (not a trade): accepted, rejected, canceled or expired.
+inline Event order_event(EventType type, SymbolId symbol, OrderId id, AccountId account, Side side,
+                         Ticks price, Lots qty, RejectReason reason = RejectReason::None) {
+  Event e;
+  e.type = type;
+  e.side = side;
+  e.reason = reason;
+  e.symbol = symbol;
+  e.order_id = id;
+  e.account = account;
+  e.price = price;
+  e.qty = qty;
+  return e;
+}
+
 using EventBuffer = std::vector<Event>;
 
 }  // namespace spot
