@@ -3,18 +3,38 @@
 #include "spot/core/binary.h"
 
 #include <algorithm>
+#include <bit>
+#include <functional>
 
 namespace spot {
 namespace {
 
-std::string idempotency_key(AccountId account, const SubmitOrder& order) {
-  if (!order.client_order_id.empty()) {
-    return std::to_string(account.value) + ":s:" + order.client_order_id;
+std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finalizer
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+bool has_idempotency_key(const std::string& client_order_id, std::uint64_t client_token) {
+  return !client_order_id.empty() || client_token != 0;
+}
+
+// The idempotency key of an order is (account, client_order_id) if it has one, else
+// (account, client_token). Only its hash is indexed; candidates are checked against the
+// record (key_matches), so two keys with the same hash stay distinct.
+std::uint64_t idempotency_hash(AccountId account, const std::string& client_order_id,
+                               std::uint64_t client_token) {
+  if (!client_order_id.empty()) {
+    return mix64(std::hash<std::string_view>{}(client_order_id) ^ mix64(account.value * 2));
   }
-  if (order.client_token != 0) {
-    return std::to_string(account.value) + ":t:" + std::to_string(order.client_token);
-  }
-  return {};
+  return mix64(client_token ^ mix64(account.value * 2 + 1));
+}
+
+bool key_matches(const OrderRecord& r, AccountId account, const std::string& client_order_id,
+                 std::uint64_t client_token) {
+  if (r.account != account) return false;
+  if (!client_order_id.empty()) return r.client_order_id == client_order_id;
+  return r.client_order_id.empty() && r.client_token == client_token;
 }
 
 }  // namespace
@@ -40,6 +60,105 @@ std::string_view to_string(OrderStatus s) {
 Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
     : matcher_(std::move(symbols), limits.book_capacity), limits_(limits) {
   events_.reserve(1024);
+}
+
+void Engine::SlotIndex::reserve(std::size_t n) {
+  std::size_t capacity = 16;
+  while (capacity < 2 * n) capacity *= 2;
+  if (capacity > entries_.size()) rehash(capacity);
+}
+
+void Engine::SlotIndex::rehash(std::size_t capacity) {
+  std::vector<Entry> old = std::move(entries_);
+  entries_.assign(capacity, Entry{});
+  mask_ = capacity - 1;
+  shift_ = 64 - std::countr_zero(capacity);
+  for (const Entry& e : old) {
+    if (e.slot == kNone) continue;
+    std::size_t i = home(e.key);
+    while (entries_[i].slot != kNone) i = (i + 1) & mask_;
+    entries_[i] = e;
+  }
+}
+
+void Engine::SlotIndex::insert(std::uint64_t key, std::uint32_t slot) {
+  if (2 * (size_ + 1) > entries_.size()) rehash(std::max<std::size_t>(16, 2 * entries_.size()));
+  std::size_t i = home(key);
+  while (entries_[i].slot != kNone) i = (i + 1) & mask_;
+  entries_[i] = Entry{key, slot};
+  ++size_;
+}
+
+void Engine::SlotIndex::erase(std::uint64_t key, std::uint32_t slot) {
+  if (entries_.empty()) return;
+  std::size_t i = home(key);
+  for (;; i = (i + 1) & mask_) {
+    if (entries_[i].slot == kNone) return;
+    if (entries_[i].key == key && entries_[i].slot == slot) break;
+  }
+  // Backward-shift deletion: pull later entries of the probe run into the hole, unless
+  // that would move one before its home position. No tombstones, so probes stay short.
+  for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
+    if (entries_[j].slot == kNone) break;
+    const std::size_t h = home(entries_[j].key);
+    // Entry j may move to the hole i iff its home is not in the cyclic range (i, j].
+    if (((j - h) & mask_) >= ((j - i) & mask_)) {
+      entries_[i] = entries_[j];
+      i = j;
+    }
+  }
+  entries_[i] = Entry{};
+  --size_;
+}
+
+std::uint32_t Engine::allocate_slot() {
+  if (!free_slots_.empty()) {
+    const std::uint32_t s = free_slots_.back();
+    free_slots_.pop_back();
+    return s;
+  }
+  if ((slots_used_ >> kChunkBits) == chunks_.size()) {
+    chunks_.push_back(std::make_unique<Slot[]>(std::size_t{1} << kChunkBits));
+  }
+  return slots_used_++;
+}
+
+std::uint32_t Engine::find_slot(std::uint64_t id) const {
+  return by_id_.find(id, [](std::uint32_t) { return true; });
+}
+
+std::uint32_t Engine::find_by_key(AccountId account, const std::string& client_order_id,
+                                  std::uint64_t client_token) const {
+  if (!has_idempotency_key(client_order_id, client_token)) return SlotIndex::kNone;
+  return by_key_.find(idempotency_hash(account, client_order_id, client_token),
+                      [&](std::uint32_t s) {
+                        return key_matches(slot(s).record, account, client_order_id, client_token);
+                      });
+}
+
+void Engine::index_slot(std::uint32_t s) {
+  Slot& sl = slot(s);
+  const OrderRecord& r = sl.record;
+  by_id_.insert(r.id.value, s);
+  sl.has_key = has_idempotency_key(r.client_order_id, r.client_token);
+  if (sl.has_key) {
+    sl.key_hash = idempotency_hash(r.account, r.client_order_id, r.client_token);
+    by_key_.insert(sl.key_hash, s);
+  }
+}
+
+void Engine::add_open(std::uint32_t s) {
+  std::vector<std::uint32_t>& open = accounts_.at(slot(s).record.account.value).open_slots;
+  slot(s).open_index = static_cast<std::uint32_t>(open.size());
+  open.push_back(s);
+}
+
+std::vector<std::uint64_t> Engine::sorted_open_ids(const Account& account) const {
+  std::vector<std::uint64_t> ids;
+  ids.reserve(account.open_slots.size());
+  for (const std::uint32_t s : account.open_slots) ids.push_back(slot(s).record.id.value);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 Reply Engine::execute(const CommandBody& command, const std::string& request_id) {
@@ -72,16 +191,13 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
     reply.reject = RejectReason::Unauthorized;
     return reply;
   }
-  const std::string key = idempotency_key(order.account, order);
-  if (!key.empty()) {
-    const auto seen = idempotency_.find(key);
-    if (seen != idempotency_.end()) {
-      reply.order = records_.at(seen->second);
-      reply.replayed = true;
-      return reply;
-    }
+  const std::uint32_t seen = find_by_key(order.account, order.client_order_id, order.client_token);
+  if (seen != SlotIndex::kNone) {
+    reply.order = slot(seen).record;
+    reply.replayed = true;
+    return reply;
   }
-  if (account->second.open_orders.size() >= limits_.max_open_orders_per_account &&
+  if (account->second.open_slots.size() >= limits_.max_open_orders_per_account &&
       order.tif == TimeInForce::Gtc) {
     reply.reject = RejectReason::TooManyOpenOrders;
     return reply;
@@ -96,7 +212,9 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
     reply.reject = events_.front().reason;
     return reply;
   }
-  OrderRecord& record = records_[id.value];
+  const std::uint32_t s = allocate_slot();
+  // A recycled slot: assigning every field (strings reuse their buffers) resets it.
+  OrderRecord& record = slot(s).record;
   record.id = id;
   record.account = order.account;
   record.symbol = order.symbol;
@@ -108,13 +226,16 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
   record.client_order_id = order.client_order_id;
   record.client_token = order.client_token;
   record.request_id = request_id;
+  record.executed = 0;
+  record.status = OrderStatus::New;
+  slot(s).open_index = SlotIndex::kNone;
+  index_slot(s);
   apply_events(record, reply);
-  if (!key.empty()) idempotency_.emplace(key, id.value);
   reply.order = record;
   if (is_terminal(record.status)) {
-    finish(record);
+    finish(s);
   } else {
-    accounts_.at(order.account.value).open_orders.insert(id.value);
+    add_open(s);
   }
   return reply;
 }
@@ -125,15 +246,16 @@ void Engine::apply_events(OrderRecord& taker, OrderReply& reply) {
       case EventType::Trade: {
         taker.executed += e.qty;
         reply.fills.push_back(Fill{e.trade_id, e.price, e.qty, e.remaining});
-        OrderRecord* maker = find_record(e.maker_id);
-        if (maker != nullptr) {
+        const std::uint32_t maker_slot = find_slot(e.maker_id.value);
+        if (maker_slot != SlotIndex::kNone) {
+          OrderRecord* maker = &slot(maker_slot).record;
           maker->executed += e.qty;
           maker->status =
               e.maker_remaining == 0 ? OrderStatus::Filled : OrderStatus::PartiallyFilled;
           reply.maker_fills.push_back(
               MakerFill{maker->account, maker->id, maker->client_token,
                         Fill{e.trade_id, e.price, e.qty, e.maker_remaining}});
-          if (e.maker_remaining == 0) finish(*maker);
+          if (e.maker_remaining == 0) finish(maker_slot);
         }
         break;
       }
@@ -159,7 +281,8 @@ OrderReply Engine::cancel(const CancelRequest& request) {
     if (owned != nullptr) reply.order = *owned;
     return reply;
   }
-  OrderRecord& record = records_.at(request.order_id.value);
+  const std::uint32_t s = find_slot(request.order_id.value);
+  OrderRecord& record = slot(s).record;
   events_.clear();
   matcher_.cancel(CancelOrder{record.id, record.symbol, record.account}, events_);
   if (events_.front().type != EventType::Canceled) {
@@ -169,7 +292,7 @@ OrderReply Engine::cancel(const CancelRequest& request) {
   }
   record.status = OrderStatus::Canceled;
   reply.order = record;
-  finish(record);
+  finish(s);
   return reply;
 }
 
@@ -188,8 +311,9 @@ OpenOrdersReply Engine::open_orders(const OpenOrders& request) const {
   OpenOrdersReply reply;
   const auto account = accounts_.find(request.account.value);
   if (account == accounts_.end()) return reply;
-  for (const std::uint64_t id : account->second.open_orders) {
-    const OrderRecord& record = records_.at(id);
+  // Listed in ascending id order (the open set is kept unordered, so sort here).
+  for (const std::uint64_t id : sorted_open_ids(account->second)) {
+    const OrderRecord& record = slot(find_slot(id)).record;
     if (!request.symbol || record.symbol == *request.symbol) reply.orders.push_back(record);
   }
   return reply;
@@ -217,19 +341,31 @@ AccountReply Engine::create_account(const CreateAccount& request) {
 }
 
 OrderRecord* Engine::find_record(OrderId id) {
-  const auto it = records_.find(id.value);
-  return it == records_.end() ? nullptr : &it->second;
+  const std::uint32_t s = find_slot(id.value);
+  return s == SlotIndex::kNone ? nullptr : &slot(s).record;
 }
 
 const OrderRecord* Engine::find_owned(AccountId account, OrderId id) const {
-  const auto it = records_.find(id.value);
-  if (it == records_.end() || it->second.account != account) return nullptr;
-  return &it->second;
+  const std::uint32_t s = find_slot(id.value);
+  if (s == SlotIndex::kNone || slot(s).record.account != account) return nullptr;
+  return &slot(s).record;
 }
 
-void Engine::finish(OrderRecord& record) {
-  const auto account = accounts_.find(record.account.value);
-  if (account != accounts_.end()) account->second.open_orders.erase(record.id.value);
+void Engine::finish(std::uint32_t s) {
+  Slot& sl = slot(s);
+  const OrderRecord& record = sl.record;
+  if (sl.open_index != SlotIndex::kNone) {
+    const auto account = accounts_.find(record.account.value);
+    if (account != accounts_.end()) {
+      // Swap-remove from the unordered open list, fixing the moved slot's position.
+      std::vector<std::uint32_t>& open = account->second.open_slots;
+      const std::uint32_t moved = open.back();
+      open[sl.open_index] = moved;
+      slot(moved).open_index = sl.open_index;
+      open.pop_back();
+    }
+    sl.open_index = SlotIndex::kNone;
+  }
   finished_.push_back(record.id.value);
   while (finished_.size() > limits_.order_history) forget_oldest_finished();
 }
@@ -237,14 +373,14 @@ void Engine::finish(OrderRecord& record) {
 void Engine::forget_oldest_finished() {
   const std::uint64_t id = finished_.front();
   finished_.pop_front();
-  const auto it = records_.find(id);
-  if (it == records_.end()) return;
-  SubmitOrder key_source;
-  key_source.client_order_id = it->second.client_order_id;
-  key_source.client_token = it->second.client_token;
-  const std::string key = idempotency_key(it->second.account, key_source);
-  if (!key.empty()) idempotency_.erase(key);
-  records_.erase(it);
+  const std::uint32_t s = find_slot(id);
+  if (s == SlotIndex::kNone) return;
+  Slot& sl = slot(s);
+  if (sl.has_key) by_key_.erase(sl.key_hash, s);
+  by_id_.erase(id, s);
+  sl.record.id = OrderId{0};
+  sl.has_key = false;
+  free_slots_.push_back(s);
 }
 
 namespace {
@@ -288,17 +424,18 @@ void Engine::serialize(std::string& out) const {
   };
   o.put(static_cast<std::uint64_t>(finished_.size()));
   for (const std::uint64_t id : finished_) {
-    const auto it = records_.find(id);
-    o.put(static_cast<std::uint8_t>(it != records_.end()));
-    if (it != records_.end()) put_record(it->second);
+    const std::uint32_t s = find_slot(id);
+    o.put(static_cast<std::uint8_t>(s != SlotIndex::kNone));
+    if (s != SlotIndex::kNone) put_record(slot(s).record);
   }
-  std::vector<std::uint64_t> live;
-  for (const auto& [id, record] : records_) {
-    if (!is_terminal(record.status)) live.push_back(id);
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> live;  // (id, slot), sorted by id
+  for (std::uint32_t s = 0; s < slots_used_; ++s) {
+    const OrderRecord& r = slot(s).record;
+    if (r.id.value != 0 && !is_terminal(r.status)) live.emplace_back(r.id.value, s);
   }
   std::sort(live.begin(), live.end());
   o.put(static_cast<std::uint64_t>(live.size()));
-  for (const std::uint64_t id : live) put_record(records_.at(id));
+  for (const auto& [id, s] : live) put_record(slot(s).record);
 }
 
 bool Engine::restore(std::string_view in, std::string* error) {
@@ -342,40 +479,44 @@ bool Engine::restore(std::string_view in, std::string* error) {
     r.status = static_cast<OrderStatus>(status);
     return true;
   };
-  auto index_key = [this](const OrderRecord& r) {
-    SubmitOrder key_source;
-    key_source.client_order_id = r.client_order_id;
-    key_source.client_token = r.client_token;
-    const std::string key = idempotency_key(r.account, key_source);
-    if (!key.empty()) idempotency_.emplace(key, r.id.value);
+  // Records are read straight into slots 0, 1, ... and indexed at the end, when their
+  // number is known, so the indexes are sized once instead of rehashed as they grow.
+  auto read_slot = [&, this](std::uint32_t& s) {
+    s = allocate_slot();
+    return get_record(slot(s).record) && slot(s).record.id.value != 0;
   };
   std::uint64_t finished = 0;
   if (!i.get(finished)) return fail("truncated record count");
   for (std::uint64_t k = 0; k < finished; ++k) {
     std::uint8_t present = 0;
     if (!i.get(present)) return fail("truncated finished record");
-    OrderRecord r;
     if (present != 0) {
-      if (!get_record(r)) return fail("bad finished record");
-      finished_.push_back(r.id.value);
-      index_key(r);
-      records_.emplace(r.id.value, std::move(r));
+      std::uint32_t s = 0;
+      if (!read_slot(s)) return fail("bad finished record");
+      finished_.push_back(slot(s).record.id.value);
     }
   }
   std::uint64_t live = 0;
   if (!i.get(live)) return fail("truncated live count");
   for (std::uint64_t k = 0; k < live; ++k) {
-    OrderRecord r;
-    if (!get_record(r) || is_terminal(r.status)) return fail("bad live record");
+    std::uint32_t s = 0;
+    if (!read_slot(s) || is_terminal(slot(s).record.status)) return fail("bad live record");
+    const OrderRecord& r = slot(s).record;
     const RestingOrder resting{r.id, r.account, r.side, r.price, r.qty, r.qty - r.executed};
     if (!matcher_.restore(r.symbol, resting)) return fail("live order does not fit its book");
-    const auto account = accounts_.find(r.account.value);
-    if (account == accounts_.end()) return fail("live order of an unknown account");
-    account->second.open_orders.insert(r.id.value);
-    index_key(r);
-    records_.emplace(r.id.value, std::move(r));
+    if (accounts_.find(r.account.value) == accounts_.end()) {
+      return fail("live order of an unknown account");
+    }
+    add_open(s);  // live records come in id order, so each open list is sorted already
   }
   if (!i.done()) return fail("trailing bytes");
+  by_id_.reserve(slots_used_);
+  by_key_.reserve(slots_used_);
+  for (std::uint32_t s = 0; s < slots_used_; ++s) {
+    // An id seen twice (only a malformed snapshot has one) is refused, not shadowed.
+    if (find_slot(slot(s).record.id.value) != SlotIndex::kNone) return fail("duplicate order id");
+    index_slot(s);
+  }
   return true;
 }
 
@@ -404,7 +545,7 @@ std::uint64_t Engine::state_hash() const {
   for (const auto& [id, account] : accounts_) {
     mix(id);
     for (const char c : account.key_hash) mix(static_cast<unsigned char>(c));
-    for (const std::uint64_t open : account.open_orders) mix(open);
+    for (const std::uint64_t open : sorted_open_ids(account)) mix(open);
   }
   for (SymbolId s = 0; s < matcher_.symbol_count(); ++s) {
     for (const Side side : {Side::Buy, Side::Sell}) {
@@ -414,7 +555,7 @@ std::uint64_t Engine::state_hash() const {
         mix(static_cast<std::uint64_t>(o.price));
         mix(static_cast<std::uint64_t>(o.original_qty));
         mix(static_cast<std::uint64_t>(o.remaining_qty));
-        const OrderRecord& r = records_.at(o.id.value);
+        const OrderRecord& r = slot(find_slot(o.id.value)).record;
         mix(static_cast<std::uint64_t>(r.executed));
         mix(static_cast<std::uint64_t>(r.status));
       }
@@ -430,8 +571,10 @@ bool Engine::check_invariants(std::string* why) const {
     return false;
   };
   std::size_t live = 0;
-  for (const auto& [id, record] : records_) {
-    if (is_terminal(record.status)) continue;
+  for (std::uint32_t s = 0; s < slots_used_; ++s) {
+    const OrderRecord& record = slot(s).record;
+    const std::uint64_t id = record.id.value;
+    if (id == 0 || is_terminal(record.status)) continue;
     ++live;
     const auto resting = matcher_.book(record.symbol).find(record.id);
     if (!resting) return fail("live order " + std::to_string(id) + " is not in its book");
@@ -439,7 +582,9 @@ bool Engine::check_invariants(std::string* why) const {
       return fail("order " + std::to_string(id) + " remaining differs from its record");
     }
     const auto account = accounts_.find(record.account.value);
-    if (account == accounts_.end() || account->second.open_orders.count(id) == 0) {
+    const Slot& sl = slot(s);
+    if (account == accounts_.end() || sl.open_index >= account->second.open_slots.size() ||
+        account->second.open_slots[sl.open_index] != s) {
       return fail("live order " + std::to_string(id) + " missing from its account's open orders");
     }
   }

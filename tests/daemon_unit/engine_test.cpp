@@ -389,6 +389,23 @@ TEST_F(EngineTest, ClientTokenIsIdempotent) {
   EXPECT_EQ(engine_.matcher().book(0).order_count(), 0u);
 }
 
+TEST_F(EngineTest, ClientOrderIdAndTokenAreSeparateKeys) {
+  // The engine indexes a hash of the key and checks candidates against the record, so
+  // a client_order_id, a token with the same digits and another account never mix.
+  const OrderReply by_id = submit(alice_, with_client_id(buy(90, 1), "7"));
+  const OrderReply by_token = submit(alice_, with_token(buy(91, 1), 7));
+  const OrderReply other_account = submit(bob_, with_client_id(buy(92, 1), "7"));
+  EXPECT_FALSE(by_token.replayed);
+  EXPECT_FALSE(other_account.replayed);
+  EXPECT_NE(by_token.order.id, by_id.order.id);
+  EXPECT_EQ(submit(alice_, with_token(buy(93, 1), 7)).order.id, by_token.order.id);
+  EXPECT_EQ(submit(alice_, with_client_id(buy(93, 1), "7")).order.id, by_id.order.id);
+  EXPECT_EQ(submit(bob_, with_client_id(buy(93, 1), "7")).order.id, other_account.order.id);
+  // With both set, the client_order_id is the key: a new id with a used token is new.
+  Order both = with_token(with_client_id(buy(94, 1), "8"), 7);
+  EXPECT_FALSE(submit(alice_, both).replayed);
+}
+
 TEST_F(EngineTest, RejectedSubmitDoesNotReserveTheClientOrderId) {
   const OrderReply bad = submit(alice_, with_client_id(buy(0, 5), "retry-me"));
   EXPECT_EQ(bad.reject, RejectReason::BadPrice);
@@ -467,6 +484,11 @@ TEST_F(EngineTest, OpenOrdersFilterBySymbolAndAreOrderedById) {
   cancel(alice_, btc[1]);
   EXPECT_EQ(ids(engine_.open_orders(OpenOrders{alice_, SymbolId{0}})),
             (std::vector<OrderId>{btc[0], btc[2]}));
+  // Canceling from the front and the middle keeps the listing in id order.
+  cancel(alice_, btc[0]);
+  cancel(alice_, eth[1]);
+  EXPECT_EQ(ids(engine_.open_orders(OpenOrders{alice_, std::nullopt})),
+            (std::vector<OrderId>{eth[0], btc[2], eth[2]}));
 }
 
 TEST_F(EngineTest, DepthAggregatesLevelsBestFirst) {

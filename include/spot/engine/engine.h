@@ -5,9 +5,10 @@
 // clock, no logging, so a journal can replay it exactly.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <map>
-#include <set>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,7 +51,7 @@ class Engine {
 
   const Matcher& matcher() const { return matcher_; }
   std::size_t account_count() const { return accounts_.size(); }
-  std::size_t record_count() const { return records_.size(); }
+  std::size_t record_count() const { return by_id_.size(); }
   std::uint64_t trade_count() const { return matcher_.last_trade_id(); }
 
   bool check_invariants(std::string* why = nullptr) const;
@@ -61,26 +62,94 @@ class Engine {
   std::uint64_t state_hash() const;
 
  private:
+  // Open-addressing index from a 64-bit key to a record slot (linear probing, load at
+  // most 1/2, backward-shift erase). Keys need not be unique: `find` hands every slot
+  // stored under the key to a predicate, so a hashed key can be verified against the
+  // record it names and a hash collision never returns the wrong record.
+  class SlotIndex {
+   public:
+    static constexpr std::uint32_t kNone = UINT32_MAX;
+
+    void reserve(std::size_t n);
+    void insert(std::uint64_t key, std::uint32_t slot);
+    template <class Pred>
+    std::uint32_t find(std::uint64_t key, Pred&& matches) const {
+      if (entries_.empty()) return kNone;
+      for (std::size_t i = home(key);; i = (i + 1) & mask_) {
+        const Entry& e = entries_[i];
+        if (e.slot == kNone) return kNone;
+        if (e.key == key && matches(e.slot)) return e.slot;
+      }
+    }
+    void erase(std::uint64_t key, std::uint32_t slot);
+    std::size_t size() const { return size_; }
+
+   private:
+    struct Entry {
+      std::uint64_t key = 0;
+      std::uint32_t slot = kNone;  // kNone: empty
+    };
+    std::size_t home(std::uint64_t key) const {
+      return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
+    }
+    void rehash(std::size_t capacity);
+
+    std::vector<Entry> entries_;
+    std::size_t mask_ = 0;
+    int shift_ = 64;
+    std::size_t size_ = 0;
+  };
+
+  // An order record plus the engine's bookkeeping for it. Slots are recycled through a
+  // free list, so a new order reuses the strings' buffers of a forgotten one.
+  struct Slot {
+    OrderRecord record;                           // record.id == 0: a free slot
+    std::uint64_t key_hash = 0;                   // idempotency hash, if has_key
+    std::uint32_t open_index = SlotIndex::kNone;  // position in its account's open_slots
+    bool has_key = false;
+  };
+
   struct Account {
     std::string name;
     std::string key_hash;
-    std::set<std::uint64_t> open_orders;  // ids, ascending
+    // Slots of the account's live orders, in no order (removal swaps in the last one);
+    // readers that need id order sort.
+    std::vector<std::uint32_t> open_slots;
   };
+
+  // Slots live in fixed-size chunks: references stay valid while more are added, and
+  // growing never moves a million records.
+  static constexpr unsigned kChunkBits = 12;
+  Slot& slot(std::uint32_t i) { return chunks_[i >> kChunkBits][i & ((1u << kChunkBits) - 1)]; }
+  const Slot& slot(std::uint32_t i) const {
+    return chunks_[i >> kChunkBits][i & ((1u << kChunkBits) - 1)];
+  }
+  std::uint32_t allocate_slot();
+  std::uint32_t find_slot(std::uint64_t id) const;
+  std::uint32_t find_by_key(AccountId account, const std::string& client_order_id,
+                            std::uint64_t client_token) const;
+  // Files a filled-in slot under its id and idempotency key.
+  void index_slot(std::uint32_t s);
+  void add_open(std::uint32_t s);
+  std::vector<std::uint64_t> sorted_open_ids(const Account& account) const;
 
   OrderRecord* find_record(OrderId id);
   const OrderRecord* find_owned(AccountId account, OrderId id) const;
   void apply_events(OrderRecord& taker, OrderReply& reply);
-  void finish(OrderRecord& record);
+  void finish(std::uint32_t s);
   void forget_oldest_finished();
 
   Matcher matcher_;
   EngineLimits limits_;
   std::uint64_t next_order_id_ = 1;
   std::uint64_t next_account_id_ = 1;
-  std::unordered_map<std::uint64_t, OrderRecord> records_;
-  std::deque<std::uint64_t> finished_;  // finished order ids, oldest first
+  std::vector<std::unique_ptr<Slot[]>> chunks_;
+  std::uint32_t slots_used_ = 0;           // slots ever handed out
+  std::vector<std::uint32_t> free_slots_;  // forgotten records' slots, for reuse
+  SlotIndex by_id_;                        // order id -> slot, every remembered order
+  SlotIndex by_key_;                       // idempotency hash of (account, client id) -> slot
+  std::deque<std::uint64_t> finished_;     // finished order ids, oldest first
   std::map<std::uint64_t, Account> accounts_;
-  std::unordered_map<std::string, std::uint64_t> idempotency_;  // "<account>:<key>" -> order id
   EventBuffer events_;
 };
 
