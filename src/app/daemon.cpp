@@ -188,8 +188,7 @@ int run_daemon(const Config& config) {
       snapshots = std::make_unique<Snapshotter>(
           fs, so, [j = journal.get()] { return j->durable_seq(); }, &metrics,
           [](const std::string& error) {
-            log::error("snapshot failed; the next one starts again from disk", {},
-                       {{"error", error}});
+            log::error("snapshot failed; retrying at the next interval", {}, {{"error", error}});
           });
       snapshots->start();
     }

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "spot/core/binary.h"
 #include "spot/journal/codec.h"
@@ -190,7 +190,7 @@ bool Snapshotter::snapshot_now(std::string* error) {
   replica_->serialize(state);
   const auto t1 = std::chrono::steady_clock::now();
   if (!write_snapshot(fs_, options_.dir, seq, state, options_.keep, error)) {
-    replica_.reset();
+    // The replica is still right (only the file failed): the next interval tries again.
     if (metrics_ != nullptr) metrics_->snapshot_failed();
     return false;
   }
@@ -222,8 +222,8 @@ void Snapshotter::run() {
       if (wakeup_.wait_for(lock, follow, [this] { return stopping_; })) return;
     }
     // Following the journal every `follow` keeps each catch-up small; the snapshot
-    // itself is taken every `interval`. After a failure the next round starts afresh
-    // from the newest snapshot on disk.
+    // itself is taken every `interval`. After a failure to follow the journal, the next
+    // round starts afresh from the newest snapshot on disk.
     std::string error;
     bool ok = true;
     if (std::chrono::steady_clock::now() >= next_snapshot) {

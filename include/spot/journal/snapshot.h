@@ -65,7 +65,9 @@ class Snapshotter {
   using ErrorSink = std::function<void(const std::string&)>;
 
   // `durable_seq` tells the last journal record that is on disk (JournalWriter::
-  // durable_seq); `on_error` hears of failures (the next attempt starts afresh).
+  // durable_seq); `on_error` hears of failures. A snapshot that cannot be written is
+  // tried again next interval; a journal that cannot be followed makes the next round
+  // rebuild the replica from the newest snapshot on disk.
   Snapshotter(FileSystem& fs, SnapshotterOptions options, DurableSeq durable_seq, Metrics* metrics,
               ErrorSink on_error = {});
   ~Snapshotter();
