@@ -205,6 +205,29 @@ TEST_F(HttpApi, CorrelationIdsAreEchoedAndLogged) {
   EXPECT_EQ(log.substr(line_start, 7), R"({"ts":")");
 }
 
+// Replies that are ready together go out in one write; one that closes the connection
+// is the last thing written, and requests pipelined after it are not answered.
+TEST_F(HttpApi, PipelinedRequestAskingToCloseIsTheLastOneAnswered) {
+  HttpClient client(spotd_->http_port());
+  std::string bytes;
+  for (int i = 0; i < 4; ++i) {
+    const std::string body = order_body("BUY", "1", "90");
+    bytes +=
+        "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nX-API-Key: " + alice_ + "\r\nX-Request-ID: c" +
+        std::to_string(i) + (i == 2 ? "\r\nConnection: close" : "") +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
+  }
+  auto replies = client.pipeline(bytes, 3);
+  ASSERT_EQ(replies.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(replies[static_cast<std::size_t>(i)].headers["X-Request-ID"],
+              "c" + std::to_string(i));
+    EXPECT_EQ(replies[static_cast<std::size_t>(i)].status, 201u);
+  }
+  EXPECT_TRUE(client.closed_by_server(std::chrono::seconds(2)));
+}
+
 TEST_F(HttpApi, PipelinedRequestsAnswerInOrder) {
   HttpClient client(spotd_->http_port());
   std::string bytes;
