@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "spot/journal/codec.h"
 #include "spot/metrics/metrics.h"
@@ -12,6 +13,14 @@ std::string segment_name(std::uint64_t first_seq) {
   char name[32];
   std::snprintf(name, sizeof(name), "%020llu.wal", static_cast<unsigned long long>(first_seq));
   return name;
+}
+
+bool is_segment_name(const std::string& name) {
+  return name.size() == 24 && name.compare(20, 4, ".wal") == 0;
+}
+
+std::uint64_t segment_first_seq(const std::string& name) {
+  return std::strtoull(name.substr(0, 20).c_str(), nullptr, 10);
 }
 
 JournalWriter::JournalWriter(FileSystem& fs, JournalOptions options, std::uint64_t next_seq,
@@ -134,7 +143,7 @@ RecoveryResult recover_journal(
   }
   std::vector<std::string> segments;
   for (const std::string& name : fs.list(dir)) {
-    if (name.size() == 24 && name.substr(20) == ".wal") segments.push_back(name);
+    if (is_segment_name(name)) segments.push_back(name);
   }
   // Segments wholly before from_seq may have been deleted; the first one left must
   // not start after from_seq, or records are missing.

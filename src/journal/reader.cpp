@@ -1,19 +1,9 @@
 #include "spot/journal/reader.h"
 
-#include <cstdlib>
-
 #include "spot/journal/codec.h"
+#include "spot/journal/journal.h"
 
 namespace spot {
-namespace {
-
-bool is_segment(const std::string& name) { return name.size() == 24 && name.substr(20) == ".wal"; }
-std::uint64_t first_seq_of(const std::string& name) {
-  return std::strtoull(name.substr(0, 20).c_str(), nullptr, 10);
-}
-
-}  // namespace
-
 JournalReader::JournalReader(FileSystem& fs, std::string dir, std::uint64_t next_seq)
     : fs_(fs), dir_(std::move(dir)), next_seq_(next_seq) {}
 
@@ -23,8 +13,8 @@ JournalReader::JournalReader(FileSystem& fs, std::string dir, std::uint64_t next
 bool JournalReader::locate(std::string* error) {
   std::string best;
   for (const std::string& name : fs_.list(dir_)) {
-    if (is_segment(name) && first_seq_of(name) <= next_seq_ &&
-        (best.empty() || first_seq_of(name) > first_seq_of(best))) {
+    if (is_segment_name(name) && segment_first_seq(name) <= next_seq_ &&
+        (best.empty() || segment_first_seq(name) > segment_first_seq(best))) {
       best = name;
     }
   }

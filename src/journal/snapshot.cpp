@@ -43,7 +43,6 @@ std::optional<Header> parse_header(std::string_view bytes) {
 bool is_snapshot(const std::string& name) {
   return name.size() == 34 && name.rfind("snapshot-", 0) == 0 && name.substr(29) == ".snap";
 }
-bool is_segment(const std::string& name) { return name.size() == 24 && name.substr(20) == ".wal"; }
 std::uint64_t number_in(const std::string& name, std::size_t at) {
   return std::strtoull(name.substr(at, 20).c_str(), nullptr, 10);
 }
@@ -81,7 +80,7 @@ bool write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_s
   std::vector<std::uint64_t> segments;
   for (const std::string& name : fs.list(dir)) {
     if (is_snapshot(name)) snapshots.push_back(number_in(name, 9));
-    if (is_segment(name)) segments.push_back(number_in(name, 0));
+    if (is_segment_name(name)) segments.push_back(segment_first_seq(name));
   }
   std::sort(snapshots.begin(), snapshots.end());
   std::sort(segments.begin(), segments.end());

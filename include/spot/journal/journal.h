@@ -93,7 +93,10 @@ RecoveryResult recover_journal(
     const std::function<void(const CommandBody&, const std::string&)>& apply,
     std::uint64_t from_seq = 1);
 
-// Segment file name for a first sequence number ("00000000000000000001.wal").
+// Segment file name for a first sequence number ("00000000000000000001.wal"), whether a
+// file name is one, and the first sequence number it names.
 std::string segment_name(std::uint64_t first_seq);
+bool is_segment_name(const std::string& name);
+std::uint64_t segment_first_seq(const std::string& name);
 
 }  // namespace spot
