@@ -41,7 +41,12 @@ bool write_journal(const Workload& w, const ReplayOptions& o, Engine& engine, st
   bool ok = true;
   auto append = [&](const CommandBody& body, const std::string& rid) {
     const Reply reply = engine.execute(body, rid);
-    journal.submit(journal::encode_command(body, rid), [&ok](bool durable) { ok &= durable; });
+    // As the matching loop does: wait for room in the journal, then submit.
+    journal.wait_for_room(1, std::chrono::seconds(60));
+    if (!journal.submit(journal::encode_command(body, rid),
+                        [&ok](bool durable) { ok &= durable; })) {
+      ok = false;
+    }
     ++seq;
     if (o.snapshot_at != 0 && seq == o.snapshot_at) {
       std::string state;

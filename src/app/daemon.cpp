@@ -70,8 +70,7 @@ std::optional<RecoveredEngine> recover_state(const Config& config, FileSystem& f
 
 }  // namespace
 
-int replay_journal_only(const Config& config) {
-  PosixFileSystem fs;
+int replay_journal_only(const Config& config, FileSystem& fs) {
   std::string error;
   const auto r = recover_state(config, fs, &error);
   if (!r) {
@@ -86,7 +85,7 @@ int replay_journal_only(const Config& config) {
   return 0;
 }
 
-int run_daemon(const Config& config) {
+int run_daemon(const Config& config, FileSystem& fs) {
   log::init(config.log.level);
   Metrics metrics(kVersion);
   // The network side validates against the symbol list only; the engine itself comes
@@ -136,7 +135,6 @@ int run_daemon(const Config& config) {
     for (auto& t : threads) t.join();
   };
 
-  PosixFileSystem fs;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<JournalWriter> journal;
   std::unique_ptr<Snapshotter> snapshots;
@@ -210,7 +208,6 @@ int run_daemon(const Config& config) {
               "journal write failed: spotd stops acknowledging and is unready until restarted");
         }
       });
-  loop.set_next_seq(next_seq);
   loop.start();
   if (!config.ports_file.empty()) {
     write_ports_file(config.ports_file, http_server->port(), tcp_server->port(),
@@ -260,17 +257,19 @@ int run_daemon(const Config& config) {
   if (journal) {
     if (snapshots) snapshots->stop();
     journal->stop();
-    // A clean stop leaves a snapshot of everything, so the next start replays nothing.
-    if (!journal->failed()) {
+    // A clean stop leaves a snapshot of everything, so the next start replays nothing;
+    // but only of an engine the journal holds entirely: never after a journal failure
+    // or a refusal, when the engine may be ahead of it.
+    const std::uint64_t last_seq = journal->durable_seq();
+    if (!journal->failed() && !loop.halted() && journal->last_seq() == last_seq) {
       const auto t0 = std::chrono::steady_clock::now();
       std::string state;
       engine->serialize(state);
       std::string error;
-      if (write_snapshot(fs, config.journal.dir, loop.last_seq(), state, config.snapshot.keep,
-                         &error)) {
+      if (write_snapshot(fs, config.journal.dir, last_seq, state, config.snapshot.keep, &error)) {
         log::info(
             "snapshot written", {},
-            {{"last_seq", std::to_string(loop.last_seq())},
+            {{"last_seq", std::to_string(last_seq)},
              {"bytes", std::to_string(state.size())},
              {"seconds",
               std::to_string(
@@ -278,6 +277,8 @@ int run_daemon(const Config& config) {
       } else {
         log::error("snapshot at shutdown failed", {}, {{"error", error}});
       }
+    } else {
+      log::warn("no snapshot at shutdown: the journal failed; the next start replays it");
     }
   }
   log::info("spotd stopped");

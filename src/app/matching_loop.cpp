@@ -25,6 +25,12 @@ Reply not_durable(Reply&& reply) {
   return std::move(reply);
 }
 
+// The reply to a command that is not executed at all (the loop has halted).
+Reply refused(const CommandBody& body) {
+  if (std::holds_alternative<CreateAccount>(body)) return not_durable(AccountReply{});
+  return not_durable(OrderReply{});
+}
+
 }  // namespace
 
 MatchingLoop::MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
@@ -53,31 +59,59 @@ void MatchingLoop::stop() {
 void MatchingLoop::run() {
   std::vector<Command> batch;
   batch.reserve(batch_max_);
-  while (queue_.wait(std::chrono::milliseconds(50))) {
+  constexpr auto kWait = std::chrono::milliseconds(50);
+  while (queue_.wait(kWait)) {
+    std::size_t take = batch_max_;
+    // Backpressure before execution: take only what the journal can take now.
+    if (journal_ != nullptr && (take = journal_->wait_for_room(batch_max_, kWait)) == 0) continue;
     batch.clear();
-    queue_.pop_batch(batch, batch_max_);
+    queue_.pop_batch(batch, take);
     for (Command& command : batch) {
-      Reply reply = engine_.execute(command.body, command.request_id);
-      observe(command, reply);
-      if (journal_ == nullptr) {
-        notify_makers(reply);
-        if (command.done) command.done(std::move(reply));
+      if (journal_ != nullptr) {
+        execute_journaled(command);
         continue;
       }
-      std::string payload;
-      if (journal::is_mutating(command.body)) {
-        payload = journal::encode_command(command.body, command.request_id);
-        ++next_seq_;
-      }
-      journal_->submit(std::move(payload), [this, done = std::move(command.done),
-                                            reply = std::move(reply)](bool durable) mutable {
-        if (!durable && on_journal_failure_) on_journal_failure_();
-        // Makers hear of their fills only once the trade is durable, like the taker.
-        if (durable) notify_makers(reply);
-        if (done) done(durable ? std::move(reply) : not_durable(std::move(reply)));
-      });
+      Reply reply = engine_.execute(command.body, command.request_id);
+      observe(command, reply);
+      notify_makers(reply);
+      if (command.done) command.done(std::move(reply));
     }
   }
+}
+
+void MatchingLoop::execute_journaled(Command& command) {
+  if (!halted_ && journal_->failed()) halt();
+  if (halted_ && journal::is_mutating(command.body)) {
+    // Nothing more changes an engine the journal no longer follows.
+    if (command.done) command.done(refused(command.body));
+    return;
+  }
+  Reply reply = engine_.execute(command.body, command.request_id);
+  observe(command, reply);
+  std::string payload;
+  if (journal::is_mutating(command.body)) {
+    payload = journal::encode_command(command.body, command.request_id);
+  }
+  JournalWriter::Completion completion = [this, done = std::move(command.done),
+                                          reply = std::move(reply)](bool durable) mutable {
+    if (!durable && on_journal_failure_) on_journal_failure_();
+    // Makers hear of their fills only once the trade is durable, like the taker.
+    if (durable) notify_makers(reply);
+    if (done) done(durable ? std::move(reply) : not_durable(std::move(reply)));
+  };
+  // wait_for_room made space for this batch, so a refusal means the journal failed or
+  // is stopping after the engine executed the command: the engine is now ahead of the
+  // journal, which is fatal for acknowledgements.
+  if (!journal_->submit(std::move(payload), std::move(completion))) {
+    halt();
+    completion(false);  // submit leaves a refused completion untouched
+  }
+}
+
+void MatchingLoop::halt() {
+  if (halted_) return;
+  halted_ = true;
+  if (on_journal_failure_) on_journal_failure_();
 }
 
 void MatchingLoop::notify_makers(const Reply& reply) const {

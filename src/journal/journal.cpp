@@ -28,8 +28,8 @@ JournalWriter::JournalWriter(FileSystem& fs, JournalOptions options, std::uint64
     : fs_(fs),
       options_(std::move(options)),
       metrics_(metrics),
-      next_seq_(next_seq),
-      durable_seq_(next_seq - 1) {}
+      durable_seq_(next_seq - 1),
+      next_seq_(next_seq) {}
 
 JournalWriter::~JournalWriter() { stop(); }
 
@@ -43,26 +43,35 @@ void JournalWriter::stop() {
     stopping_ = true;
   }
   wakeup_.notify_one();
+  room_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
-void JournalWriter::submit(std::string payload, Completion completion) {
-  bool fail_now = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    fail_now = failed_ || stopping_ || pending_.size() >= options_.max_pending_entries;
-    if (!fail_now) pending_.push_back(Entry{std::move(payload), std::move(completion)});
-  }
-  if (fail_now) {
-    completion(false);
-    return;
-  }
-  wakeup_.notify_one();
+std::size_t JournalWriter::wait_for_room(std::size_t max, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto refusing = [this] { return stopping_ || failed(); };
+  room_.wait_for(lock, timeout,
+                 [&] { return refusing() || pending_.size() < options_.max_pending_entries; });
+  if (refusing()) return max;
+  const std::size_t free =
+      options_.max_pending_entries - std::min(pending_.size(), options_.max_pending_entries);
+  return std::min(max, free);
 }
 
-bool JournalWriter::failed() const {
+bool JournalWriter::submit(std::string payload, Completion&& completion) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (failed() || stopping_ || pending_.size() >= options_.max_pending_entries) return false;
+    const std::uint64_t seq = payload.empty() ? 0 : next_seq_++;
+    pending_.push_back(Entry{seq, std::move(payload), std::move(completion)});
+  }
+  wakeup_.notify_one();
+  return true;
+}
+
+std::uint64_t JournalWriter::last_seq() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return failed_;
+  return next_seq_ - 1;
 }
 
 bool JournalWriter::roll_segment(std::uint64_t first_seq, std::string* error) {
@@ -76,26 +85,28 @@ bool JournalWriter::roll_segment(std::uint64_t first_seq, std::string* error) {
 bool JournalWriter::write_batch(std::vector<Entry>& batch, std::string* error) {
   std::string bytes;
   std::size_t records = 0;
+  std::uint64_t last = 0;
   for (const Entry& e : batch) {
-    if (e.payload.empty()) continue;
+    if (e.seq == 0) continue;
     if (!file_ || segment_size_ >= options_.segment_bytes) {
       // Write what we have to the old segment before starting the new one.
       if (!bytes.empty()) {
         if (!file_->append(bytes, error) || !file_->sync(error)) return false;
         bytes.clear();
       }
-      if (!roll_segment(next_seq_, error)) return false;
+      if (!roll_segment(e.seq, error)) return false;
     }
     const std::size_t before = bytes.size();
-    journal::frame_record(next_seq_++, e.payload, bytes);
+    journal::frame_record(e.seq, e.payload, bytes);
     segment_size_ += bytes.size() - before;
+    last = e.seq;
     ++records;
   }
   if (records == 0) return true;
   if (!file_->append(bytes, error)) return false;
   const auto t0 = std::chrono::steady_clock::now();
   if (!file_->sync(error)) return false;
-  durable_seq_.store(next_seq_ - 1, std::memory_order_release);
+  durable_seq_.store(last, std::memory_order_release);
   if (metrics_ != nullptr) {
     metrics_->journal_batch(
         static_cast<double>(records), static_cast<double>(bytes.size()),
@@ -116,13 +127,14 @@ void JournalWriter::run() {
         pending_.pop_front();
       }
     }
+    room_.notify_all();
     std::string error;
     bool ok = !failed();
     if (ok) ok = write_batch(batch, &error);
     if (!ok && !error.empty()) {
       // Fail closed: nothing after this point is ever reported durable.
-      std::lock_guard<std::mutex> lock(mutex_);
-      failed_ = true;
+      failed_.store(true, std::memory_order_release);
+      room_.notify_all();
       if (metrics_ != nullptr) metrics_->journal_failed(error);
     }
     for (Entry& e : batch) e.completion(ok);

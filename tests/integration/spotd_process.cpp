@@ -95,14 +95,14 @@ std::string json_field(const std::string& json, const std::string& name) {
 }
 
 SpotdProcess::SpotdProcess(std::vector<std::string> extra_args, std::string extra_toml,
-                           std::string journal_dir) {
+                           std::string journal_dir, std::string binary) {
   dir_ = make_temp_dir();
   journal_dir_ = journal_dir.empty() ? dir_ + "/journal" : journal_dir;
   const std::string config = dir_ + "/spotd.toml";
   std::ofstream(config) << extra_toml << "\n" << kBaseConfig;
   log_path_ = dir_ + "/spotd.log";
   const std::string ports = dir_ + "/ports.json";
-  std::vector<std::string> args = {SPOTD_PATH,
+  std::vector<std::string> args = {binary.empty() ? std::string(SPOTD_PATH) : binary,
                                    "--config",
                                    config,
                                    "--http-port",

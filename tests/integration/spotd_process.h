@@ -25,9 +25,10 @@ namespace spot::test {
 class SpotdProcess {
  public:
   // The journal lives in the process's temp dir unless `journal_dir` names another
-  // (to restart on the journal of an earlier process).
+  // (to restart on the journal of an earlier process). `binary` runs another build of
+  // the daemon (e.g. one on a fault-injecting file system) instead of spotd.
   explicit SpotdProcess(std::vector<std::string> extra_args = {}, std::string extra_toml = "",
-                        std::string journal_dir = "");
+                        std::string journal_dir = "", std::string binary = "");
   ~SpotdProcess();
   SpotdProcess(const SpotdProcess&) = delete;
   SpotdProcess& operator=(const SpotdProcess&) = delete;
@@ -38,6 +39,8 @@ class SpotdProcess {
   const std::string& admin_token() const { return token_; }
   pid_t pid() const { return pid_; }
   const std::string& journal_dir() const { return journal_dir_; }
+  // The TOML file the process was started with.
+  std::string config_path() const { return dir_ + "/spotd.toml"; }
   // Everything spotd wrote to stderr so far (its JSON log lines).
   std::string log() const;
 

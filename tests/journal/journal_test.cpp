@@ -355,7 +355,9 @@ void fail_closed_on(bool sync_fails) {
   auto submit = [&writer](const CommandBody& c) {
     auto done = std::make_shared<std::promise<bool>>();
     auto result = done->get_future();
-    writer.submit(journal::encode_command(c, ""), [done](bool ok) { done->set_value(ok); });
+    // A failed journal refuses new entries at once, without running their completion.
+    if (!writer.submit(journal::encode_command(c, ""), [done](bool ok) { done->set_value(ok); }))
+      return false;
     return result.get();
   };
   EXPECT_TRUE(submit(CreateAccount{"a", "h"}));
@@ -366,16 +368,45 @@ void fail_closed_on(bool sync_fails) {
   faulty.fail_sync = false;
   faulty.fail_append = false;
   EXPECT_FALSE(submit(order(1, Side::Buy, 10, 1)));
-  // An ordering-only entry (no payload) is not acknowledged either.
-  auto done = std::make_shared<std::promise<bool>>();
-  auto result = done->get_future();
-  writer.submit("", [done](bool ok) { done->set_value(ok); });
-  EXPECT_FALSE(result.get());
+  // An ordering-only entry (no payload) is refused too.
+  EXPECT_FALSE(writer.submit("", [](bool) { FAIL() << "a refused entry's completion ran"; }));
+  // The submitter waiting for room is not kept waiting by a failed journal.
+  EXPECT_EQ(writer.wait_for_room(7, std::chrono::seconds(10)), 7u);
   writer.stop();
 }
 
 TEST(FailClosed, SyncFailureStopsAllAcknowledgements) { fail_closed_on(true); }
 TEST(FailClosed, WriteFailureStopsAllAcknowledgements) { fail_closed_on(false); }
+
+TEST(Backpressure, AFullJournalRefusesBeforeTheCallerExecutesAndNumbersRecordsAtSubmit) {
+  TempDir dir;
+  PosixFileSystem posix;
+  JournalOptions options;
+  options.dir = dir.path();
+  options.max_pending_entries = 4;
+  JournalWriter writer(posix, options, 1, nullptr);  // not started: nothing drains yet
+  int durable = 0;
+  auto entry = [&] { return journal::encode_command(CancelRequest{AccountId{1}, OrderId{1}}, ""); };
+  EXPECT_EQ(writer.wait_for_room(10, std::chrono::milliseconds(1)), 4u);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(writer.submit(entry(), [&](bool ok) { durable += ok; }));
+  EXPECT_TRUE(writer.submit("", [&](bool ok) { durable += ok; }));  // an ordering-only entry
+  EXPECT_EQ(writer.last_seq(), 3u);  // numbered when submitted, by the writer
+  EXPECT_EQ(writer.wait_for_room(10, std::chrono::milliseconds(20)), 0u);
+  // A caller that did not wait for room is refused, and its completion kept, not run.
+  JournalWriter::Completion kept = [&](bool) { durable += 100; };
+  EXPECT_FALSE(writer.submit(entry(), std::move(kept)));
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(writer.last_seq(), 3u);
+  writer.start();
+  EXPECT_GT(writer.wait_for_room(10, std::chrono::seconds(10)), 0u);
+  writer.stop();
+  EXPECT_EQ(durable, 4);
+  EXPECT_EQ(writer.durable_seq(), 3u);
+  RecoveryResult r;
+  replay(dir.path(), &r);
+  EXPECT_EQ(r.records, 3u);
+  EXPECT_EQ(r.next_seq, 4u);
+}
 
 TEST(GroupCommit, CompletionsRunInSubmissionOrderAfterTheirRecords) {
   TempDir dir;

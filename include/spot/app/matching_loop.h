@@ -21,18 +21,20 @@ class MatchingLoop {
   // not block.
   using MakerFillSink = std::function<void(const std::vector<MakerFill>&)>;
 
-  // With a journal, every reply waits for the fsync of the command (and of all
-  // commands before it); if the journal fails, replies turn into NotReady rejects and
-  // `on_journal_failure` runs.
+  // With a journal, the engine never runs ahead of it: the loop takes a command off
+  // the queue only when the journal has room for its record (a slow journal fills the
+  // queue, and intake answers "overloaded"), and every reply waits for the fsync of the
+  // command and of all commands before it. Once the journal fails, or refuses a
+  // command the engine has executed, the loop halts for good: `on_journal_failure`
+  // runs, nothing more is executed, and every reply is a NotReady reject.
   MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
                std::size_t batch_max, MakerFillSink maker_fills, JournalWriter* journal = nullptr,
                std::function<void()> on_journal_failure = {});
   ~MatchingLoop();
 
-  // REQUIRES (before start): next_seq is the sequence number of the next journal record.
-  void set_next_seq(std::uint64_t next_seq) { next_seq_ = next_seq; }
-  // The sequence number of the last journaled command (valid after stop()).
-  std::uint64_t last_seq() const { return next_seq_ - 1; }
+  // True once the engine may hold a command the journal does not: its state must then
+  // never be snapshotted or served again. Valid after stop().
+  bool halted() const { return halted_; }
 
   void start();
   // Closes the queue, finishes what is in it, and joins the thread.
@@ -40,6 +42,8 @@ class MatchingLoop {
 
  private:
   void run();
+  void execute_journaled(Command& command);
+  void halt();
   void observe(const Command& command, const Reply& reply);
   void notify_makers(const Reply& reply) const;
 
@@ -51,7 +55,7 @@ class MatchingLoop {
   MakerFillSink maker_fills_;
   JournalWriter* journal_;
   std::function<void()> on_journal_failure_;
-  std::uint64_t next_seq_ = 1;
+  bool halted_ = false;  // matching thread (read after stop)
   std::thread thread_;
 };
 

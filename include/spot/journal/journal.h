@@ -2,9 +2,15 @@
 // written and fdatasync'ed by one writer thread with group commit. An entry's
 // completion runs only after the fsync that covers it has returned (or with ok=false
 // once the journal has failed: it then fails closed and never reports success again).
+//
+// The writer is the one owner of record sequence numbers: `submit` assigns them.
+// Backpressure comes before execution: the matching thread asks for `room` before it
+// takes commands, so `submit` of an executed command is refused only when the journal
+// has already failed or is stopping.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -41,17 +47,29 @@ class JournalWriter {
   // Writes and syncs what is pending, runs its completions, and joins the thread.
   void stop();
 
-  // From the matching thread. An empty payload writes nothing but keeps its place in
-  // line: its completion runs after everything submitted before it is durable.
-  void submit(std::string payload, Completion completion);
+  // Blocks the (single) submitter until at least one entry fits, the journal fails
+  // or stops, or `timeout` passes; returns how many entries `submit` will take now
+  // (0 on timeout; `max` once failed or stopping, since submit then refuses at once).
+  std::size_t wait_for_room(std::size_t max, std::chrono::milliseconds timeout);
 
-  bool failed() const;
+  // From the matching thread. An empty payload writes nothing and gets no sequence
+  // number but keeps its place in line: its completion runs after everything
+  // submitted before it is durable. Returns false, leaving `completion` untouched and
+  // not run, when the entry is refused (the journal failed or is stopping, or the
+  // caller did not wait for room). REQUIRES: one submitter.
+  bool submit(std::string payload, Completion&& completion);
+
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+
+  // The sequence number of the last record submitted (written or not).
+  std::uint64_t last_seq() const;
 
   // The sequence number of the last record known to be on disk (fsync returned).
   std::uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
 
  private:
   struct Entry {
+    std::uint64_t seq = 0;  // 0: an empty payload, no record
     std::string payload;
     Completion completion;
   };
@@ -65,14 +83,15 @@ class JournalWriter {
   Metrics* metrics_;
   std::unique_ptr<AppendFile> file_;
   std::uint64_t segment_size_ = 0;
-  std::uint64_t next_seq_;  // writer thread only (after start)
   std::atomic<std::uint64_t> durable_seq_;
+  std::atomic<bool> failed_{false};
 
   mutable std::mutex mutex_;
-  std::condition_variable wakeup_;
+  std::condition_variable wakeup_;  // the writer: entries pending, or stop
+  std::condition_variable room_;    // the submitter: entries left the queue
   std::deque<Entry> pending_;
+  std::uint64_t next_seq_;  // the next record's sequence number (under mutex_)
   bool stopping_ = false;
-  bool failed_ = false;
   std::thread thread_;
 };
 

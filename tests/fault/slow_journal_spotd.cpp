@@ -1,0 +1,76 @@
+// spotd on a journal whose fsync is slow: the real daemon (spotd_main) over a file
+// system that sleeps SPOT_TEST_FSYNC_DELAY_US microseconds in every fdatasync. A test
+// binary only, for the backpressure fault test; spotd itself always runs on the real
+// file system.
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "spot/app/daemon.h"
+#include "spot/journal/file_system.h"
+
+namespace {
+
+class SlowSyncFile final : public spot::AppendFile {
+ public:
+  SlowSyncFile(std::unique_ptr<spot::AppendFile> inner, std::chrono::microseconds delay)
+      : inner_(std::move(inner)), delay_(delay) {}
+  bool append(std::string_view data, std::string* error) override {
+    return inner_->append(data, error);
+  }
+  bool sync(std::string* error) override {
+    std::this_thread::sleep_for(delay_);
+    return inner_->sync(error);
+  }
+
+ private:
+  std::unique_ptr<spot::AppendFile> inner_;
+  std::chrono::microseconds delay_;
+};
+
+class SlowSyncFileSystem final : public spot::FileSystem {
+ public:
+  explicit SlowSyncFileSystem(std::chrono::microseconds delay) : delay_(delay) {}
+  std::unique_ptr<spot::AppendFile> open_append(const std::string& path,
+                                                std::string* error) override {
+    auto file = real_.open_append(path, error);
+    if (!file) return nullptr;
+    return std::make_unique<SlowSyncFile>(std::move(file), delay_);
+  }
+  bool read_file(const std::string& path, std::string* out, std::string* error) override {
+    return real_.read_file(path, out, error);
+  }
+  bool read_from(const std::string& path, std::uint64_t offset, std::string* out,
+                 std::string* error) override {
+    return real_.read_from(path, offset, out, error);
+  }
+  std::vector<std::string> list(const std::string& dir) override { return real_.list(dir); }
+  bool truncate(const std::string& path, std::uint64_t size, std::string* error) override {
+    return real_.truncate(path, size, error);
+  }
+  bool create_dirs(const std::string& dir, std::string* error) override {
+    return real_.create_dirs(dir, error);
+  }
+  bool sync_dir(const std::string& dir, std::string* error) override {
+    return real_.sync_dir(dir, error);
+  }
+  bool rename(const std::string& from, const std::string& to, std::string* error) override {
+    return real_.rename(from, to, error);
+  }
+  bool remove(const std::string& path, std::string* error) override {
+    return real_.remove(path, error);
+  }
+
+ private:
+  spot::PosixFileSystem real_;
+  std::chrono::microseconds delay_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* delay = std::getenv("SPOT_TEST_FSYNC_DELAY_US");
+  SlowSyncFileSystem fs(std::chrono::microseconds(delay != nullptr ? std::atoll(delay) : 2000));
+  return spot::spotd_main(argc, argv, fs);
+}
