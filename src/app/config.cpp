@@ -88,6 +88,12 @@ const std::map<std::string, Key>& keys() {
                    "time to receive one whole request (idle keep-alive included)"),
       SPOT_INT_KEY("http.write_timeout_ms", http.write_timeout_ms, 1, 3'600'000,
                    "time to send one response"),
+      SPOT_INT_KEY("http.max_request_id_bytes", http.max_request_id_bytes, 8, 1024,
+                   "longest X-Request-ID kept as the correlation id; longer ones are replaced"),
+      SPOT_INT_KEY("api.default_depth_levels", api.default_depth_levels, 1, 1'000'000,
+                   "price levels per side GET /api/v1/depth returns without limit="),
+      SPOT_INT_KEY("api.max_depth_levels", api.max_depth_levels, 1, 1'000'000,
+                   "largest limit= GET /api/v1/depth accepts"),
       SPOT_STR_KEY("tcp.address", tcp.address, "address the binary TCP protocol listens on"),
       SPOT_INT_KEY("tcp.port", tcp.port, 0, 65535, "binary TCP port (0 = any free port)"),
       SPOT_INT_KEY("tcp.max_frame_bytes", tcp.max_frame_bytes, 70, 65535,
@@ -108,6 +114,10 @@ const std::map<std::string, Key>& keys() {
       SPOT_INT_KEY("admin.port", admin.port, 0, 65535, "admin port (0 = any free port)"),
       SPOT_STR_KEY("admin.token", admin.token,
                    "Bearer token for /admin/v1/*; empty disables the admin API"),
+      SPOT_INT_KEY("admin.max_connections", admin.max_connections, 1, 100'000,
+                   "open admin connections; more get 503 and are closed"),
+      SPOT_INT_KEY("admin.max_account_name_bytes", admin.max_account_name_bytes, 1, 65'536,
+                   "longest account name POST /admin/v1/accounts accepts"),
       SPOT_INT_KEY("engine.io_threads", engine.io_threads, 1, 256, "network I/O threads"),
       SPOT_INT_KEY("engine.queue_capacity", engine.queue_capacity, 2, 1 << 24,
                    "OrderQueue slots (power of two); a full queue answers 503 overloaded"),
@@ -125,6 +135,8 @@ const std::map<std::string, Key>& keys() {
                    "sustained order rate per account (order entry and cancels)"),
       SPOT_NUM_KEY("limits.burst_per_account", limits.burst_per_account,
                    "token bucket size of the per-account rate limit"),
+      SPOT_INT_KEY("limits.max_api_key_bytes", limits.max_api_key_bytes, 16, 4096,
+                   "longest API key looked up; longer ones are refused as unauthorized"),
       SPOT_STR_KEY("journal.dir", journal.dir,
                    "write-ahead journal directory; empty disables it (acks not durable)"),
       SPOT_INT_KEY("journal.segment_bytes", journal.segment_bytes, 4096, 1ll << 40,
@@ -325,6 +337,9 @@ std::optional<ConfigError> validate_config(const Config& config) {
         return ConfigError{ports[j].first, "same port as " + std::string(ports[i].first)};
       }
     }
+  }
+  if (config.api.default_depth_levels > config.api.max_depth_levels) {
+    return ConfigError{"api.default_depth_levels", "above api.max_depth_levels"};
   }
   if (config.limits.burst_per_account < 1) {
     return ConfigError{"limits.burst_per_account", "must be at least 1"};

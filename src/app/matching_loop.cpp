@@ -3,45 +3,27 @@
 #include <chrono>
 
 #include "spot/journal/codec.h"
-#include "spot/net/log.h"
+#include "spot/log/log.h"
 
 namespace spot {
 
 namespace {
 
-// What a client gets for a command whose journal write failed.
-Reply not_durable(Reply&& reply) {
-  if (auto* order = std::get_if<OrderReply>(&reply)) {
-    OrderReply failed;
-    failed.reject = RejectReason::NotReady;
-    failed.order = order->order;
-    return failed;
-  }
-  if (std::holds_alternative<AccountReply>(reply)) {
-    AccountReply failed;
-    failed.reject = RejectReason::NotReady;
-    return failed;
-  }
-  return std::move(reply);
-}
-
-// The reply to a command that is not executed at all (the loop has halted).
-Reply refused(const CommandBody& body) {
-  if (std::holds_alternative<CreateAccount>(body)) return not_durable(AccountReply{});
-  return not_durable(OrderReply{});
-}
+// What a client gets for a command whose journal write failed, or that a halted loop
+// did not run.
+Reply not_durable() { return Refused{RejectReason::NotReady}; }
 
 }  // namespace
 
 MatchingLoop::MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
-                           std::size_t batch_max, MakerFillSink maker_fills, JournalWriter* journal,
+                           std::size_t batch_max, FillRouter* maker_fills, JournalWriter* journal,
                            std::function<void()> on_journal_failure)
     : engine_(engine),
       queue_(queue),
       metrics_(metrics),
       clock_(clock),
       batch_max_(batch_max),
-      maker_fills_(std::move(maker_fills)),
+      maker_fills_(maker_fills),
       journal_(journal),
       on_journal_failure_(std::move(on_journal_failure)) {}
 
@@ -74,16 +56,17 @@ void MatchingLoop::run() {
       Reply reply = engine_.execute(command.body, command.request_id);
       observe(command, reply);
       notify_makers(reply);
-      if (command.done) command.done(std::move(reply));
+      this->reply(command.done, std::move(reply));
     }
   }
 }
 
 void MatchingLoop::execute_journaled(Command& command) {
   if (!halted_ && journal_->failed()) halt();
-  if (halted_ && journal::is_mutating(command.body)) {
-    // Nothing more changes an engine the journal no longer follows.
-    if (command.done) command.done(refused(command.body));
+  if (halted_) {
+    // Nothing more runs against, or is read from, an engine the journal no longer
+    // follows.
+    reply(command.done, not_durable());
     return;
   }
   Reply reply = engine_.execute(command.body, command.request_id);
@@ -97,7 +80,7 @@ void MatchingLoop::execute_journaled(Command& command) {
     if (!durable && on_journal_failure_) on_journal_failure_();
     // Makers hear of their fills only once the trade is durable, like the taker.
     if (durable) notify_makers(reply);
-    if (done) done(durable ? std::move(reply) : not_durable(std::move(reply)));
+    this->reply(done, durable ? std::move(reply) : not_durable());
   };
   // wait_for_room made space for this batch, so a refusal means the journal failed or
   // is stopping after the engine executed the command: the engine is now ahead of the
@@ -116,7 +99,14 @@ void MatchingLoop::halt() {
 
 void MatchingLoop::notify_makers(const Reply& reply) const {
   const auto* r = std::get_if<OrderReply>(&reply);
-  if (r != nullptr && !r->maker_fills.empty() && maker_fills_) maker_fills_(r->maker_fills);
+  if (r != nullptr && !r->maker_fills.empty() && maker_fills_ != nullptr) {
+    maker_fills_->publish(r->maker_fills);
+  }
+}
+
+void MatchingLoop::reply(std::function<void(Reply&&)>& done, Reply&& reply) {
+  if (done) done(std::move(reply));
+  replied_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void MatchingLoop::observe(const Command& command, const Reply& reply) {

@@ -13,13 +13,6 @@ Matcher::Matcher(std::vector<SymbolSpec> symbols, BookCapacity capacity)
   }
 }
 
-std::optional<SymbolId> Matcher::find_symbol(std::string_view name) const {
-  for (std::size_t i = 0; i < specs_.size(); ++i) {
-    if (specs_[i].name == name) return static_cast<SymbolId>(i);
-  }
-  return std::nullopt;
-}
-
 RejectReason Matcher::validate(const NewOrder& order) const {
   if (order.symbol >= specs_.size()) return RejectReason::UnknownSymbol;
   if (order.id.value <= last_order_id_) return RejectReason::DuplicateOrderId;
@@ -71,28 +64,6 @@ void Matcher::cancel(const CancelOrder& cancel, EventBuffer& out) {
     }
   }
   book.cancel(cancel.id, out);
-}
-
-Result<Ticks> Matcher::parse_price(SymbolId symbol, std::string_view text) const {
-  const SymbolSpec& spec = specs_[symbol];
-  const auto decimal = parse_decimal(text);
-  if (!decimal) return RejectReason::BadPrice;
-  auto ticks = to_steps(decimal.value(), spec.tick_size, RejectReason::BadPrice);
-  if (!ticks) return ticks;
-  if (ticks.value() < spec.min_price || ticks.value() > spec.max_price) {
-    return RejectReason::BadPrice;
-  }
-  return ticks;
-}
-
-Result<Lots> Matcher::parse_qty(SymbolId symbol, std::string_view text) const {
-  const SymbolSpec& spec = specs_[symbol];
-  const auto decimal = parse_decimal(text);
-  if (!decimal) return RejectReason::BadQuantity;
-  auto lots = to_steps(decimal.value(), spec.lot_size, RejectReason::BadQuantity);
-  if (!lots) return lots;
-  if (lots.value() < spec.min_qty || lots.value() > spec.max_qty) return RejectReason::BadQuantity;
-  return lots;
 }
 
 bool Matcher::check_invariants(std::string* why) const {

@@ -1,5 +1,6 @@
 #include "spot/net/http_server.h"
 
+#include <cmath>
 #include <deque>
 #include <optional>
 
@@ -9,11 +10,12 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <nlohmann/json.hpp>
 
-#include "spot/net/intake.h"
+#include "spot/gateway/correlation.h"
+#include "spot/log/log.h"
 #include "spot/net/listener.h"
-#include "spot/net/log.h"
+#include "spot/net/reply_inbox.h"
+#include "spot/proto/http_json.h"
 
 namespace spot {
 
@@ -30,23 +32,47 @@ HttpResponse json_response(unsigned status, std::string body) {
 }
 
 HttpResponse error_response(unsigned status, int code, std::string_view msg) {
-  nlohmann::json j = {{"code", code}, {"msg", msg}};
-  return json_response(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  return json_response(status, proto::http::error_json(code, msg));
+}
+
+HttpResponse refusal_response(const Refused& refused) {
+  const proto::http::Error e = proto::http::error_for(refused);
+  HttpResponse res = error_response(e.status, e.code, e.msg);
+  if (refused.reason == RejectReason::RateLimited) {
+    res.set(http::field::retry_after,
+            std::to_string(static_cast<long>(std::ceil(refused.retry_after_s))));
+  }
+  return res;
 }
 
 struct HttpServer::State {
-  State(HttpLimits l, HttpHandler& h, std::function<bool()> d)
-      : limits(l), handler(h), draining(std::move(d)) {}
+  State(HttpOptions o, HttpHandler& h, std::function<bool()> d)
+      : options(std::move(o)), handler(h), draining(std::move(d)) {}
 
-  HttpLimits limits;
+  HttpOptions options;
   HttpHandler& handler;
   std::function<bool()> draining;
   std::unique_ptr<Listener> listener;
 };
 
+// The session's side of a Responder: its line of pending responses.
+struct Responder::Line {
+  virtual ~Line() = default;
+  virtual void answer(std::size_t slot, HttpResponse&& response) = 0;
+  virtual void expect(std::size_t slot, RenderReply render) = 0;
+  virtual void deliver(std::size_t slot, Reply&& reply) = 0;
+};
+
+void Responder::answer(HttpResponse&& response) { line_->answer(slot_, std::move(response)); }
+
+std::function<void(Reply&&)> Responder::reply_to(RenderReply render) {
+  line_->expect(slot_, std::move(render));
+  return [line = line_, slot = slot_](Reply&& reply) { line->deliver(slot, std::move(reply)); };
+}
+
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Responder::Line, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, std::shared_ptr<HttpServer::State> server, Listener::Slot slot)
       : stream_(std::move(socket)), server_(std::move(server)), slot_(std::move(slot)) {}
@@ -56,20 +82,73 @@ class Session : public std::enable_shared_from_this<Session> {
                    beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
 
+  // Responder::Line. answer() and expect() run on the strand (inside handle()).
+  void answer(std::size_t slot, HttpResponse&& response) override {
+    finish(at(slot), std::move(response));
+    do_write();
+  }
+
+  void expect(std::size_t slot, RenderReply render) override {
+    at(slot).render = std::move(render);
+  }
+
+  // From the journal (or matching) thread: only hands the reply to the strand.
+  void deliver(std::size_t slot, Reply&& reply) override {
+    if (inbox_.push(Delivery{slot, std::move(reply)})) {
+      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->on_replies(); });
+    }
+  }
+
  private:
+  // One request's place in the line of responses, written in request order.
   struct Slot {
     std::optional<HttpResponse> response;
+    RenderReply render;
+    std::string request_id;
+    unsigned version = 11;
+    bool keep_alive = true;
+  };
+  struct Delivery {
+    std::size_t slot;
+    Reply reply;
   };
 
-  const HttpLimits& limits() const { return server_->limits; }
+  const HttpOptions& options() const { return server_->options; }
+
+  Slot& at(std::size_t slot) { return pending_[slot - first_slot_]; }
+
+  std::size_t add_slot(std::string request_id, unsigned version, bool keep_alive) {
+    pending_.push_back(Slot{std::nullopt, {}, std::move(request_id), version, keep_alive});
+    return first_slot_ + pending_.size() - 1;
+  }
+
+  void finish(Slot& slot, HttpResponse&& res) {
+    res.version(slot.version);
+    res.set("X-Request-ID", slot.request_id);
+    res.keep_alive(slot.keep_alive && !server_->draining());
+    res.prepare_payload();
+    slot.response = std::move(res);
+  }
+
+  // Renders, on the strand, every reply the inbox holds, then writes what is ready.
+  void on_replies() {
+    for (Delivery& d : inbox_.take()) {
+      Slot& slot = at(d.slot);
+      finish(slot, slot.render(std::move(d.reply)));
+      slot.render = nullptr;
+    }
+    do_write();
+  }
 
   void do_read() {
-    if (reading_ || read_closed_ || pending_.size() >= limits().max_inflight_per_connection) return;
+    if (reading_ || read_closed_ || pending_.size() >= options().max_inflight_per_connection) {
+      return;
+    }
     reading_ = true;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(limits().max_header_bytes));
-    parser_->body_limit(limits().max_body_bytes);
-    stream_.expires_after(std::chrono::milliseconds(limits().read_timeout_ms));
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
+    parser_->body_limit(options().max_body_bytes);
+    stream_.expires_after(std::chrono::milliseconds(options().read_timeout_ms));
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
@@ -102,28 +181,14 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest request = parser_->release();
     const bool keep_alive = request.keep_alive();
     if (!keep_alive) read_closed_ = true;
-    const std::string request_id = correlation_id(request["X-Request-ID"]);
-    auto slot = std::make_shared<Slot>();
-    pending_.push_back(slot);
-    const unsigned version = request.version();
-
-    Respond respond = [self = shared_from_this(), slot, request_id, keep_alive,
-                       version](HttpResponse&& res) mutable {
-      asio::post(self->stream_.get_executor(),
-                 [self, slot, request_id, keep_alive, version, res = std::move(res)]() mutable {
-                   res.version(version);
-                   res.set("X-Request-ID", request_id);
-                   res.keep_alive(keep_alive && !self->server_->draining());
-                   res.prepare_payload();
-                   slot->response = std::move(res);
-                   self->do_write();
-                 });
-    };
+    std::string request_id =
+        correlation_id(request["X-Request-ID"], options().max_request_id_bytes);
+    const std::size_t slot = add_slot(request_id, request.version(), keep_alive);
     if (server_->draining()) {
       read_closed_ = true;
-      respond(error_response(503, -1016, "server is shutting down"));
+      answer(slot, error_response(503, -1016, "server is shutting down"));
     } else {
-      server_->handler.handle(request, request_id, std::move(respond));
+      server_->handler.handle(request, request_id, Responder(shared_from_this(), slot));
     }
     do_read();
   }
@@ -132,14 +197,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // the rest of the stream cannot be trusted.
   void fail_request(unsigned status, int code, const std::string& msg) {
     read_closed_ = true;
-    auto slot = std::make_shared<Slot>();
-    HttpResponse res = error_response(status, code, msg);
-    res.set("X-Request-ID", correlation_id({}));
-    res.keep_alive(false);
-    res.prepare_payload();
-    slot->response = std::move(res);
-    pending_.push_back(slot);
-    do_write();
+    const std::size_t slot = add_slot(correlation_id({}), 11, false);
+    answer(slot, error_response(status, code, msg));
   }
 
   // Writes every response that is ready at the front of the line in one send. With
@@ -147,24 +206,24 @@ class Session : public std::enable_shared_from_this<Session> {
   // (one fsync covers them); one write for all of them instead of one each saves a
   // system call and a handler per reply, and the kernel dominates this path.
   void do_write() {
-    if (writing_ || pending_.empty() || !pending_.front()->response) return;
+    if (writing_ || pending_.empty() || !pending_.front().response) return;
     writing_ = true;
     out_.clear();
     writing_count_ = 0;
     writing_eof_ = false;
     {
       auto os = beast::ostream(out_);
-      for (const auto& slot : pending_) {
-        if (!slot->response) break;
-        os << *slot->response;
+      for (const Slot& slot : pending_) {
+        if (!slot.response) break;
+        os << *slot.response;
         ++writing_count_;
-        if (slot->response->need_eof()) {
+        if (slot.response->need_eof()) {
           writing_eof_ = true;  // nothing may follow a response that closes
           break;
         }
       }
     }
-    stream_.expires_after(std::chrono::milliseconds(limits().write_timeout_ms));
+    stream_.expires_after(std::chrono::milliseconds(options().write_timeout_ms));
     asio::async_write(stream_, out_.data(),
                       beast::bind_front_handler(&Session::on_write, shared_from_this()));
   }
@@ -172,7 +231,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(beast::error_code ec, std::size_t) {
     writing_ = false;
     if (ec) return close();
-    for (std::size_t i = 0; i < writing_count_; ++i) pending_.pop_front();
+    for (std::size_t i = 0; i < writing_count_; ++i) {
+      pending_.pop_front();
+      ++first_slot_;
+    }
     if (writing_eof_) {
       read_closed_ = true;
       return close();
@@ -199,7 +261,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Listener::Slot slot_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::deque<std::shared_ptr<Slot>> pending_;
+  std::deque<Slot> pending_;
+  std::size_t first_slot_ = 0;  // the number of pending_.front()
+  ReplyInbox<Delivery> inbox_;
   beast::flat_buffer out_;  // the responses being written
   std::size_t writing_count_ = 0;
   bool writing_eof_ = false;
@@ -227,12 +291,12 @@ void refuse(tcp::socket socket) {
 
 }  // namespace
 
-HttpServer::HttpServer(asio::io_context& ioc, const std::string& address, std::uint16_t port,
-                       HttpLimits limits, HttpHandler& handler, prometheus::Gauge* connections,
-                       std::function<bool()> draining)
-    : state_(std::make_shared<State>(limits, handler, std::move(draining))) {
+HttpServer::HttpServer(asio::io_context& ioc, HttpOptions options, HttpHandler& handler,
+                       prometheus::Gauge* connections, std::function<bool()> draining)
+    : state_(std::make_shared<State>(std::move(options), handler, std::move(draining))) {
+  const HttpOptions& o = state_->options;
   state_->listener = std::make_unique<Listener>(
-      ioc, address, port, limits.max_connections, connections, "http",
+      ioc, o.address, o.port, o.max_connections, connections, "http",
       [weak = std::weak_ptr<State>(state_)](tcp::socket socket, Listener::Slot slot) {
         if (auto server = weak.lock()) {
           std::make_shared<Session>(std::move(socket), server, std::move(slot))->run();

@@ -4,7 +4,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "spot/net/log.h"
+#include "spot/log/log.h"
 
 namespace spot {
 

@@ -1,8 +1,7 @@
 #include "spot/net/tcp_server.h"
 
 #include <deque>
-#include <map>
-#include <mutex>
+#include <variant>
 
 #include <prometheus/gauge.h>
 #include <boost/asio/dispatch.hpp>
@@ -12,9 +11,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
-#include "spot/metrics/metrics.h"
+#include "spot/gateway/correlation.h"
+#include "spot/log/log.h"
 #include "spot/net/listener.h"
-#include "spot/net/log.h"
+#include "spot/net/reply_inbox.h"
 #include "spot/proto/tcp.h"
 
 namespace spot {
@@ -27,16 +27,14 @@ namespace wire = proto::tcp;
 class TcpSession;
 
 struct TcpServer::State {
-  State(const Config::Tcp& c, Intake& in, const Matcher& s) : config(c), intake(in), symbols(s) {}
+  State(TcpOptions o, Gateway& g, FillRouter& f, const SymbolTable& s)
+      : options(std::move(o)), gateway(g), fills(f), symbols(s) {}
 
-  void add_session(AccountId account, const std::shared_ptr<TcpSession>& session);
-
-  Config::Tcp config;
-  Intake& intake;
-  const Matcher& symbols;
+  TcpOptions options;
+  Gateway& gateway;
+  FillRouter& fills;
+  const SymbolTable& symbols;
   std::unique_ptr<Listener> listener;
-  std::mutex sessions_mutex;
-  std::multimap<std::uint64_t, std::weak_ptr<TcpSession>> sessions_by_account;
 };
 
 namespace {
@@ -83,7 +81,7 @@ std::string render_order_reply(const OrderReply& reply, std::uint64_t client_tok
 
 }  // namespace
 
-class TcpSession : public std::enable_shared_from_this<TcpSession> {
+class TcpSession : public FillSubscriber, public std::enable_shared_from_this<TcpSession> {
  public:
   TcpSession(tcp::socket&& socket, std::shared_ptr<TcpServer::State> server, Listener::Slot slot)
       : socket_(std::move(socket)),
@@ -92,7 +90,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
         login_timer_(socket_.get_executor()),
         idle_timer_(socket_.get_executor()),
         heartbeat_timer_(socket_.get_executor()) {
-    inbuf_.resize(std::max<std::size_t>(4096, server_->config.max_frame_bytes * 16));
+    inbuf_.resize(std::max<std::size_t>(4096, options().max_frame_bytes * 16));
   }
 
   void run() {
@@ -104,39 +102,73 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     });
   }
 
-  // Appends a server-initiated message after everything already queued.
-  void push_unsolicited(std::string bytes) {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this(), bytes = std::move(bytes)]() mutable {
-                 auto slot = std::make_shared<Slot>();
-                 slot->bytes = std::move(bytes);
-                 slot->ready = true;
-                 self->pending_.push_back(slot);
-                 self->flush();
-               });
-  }
-
-  void close() {
-    if (closed_) return;
-    closed_ = true;
-    error_code ignored;
-    login_timer_.cancel();
-    idle_timer_.cancel();
-    heartbeat_timer_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-  }
+  // FillSubscriber: from the journal thread; only hands the fill to the strand.
+  void on_maker_fill(const MakerFill& fill) override { hand_over(fill); }
 
  private:
+  // What a reply is rendered into, and what a refusal of it says.
+  using Render = std::string (*)(const Reply&, std::uint64_t client_token, std::uint64_t order_id);
+
+  // One request's (or one unsolicited message's) place in the line of output.
   struct Slot {
     std::string bytes;
     bool ready = false;
+    Render render = nullptr;
+    std::uint8_t type = 0;
+    std::uint64_t client_token = 0;
+    std::uint64_t order_id = 0;
   };
+  struct Delivery {
+    std::size_t slot;
+    Reply reply;
+  };
+  using Item = std::variant<Delivery, MakerFill>;
 
-  const Config::Tcp& config() const { return server_->config; }
+  const TcpOptions& options() const { return server_->options; }
+  Gateway& gateway() { return server_->gateway; }
+
+  void hand_over(Item item) {
+    if (inbox_.push(std::move(item))) {
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_inbox(); });
+    }
+  }
+
+  // On the strand: renders every reply and fill handed over since the last time.
+  void on_inbox() {
+    for (Item& item : inbox_.take()) {
+      if (auto* d = std::get_if<Delivery>(&item)) {
+        Slot& slot = at(d->slot);
+        slot.bytes = std::holds_alternative<Refused>(d->reply)
+                         ? rejected(slot, std::get<Refused>(d->reply).reason)
+                         : slot.render(d->reply, slot.client_token, slot.order_id);
+        slot.ready = true;
+      } else {
+        const MakerFill& f = std::get<MakerFill>(item);
+        std::string bytes;
+        wire::encode(wire::Executed{f.client_token, f.order_id.value, f.fill.trade_id.value,
+                                    f.fill.price, f.fill.qty, f.fill.leaves, 'M'},
+                     bytes);
+        enqueue_ready(std::move(bytes), false);
+      }
+    }
+    flush();
+  }
+
+  static std::string rejected(const Slot& slot, RejectReason reason) {
+    std::string out;
+    wire::encode(wire::Rejected{slot.client_token, slot.order_id, slot.type, reason}, out);
+    return out;
+  }
+
+  Slot& at(std::size_t slot) { return pending_[slot - first_slot_]; }
+
+  std::size_t add_slot(Slot slot) {
+    pending_.push_back(std::move(slot));
+    return first_slot_ + pending_.size() - 1;
+  }
 
   void arm_login_timer() {
-    login_timer_.expires_after(std::chrono::milliseconds(config().login_timeout_ms));
+    login_timer_.expires_after(std::chrono::milliseconds(options().login_timeout_ms));
     login_timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (!ec && !self->account_.valid()) {
         log::debug("tcp login timeout");
@@ -146,7 +178,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   }
 
   void arm_idle_timer() {
-    idle_timer_.expires_after(std::chrono::milliseconds(config().idle_timeout_ms));
+    idle_timer_.expires_after(std::chrono::milliseconds(options().idle_timeout_ms));
     idle_timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (!ec) {
         log::debug("tcp idle timeout");
@@ -155,16 +187,18 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     });
   }
 
+  // The heartbeat goes out after heartbeat_interval_ms without any other send: every
+  // write re-arms this timer.
   void arm_heartbeat() {
-    heartbeat_timer_.expires_after(std::chrono::milliseconds(config().heartbeat_interval_ms));
+    heartbeat_timer_.expires_after(std::chrono::milliseconds(options().heartbeat_interval_ms));
     heartbeat_timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (ec || self->closed_) return;
-      if (!self->sent_since_heartbeat_ && self->account_.valid()) {
+      if (self->account_.valid()) {
         std::string hb;
         wire::encode_heartbeat(hb);
-        self->enqueue_ready(std::move(hb));
+        self->enqueue_ready(std::move(hb));  // its write re-arms the timer
+        if (self->writing_) return;
       }
-      self->sent_since_heartbeat_ = false;
       self->arm_heartbeat();
     });
   }
@@ -172,7 +206,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void do_read() {
     // Not while on_read is still parsing the buffer the next read would write into.
     if (reading_ || parsing_ || closed_ || read_closed_ ||
-        pending_.size() >= config().max_inflight_per_connection) {
+        pending_.size() >= options().max_inflight_per_connection) {
       return;
     }
     if (inbuf_used_ == inbuf_.size()) return;  // cannot happen: frames are bounded
@@ -196,7 +230,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     while (!read_closed_) {
       wire::Frame frame;
       const auto data = std::span<const std::uint8_t>(inbuf_.data() + offset, inbuf_used_ - offset);
-      const auto status = wire::next_frame(data, config().max_frame_bytes, frame);
+      const auto status = wire::next_frame(data, options().max_frame_bytes, frame);
       if (status == wire::FrameStatus::NeedMore) break;
       if (status == wire::FrameStatus::BadLength) {
         protocol_error(data.size() >= 3 ? data[2] : 0, "bad frame length");
@@ -214,18 +248,16 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   // A framing error: reject, send what is queued, close. The stream cannot be trusted.
   void protocol_error(std::uint8_t type, const char* why) {
     log::info("tcp protocol error", {}, {{"detail", why}});
-    std::string out;
-    wire::encode(wire::Rejected{0, 0, type, RejectReason::BadRequest}, out);
-    enqueue_ready(std::move(out));
+    reject(type, RejectReason::BadRequest);
     read_closed_ = true;
     close_after_flush_ = true;
     flush();
   }
 
-  void reject(std::uint8_t type, RejectReason reason, std::uint64_t client_token = 0,
-              std::uint64_t order_id = 0) {
+  // A reject the session gives itself, for messages that are not requests to the engine.
+  void reject(std::uint8_t type, RejectReason reason) {
     std::string out;
-    wire::encode(wire::Rejected{client_token, order_id, type, reason}, out);
+    wire::encode(wire::Rejected{0, 0, type, reason}, out);
     enqueue_ready(std::move(out));
   }
 
@@ -235,6 +267,8 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     if (*expected != frame.payload.size()) return protocol_error(frame.type, "wrong size for type");
     switch (static_cast<wire::MsgType>(frame.type)) {
       case wire::MsgType::Heartbeat:
+        // Anything before login but Login itself is rejected.
+        if (!account_.valid()) reject(frame.type, RejectReason::Unauthorized);
         return;
       case wire::MsgType::Login: {
         wire::Login login;
@@ -242,13 +276,11 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
         return on_login(login);
       }
       case wire::MsgType::EnterOrder: {
-        if (!account_.valid()) return reject(frame.type, RejectReason::Unauthorized);
         wire::EnterOrder order;
-        if (!wire::decode(frame, order)) return reject(frame.type, RejectReason::BadRequest);
-        return on_enter(order);
+        const bool valid = wire::decode(frame, order);  // sets client_order_id even if not
+        return on_enter(order, valid);
       }
       case wire::MsgType::CancelOrder: {
-        if (!account_.valid()) return reject(frame.type, RejectReason::Unauthorized);
         wire::CancelOrderMsg cancel;
         wire::decode(frame, cancel);
         return on_cancel(cancel);
@@ -260,12 +292,10 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
   void on_login(const wire::Login& login) {
     if (account_.valid()) return reject('L', RejectReason::BadRequest);
-    const auto account = server_->intake.accounts().find_by_key(login.api_key);
+    const auto account = gateway().authenticate(login.api_key);
     if (!account) {
       log::info("tcp login rejected");
-      std::string out;
-      wire::encode(wire::Rejected{0, 0, 'L', RejectReason::Unauthorized}, out);
-      enqueue_ready(std::move(out));
+      reject('L', RejectReason::Unauthorized);
       read_closed_ = true;
       close_after_flush_ = true;
       flush();
@@ -273,62 +303,33 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     }
     account_ = *account;
     login_timer_.cancel();
-    server_->add_session(account_, shared_from_this());
+    server_->fills.subscribe(account_, weak_from_this());
     std::string out;
     wire::encode(wire::LoginAccepted{account_.value}, out);
     enqueue_ready(std::move(out));
   }
 
-  bool admit(std::uint8_t type, std::uint64_t client_token, std::uint64_t order_id) {
-    Intake& intake = server_->intake;
-    if (!intake.ready()) {
-      reject(type, RejectReason::NotReady, client_token, order_id);
-      return false;
-    }
-    if (!intake.limiter().allow(account_)) {
-      intake.metrics().order_rejected(RejectReason::RateLimited);
-      reject(type, RejectReason::RateLimited, client_token, order_id);
-      return false;
-    }
-    return true;
-  }
-
-  void submit(CommandBody body, std::uint8_t type, std::uint64_t client_token,
-              std::uint64_t order_id, std::function<std::string(Reply&&)> render) {
-    auto slot = std::make_shared<Slot>();
-    Command command;
-    command.body = std::move(body);
-    command.request_id = correlation_id({});
-    command.received_ns = server_->intake.clock().monotonic_ns();
-    Intake* intake = &server_->intake;
-    command.done = [self = shared_from_this(), slot, intake,
-                    render = std::move(render)](Reply&& r) {
-      std::string bytes = render(std::move(r));
-      asio::post(self->socket_.get_executor(), [self, slot, bytes = std::move(bytes)]() mutable {
-        slot->bytes = std::move(bytes);
-        slot->ready = true;
-        self->flush();
-      });
-      intake->reply_delivered();
+  // Admits a request through the gateway; its reply is rendered into its slot.
+  void submit(Gateway::Request request, Slot slot) {
+    request.request_id = correlation_id({});
+    const std::size_t index = add_slot(std::move(slot));
+    auto on_reply = [self = shared_from_this(), index](Reply&& reply) {
+      self->hand_over(Delivery{index, std::move(reply)});
     };
-    pending_.push_back(slot);
-    if (!server_->intake.push(command)) {
-      server_->intake.metrics().order_rejected(RejectReason::Overloaded);
-      wire::encode(wire::Rejected{client_token, order_id, type, RejectReason::Overloaded},
-                   slot->bytes);
-      slot->ready = true;
+    if (const auto refused = gateway().submit(std::move(request), std::move(on_reply))) {
+      Slot& s = at(index);
+      s.bytes = rejected(s, refused->reason);
+      s.ready = true;
       flush();
     }
   }
 
-  void on_enter(const wire::EnterOrder& m) {
-    server_->intake.metrics().order_received();
-    if (!admit('O', m.client_order_id, 0)) return;
-    if (m.symbol >= server_->symbols.symbol_count()) {
-      return reject('O', RejectReason::UnknownSymbol, m.client_order_id);
-    }
+  std::optional<AccountId> account() const {
+    return account_.valid() ? std::optional<AccountId>(account_) : std::nullopt;
+  }
+
+  void on_enter(const wire::EnterOrder& m, bool valid) {
     SubmitOrder order;
-    order.account = account_;
     order.symbol = m.symbol;
     order.side = m.side;
     order.type = m.type;
@@ -336,47 +337,55 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     order.price = m.price;
     order.qty = m.qty;
     order.client_token = m.client_order_id;
-    const std::uint64_t token = m.client_order_id;
-    submit(order, 'O', token, 0,
-           [token](Reply&& r) { return render_order_reply(std::get<OrderReply>(r), token); });
+    const RejectReason invalid = !valid                                ? RejectReason::BadRequest
+                                 : m.symbol >= server_->symbols.size() ? RejectReason::UnknownSymbol
+                                                                       : RejectReason::None;
+    submit({std::move(order), {}, account(), invalid},
+           Slot{{}, false, &render_order, 'O', m.client_order_id, 0});
   }
 
   void on_cancel(const wire::CancelOrderMsg& m) {
-    if (!admit('X', 0, m.order_id)) return;
-    const std::uint64_t id = m.order_id;
-    submit(CancelRequest{account_, OrderId{id}}, 'X', 0, id, [id](Reply&& r) {
-      const auto& reply = std::get<OrderReply>(r);
-      std::string out;
-      if (reply.reject != RejectReason::None) {
-        const RejectReason reason =
-            reply.reject == RejectReason::NotOwner ? RejectReason::UnknownOrder : reply.reject;
-        wire::encode(wire::Rejected{0, id, static_cast<std::uint8_t>('X'), reason}, out);
-      } else {
-        const OrderRecord& o = reply.order;
-        wire::encode(wire::Canceled{o.client_token, o.id.value, o.qty - o.executed,
-                                    wire::CancelReasonCode::Requested},
-                     out);
-      }
-      return out;
-    });
+    submit({CancelRequest{{}, OrderId{m.order_id}}, {}, account(), RejectReason::None},
+           Slot{{}, false, &render_cancel, 'X', 0, m.order_id});
   }
 
-  void enqueue_ready(std::string bytes) {
-    auto slot = std::make_shared<Slot>();
-    slot->bytes = std::move(bytes);
-    slot->ready = true;
-    pending_.push_back(slot);
-    flush();
+  static std::string render_order(const Reply& r, std::uint64_t client_token, std::uint64_t) {
+    return render_order_reply(std::get<OrderReply>(r), client_token);
+  }
+
+  static std::string render_cancel(const Reply& r, std::uint64_t, std::uint64_t id) {
+    const auto& reply = std::get<OrderReply>(r);
+    std::string out;
+    if (reply.reject != RejectReason::None) {
+      const RejectReason reason =
+          reply.reject == RejectReason::NotOwner ? RejectReason::UnknownOrder : reply.reject;
+      wire::encode(wire::Rejected{0, id, static_cast<std::uint8_t>('X'), reason}, out);
+    } else {
+      const OrderRecord& o = reply.order;
+      wire::encode(wire::Canceled{o.client_token, o.id.value, o.qty - o.executed,
+                                  wire::CancelReasonCode::Requested},
+                   out);
+    }
+    return out;
+  }
+
+  void enqueue_ready(std::string bytes, bool flush_now = true) {
+    Slot slot;
+    slot.bytes = std::move(bytes);
+    slot.ready = true;
+    add_slot(std::move(slot));
+    if (flush_now) flush();
   }
 
   // Moves the ready prefix of pending_ to the outbound buffer and writes it.
   void flush() {
     if (closed_) return;
-    while (!pending_.empty() && pending_.front()->ready) {
-      outbuf_ += pending_.front()->bytes;
+    while (!pending_.empty() && pending_.front().ready) {
+      outbuf_ += pending_.front().bytes;
       pending_.pop_front();
+      ++first_slot_;
     }
-    if (outbuf_.size() > config().max_outbound_bytes) {
+    if (outbuf_.size() > options().max_outbound_bytes) {
       log::warn("tcp client too slow to read its replies, disconnecting", {},
                 {{"queued_bytes", std::to_string(outbuf_.size())}});
       return close();
@@ -392,7 +401,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
       return;
     }
     writing_ = true;
-    sent_since_heartbeat_ = true;
+    arm_heartbeat();  // silence is counted from the last send
     writebuf_.swap(outbuf_);
     outbuf_.clear();
     asio::async_write(socket_, asio::buffer(writebuf_),
@@ -408,6 +417,17 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
                       });
   }
 
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ignored;
+    login_timer_.cancel();
+    idle_timer_.cancel();
+    heartbeat_timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
   tcp::socket socket_;
   std::shared_ptr<TcpServer::State> server_;
   Listener::Slot slot_;
@@ -416,7 +436,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   asio::steady_timer heartbeat_timer_;
   std::vector<std::uint8_t> inbuf_;
   std::size_t inbuf_used_ = 0;
-  std::deque<std::shared_ptr<Slot>> pending_;
+  std::deque<Slot> pending_;
+  std::size_t first_slot_ = 0;  // the number of pending_.front()
+  ReplyInbox<Item> inbox_;
   std::string outbuf_;
   std::string writebuf_;
   AccountId account_;
@@ -426,24 +448,14 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool read_closed_ = false;
   bool closed_ = false;
   bool close_after_flush_ = false;
-  bool sent_since_heartbeat_ = false;
 };
 
-void TcpServer::State::add_session(AccountId account, const std::shared_ptr<TcpSession>& session) {
-  std::lock_guard<std::mutex> lock(sessions_mutex);
-  // Drop entries of closed sessions of this account while we are here.
-  auto range = sessions_by_account.equal_range(account.value);
-  for (auto it = range.first; it != range.second;) {
-    it = it->second.expired() ? sessions_by_account.erase(it) : std::next(it);
-  }
-  sessions_by_account.emplace(account.value, session);
-}
-
-TcpServer::TcpServer(asio::io_context& ioc, const Config::Tcp& config, Intake& intake,
-                     const Matcher& symbols, prometheus::Gauge* connections)
-    : state_(std::make_shared<State>(config, intake, symbols)) {
+TcpServer::TcpServer(asio::io_context& ioc, TcpOptions options, Gateway& gateway, FillRouter& fills,
+                     const SymbolTable& symbols, prometheus::Gauge* connections)
+    : state_(std::make_shared<State>(std::move(options), gateway, fills, symbols)) {
+  const TcpOptions& o = state_->options;
   state_->listener = std::make_unique<Listener>(
-      ioc, config.address, config.port, config.max_connections, connections, "tcp",
+      ioc, o.address, o.port, o.max_connections, connections, "tcp",
       [weak = std::weak_ptr<State>(state_)](tcp::socket socket, Listener::Slot slot) {
         if (auto server = weak.lock()) {
           std::make_shared<TcpSession>(std::move(socket), server, std::move(slot))->run();
@@ -462,20 +474,5 @@ std::uint16_t TcpServer::port() const { return state_->listener->port(); }
 void TcpServer::start() { state_->listener->start(); }
 
 void TcpServer::stop() { state_->listener->stop(); }
-
-void TcpServer::notify_maker_fills(const std::vector<MakerFill>& fills) {
-  std::lock_guard<std::mutex> lock(state_->sessions_mutex);
-  for (const MakerFill& f : fills) {
-    auto range = state_->sessions_by_account.equal_range(f.account.value);
-    if (range.first == range.second) continue;
-    std::string bytes;
-    wire::encode(wire::Executed{f.client_token, f.order_id.value, f.fill.trade_id.value,
-                                f.fill.price, f.fill.qty, f.fill.leaves, 'M'},
-                 bytes);
-    for (auto it = range.first; it != range.second; ++it) {
-      if (auto session = it->second.lock()) session->push_unsolicited(bytes);
-    }
-  }
-}
 
 }  // namespace spot

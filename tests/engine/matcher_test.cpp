@@ -7,7 +7,7 @@
 namespace spot::test {
 namespace {
 
-Matcher make() {
+std::vector<SymbolSpec> specs() {
   SymbolSpec btc;
   btc.name = "BTC-USD";
   btc.tick_size = Decimal{1, 2};
@@ -19,8 +19,10 @@ Matcher make() {
   SymbolSpec eth = btc;
   eth.name = "ETH-USD";
   eth.tick_size = Decimal{5, 2};  // 0.05
-  return Matcher({btc, eth});
+  return {btc, eth};
 }
+
+Matcher make() { return Matcher(specs()); }
 
 NewOrder limit(std::uint64_t id, SymbolId symbol, Side side, Ticks price, Lots qty,
                std::uint64_t account = 1) {
@@ -118,17 +120,17 @@ TEST(Matcher, CancelChecksSymbolAndOwner) {
   EXPECT_EQ(m.book(0).order_count(), 0u);
 }
 
-TEST(Matcher, FindsSymbolsByName) {
-  Matcher m = make();
-  EXPECT_EQ(m.find_symbol("BTC-USD"), 0);
-  EXPECT_EQ(m.find_symbol("ETH-USD"), 1);
-  EXPECT_FALSE(m.find_symbol("DOGE-USD").has_value());
-  EXPECT_EQ(m.symbol_count(), 2u);
+TEST(SymbolTable, FindsSymbolsByName) {
+  const SymbolTable m(specs());
+  EXPECT_EQ(m.find("BTC-USD"), 0);
+  EXPECT_EQ(m.find("ETH-USD"), 1);
+  EXPECT_FALSE(m.find("DOGE-USD").has_value());
+  EXPECT_EQ(m.size(), 2u);
   EXPECT_EQ(m.spec(1).name, "ETH-USD");
 }
 
-TEST(Matcher, ParsesPricesAndQuantitiesOnTheGrid) {
-  Matcher m = make();
+TEST(SymbolTable, ParsesPricesAndQuantitiesOnTheGrid) {
+  const SymbolTable m(specs());
   EXPECT_EQ(m.parse_price(0, "100.25").value(), 10025);
   EXPECT_EQ(m.parse_price(0, "100.255").error(), RejectReason::BadPrice);  // off grid
   EXPECT_EQ(m.parse_price(0, "0.99").error(), RejectReason::BadPrice);     // below bound

@@ -1,6 +1,8 @@
 // The binary TCP protocol of a real spotd (docs/tcp-protocol.md).
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "spotd_process.h"
 
 namespace spot::test {
@@ -100,7 +102,9 @@ TEST_F(Tcp, IocRemainderIsReportedAndIdempotentTokens) {
 TEST_F(Tcp, BadInputGetsRejects) {
   TcpClient c(spotd_->tcp_port());
   c.send(enter(1, Side::Buy, 100, 10));  // before login
-  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::Unauthorized);
+  const auto early = expect<wire::Rejected>(c, 'J');
+  EXPECT_EQ(early.reason, RejectReason::Unauthorized);
+  EXPECT_EQ(early.client_order_id, 1u);  // echoed, as for every reject of an order
   ASSERT_TRUE(c.login(alice_));
   c.send(enter(2, Side::Buy, 100, 10, TimeInForce::Gtc, OrderType::Limit, 9));
   EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::UnknownSymbol);
@@ -117,9 +121,49 @@ TEST_F(Tcp, BadInputGetsRejects) {
   std::string bad_side = enter(6, Side::Buy, 100, 10);
   bad_side[3 + 10] = 7;  // side byte
   c.send(bad_side);
-  EXPECT_EQ(expect<wire::Rejected>(c, 'J').reason, RejectReason::BadRequest);
+  const auto out_of_range = expect<wire::Rejected>(c, 'J');
+  EXPECT_EQ(out_of_range.reason, RejectReason::BadRequest);
+  EXPECT_EQ(out_of_range.client_order_id, 6u);
   c.send(enter(7, Side::Buy, 100, 10));
   EXPECT_EQ(expect<wire::Accepted>(c, 'A').client_order_id, 7u);
+}
+
+TEST_F(Tcp, AnythingButLoginBeforeLoginIsRejectedUnauthorized) {
+  TcpClient c(spotd_->tcp_port());
+  std::string hb;
+  wire::encode_heartbeat(hb);
+  c.send(hb);
+  const auto heartbeat = expect<wire::Rejected>(c, 'J');
+  EXPECT_EQ(heartbeat.reason, RejectReason::Unauthorized);
+  EXPECT_EQ(heartbeat.rejected_type, 'H');
+  std::string cancel;
+  wire::encode(wire::CancelOrderMsg{42}, cancel);
+  c.send(cancel);
+  const auto refused = expect<wire::Rejected>(c, 'J');
+  EXPECT_EQ(refused.reason, RejectReason::Unauthorized);
+  EXPECT_EQ(refused.order_id, 42u);
+  ASSERT_TRUE(c.login(alice_));  // the connection is still usable
+}
+
+TEST_F(Tcp, RejectsOfTheTcpPathAreCountedLikeHttpOnes) {
+  TcpClient c(spotd_->tcp_port());
+  c.send(enter(1, Side::Buy, 100, 10));  // before login
+  expect<wire::Rejected>(c, 'J');
+  ASSERT_TRUE(c.login(alice_));
+  c.send(enter(2, Side::Buy, 100, 10, TimeInForce::Gtc, OrderType::Limit, 9));
+  expect<wire::Rejected>(c, 'J');
+  std::string bad_side = enter(3, Side::Buy, 100, 10);
+  bad_side[3 + 10] = 7;
+  c.send(bad_side);
+  expect<wire::Rejected>(c, 'J');
+  const std::string metrics =
+      HttpClient(spotd_->admin_port()).request(boost::beast::http::verb::get, "/metrics").body;
+  for (const char* reason : {"UNAUTHORIZED", "UNKNOWN_SYMBOL", "BAD_REQUEST"}) {
+    EXPECT_NE(metrics.find("spot_orders_rejected_total{reason=\"" + std::string(reason) + "\"} 1"),
+              std::string::npos)
+        << reason;
+  }
+  EXPECT_NE(metrics.find("spot_orders_received_total 3"), std::string::npos);
 }
 
 TEST_F(Tcp, OversizedFrameClosesOnlyThatConnection) {
@@ -159,6 +203,27 @@ TEST(TcpTimers, HeartbeatsAndIdleTimeout) {
     }
   }
   EXPECT_TRUE(closed);
+}
+
+TEST(TcpTimers, HeartbeatCountsSilenceFromTheLastSend) {
+  constexpr auto kInterval = std::chrono::milliseconds(1000);
+  SpotdProcess spotd({"--set", "tcp.heartbeat_interval_ms=1000"});
+  const std::string key = spotd.create_account();
+  TcpClient c(spotd.tcp_port());
+  ASSERT_TRUE(c.login(key));
+  // Something else goes out well after the connection's first heartbeat tick would be
+  // due (0.6 intervals in), then the server falls silent: the heartbeat must follow one
+  // interval after that send, not on a schedule counted from the connect.
+  std::this_thread::sleep_for(kInterval * 6 / 10);
+  c.send(enter(1, Side::Buy, 100, 10));
+  ASSERT_EQ(c.receive_non_heartbeat()->type, 'A');
+  const auto sent = std::chrono::steady_clock::now();
+  const auto hb = c.receive(std::chrono::seconds(3));
+  const auto gap = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(hb.has_value());
+  EXPECT_EQ(hb->type, 'H');
+  EXPECT_GT(gap, kInterval * 8 / 10);
+  EXPECT_LT(gap, kInterval * 12 / 10);
 }
 
 TEST(TcpTimers, LoginTimeout) {

@@ -10,37 +10,23 @@
 #include <string>
 #include <vector>
 
+#include "spot/admin/admin_routes.h"
 #include "spot/engine/symbol.h"
+#include "spot/gateway/gateway.h"
+#include "spot/journal/journal.h"
+#include "spot/net/http_api.h"
+#include "spot/net/http_server.h"
+#include "spot/net/tcp_server.h"
 
 namespace spot {
 
+// The config holds each module's own options struct (the module owns its defaults);
+// the key table in config.cpp maps "section.key" names onto their fields.
 struct Config {
-  struct Http {
-    std::string address = "0.0.0.0";
-    std::uint16_t port = 8080;
-    std::size_t max_header_bytes = 8 * 1024;
-    std::size_t max_body_bytes = 16 * 1024;
-    std::size_t max_connections = 10'000;
-    std::size_t max_inflight_per_connection = 64;
-    std::int64_t read_timeout_ms = 10'000;  // to receive one whole request, idle included
-    std::int64_t write_timeout_ms = 10'000;
-  } http;
-  struct Tcp {
-    std::string address = "0.0.0.0";
-    std::uint16_t port = 9090;
-    std::size_t max_frame_bytes = 256;
-    std::size_t max_connections = 1'000;
-    std::size_t max_inflight_per_connection = 4'096;
-    std::size_t max_outbound_bytes = 4 * 1024 * 1024;  // unsent bytes before a slow reader is cut
-    std::int64_t login_timeout_ms = 5'000;
-    std::int64_t heartbeat_interval_ms = 1'000;
-    std::int64_t idle_timeout_ms = 10'000;
-  } tcp;
-  struct Admin {
-    std::string address = "127.0.0.1";
-    std::uint16_t port = 8081;
-    std::string token;  // Bearer token for /admin/v1/*; empty disables those routes
-  } admin;
+  HttpOptions http;
+  TcpOptions tcp;
+  AdminOptions admin;
+  ApiOptions api;
   struct Engine {
     std::size_t io_threads = 2;
     std::size_t queue_capacity = 65'536;  // power of two
@@ -50,16 +36,8 @@ struct Config {
     std::size_t book_order_capacity = 65'536;  // per symbol, preallocated
     std::size_t book_level_capacity = 4'096;   // per symbol and side, preallocated
   } engine;
-  struct Limits {
-    double orders_per_second_per_account = 50'000;
-    double burst_per_account = 100'000;
-  } limits;
-  struct Journal {
-    std::string dir = "var/journal";  // empty: no journal (acks are not durable)
-    std::uint64_t segment_bytes = 64ull << 20;
-    std::size_t max_batch_entries = 8'192;
-    std::size_t max_pending_entries = 1 << 20;
-  } journal;
+  GatewayOptions limits;
+  JournalOptions journal;
   struct Snapshot {
     std::int64_t interval_ms = 60'000;  // 0: only at clean shutdown
     std::int64_t follow_ms = 1000;      // how often the snapshot replica reads the journal

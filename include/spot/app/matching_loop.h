@@ -2,6 +2,7 @@
 // OrderQueue in batches, executes them in order, and hands each reply back.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "spot/core/clock.h"
 #include "spot/engine/engine.h"
 #include "spot/engine/order_queue.h"
+#include "spot/gateway/fill_router.h"
 #include "spot/journal/journal.h"
 #include "spot/metrics/metrics.h"
 
@@ -16,25 +18,25 @@ namespace spot {
 
 class MatchingLoop {
  public:
-  // Called with the fills of resting orders hit by a taker, so the makers' connections
-  // can be told; with a journal, on the journal thread once the trade is durable. Must
-  // not block.
-  using MakerFillSink = std::function<void(const std::vector<MakerFill>&)>;
-
   // With a journal, the engine never runs ahead of it: the loop takes a command off
   // the queue only when the journal has room for its record (a slow journal fills the
   // queue, and intake answers "overloaded"), and every reply waits for the fsync of the
   // command and of all commands before it. Once the journal fails, or refuses a
   // command the engine has executed, the loop halts for good: `on_journal_failure`
   // runs, nothing more is executed, and every reply is a NotReady reject.
+  // The fills of resting orders hit by a taker go to `maker_fills` (may be null) once
+  // the trade is durable, on the journal thread.
   MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
-               std::size_t batch_max, MakerFillSink maker_fills, JournalWriter* journal = nullptr,
+               std::size_t batch_max, FillRouter* maker_fills, JournalWriter* journal = nullptr,
                std::function<void()> on_journal_failure = {});
   ~MatchingLoop();
 
   // True once the engine may hold a command the journal does not: its state must then
   // never be snapshotted or served again. Valid after stop().
   bool halted() const { return halted_; }
+
+  // Replies handed back so far (Command::done run); see Gateway::admitted.
+  std::uint64_t replied() const { return replied_.load(std::memory_order_acquire); }
 
   void start();
   // Closes the queue, finishes what is in it, and joins the thread.
@@ -46,16 +48,19 @@ class MatchingLoop {
   void halt();
   void observe(const Command& command, const Reply& reply);
   void notify_makers(const Reply& reply) const;
+  // Hands a reply back and counts it.
+  void reply(std::function<void(Reply&&)>& done, Reply&& reply);
 
   Engine& engine_;
   OrderQueue& queue_;
   Metrics& metrics_;
   const Clock& clock_;
   std::size_t batch_max_;
-  MakerFillSink maker_fills_;
+  FillRouter* maker_fills_;
   JournalWriter* journal_;
   std::function<void()> on_journal_failure_;
   bool halted_ = false;  // matching thread (read after stop)
+  std::atomic<std::uint64_t> replied_{0};
   std::thread thread_;
 };
 

@@ -127,14 +127,24 @@ struct StateReply {
   std::size_t resting_orders = 0;
 };
 
-using Reply = std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply, StateReply>;
+// A command that was not carried out, or whose effects could not be made durable:
+// turned away before the queue (not ready, rate limited, overloaded, a request that
+// did not decode), or answered by a matching loop whose journal has failed.
+struct Refused {
+  RejectReason reason = RejectReason::NotReady;
+  double retry_after_s = 0;  // RateLimited: when a token is back
+};
+
+using Reply =
+    std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply, StateReply, Refused>;
 
 struct Command {
   CommandBody body;
   std::string request_id;        // correlation id
   std::int64_t received_ns = 0;  // monotonic time the request arrived, for latency
-  // Called on the matching thread with the reply. Must not block: it hands the
-  // reply to the connection's own executor.
+  // Called once with the reply: on the journal writer's thread once the command is
+  // durable (on the matching thread without a journal). Must not block and must not
+  // render: it only hands the reply to the connection's own executor.
   std::function<void(Reply&&)> done;
 };
 

@@ -45,15 +45,9 @@ class Matcher {
   // Appends Canceled, or Rejected with UnknownSymbol, UnknownOrder or NotOwner.
   void cancel(const CancelOrder& cancel, EventBuffer& out);
 
-  std::optional<SymbolId> find_symbol(std::string_view name) const;
   const SymbolSpec& spec(SymbolId symbol) const { return specs_[symbol]; }
   const OrderBook& book(SymbolId symbol) const { return books_[symbol]; }
   std::size_t symbol_count() const { return specs_.size(); }
-
-  // Exact decimal text -> grid units for a symbol; off-grid or out-of-bounds values
-  // fail with BadPrice / BadQuantity. REQUIRES: symbol < symbol_count().
-  Result<Ticks> parse_price(SymbolId symbol, std::string_view text) const;
-  Result<Lots> parse_qty(SymbolId symbol, std::string_view text) const;
 
   std::uint64_t last_order_id() const { return last_order_id_; }
   std::uint64_t last_trade_id() const { return last_trade_id_; }

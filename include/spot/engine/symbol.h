@@ -1,9 +1,14 @@
-// What the engine knows about a tradable symbol: its grid and bounds.
+// What the engine knows about a tradable symbol (its grid and bounds), and the
+// immutable table of every configured symbol that the network side validates against.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "spot/core/decimal.h"
+#include "spot/core/result.h"
 #include "spot/core/types.h"
 
 namespace spot {
@@ -16,6 +21,28 @@ struct SymbolSpec {
   Ticks max_price = 1'000'000'000;
   Lots min_qty = 1;  // in lots, inclusive
   Lots max_qty = 1'000'000'000;
+};
+
+// The configured symbols, by index (SymbolId) and by name. Never changes after
+// construction, so any thread may read it.
+class SymbolTable {
+ public:
+  // REQUIRES: names are unique; at most 65535 symbols.
+  explicit SymbolTable(std::vector<SymbolSpec> specs);
+
+  std::optional<SymbolId> find(std::string_view name) const;
+  // REQUIRES: symbol < size().
+  const SymbolSpec& spec(SymbolId symbol) const { return specs_[symbol]; }
+  std::size_t size() const { return specs_.size(); }
+  const std::vector<SymbolSpec>& specs() const { return specs_; }
+
+  // Exact decimal text -> grid units; off-grid or out-of-bounds values fail with
+  // BadPrice / BadQuantity. REQUIRES: symbol < size().
+  Result<Ticks> parse_price(SymbolId symbol, std::string_view text) const;
+  Result<Lots> parse_qty(SymbolId symbol, std::string_view text) const;
+
+ private:
+  std::vector<SymbolSpec> specs_;
 };
 
 }  // namespace spot

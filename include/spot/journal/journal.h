@@ -29,7 +29,7 @@ namespace spot {
 class Metrics;
 
 struct JournalOptions {
-  std::string dir;
+  std::string dir = "var/journal";  // spotd runs without a journal (acks not durable) if empty
   std::uint64_t segment_bytes = 64ull << 20;  // a new segment starts past this size
   std::size_t max_batch_entries = 8192;       // entries covered by one fsync at most
   std::size_t max_pending_entries = 1 << 20;  // entries waiting for the writer

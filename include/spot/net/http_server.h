@@ -16,6 +16,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 
+#include "spot/engine/commands.h"
+
 namespace prometheus {
 class Gauge;
 }
@@ -24,22 +26,19 @@ namespace spot {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
-// Hands a response back to its session. May be called from any thread, exactly once.
-using Respond = std::function<void(HttpResponse&&)>;
+// Turns the engine's reply to a request (a Refused one too) into its response. Runs on
+// the session's strand.
+using RenderReply = std::function<HttpResponse(Reply&&)>;
 
-class HttpHandler {
- public:
-  virtual ~HttpHandler() = default;
-  // Called on the session's strand with a complete request and its correlation id.
-  virtual void handle(HttpRequest& request, const std::string& request_id, Respond respond) = 0;
-};
-
-struct HttpLimits {
+struct HttpOptions {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 8080;
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 16 * 1024;
   std::size_t max_connections = 10'000;
   std::size_t max_inflight_per_connection = 64;
-  std::int64_t read_timeout_ms = 10'000;
+  std::size_t max_request_id_bytes = 64;  // a longer X-Request-ID is replaced
+  std::int64_t read_timeout_ms = 10'000;  // to receive one whole request, idle included
   std::int64_t write_timeout_ms = 10'000;
 };
 
@@ -47,13 +46,43 @@ struct HttpLimits {
 HttpResponse json_response(unsigned status, std::string body);
 // {"code":code,"msg":msg} with the given HTTP status.
 HttpResponse error_response(unsigned status, int code, std::string_view msg);
+// The error response for a refused command (429 with Retry-After when rate limited).
+HttpResponse refusal_response(const Refused& refused);
+
+// One request's way back to its connection. A handler either answers at once, or
+// passes the completion from reply_to() to the gateway: the engine's reply then comes
+// back to the session's strand, where `render` turns it into the response. Exactly
+// one of the two must happen.
+class Responder {
+ public:
+  struct Line;  // the session's side (http_server.cpp)
+
+  Responder(std::shared_ptr<Line> line, std::size_t slot) : line_(std::move(line)), slot_(slot) {}
+
+  // Answers now. Only on the session's strand, i.e. inside HttpHandler::handle.
+  void answer(HttpResponse&& response);
+  // The completion for Gateway::submit. It may run on any thread and only hands the
+  // reply to the session's strand; `render` runs there.
+  std::function<void(Reply&&)> reply_to(RenderReply render);
+
+ private:
+  std::shared_ptr<Line> line_;
+  std::size_t slot_;
+};
+
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  // Called on the session's strand with a complete request and its correlation id.
+  virtual void handle(HttpRequest& request, const std::string& request_id, Responder responder) = 0;
+};
 
 class HttpServer {
  public:
   // Binds and listens at once; throws boost::system::system_error if it cannot.
-  HttpServer(boost::asio::io_context& ioc, const std::string& address, std::uint16_t port,
-             HttpLimits limits, HttpHandler& handler, prometheus::Gauge* connections,
-             std::function<bool()> draining);
+  // `draining` tells when new requests get 503 and connections close after answering.
+  HttpServer(boost::asio::io_context& ioc, HttpOptions options, HttpHandler& handler,
+             prometheus::Gauge* connections, std::function<bool()> draining);
   ~HttpServer();
 
   std::uint16_t port() const { return port_; }

@@ -1,18 +1,18 @@
 // TcpServer: the binary order-entry protocol of docs/tcp-protocol.md over Asio.
 // Each session runs on its own strand, answers in request order, pauses reading when
 // too many requests are unanswered, and cuts a client that does not read its replies.
+// Orders and cancels are admitted through the gateway like every other protocol's.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <vector>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
 
-#include "spot/app/config.h"
-#include "spot/engine/commands.h"
-#include "spot/engine/matcher.h"
-#include "spot/net/intake.h"
+#include "spot/engine/symbol.h"
+#include "spot/gateway/fill_router.h"
+#include "spot/gateway/gateway.h"
 
 namespace prometheus {
 class Gauge;
@@ -20,20 +20,29 @@ class Gauge;
 
 namespace spot {
 
+struct TcpOptions {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 9090;
+  std::size_t max_frame_bytes = 256;
+  std::size_t max_connections = 1'000;
+  std::size_t max_inflight_per_connection = 4'096;
+  std::size_t max_outbound_bytes = 4 * 1024 * 1024;  // unsent bytes before a slow reader is cut
+  std::int64_t login_timeout_ms = 5'000;
+  std::int64_t heartbeat_interval_ms = 1'000;  // of silence from the server
+  std::int64_t idle_timeout_ms = 10'000;
+};
+
 class TcpServer {
  public:
   // Binds and listens at once; throws boost::system::system_error if it cannot.
-  TcpServer(boost::asio::io_context& ioc, const Config::Tcp& config, Intake& intake,
-            const Matcher& symbols, prometheus::Gauge* connections);
+  // Logged-in sessions subscribe to `fills` for their account's maker fills.
+  TcpServer(boost::asio::io_context& ioc, TcpOptions options, Gateway& gateway, FillRouter& fills,
+            const SymbolTable& symbols, prometheus::Gauge* connections);
   ~TcpServer();
 
   std::uint16_t port() const;
   void start();
   void stop();
-
-  // Sends Executed (liquidity 'M') to every logged-in session of each maker's
-  // account. Thread-safe; called from the matching thread.
-  void notify_maker_fills(const std::vector<MakerFill>& fills);
 
   struct State;
 

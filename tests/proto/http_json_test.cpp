@@ -1,18 +1,18 @@
-// The trader HTTP API's pure parts: order JSON parsing, order JSON output, error mapping.
+// The trader HTTP API's codec (proto/http_json): order parsing, JSON output, error mapping.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "spot/net/api.h"
+#include "spot/proto/http_json.h"
 
-namespace spot {
+namespace spot::proto::http {
 namespace {
 
 using nlohmann::json;
 
-Matcher symbols() {
+SymbolTable symbols() {
   SymbolSpec btc;
   btc.name = "BTC-USDT";
   btc.tick_size = Decimal{1, 2};  // 0.01
@@ -25,7 +25,7 @@ Matcher symbols() {
   eth.name = "ETH-USDT";
   eth.tick_size = Decimal{5, 2};  // 0.05
   eth.lot_size = Decimal{1, 2};   // 0.01
-  return Matcher({btc, eth});
+  return SymbolTable({btc, eth});
 }
 
 struct ValidCase {
@@ -40,8 +40,8 @@ struct ValidCase {
   const char* client_order_id;
 };
 
-TEST(ParseOrderJson, ValidOrders) {
-  const Matcher m = symbols();
+TEST(ParseOrder, ValidOrders) {
+  const SymbolTable m = symbols();
   const std::vector<ValidCase> cases = {
       {"limit with everything",
        R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"GTC",
@@ -72,8 +72,8 @@ TEST(ParseOrderJson, ValidOrders) {
   };
   for (const ValidCase& c : cases) {
     SCOPED_TRACE(c.name);
-    const ParsedOrder p = parse_order_json(c.body, m);
-    ASSERT_FALSE(p.error) << p.error->status << " " << p.error->code << " " << p.error_msg;
+    const ParsedOrder p = parse_order(c.body, m);
+    ASSERT_FALSE(p.error) << p.error->status << " " << p.error->code << " " << p.error->msg;
     EXPECT_EQ(p.order.symbol, c.symbol);
     EXPECT_EQ(p.order.side, c.side);
     EXPECT_EQ(p.order.type, c.type);
@@ -98,8 +98,8 @@ std::string order_with(const std::string& fields) {
   return R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT",)" + fields + "}";
 }
 
-TEST(ParseOrderJson, ErrorsCarryStatusAndCode) {
-  const Matcher m = symbols();
+TEST(ParseOrder, ErrorsCarryStatusAndCode) {
+  const SymbolTable m = symbols();
   const std::string qp = R"("quantity":"1","price":"100")";
   const std::vector<ErrorCase> cases = {
       {"not JSON", "{symbol: BTC", 400, -1100},
@@ -158,38 +158,38 @@ TEST(ParseOrderJson, ErrorsCarryStatusAndCode) {
   };
   for (const ErrorCase& c : cases) {
     SCOPED_TRACE(c.name);
-    const ParsedOrder p = parse_order_json(c.body, m);
+    const ParsedOrder p = parse_order(c.body, m);
     ASSERT_TRUE(p.error) << c.body;
     EXPECT_EQ(p.error->status, c.status);
     EXPECT_EQ(p.error->code, c.code);
-    EXPECT_FALSE(p.error_msg.empty());
+    EXPECT_FALSE(p.error->msg.empty());
   }
 }
 
-TEST(ParseOrderJson, ClientOrderIdOfSixtyFourCharactersIsAccepted) {
-  const Matcher m = symbols();
+TEST(ParseOrder, ClientOrderIdOfSixtyFourCharactersIsAccepted) {
+  const SymbolTable m = symbols();
   const std::string id(64, 'c');
-  const ParsedOrder p = parse_order_json(
-      order_with(R"("quantity":"1","price":"100","clientOrderId":")" + id + "\""), m);
-  ASSERT_FALSE(p.error) << p.error_msg;
+  const ParsedOrder p =
+      parse_order(order_with(R"("quantity":"1","price":"100","clientOrderId":")" + id + "\""), m);
+  ASSERT_FALSE(p.error) << p.error->msg;
   EXPECT_EQ(p.order.client_order_id, id);
 }
 
-TEST(ParseOrderJson, ErrorMessagesNameTheBadField) {
-  const Matcher m = symbols();
-  const ParsedOrder qty = parse_order_json(order_with(R"("quantity":"0.0005","price":"100")"), m);
+TEST(ParseOrder, ErrorMessagesNameTheBadField) {
+  const SymbolTable m = symbols();
+  const ParsedOrder qty = parse_order(order_with(R"("quantity":"0.0005","price":"100")"), m);
   ASSERT_TRUE(qty.error);
-  EXPECT_NE(qty.error_msg.find("quantity"), std::string::npos) << qty.error_msg;
-  const ParsedOrder price = parse_order_json(order_with(R"("quantity":"1","price":"1.001")"), m);
+  EXPECT_NE(qty.error->msg.find("quantity"), std::string::npos) << qty.error->msg;
+  const ParsedOrder price = parse_order(order_with(R"("quantity":"1","price":"1.001")"), m);
   ASSERT_TRUE(price.error);
-  EXPECT_NE(price.error_msg.find("price"), std::string::npos) << price.error_msg;
-  const ParsedOrder symbol = parse_order_json(R"({"symbol":"NOPE"})", m);
+  EXPECT_NE(price.error->msg.find("price"), std::string::npos) << price.error->msg;
+  const ParsedOrder symbol = parse_order(R"({"symbol":"NOPE"})", m);
   ASSERT_TRUE(symbol.error);
-  EXPECT_NE(symbol.error_msg.find("NOPE"), std::string::npos) << symbol.error_msg;
+  EXPECT_NE(symbol.error->msg.find("NOPE"), std::string::npos) << symbol.error->msg;
 }
 
 TEST(OrderJson, FormatsDecimalsOnTheSymbolsGrid) {
-  const Matcher m = symbols();
+  const SymbolTable m = symbols();
   OrderRecord o;
   o.id = OrderId{42};
   o.account = AccountId{3};
@@ -227,7 +227,7 @@ TEST(OrderJson, FormatsDecimalsOnTheSymbolsGrid) {
 }
 
 TEST(OrderJson, WithoutFillsHasNoFillsField) {
-  const Matcher m = symbols();
+  const SymbolTable m = symbols();
   OrderRecord o;
   o.id = OrderId{1};
   o.symbol = 1;
@@ -252,7 +252,7 @@ TEST(OrderJson, WithoutFillsHasNoFillsField) {
 }
 
 TEST(OrderJson, EveryStatusHasItsApiName) {
-  const Matcher m = symbols();
+  const SymbolTable m = symbols();
   const std::vector<std::pair<OrderStatus, const char*>> statuses = {
       {OrderStatus::New, "NEW"},         {OrderStatus::PartiallyFilled, "PARTIALLY_FILLED"},
       {OrderStatus::Filled, "FILLED"},   {OrderStatus::Canceled, "CANCELED"},
@@ -266,7 +266,7 @@ TEST(OrderJson, EveryStatusHasItsApiName) {
   }
 }
 
-TEST(HttpError, MapsEveryRejectReason) {
+TEST(ErrorFor, MapsEveryRejectReason) {
   struct Case {
     RejectReason reason;
     unsigned status;
@@ -292,21 +292,96 @@ TEST(HttpError, MapsEveryRejectReason) {
   ASSERT_EQ(cases.size(), static_cast<std::size_t>(RejectReason::TooManyOpenOrders) + 1);
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(to_string(c.reason)));
-    const HttpError e = http_error(c.reason);
+    const Error e = error_for(c.reason);
     EXPECT_EQ(e.status, c.status);
     EXPECT_EQ(e.code, c.code);
     EXPECT_FALSE(e.msg.empty());
   }
 }
 
-TEST(HttpError, NotOwnerLooksExactlyLikeUnknownOrder) {
+TEST(ErrorFor, NotOwnerLooksExactlyLikeUnknownOrder) {
   // An account must not learn that another account's order id exists.
-  const HttpError unknown = http_error(RejectReason::UnknownOrder);
-  const HttpError not_owner = http_error(RejectReason::NotOwner);
+  const Error unknown = error_for(RejectReason::UnknownOrder);
+  const Error not_owner = error_for(RejectReason::NotOwner);
   EXPECT_EQ(unknown.status, not_owner.status);
   EXPECT_EQ(unknown.code, not_owner.code);
   EXPECT_EQ(unknown.msg, not_owner.msg);
 }
 
+TEST(ParseOrder, CarriesTheReasonToCount) {
+  const SymbolTable m = symbols();
+  EXPECT_EQ(parse_order(R"({"symbol":"NOPE"})", m).reason, RejectReason::UnknownSymbol);
+  EXPECT_EQ(parse_order(order_with(R"("quantity":"0.0005","price":"100")"), m).reason,
+            RejectReason::BadQuantity);
+  EXPECT_EQ(parse_order(order_with(R"("quantity":"1","price":"1.001")"), m).reason,
+            RejectReason::BadPrice);
+  EXPECT_EQ(parse_order("nope", m).reason, RejectReason::BadRequest);
+  const ParsedOrder ok = parse_order(order_with(R"("quantity":"1","price":"100")"), m);
+  EXPECT_FALSE(ok.error);
+  EXPECT_EQ(ok.reason, RejectReason::None);
+  EXPECT_FALSE(ok.order.account.valid());  // the gateway fills it in
+}
+
+TEST(DepthJson, LevelsAsDecimalPairs) {
+  const SymbolTable m = symbols();
+  DepthReply d;
+  d.symbol = 1;
+  d.bids = {DepthLevel{40'001, 325}, DepthLevel{40'000, 1}};
+  d.asks = {DepthLevel{40'002, 100}};
+  const json j = json::parse(depth_json(d, m.spec(1)));
+  EXPECT_EQ(j.at("symbol"), "ETH-USDT");
+  EXPECT_EQ(j.at("bids"), json::parse(R"([["2000.05","3.25"],["2000.00","0.01"]])"));
+  EXPECT_EQ(j.at("asks"), json::parse(R"([["2000.10","1.00"]])"));
+}
+
+TEST(OpenOrdersJson, AnArrayOfOrdersEachOnItsSymbolsGrid) {
+  const SymbolTable m = symbols();
+  EXPECT_EQ(open_orders_json({}, m), "[]");
+  OrderRecord a;
+  a.id = OrderId{1};
+  a.symbol = 0;
+  a.price = 10'025;
+  a.qty = 1'500;
+  OrderRecord b = a;
+  b.id = OrderId{2};
+  b.symbol = 1;
+  b.price = 40'001;
+  b.qty = 325;
+  const json j = json::parse(open_orders_json({a, b}, m));
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_EQ(j[0].at("price"), "100.25");
+  EXPECT_EQ(j[1].at("price"), "2000.05");
+  EXPECT_EQ(j[1].at("origQty"), "3.25");
+}
+
+TEST(ExchangeInfoJson, ListsEverySymbolWithItsGrid) {
+  const json j = json::parse(exchange_info_json(symbols()));
+  ASSERT_EQ(j.at("symbols").size(), 2u);
+  EXPECT_EQ(j["symbols"][1].at("symbol"), "ETH-USDT");
+  EXPECT_EQ(j["symbols"][1].at("tickSize"), "0.05");
+  EXPECT_EQ(j["symbols"][1].at("index"), 1);
+}
+
+TEST(QueryParam, FindsNamedValues) {
+  EXPECT_EQ(query_param("/x?symbol=BTC-USDT&limit=5", "symbol"), "BTC-USDT");
+  EXPECT_EQ(query_param("/x?symbol=BTC-USDT&limit=5", "limit"), "5");
+  EXPECT_EQ(query_param("/x?symbol=BTC-USDT&limit=5", "lim"), "");
+  EXPECT_EQ(query_param("/x?symbol", "symbol"), "");
+  EXPECT_EQ(query_param("/x", "symbol"), "");
+}
+
+TEST(ParsePositive, OnlyPositiveDecimalIntegers) {
+  EXPECT_EQ(parse_positive("42"), 42u);
+  EXPECT_EQ(parse_positive("18446744073709551615"), 18446744073709551615ull);
+  for (const char* bad : {"0", "", "-1", "1.5", "12a", " 1", "18446744073709551616"}) {
+    EXPECT_FALSE(parse_positive(bad)) << bad;
+  }
+}
+
+TEST(ErrorJson, EscapesTheMessage) {
+  EXPECT_EQ(json::parse(error_json(-1100, "a \"b\"\n")),
+            json::parse(R"({"code":-1100,"msg":"a \"b\"\n"})"));
+}
+
 }  // namespace
-}  // namespace spot
+}  // namespace spot::proto::http

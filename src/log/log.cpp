@@ -1,4 +1,4 @@
-#include "spot/net/log.h"
+#include "spot/log/log.h"
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <nlohmann/json.hpp>

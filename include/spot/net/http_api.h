@@ -1,0 +1,60 @@
+// The trader HTTP API (DESIGN.md §5, docs/http-api.md): a route table from method and
+// path to a handler that decodes the request (proto/http_json), admits it through the
+// gateway, and renders the engine's reply on the connection's strand.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "spot/engine/symbol.h"
+#include "spot/gateway/gateway.h"
+#include "spot/net/http_server.h"
+#include "spot/proto/http_json.h"
+
+namespace spot {
+
+class Metrics;
+
+struct ApiOptions {
+  std::size_t default_depth_levels = 100;  // GET /api/v1/depth without limit=
+  std::size_t max_depth_levels = 5'000;    // the largest limit= accepted
+};
+
+class ApiHandler final : public HttpHandler {
+ public:
+  // `symbols` never changes after start-up; every I/O thread reads it.
+  ApiHandler(Gateway& gateway, const SymbolTable& symbols, Metrics& metrics, ApiOptions options);
+  void handle(HttpRequest& request, const std::string& request_id, Responder responder) override;
+
+ private:
+  struct Call;
+  using Handler = void (ApiHandler::*)(Call&);
+  struct Route {
+    boost::beast::http::verb method;
+    std::string_view path;  // a path ending in '/' matches every path below it
+    std::string_view name;  // the route template, for metrics
+    Handler handler;
+  };
+  static const Route kRoutes[];
+
+  void post_order(Call& call);
+  void get_order(Call& call);
+  void cancel_order(Call& call);
+  void open_orders(Call& call);
+  void depth(Call& call);
+  void exchange_info(Call& call);
+
+  // Admits `request` through the gateway; `render` makes the response of the engine's
+  // reply. `decode_error` is the codec's own answer for a request that did not decode.
+  void submit(Call& call, Gateway::Request request, RenderReply render,
+              const proto::http::Error* decode_error = nullptr);
+  void answer(Call& call, HttpResponse&& response);
+
+  Gateway& gateway_;
+  const SymbolTable& symbols_;
+  Metrics& metrics_;
+  ApiOptions options_;
+  std::string exchange_info_;
+};
+
+}  // namespace spot

@@ -1,0 +1,51 @@
+// The trader HTTP API's JSON (docs/http-api.md): request decoding, reply rendering
+// and the mapping of RejectReason to HTTP status and error code. Pure functions: no
+// sockets, no Beast; net/ puts the results on the wire.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spot/engine/commands.h"
+#include "spot/engine/symbol.h"
+
+namespace spot::proto::http {
+
+struct Error {
+  unsigned status = 400;
+  int code = -1100;
+  std::string msg;
+};
+
+// Stable mapping; the codes follow the widely used Binance-style numbering.
+Error error_for(RejectReason reason);
+// The error for a reply the engine (or the gateway) refused.
+Error error_for(const Refused& refused);
+
+// {"code":code,"msg":msg}
+std::string error_json(int code, std::string_view msg);
+
+// A POST /api/v1/orders body. On failure `error` says what to answer and `reason` is
+// the RejectReason to count (BadRequest unless a field has its own reason).
+struct ParsedOrder {
+  std::optional<Error> error;
+  RejectReason reason = RejectReason::None;
+  SubmitOrder order;  // without account: the gateway fills it in
+};
+ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols);
+
+std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
+                       const std::vector<Fill>* fills);
+std::string open_orders_json(const std::vector<OrderRecord>& orders, const SymbolTable& symbols);
+std::string depth_json(const DepthReply& depth, const SymbolSpec& spec);
+std::string exchange_info_json(const SymbolTable& symbols);
+
+// A positive decimal integer (ids, limits); nullopt for anything else.
+std::optional<std::uint64_t> parse_positive(std::string_view text);
+// The value of `name` in the query string of "path?a=1&b=2" ("" if absent).
+std::string query_param(std::string_view target, std::string_view name);
+
+}  // namespace spot::proto::http

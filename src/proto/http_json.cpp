@@ -1,0 +1,244 @@
+#include "spot/proto/http_json.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "spot/core/decimal.h"
+
+namespace spot::proto::http {
+
+using nlohmann::json;
+
+Error error_for(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::UnknownSymbol:
+      return {400, -1121, "invalid symbol"};
+    case RejectReason::BadPrice:
+      return {400, -1013, "price is missing, off the tick grid or out of bounds"};
+    case RejectReason::BadQuantity:
+      return {400, -1013, "quantity is missing, off the lot grid or out of bounds"};
+    case RejectReason::BadOrderType:
+      return {400, -1116, "invalid order type / time in force combination"};
+    case RejectReason::DuplicateOrderId:
+      return {400, -2010, "duplicate order id"};
+    case RejectReason::UnknownOrder:
+    case RejectReason::NotOwner:
+      return {404, -2013, "order does not exist"};
+    case RejectReason::DuplicateClientOrderId:
+      return {400, -2010, "duplicate clientOrderId"};
+    case RejectReason::RateLimited:
+      return {429, -1003, "too many requests: per-account order rate limit"};
+    case RejectReason::Overloaded:
+      return {503, -1016, "overloaded, try again"};
+    case RejectReason::NotReady:
+      return {503, -1016, "not ready"};
+    case RejectReason::Unauthorized:
+      return {401, -2015, "invalid API key"};
+    case RejectReason::TooManyOpenOrders:
+      return {400, -2010, "too many open orders"};
+    case RejectReason::BadRequest:
+    case RejectReason::None:
+      break;
+  }
+  return {400, -1100, "bad request"};
+}
+
+Error error_for(const Refused& refused) { return error_for(refused.reason); }
+
+std::string error_json(int code, std::string_view msg) {
+  const json j = {{"code", code}, {"msg", msg}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+bool sane_client_order_id(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+ParsedOrder bad(int code, std::string msg, RejectReason reason = RejectReason::BadRequest) {
+  ParsedOrder p;
+  p.error = Error{400, code, std::move(msg)};
+  p.reason = reason;
+  return p;
+}
+
+json levels_json(const std::vector<DepthLevel>& levels, const SymbolSpec& spec) {
+  json out = json::array();
+  for (const DepthLevel& l : levels) {
+    out.push_back({format_steps(l.price, spec.tick_size), format_steps(l.qty, spec.lot_size)});
+  }
+  return out;
+}
+
+}  // namespace
+
+ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
+  const json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return bad(-1100, "body is not a JSON object");
+  auto text = [&j](const char* name) -> std::optional<std::string> {
+    const auto it = j.find(name);
+    if (it == j.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  ParsedOrder p;
+  SubmitOrder& o = p.order;
+  const auto symbol = text("symbol");
+  if (!symbol) return bad(-1102, "symbol is required and must be a string");
+  const auto id = symbols.find(*symbol);
+  if (!id) return bad(-1121, "unknown symbol '" + *symbol + "'", RejectReason::UnknownSymbol);
+  o.symbol = *id;
+  const auto side = text("side");
+  if (side == "BUY") {
+    o.side = Side::Buy;
+  } else if (side == "SELL") {
+    o.side = Side::Sell;
+  } else {
+    return bad(-1117, "side must be BUY or SELL");
+  }
+  const auto type = text("type");
+  if (type == "LIMIT") {
+    o.type = OrderType::Limit;
+  } else if (type == "MARKET") {
+    o.type = OrderType::Market;
+  } else {
+    return bad(-1116, "type must be LIMIT or MARKET");
+  }
+  const auto tif = text("timeInForce");
+  if (!tif) {
+    if (j.contains("timeInForce")) return bad(-1115, "timeInForce must be a string");
+    o.tif = o.type == OrderType::Market ? TimeInForce::Ioc : TimeInForce::Gtc;
+  } else if (*tif == "GTC") {
+    o.tif = TimeInForce::Gtc;
+  } else if (*tif == "IOC") {
+    o.tif = TimeInForce::Ioc;
+  } else if (*tif == "FOK") {
+    o.tif = TimeInForce::Fok;
+  } else {
+    return bad(-1115, "timeInForce must be GTC, IOC or FOK");
+  }
+  if (o.type == OrderType::Market && o.tif == TimeInForce::Gtc) {
+    return bad(-1116, "MARKET orders take IOC or FOK", RejectReason::BadOrderType);
+  }
+  const auto qty = text("quantity");
+  if (!qty) return bad(-1102, "quantity is required as a decimal string, e.g. \"1.5\"");
+  const auto lots = symbols.parse_qty(o.symbol, *qty);
+  if (!lots) {
+    return bad(-1013, "quantity '" + *qty + "' is not valid for " + *symbol,
+               RejectReason::BadQuantity);
+  }
+  o.qty = lots.value();
+  if (o.type == OrderType::Limit) {
+    const auto price = text("price");
+    if (!price) return bad(-1102, "price is required for LIMIT as a decimal string");
+    const auto ticks = symbols.parse_price(o.symbol, *price);
+    if (!ticks) {
+      return bad(-1013, "price '" + *price + "' is not valid for " + *symbol,
+                 RejectReason::BadPrice);
+    }
+    o.price = ticks.value();
+  } else if (j.contains("price")) {
+    return bad(-1106, "price is not sent with MARKET orders");
+  }
+  if (j.contains("clientOrderId")) {
+    const auto client = text("clientOrderId");
+    if (!client || !sane_client_order_id(*client)) {
+      return bad(-1100, "clientOrderId must be 1-64 characters of [A-Za-z0-9._:-]");
+    }
+    o.client_order_id = *client;
+  }
+  return p;
+}
+
+std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
+                       const std::vector<Fill>* fills) {
+  json j = {
+      {"orderId", order.id.value},
+      {"clientOrderId", order.client_order_id},
+      {"symbol", spec.name},
+      {"side", to_string(order.side)},
+      {"type", to_string(order.type)},
+      {"timeInForce", to_string(order.tif)},
+      {"price", order.type == OrderType::Market ? std::string("0")
+                                                : format_steps(order.price, spec.tick_size)},
+      {"origQty", format_steps(order.qty, spec.lot_size)},
+      {"executedQty", format_steps(order.executed, spec.lot_size)},
+      {"status", to_string(order.status)},
+  };
+  if (fills != nullptr) {
+    json list = json::array();
+    for (const Fill& f : *fills) {
+      list.push_back({{"price", format_steps(f.price, spec.tick_size)},
+                      {"qty", format_steps(f.qty, spec.lot_size)},
+                      {"tradeId", f.trade_id.value}});
+    }
+    j["fills"] = std::move(list);
+  }
+  return j.dump();
+}
+
+std::string open_orders_json(const std::vector<OrderRecord>& orders, const SymbolTable& symbols) {
+  std::string body = "[";
+  for (const OrderRecord& o : orders) {
+    if (body.size() > 1) body += ',';
+    body += order_json(o, symbols.spec(o.symbol), nullptr);
+  }
+  body += ']';
+  return body;
+}
+
+std::string depth_json(const DepthReply& depth, const SymbolSpec& spec) {
+  const json j = {{"symbol", spec.name},
+                  {"bids", levels_json(depth.bids, spec)},
+                  {"asks", levels_json(depth.asks, spec)}};
+  return j.dump();
+}
+
+std::string exchange_info_json(const SymbolTable& symbols) {
+  json list = json::array();
+  for (SymbolId i = 0; i < symbols.size(); ++i) {
+    const SymbolSpec& s = symbols.spec(i);
+    list.push_back({{"symbol", s.name},
+                    {"index", i},
+                    {"tickSize", format_steps(1, s.tick_size)},
+                    {"lotSize", format_steps(1, s.lot_size)},
+                    {"minPrice", format_steps(s.min_price, s.tick_size)},
+                    {"maxPrice", format_steps(s.max_price, s.tick_size)},
+                    {"minQty", format_steps(s.min_qty, s.lot_size)},
+                    {"maxQty", format_steps(s.max_qty, s.lot_size)}});
+  }
+  return json{{"symbols", list}}.dump();
+}
+
+std::optional<std::uint64_t> parse_positive(std::string_view s) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v == 0) return std::nullopt;
+  return v;
+}
+
+std::string query_param(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name && eq != std::string_view::npos) {
+      return std::string(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  return {};
+}
+
+}  // namespace spot::proto::http
