@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 #include "spot/book/order_book.h"
 
 namespace {

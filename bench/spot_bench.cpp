@@ -26,7 +26,7 @@
 
 #include "bench/load/load.h"
 #include "bench/replay/replay.h"
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 
 namespace {
 

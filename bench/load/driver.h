@@ -11,7 +11,7 @@
 #include "bench/load/http_codec.h"
 #include "bench/load/load.h"
 #include "bench/load/stats.h"
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 
 namespace spot::bench::load {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 #include "spot/core/decimal.h"
 
 namespace spot::bench::load {

@@ -7,7 +7,7 @@
 
 #include "bench/load/driver.h"
 #include "bench/load/schedule.h"
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 #include "spot/proto/tcp.h"
 
 namespace spot::bench::load {

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 #include "spot/journal/codec.h"
 #include "spot/journal/journal.h"
 #include "spot/journal/recovery.h"

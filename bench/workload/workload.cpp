@@ -1,4 +1,4 @@
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 
 #include <algorithm>
 #include <array>

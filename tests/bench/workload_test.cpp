@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 
 namespace spot::bench {
 namespace {

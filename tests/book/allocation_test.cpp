@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};

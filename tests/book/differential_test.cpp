@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "bench/workload/workload.h"
 #include "book_test_util.h"
-#include "spot/bench/workload.h"
 
 namespace spot::test {
 namespace {

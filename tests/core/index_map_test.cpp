@@ -2,7 +2,7 @@
 
 #include <unordered_map>
 
-#include "spot/bench/workload.h"
+#include "bench/workload/workload.h"
 #include "spot/book/index_map.h"
 #include "spot/core/types.h"
 

@@ -2,10 +2,9 @@
 #pragma once
 
 #include "spot/app/config.h"
+#include "spot/app/version.h"  // generated: kVersion, kCommit
 
 namespace spot {
-
-inline constexpr const char* kVersion = "0.2.0";
 
 class FileSystem;
 
