@@ -122,39 +122,22 @@ const codec::Error kBadOrderId{400, -1100, "orderId must be a positive integer"}
 
 }  // namespace
 
-void ApiHandler::get_order(Call& call) {
-  const auto id = order_id(call.path);
-  Gateway::Request request{GetOrder{{}, OrderId{id.value_or(0)}},
-                           {},
-                           gateway_.authenticate(call.request["X-API-Key"]),
-                           id ? RejectReason::None : RejectReason::BadRequest};
-  const SymbolTable* symbols = &symbols_;
-  submit(
-      call, std::move(request),
-      [symbols](Reply&& r) {
-        auto& reply = std::get<OrderReply>(r);
-        if (reply.reject != RejectReason::None) {
-          const codec::Error e = codec::error_for(reply.reject);
-          return error_response(e.status, e.code, e.msg);
-        }
-        return json_response(
-            200, codec::order_json(reply.order, symbols->spec(reply.order.symbol), nullptr));
-      },
-      &kBadOrderId);
-}
+void ApiHandler::get_order(Call& call) { order_by_id(call, false); }
 
-void ApiHandler::cancel_order(Call& call) {
+void ApiHandler::cancel_order(Call& call) { order_by_id(call, true); }
+
+void ApiHandler::order_by_id(Call& call, bool cancel) {
   const auto id = order_id(call.path);
-  Gateway::Request request{CancelRequest{{}, OrderId{id.value_or(0)}},
-                           {},
-                           gateway_.authenticate(call.request["X-API-Key"]),
+  CommandBody body = GetOrder{{}, OrderId{id.value_or(0)}};
+  if (cancel) body = CancelRequest{{}, OrderId{id.value_or(0)}};
+  Gateway::Request request{std::move(body), {}, gateway_.authenticate(call.request["X-API-Key"]),
                            id ? RejectReason::None : RejectReason::BadRequest};
   const SymbolTable* symbols = &symbols_;
   submit(
       call, std::move(request),
-      [symbols](Reply&& r) {
+      [symbols, cancel](Reply&& r) {
         auto& reply = std::get<OrderReply>(r);
-        if (reply.reject == RejectReason::UnknownOrder) {
+        if (cancel && reply.reject == RejectReason::UnknownOrder) {
           return error_response(404, -2011, "unknown order: not open, or not yours");
         }
         if (reply.reject != RejectReason::None) {

@@ -40,6 +40,8 @@ class ApiHandler final : public HttpHandler {
   void post_order(Call& call);
   void get_order(Call& call);
   void cancel_order(Call& call);
+  // GET or DELETE /api/v1/orders/{id}.
+  void order_by_id(Call& call, bool cancel);
   void open_orders(Call& call);
   void depth(Call& call);
   void exchange_info(Call& call);
