@@ -12,7 +12,7 @@ std::uint64_t price_key(Ticks price) { return static_cast<std::uint64_t>(price);
 
 OrderBook::OrderBook(SymbolId symbol, BookCapacity capacity)
     : symbol_(symbol),
-      price_index_{IndexMap(capacity.levels), IndexMap(capacity.levels)},
+      price_index_{SlotIndex(capacity.levels), SlotIndex(capacity.levels)},
       order_index_(capacity.orders) {
   nodes_.resize(std::max<std::size_t>(1, capacity.orders));
   levels_.resize(std::max<std::size_t>(1, capacity.levels * 2));
@@ -33,7 +33,7 @@ void OrderBook::submit(const OrderRequest& order, EventBuffer& out) {
   if (is_market && order.tif == TimeInForce::Gtc) {
     return emit_reject(order, RejectReason::BadOrderType, out);
   }
-  if (!order.id.valid() || order_index_.find(order.id.value) != IndexMap::kNotFound) {
+  if (!order.id.valid() || order_index_.find(order.id.value) != SlotIndex::kNone) {
     return emit_reject(order, RejectReason::DuplicateOrderId, out);
   }
 
@@ -162,7 +162,7 @@ void OrderBook::cancel(OrderId id, EventBuffer& out) {
   Event e;
   e.symbol = symbol_;
   e.order_id = id;
-  if (n == IndexMap::kNotFound) {
+  if (n == SlotIndex::kNone) {
     e.type = EventType::Rejected;
     e.reason = RejectReason::UnknownOrder;
     out.push_back(e);
@@ -199,7 +199,7 @@ void OrderBook::cancel(OrderId id, EventBuffer& out) {
 bool OrderBook::restore(const RestingOrder& order) {
   if (!order.id.valid() || order.price <= 0 || order.remaining_qty <= 0 ||
       order.remaining_qty > order.original_qty ||
-      order_index_.find(order.id.value) != IndexMap::kNotFound) {
+      order_index_.find(order.id.value) != SlotIndex::kNone) {
     return false;
   }
   const auto best_other = best_price(opposite(order.side));
@@ -212,7 +212,7 @@ bool OrderBook::restore(const RestingOrder& order) {
 
 std::optional<RestingOrder> OrderBook::find(OrderId id) const {
   const std::uint32_t n = order_index_.find(id.value);
-  if (n == IndexMap::kNotFound) return std::nullopt;
+  if (n == SlotIndex::kNone) return std::nullopt;
   const Node& node = nodes_[n];
   return RestingOrder{node.id, node.account, node.side, node.price, node.original, node.remaining};
 }
@@ -290,9 +290,9 @@ void OrderBook::free_level(std::uint32_t l) {
 }
 
 std::uint32_t OrderBook::level_for(Side side, Ticks price) {
-  IndexMap& prices = price_index_[index(side)];
+  SlotIndex& prices = price_index_[index(side)];
   const std::uint32_t found = prices.find(price_key(price));
-  if (found != IndexMap::kNotFound) return found;
+  if (found != SlotIndex::kNone) return found;
   const std::uint32_t l = alloc_level();
   levels_[l].price = price;
   prices.insert(price_key(price), l);
@@ -369,7 +369,7 @@ bool OrderBook::check_invariants(std::string* why) const {
   std::size_t orders_seen = 0;
   for (const Side side : {Side::Buy, Side::Sell}) {
     const auto& heap = heap_[index(side)];
-    const IndexMap& prices = price_index_[index(side)];
+    const SlotIndex& prices = price_index_[index(side)];
     if (prices.size() != heap.size()) return fail("price index size != heap size");
     for (std::size_t pos = 0; pos < heap.size(); ++pos) {
       const HeapEntry& e = heap[pos];

@@ -3,7 +3,6 @@
 #include "spot/core/binary.h"
 
 #include <algorithm>
-#include <bit>
 #include <functional>
 
 namespace spot {
@@ -62,55 +61,6 @@ Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
   events_.reserve(1024);
 }
 
-void Engine::SlotIndex::reserve(std::size_t n) {
-  std::size_t capacity = 16;
-  while (capacity < 2 * n) capacity *= 2;
-  if (capacity > entries_.size()) rehash(capacity);
-}
-
-void Engine::SlotIndex::rehash(std::size_t capacity) {
-  std::vector<Entry> old = std::move(entries_);
-  entries_.assign(capacity, Entry{});
-  mask_ = capacity - 1;
-  shift_ = 64 - std::countr_zero(capacity);
-  for (const Entry& e : old) {
-    if (e.slot == kNone) continue;
-    std::size_t i = home(e.key);
-    while (entries_[i].slot != kNone) i = (i + 1) & mask_;
-    entries_[i] = e;
-  }
-}
-
-void Engine::SlotIndex::insert(std::uint64_t key, std::uint32_t slot) {
-  if (2 * (size_ + 1) > entries_.size()) rehash(std::max<std::size_t>(16, 2 * entries_.size()));
-  std::size_t i = home(key);
-  while (entries_[i].slot != kNone) i = (i + 1) & mask_;
-  entries_[i] = Entry{key, slot};
-  ++size_;
-}
-
-void Engine::SlotIndex::erase(std::uint64_t key, std::uint32_t slot) {
-  if (entries_.empty()) return;
-  std::size_t i = home(key);
-  for (;; i = (i + 1) & mask_) {
-    if (entries_[i].slot == kNone) return;
-    if (entries_[i].key == key && entries_[i].slot == slot) break;
-  }
-  // Backward-shift deletion: pull later entries of the probe run into the hole, unless
-  // that would move one before its home position. No tombstones, so probes stay short.
-  for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-    if (entries_[j].slot == kNone) break;
-    const std::size_t h = home(entries_[j].key);
-    // Entry j may move to the hole i iff its home is not in the cyclic range (i, j].
-    if (((j - h) & mask_) >= ((j - i) & mask_)) {
-      entries_[i] = entries_[j];
-      i = j;
-    }
-  }
-  entries_[i] = Entry{};
-  --size_;
-}
-
 std::uint32_t Engine::allocate_slot() {
   if (!free_slots_.empty()) {
     const std::uint32_t s = free_slots_.back();
@@ -123,9 +73,7 @@ std::uint32_t Engine::allocate_slot() {
   return slots_used_++;
 }
 
-std::uint32_t Engine::find_slot(std::uint64_t id) const {
-  return by_id_.find(id, [](std::uint32_t) { return true; });
-}
+std::uint32_t Engine::find_slot(std::uint64_t id) const { return by_id_.find(id); }
 
 std::uint32_t Engine::find_by_key(AccountId account, const std::string& client_order_id,
                                   std::uint64_t client_token) const {
@@ -139,11 +87,11 @@ std::uint32_t Engine::find_by_key(AccountId account, const std::string& client_o
 void Engine::index_slot(std::uint32_t s) {
   Slot& sl = slot(s);
   const OrderRecord& r = sl.record;
-  by_id_.insert(r.id.value, s);
+  by_id_.insert(r.id.value, s);  // unique: submit takes a fresh id, restore refuses a repeat
   sl.has_key = has_idempotency_key(r.client_order_id, r.client_token);
   if (sl.has_key) {
     sl.key_hash = idempotency_hash(r.account, r.client_order_id, r.client_token);
-    by_key_.insert(sl.key_hash, s);
+    by_key_.insert_duplicate(sl.key_hash, s);
   }
 }
 
@@ -377,7 +325,7 @@ void Engine::forget_oldest_finished() {
   if (s == SlotIndex::kNone) return;
   Slot& sl = slot(s);
   if (sl.has_key) by_key_.erase(sl.key_hash, s);
-  by_id_.erase(id, s);
+  by_id_.erase(id);
   sl.record.id = OrderId{0};
   sl.has_key = false;
   free_slots_.push_back(s);
