@@ -1,7 +1,8 @@
 #include "spot/book/order_book.h"
 
 #include <algorithm>
-#include <cassert>
+
+#include "spot/core/assert.h"
 
 namespace spot {
 namespace {
@@ -12,7 +13,7 @@ std::uint64_t price_key(Ticks price) { return static_cast<std::uint64_t>(price);
 
 OrderBook::OrderBook(SymbolId symbol, BookCapacity capacity)
     : symbol_(symbol),
-      price_index_{IndexMap(capacity.levels), IndexMap(capacity.levels)},
+      price_index_{SlotIndex(capacity.levels), SlotIndex(capacity.levels)},
       order_index_(capacity.orders) {
   nodes_.resize(std::max<std::size_t>(1, capacity.orders));
   levels_.resize(std::max<std::size_t>(1, capacity.levels * 2));
@@ -33,7 +34,7 @@ void OrderBook::submit(const OrderRequest& order, EventBuffer& out) {
   if (is_market && order.tif == TimeInForce::Gtc) {
     return emit_reject(order, RejectReason::BadOrderType, out);
   }
-  if (!order.id.valid() || order_index_.find(order.id.value) != IndexMap::kNotFound) {
+  if (!order.id.valid() || order_index_.find(order.id.value) != SlotIndex::kNone) {
     return emit_reject(order, RejectReason::DuplicateOrderId, out);
   }
 
@@ -99,7 +100,8 @@ Lots OrderBook::match(const OrderRequest& order, Lots qty, EventBuffer& out) {
           level.tail = kNil;
         }
         --level.count;
-        order_index_.erase(maker.id.value);
+        const bool indexed = order_index_.erase(maker.id.value);
+        SPOT_ASSERT(indexed, "book: a resting order is in the id index");
         free_node(n);
       }
     }
@@ -133,6 +135,8 @@ bool OrderBook::can_fill(Side taker_side, bool is_market, Ticks limit, Lots qty)
 }
 
 void OrderBook::rest(const OrderRequest& order, Lots qty) {
+  SPOT_ASSERT(qty > 0 && qty <= order.qty, "book: a resting quantity is in (0, original]");
+  SPOT_ASSERT(order.price > 0, "book: a resting order has a positive limit price");
   const std::uint32_t l = level_for(order.side, order.price);
   const std::uint32_t n = alloc_node();
   Node& node = nodes_[n];
@@ -154,7 +158,8 @@ void OrderBook::rest(const OrderRequest& order, Lots qty) {
   level.tail = n;
   ++level.count;
   level.total += qty;
-  order_index_.insert(order.id.value, n);
+  const bool inserted = order_index_.insert(order.id.value, n);
+  SPOT_ASSERT(inserted, "book: resting order ids are unique");
 }
 
 void OrderBook::cancel(OrderId id, EventBuffer& out) {
@@ -162,7 +167,7 @@ void OrderBook::cancel(OrderId id, EventBuffer& out) {
   Event e;
   e.symbol = symbol_;
   e.order_id = id;
-  if (n == IndexMap::kNotFound) {
+  if (n == SlotIndex::kNone) {
     e.type = EventType::Rejected;
     e.reason = RejectReason::UnknownOrder;
     out.push_back(e);
@@ -177,7 +182,9 @@ void OrderBook::cancel(OrderId id, EventBuffer& out) {
   out.push_back(e);
 
   const std::uint32_t l = node.level;
+  SPOT_ASSERT(l < levels_used_, "book: a resting order's level exists");
   Level& level = levels_[l];
+  SPOT_ASSERT(level.count > 0, "book: a resting order's level counts it");
   if (node.prev != kNil) {
     nodes_[node.prev].next = node.next;
   } else {
@@ -199,7 +206,7 @@ void OrderBook::cancel(OrderId id, EventBuffer& out) {
 bool OrderBook::restore(const RestingOrder& order) {
   if (!order.id.valid() || order.price <= 0 || order.remaining_qty <= 0 ||
       order.remaining_qty > order.original_qty ||
-      order_index_.find(order.id.value) != IndexMap::kNotFound) {
+      order_index_.find(order.id.value) != SlotIndex::kNone) {
     return false;
   }
   const auto best_other = best_price(opposite(order.side));
@@ -212,7 +219,7 @@ bool OrderBook::restore(const RestingOrder& order) {
 
 std::optional<RestingOrder> OrderBook::find(OrderId id) const {
   const std::uint32_t n = order_index_.find(id.value);
-  if (n == IndexMap::kNotFound) return std::nullopt;
+  if (n == SlotIndex::kNone) return std::nullopt;
   const Node& node = nodes_[n];
   return RestingOrder{node.id, node.account, node.side, node.price, node.original, node.remaining};
 }
@@ -267,6 +274,8 @@ std::uint32_t OrderBook::alloc_node() {
 }
 
 void OrderBook::free_node(std::uint32_t n) {
+  // Checked here, the free list holds only pool slots, so alloc_node need not check.
+  SPOT_ASSERT(n < nodes_used_, "book: a freed node is from the pool");
   nodes_[n].id = OrderId{};
   nodes_[n].level = kNil;
   nodes_[n].next = free_nodes_;
@@ -284,15 +293,17 @@ std::uint32_t OrderBook::alloc_level() {
 }
 
 void OrderBook::free_level(std::uint32_t l) {
+  // Checked here, the free list holds only pool slots, so alloc_level need not check.
+  SPOT_ASSERT(l < levels_used_, "book: a freed level is from the pool");
   levels_[l] = Level{};
   levels_[l].heap_pos = free_levels_;
   free_levels_ = l;
 }
 
 std::uint32_t OrderBook::level_for(Side side, Ticks price) {
-  IndexMap& prices = price_index_[index(side)];
+  SlotIndex& prices = price_index_[index(side)];
   const std::uint32_t found = prices.find(price_key(price));
-  if (found != IndexMap::kNotFound) return found;
+  if (found != SlotIndex::kNone) return found;
   const std::uint32_t l = alloc_level();
   levels_[l].price = price;
   prices.insert(price_key(price), l);
@@ -301,7 +312,8 @@ std::uint32_t OrderBook::level_for(Side side, Ticks price) {
 }
 
 void OrderBook::remove_level(Side side, std::uint32_t l) {
-  price_index_[index(side)].erase(price_key(levels_[l].price));
+  const bool indexed = price_index_[index(side)].erase(price_key(levels_[l].price));
+  SPOT_ASSERT(indexed, "book: a live level is in its side's price index");
   heap_remove(side, levels_[l].heap_pos);
   free_level(l);
 }
@@ -323,7 +335,7 @@ void OrderBook::heap_push(Side side, HeapEntry e) {
 
 void OrderBook::heap_remove(Side side, std::uint32_t pos) {
   auto& heap = heap_[index(side)];
-  assert(pos < heap.size());
+  SPOT_ASSERT(pos < heap.size(), "book: a live level's heap position is inside the heap");
   const HeapEntry last = heap.back();
   heap.pop_back();
   if (pos == heap.size()) return;
@@ -369,7 +381,7 @@ bool OrderBook::check_invariants(std::string* why) const {
   std::size_t orders_seen = 0;
   for (const Side side : {Side::Buy, Side::Sell}) {
     const auto& heap = heap_[index(side)];
-    const IndexMap& prices = price_index_[index(side)];
+    const SlotIndex& prices = price_index_[index(side)];
     if (prices.size() != heap.size()) return fail("price index size != heap size");
     for (std::size_t pos = 0; pos < heap.size(); ++pos) {
       const HeapEntry& e = heap[pos];

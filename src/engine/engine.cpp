@@ -1,9 +1,9 @@
 #include "spot/engine/engine.h"
 
+#include "spot/core/assert.h"
 #include "spot/core/binary.h"
 
 #include <algorithm>
-#include <bit>
 #include <functional>
 
 namespace spot {
@@ -62,70 +62,21 @@ Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
   events_.reserve(1024);
 }
 
-void Engine::SlotIndex::reserve(std::size_t n) {
-  std::size_t capacity = 16;
-  while (capacity < 2 * n) capacity *= 2;
-  if (capacity > entries_.size()) rehash(capacity);
-}
-
-void Engine::SlotIndex::rehash(std::size_t capacity) {
-  std::vector<Entry> old = std::move(entries_);
-  entries_.assign(capacity, Entry{});
-  mask_ = capacity - 1;
-  shift_ = 64 - std::countr_zero(capacity);
-  for (const Entry& e : old) {
-    if (e.slot == kNone) continue;
-    std::size_t i = home(e.key);
-    while (entries_[i].slot != kNone) i = (i + 1) & mask_;
-    entries_[i] = e;
-  }
-}
-
-void Engine::SlotIndex::insert(std::uint64_t key, std::uint32_t slot) {
-  if (2 * (size_ + 1) > entries_.size()) rehash(std::max<std::size_t>(16, 2 * entries_.size()));
-  std::size_t i = home(key);
-  while (entries_[i].slot != kNone) i = (i + 1) & mask_;
-  entries_[i] = Entry{key, slot};
-  ++size_;
-}
-
-void Engine::SlotIndex::erase(std::uint64_t key, std::uint32_t slot) {
-  if (entries_.empty()) return;
-  std::size_t i = home(key);
-  for (;; i = (i + 1) & mask_) {
-    if (entries_[i].slot == kNone) return;
-    if (entries_[i].key == key && entries_[i].slot == slot) break;
-  }
-  // Backward-shift deletion: pull later entries of the probe run into the hole, unless
-  // that would move one before its home position. No tombstones, so probes stay short.
-  for (std::size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
-    if (entries_[j].slot == kNone) break;
-    const std::size_t h = home(entries_[j].key);
-    // Entry j may move to the hole i iff its home is not in the cyclic range (i, j].
-    if (((j - h) & mask_) >= ((j - i) & mask_)) {
-      entries_[i] = entries_[j];
-      i = j;
-    }
-  }
-  entries_[i] = Entry{};
-  --size_;
-}
-
 std::uint32_t Engine::allocate_slot() {
   if (!free_slots_.empty()) {
     const std::uint32_t s = free_slots_.back();
+    SPOT_ASSERT(s < slots_used_, "engine: a free record slot is from the pool");
     free_slots_.pop_back();
     return s;
   }
+  SPOT_ASSERT(slots_used_ < SlotIndex::kNone, "engine: record slot numbers fit below kNone");
   if ((slots_used_ >> kChunkBits) == chunks_.size()) {
     chunks_.push_back(std::make_unique<Slot[]>(std::size_t{1} << kChunkBits));
   }
   return slots_used_++;
 }
 
-std::uint32_t Engine::find_slot(std::uint64_t id) const {
-  return by_id_.find(id, [](std::uint32_t) { return true; });
-}
+std::uint32_t Engine::find_slot(std::uint64_t id) const { return by_id_.find(id); }
 
 std::uint32_t Engine::find_by_key(AccountId account, const std::string& client_order_id,
                                   std::uint64_t client_token) const {
@@ -139,11 +90,13 @@ std::uint32_t Engine::find_by_key(AccountId account, const std::string& client_o
 void Engine::index_slot(std::uint32_t s) {
   Slot& sl = slot(s);
   const OrderRecord& r = sl.record;
-  by_id_.insert(r.id.value, s);
+  // Ids are unique: submit takes a fresh one, restore refuses a repeat.
+  const bool inserted = by_id_.insert(r.id.value, s);
+  SPOT_ASSERT(inserted, "engine: order ids are unique in the record index");
   sl.has_key = has_idempotency_key(r.client_order_id, r.client_token);
   if (sl.has_key) {
     sl.key_hash = idempotency_hash(r.account, r.client_order_id, r.client_token);
-    by_key_.insert(sl.key_hash, s);
+    by_key_.insert_duplicate(sl.key_hash, s);
   }
 }
 
@@ -204,10 +157,12 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
   }
 
   const OrderId id{next_order_id_++};
+  SPOT_ASSERT(id.value > matcher_.last_order_id(), "engine: a new order id is above the last");
   events_.clear();
   matcher_.submit(NewOrder{id, order.account, order.symbol, order.side, order.type, order.tif,
                            order.price, order.qty},
                   events_);
+  SPOT_ASSERT(!events_.empty(), "engine: the matcher answers every order with an event");
   if (events_.front().type == EventType::Rejected) {
     reply.reject = events_.front().reason;
     return reply;
@@ -247,16 +202,13 @@ void Engine::apply_events(OrderRecord& taker, OrderReply& reply) {
         taker.executed += e.qty;
         reply.fills.push_back(Fill{e.trade_id, e.price, e.qty, e.remaining});
         const std::uint32_t maker_slot = find_slot(e.maker_id.value);
-        if (maker_slot != SlotIndex::kNone) {
-          OrderRecord* maker = &slot(maker_slot).record;
-          maker->executed += e.qty;
-          maker->status =
-              e.maker_remaining == 0 ? OrderStatus::Filled : OrderStatus::PartiallyFilled;
-          reply.maker_fills.push_back(
-              MakerFill{maker->account, maker->id, maker->client_token,
-                        Fill{e.trade_id, e.price, e.qty, e.maker_remaining}});
-          if (e.maker_remaining == 0) finish(maker_slot);
-        }
+        SPOT_ASSERT(maker_slot != SlotIndex::kNone, "engine: every resting order has a record");
+        OrderRecord& maker = slot(maker_slot).record;
+        maker.executed += e.qty;
+        maker.status = e.maker_remaining == 0 ? OrderStatus::Filled : OrderStatus::PartiallyFilled;
+        reply.maker_fills.push_back(MakerFill{maker.account, maker.id, maker.client_token,
+                                              Fill{e.trade_id, e.price, e.qty, e.maker_remaining}});
+        if (e.maker_remaining == 0) finish(maker_slot);
         break;
       }
       case EventType::Expired:
@@ -285,6 +237,7 @@ OrderReply Engine::cancel(const CancelRequest& request) {
   OrderRecord& record = slot(s).record;
   events_.clear();
   matcher_.cancel(CancelOrder{record.id, record.symbol, record.account}, events_);
+  SPOT_ASSERT(!events_.empty(), "engine: the matcher answers every cancel with an event");
   if (events_.front().type != EventType::Canceled) {
     // The record says live but the book disagrees: report, never guess.
     reply.reject = events_.front().reason;
@@ -356,14 +309,15 @@ void Engine::finish(std::uint32_t s) {
   const OrderRecord& record = sl.record;
   if (sl.open_index != SlotIndex::kNone) {
     const auto account = accounts_.find(record.account.value);
-    if (account != accounts_.end()) {
-      // Swap-remove from the unordered open list, fixing the moved slot's position.
-      std::vector<std::uint32_t>& open = account->second.open_slots;
-      const std::uint32_t moved = open.back();
-      open[sl.open_index] = moved;
-      slot(moved).open_index = sl.open_index;
-      open.pop_back();
-    }
+    SPOT_ASSERT(account != accounts_.end(), "engine: an open order's account exists");
+    // Swap-remove from the unordered open list, fixing the moved slot's position.
+    std::vector<std::uint32_t>& open = account->second.open_slots;
+    SPOT_ASSERT(sl.open_index < open.size() && open[sl.open_index] == s,
+                "engine: an open order sits at its open_index in its account's list");
+    const std::uint32_t moved = open.back();
+    open[sl.open_index] = moved;
+    slot(moved).open_index = sl.open_index;
+    open.pop_back();
     sl.open_index = SlotIndex::kNone;
   }
   finished_.push_back(record.id.value);
@@ -374,10 +328,13 @@ void Engine::forget_oldest_finished() {
   const std::uint64_t id = finished_.front();
   finished_.pop_front();
   const std::uint32_t s = find_slot(id);
-  if (s == SlotIndex::kNone) return;
+  SPOT_ASSERT(s != SlotIndex::kNone, "engine: a finished order has a record until forgotten");
   Slot& sl = slot(s);
-  if (sl.has_key) by_key_.erase(sl.key_hash, s);
-  by_id_.erase(id, s);
+  if (sl.has_key) {
+    const bool keyed = by_key_.erase(sl.key_hash, s);
+    SPOT_ASSERT(keyed, "engine: a keyed record is in the idempotency index");
+  }
+  by_id_.erase(id);
   sl.record.id = OrderId{0};
   sl.has_key = false;
   free_slots_.push_back(s);
@@ -453,6 +410,9 @@ bool Engine::restore(std::string_view in, std::string* error) {
       !i.get(last_trade_id) || !i.get(accounts)) {
     return fail("truncated header");
   }
+  // Checked here so that no snapshot, however malformed, can reach an assertion later:
+  // a new order takes next_order_id_, which must be above every id already used.
+  if (last_order_id >= next_order_id_) return fail("order id counters out of step");
   matcher_.restore_counters(last_order_id, last_trade_id);
   for (std::uint64_t k = 0; k < accounts; ++k) {
     std::uint64_t id = 0;
@@ -483,7 +443,8 @@ bool Engine::restore(std::string_view in, std::string* error) {
   // number is known, so the indexes are sized once instead of rehashed as they grow.
   auto read_slot = [&, this](std::uint32_t& s) {
     s = allocate_slot();
-    return get_record(slot(s).record) && slot(s).record.id.value != 0;
+    OrderRecord& r = slot(s).record;
+    return get_record(r) && r.id.value != 0 && r.id.value < next_order_id_;
   };
   std::uint64_t finished = 0;
   if (!i.get(finished)) return fail("truncated record count");
@@ -492,7 +453,9 @@ bool Engine::restore(std::string_view in, std::string* error) {
     if (!i.get(present)) return fail("truncated finished record");
     if (present != 0) {
       std::uint32_t s = 0;
-      if (!read_slot(s)) return fail("bad finished record");
+      if (!read_slot(s) || !is_terminal(slot(s).record.status)) {
+        return fail("bad finished record");
+      }
       finished_.push_back(slot(s).record.id.value);
     }
   }

@@ -1,12 +1,12 @@
 #include "spot/engine/matcher.h"
 
-#include <cassert>
+#include "spot/core/assert.h"
 
 namespace spot {
 
 Matcher::Matcher(std::vector<SymbolSpec> symbols, BookCapacity capacity)
     : specs_(std::move(symbols)) {
-  assert(specs_.size() <= 0xFFFF);
+  SPOT_ASSERT(specs_.size() <= 0xFFFF, "matcher: at most 65535 symbols");
   books_.reserve(specs_.size());
   for (std::size_t i = 0; i < specs_.size(); ++i) {
     books_.emplace_back(static_cast<SymbolId>(i), capacity);

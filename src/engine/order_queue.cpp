@@ -1,12 +1,13 @@
 #include "spot/engine/order_queue.h"
 
-#include <cassert>
+#include "spot/core/assert.h"
 
 namespace spot {
 
 RingOrderQueue::RingOrderQueue(std::size_t capacity)
     : cells_(std::make_unique<Cell[]>(capacity)), mask_(capacity - 1) {
-  assert(capacity >= 2 && (capacity & (capacity - 1)) == 0);
+  SPOT_ASSERT(capacity >= 2 && (capacity & (capacity - 1)) == 0,
+              "order queue: capacity is a power of two, at least 2");
   for (std::size_t i = 0; i < capacity; ++i) cells_[i].sequence.store(i, std::memory_order_relaxed);
 }
 

@@ -492,6 +492,26 @@ TEST(EngineSnapshot, RestoreEqualsTheOriginalAndBehavesTheSame) {
   }
 }
 
+TEST(EngineSnapshot, RestoreRefusesOrderIdCountersOutOfStep) {
+  // A snapshot whose next order id is not above the last accepted one would hand out
+  // an id twice; restore refuses it instead of leaving it to an assertion later.
+  Engine original(one_symbol(), EngineLimits{});
+  const auto commands = busy_commands(200, 3);
+  for (const CommandBody& c : commands) original.execute(c, "r");
+  std::string state;
+  original.serialize(state);
+  const std::uint64_t last_order_id = original.matcher().last_order_id();
+  ASSERT_GT(last_order_id, 0u);
+  // Header: u32 format, u64 next order id, ... (little-endian, engine.cpp).
+  for (std::size_t i = 0; i < 8; ++i) {
+    state[4 + i] = static_cast<char>(last_order_id >> (8 * i));
+  }
+  Engine broken(one_symbol(), EngineLimits{});
+  std::string error;
+  EXPECT_FALSE(broken.restore(state, &error));
+  EXPECT_NE(error.find("order id counters out of step"), std::string::npos) << error;
+}
+
 TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
   TempDir dir;
   const auto commands = busy_commands(4000, 7);

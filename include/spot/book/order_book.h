@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "spot/book/events.h"
-#include "spot/book/index_map.h"
+#include "spot/core/flat_index.h"
 #include "spot/core/types.h"
 
 namespace spot {
@@ -92,6 +92,9 @@ class OrderBook {
  private:
   static constexpr std::uint32_t kNil = 0xFFFFFFFFu;
 
+  // Order ids and prices come in runs of nearby values: keep those runs together.
+  using SlotIndex = FlatIndex<BlockFibonacciHash>;
+
   struct Node {
     OrderId id;
     AccountId account;
@@ -157,8 +160,8 @@ class OrderBook {
   std::uint32_t levels_used_ = 0;
   std::uint32_t free_levels_ = kNil;
   std::vector<HeapEntry> heap_[2];
-  IndexMap price_index_[2];
-  IndexMap order_index_;
+  SlotIndex price_index_[2];
+  SlotIndex order_index_;
 };
 
 }  // namespace spot

@@ -1,9 +1,9 @@
 // Result<T>: a value or a RejectReason, for hot paths that must not throw.
 #pragma once
 
-#include <cassert>
 #include <utility>
 
+#include "spot/core/assert.h"
 #include "spot/core/reject_reason.h"
 
 namespace spot {
@@ -13,7 +13,7 @@ class Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(RejectReason error) : error_(error) {   // NOLINT(google-explicit-constructor)
-    assert(error != RejectReason::None);
+    SPOT_ASSERT(error != RejectReason::None, "result: an error Result names a reason");
   }
 
   bool ok() const { return error_ == RejectReason::None; }
@@ -22,11 +22,11 @@ class Result {
 
   // REQUIRES: ok()
   const T& value() const& {
-    assert(ok());
+    SPOT_ASSERT(ok(), "result: value() only of an ok Result");
     return value_;
   }
   T&& value() && {
-    assert(ok());
+    SPOT_ASSERT(ok(), "result: value() only of an ok Result");
     return std::move(value_);
   }
 

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "spot/core/flat_index.h"
 #include "spot/engine/commands.h"
 #include "spot/engine/matcher.h"
 
@@ -62,43 +63,9 @@ class Engine {
   std::uint64_t state_hash() const;
 
  private:
-  // Open-addressing index from a 64-bit key to a record slot (linear probing, load at
-  // most 1/2, backward-shift erase). Keys need not be unique: `find` hands every slot
-  // stored under the key to a predicate, so a hashed key can be verified against the
-  // record it names and a hash collision never returns the wrong record.
-  class SlotIndex {
-   public:
-    static constexpr std::uint32_t kNone = UINT32_MAX;
-
-    void reserve(std::size_t n);
-    void insert(std::uint64_t key, std::uint32_t slot);
-    template <class Pred>
-    std::uint32_t find(std::uint64_t key, Pred&& matches) const {
-      if (entries_.empty()) return kNone;
-      for (std::size_t i = home(key);; i = (i + 1) & mask_) {
-        const Entry& e = entries_[i];
-        if (e.slot == kNone) return kNone;
-        if (e.key == key && matches(e.slot)) return e.slot;
-      }
-    }
-    void erase(std::uint64_t key, std::uint32_t slot);
-    std::size_t size() const { return size_; }
-
-   private:
-    struct Entry {
-      std::uint64_t key = 0;
-      std::uint32_t slot = kNone;  // kNone: empty
-    };
-    std::size_t home(std::uint64_t key) const {
-      return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
-    }
-    void rehash(std::size_t capacity);
-
-    std::vector<Entry> entries_;
-    std::size_t mask_ = 0;
-    int shift_ = 64;
-    std::size_t size_ = 0;
-  };
+  // Record slots by order id (unique) and by idempotency hash (repeated: a hash
+  // collision files two slots under one key, and lookups verify the record).
+  using SlotIndex = FlatIndex<FibonacciHash>;
 
   // An order record plus the engine's bookkeeping for it. Slots are recycled through a
   // free list, so a new order reuses the strings' buffers of a forgotten one.
