@@ -20,7 +20,7 @@ using spot::TimeInForce;
 
 OrderRequest limit(std::uint64_t id, Side side, spot::Ticks price, spot::Lots qty,
                    TimeInForce tif = TimeInForce::Gtc) {
-  return OrderRequest{OrderId{id}, AccountId{1}, side, OrderType::Limit, tif, price, qty};
+  return OrderRequest{{AccountId{1}, 0, side, OrderType::Limit, tif, price, qty}, OrderId{id}};
 }
 
 // A resting order on a book of ~1,000 orders over 100 levels per side; the book is

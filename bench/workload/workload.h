@@ -90,7 +90,7 @@ inline void apply(Matcher& matcher, const Op& op, EventBuffer& events) {
     matcher.cancel(CancelOrder{op.id, op.symbol, AccountId{}}, events);
     return;
   }
-  NewOrder order;
+  OrderRequest order;
   order.id = op.id;
   order.account = AccountId{1};
   order.symbol = op.symbol;

@@ -211,8 +211,9 @@ bool OrderBook::restore(const RestingOrder& order) {
   }
   const auto best_other = best_price(opposite(order.side));
   if (best_other && crosses(order.side, order.price, *best_other)) return false;
-  OrderRequest request{order.id,         order.account, order.side,        OrderType::Limit,
-                       TimeInForce::Gtc, order.price,   order.original_qty};
+  const OrderRequest request{{order.account, symbol_, order.side, OrderType::Limit,
+                              TimeInForce::Gtc, order.price, order.original_qty},
+                             order.id};
   rest(request, order.remaining_qty);
   return true;
 }

@@ -159,9 +159,7 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
   const OrderId id{next_order_id_++};
   SPOT_ASSERT(id.value > matcher_.last_order_id(), "engine: a new order id is above the last");
   events_.clear();
-  matcher_.submit(NewOrder{id, order.account, order.symbol, order.side, order.type, order.tif,
-                           order.price, order.qty},
-                  events_);
+  matcher_.submit(OrderRequest{order, id}, events_);
   SPOT_ASSERT(!events_.empty(), "engine: the matcher answers every order with an event");
   if (events_.front().type == EventType::Rejected) {
     reply.reject = events_.front().reason;
@@ -170,16 +168,9 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
   const std::uint32_t s = allocate_slot();
   // A recycled slot: assigning every field (strings reuse their buffers) resets it.
   OrderRecord& record = slot(s).record;
+  static_cast<SubmitOrder&>(record) = order;
+  if (record.type == OrderType::Market) record.price = 0;
   record.id = id;
-  record.account = order.account;
-  record.symbol = order.symbol;
-  record.side = order.side;
-  record.type = order.type;
-  record.tif = order.tif;
-  record.price = order.type == OrderType::Market ? 0 : order.price;
-  record.qty = order.qty;
-  record.client_order_id = order.client_order_id;
-  record.client_token = order.client_token;
   record.request_id = request_id;
   record.executed = 0;
   record.status = OrderStatus::New;

@@ -13,7 +13,7 @@ Matcher::Matcher(std::vector<SymbolSpec> symbols, BookCapacity capacity)
   }
 }
 
-RejectReason Matcher::validate(const NewOrder& order) const {
+RejectReason Matcher::validate(const OrderRequest& order) const {
   if (order.symbol >= specs_.size()) return RejectReason::UnknownSymbol;
   if (order.id.value <= last_order_id_) return RejectReason::DuplicateOrderId;
   const SymbolSpec& spec = specs_[order.symbol];
@@ -26,7 +26,7 @@ RejectReason Matcher::validate(const NewOrder& order) const {
   return RejectReason::None;
 }
 
-void Matcher::submit(const NewOrder& order, EventBuffer& out) {
+void Matcher::submit(const OrderRequest& order, EventBuffer& out) {
   const RejectReason reason = validate(order);
   if (reason != RejectReason::None) {
     out.push_back(order_event(EventType::Rejected, order.symbol, order.id, order.account,
@@ -35,9 +35,7 @@ void Matcher::submit(const NewOrder& order, EventBuffer& out) {
   }
   last_order_id_ = order.id.value;
   const std::size_t first = out.size();
-  books_[order.symbol].submit(OrderRequest{order.id, order.account, order.side, order.type,
-                                           order.tif, order.price, order.qty},
-                              out);
+  books_[order.symbol].submit(order, out);
   for (std::size_t i = first; i < out.size(); ++i) {
     if (out[i].type == EventType::Trade) out[i].trade_id = TradeId{++last_trade_id_};
   }

@@ -130,7 +130,9 @@ void ApiHandler::order_by_id(Call& call, bool cancel) {
   const auto id = order_id(call.path);
   CommandBody body = GetOrder{{}, OrderId{id.value_or(0)}};
   if (cancel) body = CancelRequest{{}, OrderId{id.value_or(0)}};
-  Gateway::Request request{std::move(body), {}, gateway_.authenticate(call.request["X-API-Key"]),
+  Gateway::Request request{std::move(body),
+                           {},
+                           gateway_.authenticate(call.request["X-API-Key"]),
                            id ? RejectReason::None : RejectReason::BadRequest};
   const SymbolTable* symbols = &symbols_;
   submit(

@@ -329,14 +329,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   }
 
   void on_enter(const wire::EnterOrder& m, bool valid) {
-    SubmitOrder order;
-    order.symbol = m.symbol;
-    order.side = m.side;
-    order.type = m.type;
-    order.tif = m.tif;
-    order.price = m.price;
-    order.qty = m.qty;
-    order.client_token = m.client_order_id;
+    SubmitOrder order{m, {}, m.client_order_id};
     const RejectReason invalid = !valid                                ? RejectReason::BadRequest
                                  : m.symbol >= server_->symbols.size() ? RejectReason::UnknownSymbol
                                                                        : RejectReason::None;

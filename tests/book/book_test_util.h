@@ -45,15 +45,16 @@ inline std::string describe(const std::vector<DepthLevel>& levels) {
 
 inline OrderRequest buy(std::uint64_t id, Ticks price, Lots qty,
                         TimeInForce tif = TimeInForce::Gtc) {
-  return OrderRequest{OrderId{id}, AccountId{1}, Side::Buy, OrderType::Limit, tif, price, qty};
+  return OrderRequest{{AccountId{1}, 0, Side::Buy, OrderType::Limit, tif, price, qty}, OrderId{id}};
 }
 inline OrderRequest sell(std::uint64_t id, Ticks price, Lots qty,
                          TimeInForce tif = TimeInForce::Gtc) {
-  return OrderRequest{OrderId{id}, AccountId{1}, Side::Sell, OrderType::Limit, tif, price, qty};
+  return OrderRequest{{AccountId{1}, 0, Side::Sell, OrderType::Limit, tif, price, qty},
+                      OrderId{id}};
 }
 inline OrderRequest market(std::uint64_t id, Side side, Lots qty,
                            TimeInForce tif = TimeInForce::Ioc) {
-  return OrderRequest{OrderId{id}, AccountId{1}, side, OrderType::Market, tif, 0, qty};
+  return OrderRequest{{AccountId{1}, 0, side, OrderType::Market, tif, 0, qty}, OrderId{id}};
 }
 
 }  // namespace spot::test

@@ -24,9 +24,9 @@ std::vector<SymbolSpec> specs() {
 
 Matcher make() { return Matcher(specs()); }
 
-NewOrder limit(std::uint64_t id, SymbolId symbol, Side side, Ticks price, Lots qty,
-               std::uint64_t account = 1) {
-  NewOrder o;
+OrderRequest limit(std::uint64_t id, SymbolId symbol, Side side, Ticks price, Lots qty,
+                   std::uint64_t account = 1) {
+  OrderRequest o;
   o.id = OrderId{id};
   o.account = AccountId{account};
   o.symbol = symbol;
@@ -38,7 +38,7 @@ NewOrder limit(std::uint64_t id, SymbolId symbol, Side side, Ticks price, Lots q
 
 struct RejectCase {
   const char* name;
-  NewOrder order;
+  OrderRequest order;
   RejectReason reason;
 };
 
@@ -50,7 +50,7 @@ TEST(Matcher, RejectsInvalidOrdersWithStableCodesAndDisturbsNothing) {
   const std::string before_bids = describe(m.book(0).depth(Side::Buy, 10));
   const std::string before_asks = describe(m.book(0).depth(Side::Sell, 10));
 
-  NewOrder market_gtc = limit(20, 0, Side::Buy, 0, 5);
+  OrderRequest market_gtc = limit(20, 0, Side::Buy, 0, 5);
   market_gtc.type = OrderType::Market;
   const std::vector<RejectCase> cases = {
       {"unknown symbol", limit(20, 7, Side::Buy, 1000, 5), RejectReason::UnknownSymbol},

@@ -14,7 +14,7 @@ std::string enter(std::uint64_t token, Side side, Ticks price, Lots qty,
                   TimeInForce tif = TimeInForce::Gtc, OrderType type = OrderType::Limit,
                   std::uint16_t symbol = 0) {
   std::string out;
-  wire::encode(wire::EnterOrder{token, symbol, side, type, tif, price, qty}, out);
+  wire::encode(wire::EnterOrder{{{}, symbol, side, type, tif, price, qty}, token}, out);
   return out;
 }
 

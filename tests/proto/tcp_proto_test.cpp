@@ -63,7 +63,7 @@ TEST(TcpRoundTrip, EnterOrderWithEveryEnumValue) {
   for (const Side side : {Side::Buy, Side::Sell}) {
     for (const OrderType type : {OrderType::Limit, OrderType::Market}) {
       for (const TimeInForce tif : {TimeInForce::Gtc, TimeInForce::Ioc, TimeInForce::Fok}) {
-        const EnterOrder in{kMax64 - 1, 65535, side, type, tif, -123'456'789, kMaxI64};
+        const EnterOrder in{{{}, 65535, side, type, tif, -123'456'789, kMaxI64}, kMax64 - 1};
         std::string wire;
         encode(in, wire);
         EnterOrder out;
@@ -195,7 +195,7 @@ TEST(TcpFraming, PayloadSizesOfKnownAndUnknownTypes) {
 
 TEST(TcpFraming, EveryStrictPrefixNeedsMore) {
   std::string wire;
-  encode(EnterOrder{1, 2, Side::Buy, OrderType::Limit, TimeInForce::Gtc, 3, 4}, wire);
+  encode(EnterOrder{{{}, 2, Side::Buy, OrderType::Limit, TimeInForce::Gtc, 3, 4}, 1}, wire);
   Frame f;
   for (std::size_t n = 0; n < wire.size(); ++n) {
     EXPECT_EQ(next_frame(bytes_of(wire).first(n), kMaxFrame, f), FrameStatus::NeedMore) << n;
@@ -305,7 +305,7 @@ TEST(TcpDecode, BadEnumValuesFail) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     std::string wire;
-    encode(EnterOrder{9, 1, Side::Buy, OrderType::Limit, TimeInForce::Gtc, 100, 5}, wire);
+    encode(EnterOrder{{{}, 1, Side::Buy, OrderType::Limit, TimeInForce::Gtc, 100, 5}, 9}, wire);
     wire[kLengthBytes + 1 + c.offset] = static_cast<char>(c.value);
     Frame f;
     ASSERT_EQ(next_frame(bytes_of(wire), kMaxFrame, f), FrameStatus::Complete);

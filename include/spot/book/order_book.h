@@ -27,14 +27,9 @@ struct BookCapacity {
   std::size_t levels = 1 << 10;  // live price levels per side to size for up front
 };
 
-struct OrderRequest {
-  OrderId id;
-  AccountId account;
-  Side side = Side::Buy;
-  OrderType type = OrderType::Limit;
-  TimeInForce tif = TimeInForce::Gtc;
-  Ticks price = 0;  // ignored for MARKET
-  Lots qty = 0;
+// A new order for the book (and the Matcher, which picks the book by its symbol).
+struct OrderRequest : OrderSpec {
+  OrderId id;  // must be greater than every id the matcher has accepted before
 };
 
 struct RestingOrder {

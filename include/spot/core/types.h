@@ -40,6 +40,21 @@ std::string_view to_string(Side s);
 std::string_view to_string(OrderType t);
 std::string_view to_string(TimeInForce t);
 
+// What an order asks for: whose, in which book, which way, how, at what price, how
+// much. Each layer's order embeds this one struct (as its base) instead of copying its
+// fields one by one: the TCP message (proto::tcp::EnterOrder), the command
+// (SubmitOrder), the matcher's and book's request (OrderRequest), and the engine's
+// record of it (OrderRecord).
+struct OrderSpec {
+  AccountId account;  // filled in by the gateway; not on the wire
+  SymbolId symbol = 0;
+  Side side = Side::Buy;
+  OrderType type = OrderType::Limit;
+  TimeInForce tif = TimeInForce::Gtc;
+  Ticks price = 0;  // ignored for MARKET
+  Lots qty = 0;
+};
+
 }  // namespace spot
 
 template <class Tag>

@@ -21,23 +21,6 @@ inline bool is_terminal(OrderStatus s) {
   return s != OrderStatus::New && s != OrderStatus::PartiallyFilled;
 }
 
-// What the engine remembers about an order, live or finished.
-struct OrderRecord {
-  OrderId id;
-  AccountId account;
-  SymbolId symbol = 0;
-  Side side = Side::Buy;
-  OrderType type = OrderType::Limit;
-  TimeInForce tif = TimeInForce::Gtc;
-  Ticks price = 0;
-  Lots qty = 0;
-  Lots executed = 0;
-  OrderStatus status = OrderStatus::New;
-  std::string client_order_id;
-  std::uint64_t client_token = 0;  // numeric client id (TCP), 0 if none
-  std::string request_id;          // correlation id of the request that created it
-};
-
 struct Fill {
   TradeId trade_id;
   Ticks price = 0;
@@ -53,16 +36,19 @@ struct MakerFill {
   Fill fill;
 };
 
-struct SubmitOrder {
-  AccountId account;
-  SymbolId symbol = 0;
-  Side side = Side::Buy;
-  OrderType type = OrderType::Limit;
-  TimeInForce tif = TimeInForce::Gtc;
-  Ticks price = 0;
-  Lots qty = 0;
+// A new order, as a protocol decodes it.
+struct SubmitOrder : OrderSpec {
   std::string client_order_id;     // idempotency key (HTTP); empty if none
   std::uint64_t client_token = 0;  // idempotency key (TCP); 0 if none
+};
+
+// What the engine remembers about an order, live or finished: the order as submitted
+// (price 0 for MARKET) and what has become of it.
+struct OrderRecord : SubmitOrder {
+  OrderId id;
+  Lots executed = 0;
+  OrderStatus status = OrderStatus::New;
+  std::string request_id;  // correlation id of the request that created it
 };
 
 struct CancelRequest {

@@ -15,17 +15,6 @@
 
 namespace spot {
 
-struct NewOrder {
-  OrderId id;  // must be greater than every id the matcher has accepted before
-  AccountId account;
-  SymbolId symbol = 0;
-  Side side = Side::Buy;
-  OrderType type = OrderType::Limit;
-  TimeInForce tif = TimeInForce::Gtc;
-  Ticks price = 0;  // ignored for MARKET
-  Lots qty = 0;
-};
-
 struct CancelOrder {
   OrderId id;
   SymbolId symbol = 0;
@@ -40,7 +29,7 @@ class Matcher {
   // Appends the events of one new order. A reject (unknown symbol, bad price or
   // quantity, bad type, duplicate or non-increasing id) is one Rejected event and
   // changes nothing. Trades are stamped with consecutive trade ids.
-  void submit(const NewOrder& order, EventBuffer& out);
+  void submit(const OrderRequest& order, EventBuffer& out);
 
   // Appends Canceled, or Rejected with UnknownSymbol, UnknownOrder or NotOwner.
   void cancel(const CancelOrder& cancel, EventBuffer& out);
@@ -62,7 +51,7 @@ class Matcher {
   bool check_invariants(std::string* why = nullptr) const;
 
  private:
-  RejectReason validate(const NewOrder& order) const;
+  RejectReason validate(const OrderRequest& order) const;
 
   std::vector<SymbolSpec> specs_;
   std::vector<OrderBook> books_;

@@ -43,14 +43,10 @@ struct Login {
   std::string api_key;  // padding stripped
 };
 
-struct EnterOrder {
+// The order's spec (its account is the connection's, not on the wire) and the
+// client's numeric token.
+struct EnterOrder : OrderSpec {
   std::uint64_t client_order_id = 0;
-  std::uint16_t symbol = 0;
-  Side side = Side::Buy;
-  OrderType type = OrderType::Limit;
-  TimeInForce tif = TimeInForce::Gtc;
-  Ticks price = 0;
-  Lots qty = 0;
 };
 
 struct CancelOrderMsg {
