@@ -33,18 +33,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-EngineLimits engine_limits(const Config& config) {
-  EngineLimits limits;
-  limits.order_history = config.engine.order_history;
-  limits.max_open_orders_per_account = config.engine.max_open_orders_per_account;
-  limits.book_capacity =
-      BookCapacity{config.engine.book_order_capacity, config.engine.book_level_capacity};
-  return limits;
-}
-
 std::optional<RecoveredEngine> recover_state(const Config& config, FileSystem& fs,
                                              std::string* error) {
-  return recover_engine(fs, config.journal.dir, config.symbols, engine_limits(config), error);
+  return recover_engine(fs, config.journal.dir, config.symbols, config.engine.limits, error);
 }
 
 // What admits requests: the symbol table, the queue, accounts, rate limits, the
@@ -169,7 +160,7 @@ struct DurableState {
 bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableState& state) {
   if (config.journal.dir.empty()) {
     log::warn("journal disabled (journal.dir is empty): acknowledged orders are NOT durable");
-    state.engine = std::make_unique<Engine>(config.symbols, engine_limits(config));
+    state.engine = std::make_unique<Engine>(config.symbols, config.engine.limits);
     return true;
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -203,7 +194,7 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
     SnapshotterOptions so;
     so.dir = config.journal.dir;
     so.symbols = config.symbols;
-    so.limits = engine_limits(config);
+    so.limits = config.engine.limits;
     so.interval_ms = config.snapshot.interval_ms;
     so.follow_ms = config.snapshot.follow_ms;
     so.keep = config.snapshot.keep;

@@ -141,10 +141,10 @@ lot_size = "0.001"
   EXPECT_EQ(c.engine.io_threads, 3u);
   EXPECT_EQ(c.engine.queue_capacity, 1024u);
   EXPECT_EQ(c.engine.batch_max, 64u);
-  EXPECT_EQ(c.engine.order_history, 500u);
-  EXPECT_EQ(c.engine.max_open_orders_per_account, 77u);
-  EXPECT_EQ(c.engine.book_order_capacity, 2048u);
-  EXPECT_EQ(c.engine.book_level_capacity, 128u);
+  EXPECT_EQ(c.engine.limits.order_history, 500u);
+  EXPECT_EQ(c.engine.limits.max_open_orders_per_account, 77u);
+  EXPECT_EQ(c.engine.limits.book_capacity.orders, 2048u);
+  EXPECT_EQ(c.engine.limits.book_capacity.levels, 128u);
   EXPECT_DOUBLE_EQ(c.limits.orders_per_second_per_account, 250.5);
   EXPECT_DOUBLE_EQ(c.limits.burst_per_account, 1000);
   EXPECT_EQ(c.shutdown.drain_timeout_ms, 1234);
@@ -329,7 +329,7 @@ TEST(ConfigSetValue, SetsChecksAndRejects) {
   EXPECT_FALSE(set_config_value(c, "tcp.port", "0"));
   EXPECT_EQ(c.tcp.port, 0);
   EXPECT_FALSE(set_config_value(c, "engine.order_history", "0"));
-  EXPECT_EQ(c.engine.order_history, 0u);
+  EXPECT_EQ(c.engine.limits.order_history, 0u);
   EXPECT_FALSE(set_config_value(c, "limits.orders_per_second_per_account", "2.5"));
   EXPECT_DOUBLE_EQ(c.limits.orders_per_second_per_account, 2.5);
   EXPECT_FALSE(set_config_value(c, "ports_file", "/run/spotd.json"));
@@ -470,8 +470,8 @@ TEST(ShippedConfig, MatchesTheCompiledDefaults) {
   EXPECT_EQ(loaded.admin.address, d.admin.address);
   EXPECT_EQ(loaded.admin.port, d.admin.port);
   EXPECT_EQ(loaded.engine.queue_capacity, d.engine.queue_capacity);
-  EXPECT_EQ(loaded.engine.order_history, d.engine.order_history);
-  EXPECT_EQ(loaded.engine.book_order_capacity, d.engine.book_order_capacity);
+  EXPECT_EQ(loaded.engine.limits.order_history, d.engine.limits.order_history);
+  EXPECT_EQ(loaded.engine.limits.book_capacity.orders, d.engine.limits.book_capacity.orders);
   EXPECT_DOUBLE_EQ(loaded.limits.orders_per_second_per_account,
                    d.limits.orders_per_second_per_account);
   EXPECT_DOUBLE_EQ(loaded.limits.burst_per_account, d.limits.burst_per_account);

@@ -152,10 +152,7 @@ struct ReplayedOrder {
 // reply in the form the HTTP API renders it.
 std::map<std::uint64_t, ReplayedOrder> replay(const Config& config, const std::string& dir,
                                               std::uint64_t* state_hash) {
-  EngineLimits limits;
-  limits.order_history = config.engine.order_history;
-  limits.max_open_orders_per_account = config.engine.max_open_orders_per_account;
-  Engine engine(config.symbols, limits);
+  Engine engine(config.symbols, config.engine.limits);
   const SymbolSpec& spec = config.symbols.at(0);
   std::map<std::uint64_t, ReplayedOrder> orders;
   PosixFileSystem fs;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spot/admin/admin_routes.h"
+#include "spot/engine/engine.h"
 #include "spot/engine/symbol.h"
 #include "spot/gateway/gateway.h"
 #include "spot/journal/journal.h"
@@ -27,14 +28,12 @@ struct Config {
   TcpOptions tcp;
   AdminOptions admin;
   ApiOptions api;
+  // The threads around the engine are wired by app alone, so their defaults live here.
   struct Engine {
     std::size_t io_threads = 2;
     std::size_t queue_capacity = 65'536;  // power of two
     std::size_t batch_max = 512;          // commands the matching thread takes at once
-    std::size_t order_history = 1'000'000;
-    std::size_t max_open_orders_per_account = 100'000;
-    std::size_t book_order_capacity = 65'536;  // per symbol, preallocated
-    std::size_t book_level_capacity = 4'096;   // per symbol and side, preallocated
+    EngineLimits limits;
   } engine;
   GatewayOptions limits;
   JournalOptions journal;

@@ -22,7 +22,8 @@ namespace spot {
 struct EngineLimits {
   std::size_t order_history = 1'000'000;  // finished orders remembered for GET and idempotency
   std::size_t max_open_orders_per_account = 100'000;
-  BookCapacity book_capacity;
+  // Preallocated per symbol: orders, and price levels per side.
+  BookCapacity book_capacity{65'536, 4'096};
 };
 
 class Engine {
