@@ -51,7 +51,11 @@ bool write_journal(const Workload& w, const ReplayOptions& o, Engine& engine, st
     if (o.snapshot_at != 0 && seq == o.snapshot_at) {
       std::string state;
       engine.serialize(state);
-      if (!write_snapshot(fs, o.dir, seq, state, 2, error)) ok = false;
+      const Status s = write_snapshot(fs, o.dir, seq, state, 2);
+      if (!s.ok()) {
+        *error = s.message();
+        ok = false;
+      }
     }
     return reply;
   };
@@ -85,7 +89,10 @@ bool write_journal(const Workload& w, const ReplayOptions& o, Engine& engine, st
     }
   }
   journal.stop();
-  if (!ok && error->empty()) *error = "journal write failed";
+  if (!ok && error->empty()) {
+    *error = journal.failed() ? "journal write failed: " + journal.failure().message()
+                              : "journal write failed";
+  }
   return ok;
 }
 
@@ -113,16 +120,20 @@ bool run_replay(const ReplayOptions& o, ReplayResult* result, std::string* error
   std::vector<std::pair<double, std::pair<double, double>>> runs;
   for (int r = 0; r < o.repeat; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto recovered = recover_engine(files, o.dir, symbol_specs(w), limits_for(w), error);
+    RecoveredEngine recovered;
+    const Status s = recover_engine(files, o.dir, symbol_specs(w), limits_for(w), &recovered);
     const auto t1 = std::chrono::steady_clock::now();
-    if (!recovered) return false;
+    if (!s.ok()) {
+      *error = s.message();
+      return false;
+    }
     runs.push_back({std::chrono::duration<double>(t1 - t0).count(),
-                    {recovered->snapshot_seconds, recovered->replay_seconds}});
-    result->records = recovered->records;
-    result->snapshot_seq = recovered->snapshot_seq;
-    result->state_hash = recovered->engine->state_hash();
+                    {recovered.snapshot_seconds, recovered.replay_seconds}});
+    result->records = recovered.records;
+    result->snapshot_seq = recovered.snapshot_seq;
+    result->state_hash = recovered.engine->state_hash();
     result->hash_matches = result->state_hash == live.state_hash();
-    result->trades = recovered->engine->trade_count();
+    result->trades = recovered.engine->trade_count();
   }
   std::sort(runs.begin(), runs.end());
   const auto& median = runs[runs.size() / 2];

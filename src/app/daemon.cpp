@@ -33,9 +33,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::optional<RecoveredEngine> recover_state(const Config& config, FileSystem& fs,
-                                             std::string* error) {
-  return recover_engine(fs, config.journal.dir, config.symbols, config.engine.limits, error);
+Status recover_state(const Config& config, FileSystem& fs, RecoveredEngine* out) {
+  return recover_engine(fs, config.journal.dir, config.symbols, config.engine.limits, out);
 }
 
 // What admits requests: the symbol table, the queue, accounts, rate limits, the
@@ -164,31 +163,31 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
     return true;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  std::string error;
-  auto recovered = recover_state(config, fs, &error);
-  if (!recovered) {
-    log::error("journal recovery failed", {}, {{"error", error}});
-    std::fprintf(stderr, "spotd: journal recovery failed: %s\n", error.c_str());
+  RecoveredEngine recovered;
+  const Status s = recover_state(config, fs, &recovered);
+  if (!s.ok()) {
+    log::error("journal recovery failed", {},
+               {{"code", std::string(s.code_name())}, {"error", s.message()}});
+    std::fprintf(stderr, "spotd: journal recovery failed: %s\n", s.message().c_str());
     return false;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  metrics.journal_replayed(static_cast<double>(recovered->records), seconds);
-  if (!recovered->warning.empty()) {
-    log::warn("snapshot skipped", {}, {{"detail", recovered->warning}});
+  metrics.journal_replayed(static_cast<double>(recovered.records), seconds);
+  if (!recovered.warning.empty()) {
+    log::warn("snapshot skipped", {}, {{"detail", recovered.warning}});
   }
-  if (recovered->truncated_bytes > 0) {
+  if (recovered.truncated_bytes > 0) {
     log::warn("journal: torn tail truncated", {},
-              {{"bytes", std::to_string(recovered->truncated_bytes)}});
+              {{"bytes", std::to_string(recovered.truncated_bytes)}});
   }
   log::info("journal replayed", {},
-            {{"snapshot_seq", std::to_string(recovered->snapshot_seq)},
-             {"records", std::to_string(recovered->records)},
+            {{"snapshot_seq", std::to_string(recovered.snapshot_seq)},
+             {"records", std::to_string(recovered.records)},
              {"seconds", std::to_string(seconds)},
              {"dir", config.journal.dir}});
-  state.engine = std::move(recovered->engine);
-  state.journal =
-      std::make_unique<JournalWriter>(fs, config.journal, recovered->next_seq, &metrics);
+  state.engine = std::move(recovered.engine);
+  state.journal = std::make_unique<JournalWriter>(fs, config.journal, recovered.next_seq, &metrics);
   state.journal->start();
   if (config.snapshot.interval_ms > 0) {
     SnapshotterOptions so;
@@ -200,12 +199,27 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
     so.keep = config.snapshot.keep;
     state.snapshots = std::make_unique<Snapshotter>(
         fs, so, [j = state.journal.get()] { return j->durable_seq(); }, &metrics,
-        [](const std::string& error) {
-          log::error("snapshot failed; retrying at the next interval", {}, {{"error", error}});
+        [](const Status& failure) {
+          log::error("snapshot failed; retrying at the next interval", {},
+                     {{"code", std::string(failure.code_name())}, {"error", failure.message()}});
         });
     state.snapshots->start();
   }
   return true;
+}
+
+// Once, when the journal fails closed (or refuses an entry because it is stopping,
+// when failure() is still ok): what failed goes into the log as a code and a message.
+void log_journal_failure(const JournalWriter& journal) {
+  constexpr const char* kMessage =
+      "journal write failed: spotd stops acknowledging and is unready until restarted";
+  const Status failure = journal.failure();
+  if (failure.ok()) {
+    log::error(kMessage);
+  } else {
+    log::error(kMessage, {},
+               {{"code", std::string(failure.code_name())}, {"error", failure.message()}});
+  }
 }
 
 // After the matching loop has stopped: flushes the journal and, if the engine holds
@@ -224,9 +238,10 @@ void close_state(const Config& config, FileSystem& fs, const MatchingLoop& loop,
   const auto t0 = std::chrono::steady_clock::now();
   std::string bytes;
   state.engine->serialize(bytes);
-  std::string error;
-  if (!write_snapshot(fs, config.journal.dir, last_seq, bytes, config.snapshot.keep, &error)) {
-    log::error("snapshot at shutdown failed", {}, {{"error", error}});
+  const Status s = write_snapshot(fs, config.journal.dir, last_seq, bytes, config.snapshot.keep);
+  if (!s.ok()) {
+    log::error("snapshot at shutdown failed", {},
+               {{"code", std::string(s.code_name())}, {"error", s.message()}});
     return;
   }
   log::info("snapshot written", {},
@@ -276,17 +291,17 @@ void serve_until_signal(const Config& config, Network& net, Gateway& gateway,
 }  // namespace
 
 int replay_journal_only(const Config& config, FileSystem& fs) {
-  std::string error;
-  const auto r = recover_state(config, fs, &error);
-  if (!r) {
-    std::fprintf(stderr, "spotd: journal replay failed: %s\n", error.c_str());
+  RecoveredEngine r;
+  const Status s = recover_state(config, fs, &r);
+  if (!s.ok()) {
+    std::fprintf(stderr, "spotd: journal replay failed: %s\n", s.message().c_str());
     return 1;
   }
   std::printf(
       "{\"snapshotSeq\":%llu,\"records\":%llu,\"stateHash\":\"%016llx\",\"truncatedBytes\":%llu}\n",
-      static_cast<unsigned long long>(r->snapshot_seq), static_cast<unsigned long long>(r->records),
-      static_cast<unsigned long long>(r->engine->state_hash()),
-      static_cast<unsigned long long>(r->truncated_bytes));
+      static_cast<unsigned long long>(r.snapshot_seq), static_cast<unsigned long long>(r.records),
+      static_cast<unsigned long long>(r.engine->state_hash()),
+      static_cast<unsigned long long>(r.truncated_bytes));
   return 0;
 }
 
@@ -317,11 +332,7 @@ int run_daemon(const Config& config, FileSystem& fs) {
                       // Fail closed: stop taking orders; never acknowledge what is not durable.
                       admission.gateway.set_ready(false);
                       metrics.ready(false);
-                      if (!failure_logged.exchange(true)) {
-                        log::error(
-                            "journal write failed: spotd stops acknowledging and is unready "
-                            "until restarted");
-                      }
+                      if (!failure_logged.exchange(true)) log_journal_failure(*state.journal);
                     });
   loop.start();
   if (!config.ports_file.empty()) net.write_ports_file(config.ports_file);

@@ -386,11 +386,10 @@ void Engine::serialize(std::string& out) const {
   for (const auto& [id, s] : live) put_record(slot(s).record);
 }
 
-bool Engine::restore(std::string_view in, std::string* error) {
+Status Engine::restore(std::string_view in) {
   In i(in);
-  auto fail = [error](const char* what) {
-    *error = std::string("engine snapshot: ") + what;
-    return false;
+  auto fail = [](const char* what) {
+    return Status::corruption(std::string("engine snapshot: ") + what);
   };
   std::uint32_t format = 0;
   std::uint64_t last_order_id = 0;
@@ -471,7 +470,7 @@ bool Engine::restore(std::string_view in, std::string* error) {
     if (find_slot(slot(s).record.id.value) != SlotIndex::kNone) return fail("duplicate order id");
     index_slot(s);
   }
-  return true;
+  return Status();
 }
 
 StateReply Engine::state() const {

@@ -12,8 +12,19 @@
 namespace spot {
 namespace {
 
-std::string errno_text(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
+// The Status for a failed call that set `err`: "<what> <path>: <strerror>", coded by
+// what the caller can do about it.
+Status errno_status(const std::string& what, const std::string& path, int err) {
+  std::string message = what + " " + path + ": " + std::strerror(err);
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      return Status::no_space(std::move(message));
+    case ENOENT:
+      return Status::not_found(std::move(message));
+    default:
+      return Status::io_error(std::move(message));
+  }
 }
 
 class PosixAppendFile final : public AppendFile {
@@ -21,25 +32,25 @@ class PosixAppendFile final : public AppendFile {
   PosixAppendFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   ~PosixAppendFile() override { ::close(fd_); }
 
-  bool append(std::string_view data, std::string* error) override {
+  Status append(std::string_view data) override {
     while (!data.empty()) {
       const ssize_t n = ::write(fd_, data.data(), data.size());
       if (n < 0) {
         if (errno == EINTR) continue;
-        *error = errno_text("write", path_);
-        return false;
+        return errno_status("write", path_, errno);
       }
       data.remove_prefix(static_cast<std::size_t>(n));
     }
-    return true;
+    return Status();
   }
 
-  bool sync(std::string* error) override {
+  Status sync() override {
+    // Whatever the errno (EIO, ENOSPC on some file systems), the data written since the
+    // last good sync may be lost: that is an fsync failure for the caller.
     if (::fdatasync(fd_) != 0) {
-      *error = errno_text("fdatasync", path_);
-      return false;
+      return Status::fsync_failed("fdatasync " + path_ + ": " + std::strerror(errno));
     }
-    return true;
+    return Status();
   }
 
  private:
@@ -49,27 +60,20 @@ class PosixAppendFile final : public AppendFile {
 
 }  // namespace
 
-std::unique_ptr<AppendFile> PosixFileSystem::open_append(const std::string& path,
-                                                         std::string* error) {
+Status PosixFileSystem::open_append(const std::string& path, std::unique_ptr<AppendFile>* file) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = errno_text("open", path);
-    return nullptr;
-  }
-  return std::make_unique<PosixAppendFile>(fd, path);
+  if (fd < 0) return errno_status("open", path, errno);
+  *file = std::make_unique<PosixAppendFile>(fd, path);
+  return Status();
 }
 
-bool PosixFileSystem::read_file(const std::string& path, std::string* out, std::string* error) {
-  return read_from(path, 0, out, error);
+Status PosixFileSystem::read_file(const std::string& path, std::string* out) {
+  return read_from(path, 0, out);
 }
 
-bool PosixFileSystem::read_from(const std::string& path, std::uint64_t offset, std::string* out,
-                                std::string* error) {
+Status PosixFileSystem::read_from(const std::string& path, std::uint64_t offset, std::string* out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    *error = errno_text("open", path);
-    return false;
-  }
+  if (fd < 0) return errno_status("open", path, errno);
   out->clear();
   struct stat st {};
   if (::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > offset) {
@@ -81,16 +85,16 @@ bool PosixFileSystem::read_from(const std::string& path, std::uint64_t offset, s
     const ssize_t n = ::pread(fd, buf, sizeof(buf), at);
     if (n < 0) {
       if (errno == EINTR) continue;
-      *error = errno_text("read", path);
+      const int err = errno;
       ::close(fd);
-      return false;
+      return errno_status("read", path, err);
     }
     if (n == 0) break;
     out->append(buf, static_cast<std::size_t>(n));
     at += n;
   }
   ::close(fd);
-  return true;
+  return Status();
 }
 
 std::vector<std::string> PosixFileSystem::list(const std::string& dir) {
@@ -104,50 +108,38 @@ std::vector<std::string> PosixFileSystem::list(const std::string& dir) {
   return names;
 }
 
-bool PosixFileSystem::truncate(const std::string& path, std::uint64_t size, std::string* error) {
+Status PosixFileSystem::truncate(const std::string& path, std::uint64_t size) {
   if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
-    *error = errno_text("truncate", path);
-    return false;
+    return errno_status("truncate", path, errno);
   }
-  return true;
+  return Status();
 }
 
-bool PosixFileSystem::create_dirs(const std::string& dir, std::string* error) {
+Status PosixFileSystem::create_dirs(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    *error = "create " + dir + ": " + ec.message();
-    return false;
-  }
-  return true;
+  // std::filesystem reports POSIX errors in the generic category, whose values are errnos.
+  if (ec) return errno_status("create", dir, ec.value());
+  return Status();
 }
 
-bool PosixFileSystem::sync_dir(const std::string& dir, std::string* error) {
+Status PosixFileSystem::sync_dir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    *error = errno_text("open", dir);
-    return false;
-  }
-  const bool ok = ::fsync(fd) == 0;
-  if (!ok) *error = errno_text("fsync", dir);
+  if (fd < 0) return errno_status("open", dir, errno);
+  Status s;
+  if (::fsync(fd) != 0) s = Status::fsync_failed("fsync " + dir + ": " + std::strerror(errno));
   ::close(fd);
-  return ok;
+  return s;
 }
 
-bool PosixFileSystem::rename(const std::string& from, const std::string& to, std::string* error) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    *error = errno_text("rename", from);
-    return false;
-  }
-  return true;
+Status PosixFileSystem::rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return errno_status("rename", from, errno);
+  return Status();
 }
 
-bool PosixFileSystem::remove(const std::string& path, std::string* error) {
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    *error = errno_text("unlink", path);
-    return false;
-  }
-  return true;
+Status PosixFileSystem::remove(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_status("unlink", path, errno);
+  return Status();
 }
 
 }  // namespace spot

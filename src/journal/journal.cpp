@@ -74,15 +74,21 @@ std::uint64_t JournalWriter::last_seq() const {
   return next_seq_ - 1;
 }
 
-bool JournalWriter::roll_segment(std::uint64_t first_seq, std::string* error) {
-  const std::string path = options_.dir + "/" + segment_name(first_seq);
-  file_ = fs_.open_append(path, error);
-  if (!file_) return false;
-  segment_size_ = 0;
-  return fs_.sync_dir(options_.dir, error);
+Status JournalWriter::failure() const {
+  // failure_ is written once, before the release store of failed_ that this acquires.
+  return failed() ? failure_ : Status();
 }
 
-bool JournalWriter::write_batch(std::vector<Entry>& batch, std::string* error) {
+Status JournalWriter::roll_segment(std::uint64_t first_seq) {
+  const std::string path = options_.dir + "/" + segment_name(first_seq);
+  file_.reset();
+  Status s = fs_.open_append(path, &file_);
+  if (!s.ok()) return s;
+  segment_size_ = 0;
+  return fs_.sync_dir(options_.dir);
+}
+
+Status JournalWriter::write_batch(std::vector<Entry>& batch) {
   std::string bytes;
   std::size_t records = 0;
   std::uint64_t last = 0;
@@ -91,10 +97,13 @@ bool JournalWriter::write_batch(std::vector<Entry>& batch, std::string* error) {
     if (!file_ || segment_size_ >= options_.segment_bytes) {
       // Write what we have to the old segment before starting the new one.
       if (!bytes.empty()) {
-        if (!file_->append(bytes, error) || !file_->sync(error)) return false;
+        Status s = file_->append(bytes);
+        if (s.ok()) s = file_->sync();
+        if (!s.ok()) return s;
         bytes.clear();
       }
-      if (!roll_segment(e.seq, error)) return false;
+      Status s = roll_segment(e.seq);
+      if (!s.ok()) return s;
     }
     const std::size_t before = bytes.size();
     journal::frame_record(e.seq, e.payload, bytes);
@@ -102,17 +111,27 @@ bool JournalWriter::write_batch(std::vector<Entry>& batch, std::string* error) {
     last = e.seq;
     ++records;
   }
-  if (records == 0) return true;
-  if (!file_->append(bytes, error)) return false;
+  if (records == 0) return Status();
+  Status s = file_->append(bytes);
+  if (!s.ok()) return s;
   const auto t0 = std::chrono::steady_clock::now();
-  if (!file_->sync(error)) return false;
+  s = file_->sync();
+  if (!s.ok()) return s;
   durable_seq_.store(last, std::memory_order_release);
   if (metrics_ != nullptr) {
     metrics_->journal_batch(
         static_cast<double>(records), static_cast<double>(bytes.size()),
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
-  return true;
+  return Status();
+}
+
+void JournalWriter::fail(Status why) {
+  // Fail closed: nothing after this point is ever reported durable.
+  failure_ = std::move(why);
+  failed_.store(true, std::memory_order_release);
+  room_.notify_all();
+  if (metrics_ != nullptr) metrics_->journal_failed(failure_);
 }
 
 void JournalWriter::run() {
@@ -128,14 +147,13 @@ void JournalWriter::run() {
       }
     }
     room_.notify_all();
-    std::string error;
     bool ok = !failed();
-    if (ok) ok = write_batch(batch, &error);
-    if (!ok && !error.empty()) {
-      // Fail closed: nothing after this point is ever reported durable.
-      failed_.store(true, std::memory_order_release);
-      room_.notify_all();
-      if (metrics_ != nullptr) metrics_->journal_failed(error);
+    if (ok) {
+      Status s = write_batch(batch);
+      if (!s.ok()) {
+        fail(std::move(s));
+        ok = false;
+      }
     }
     for (Entry& e : batch) e.completion(ok);
     batch.clear();
@@ -148,11 +166,8 @@ RecoveryResult recover_journal(
     std::uint64_t from_seq) {
   RecoveryResult result;
   result.next_seq = from_seq;
-  std::string error;
-  if (!fs.create_dirs(dir, &error)) {
-    result.error = error;
-    return result;
-  }
+  result.status = fs.create_dirs(dir);
+  if (!result.status.ok()) return result;
   std::vector<std::string> segments;
   for (const std::string& name : fs.list(dir)) {
     if (is_segment_name(name)) segments.push_back(name);
@@ -164,10 +179,8 @@ RecoveryResult recover_journal(
     const bool last = i + 1 == segments.size();
     const std::string path = dir + "/" + segments[i];
     std::string data;
-    if (!fs.read_file(path, &data, &error)) {
-      result.error = error;
-      return result;
-    }
+    result.status = fs.read_file(path, &data);
+    if (!result.status.ok()) return result;
     std::size_t offset = 0;
     while (offset < data.size()) {
       journal::ParsedRecord record;
@@ -176,15 +189,17 @@ RecoveryResult recover_journal(
         if (first_record) {
           first_record = false;
           if (record.seq > from_seq) {
-            result.error = path + ": the journal starts at record " + std::to_string(record.seq) +
-                           " but records from " + std::to_string(from_seq) + " are needed";
+            result.status = Status::corruption(path + ": the journal starts at record " +
+                                               std::to_string(record.seq) + " but records from " +
+                                               std::to_string(from_seq) + " are needed");
             return result;
           }
           result.next_seq = record.seq;
         }
         if (record.seq != result.next_seq) {
-          result.error = path + ": record " + std::to_string(record.seq) + " where " +
-                         std::to_string(result.next_seq) + " was expected";
+          result.status =
+              Status::corruption(path + ": record " + std::to_string(record.seq) + " where " +
+                                 std::to_string(result.next_seq) + " was expected");
           return result;
         }
         // Records a snapshot covers are checked (CRC, sequence) but not decoded.
@@ -192,7 +207,8 @@ RecoveryResult recover_journal(
           CommandBody command;
           std::string request_id;
           if (!journal::decode_command(record.payload, command, request_id)) {
-            result.error = path + ": record " + std::to_string(record.seq) + " does not decode";
+            result.status = Status::corruption(path + ": record " + std::to_string(record.seq) +
+                                               " does not decode");
             return result;
           }
           apply(command, request_id);
@@ -216,20 +232,18 @@ RecoveryResult recover_journal(
         }
       }
       if (!last || valid_after) {
-        result.error = path + ": corrupt record at byte " + std::to_string(offset) +
-                       " with valid records after it; refusing to start (restore the journal or "
-                       "remove the damaged data by hand)";
+        result.status = Status::corruption(
+            path + ": corrupt record at byte " + std::to_string(offset) +
+            " with valid records after it; refusing to start (restore the journal or "
+            "remove the damaged data by hand)");
         return result;
       }
-      if (!fs.truncate(path, offset, &error)) {
-        result.error = error;
-        return result;
-      }
+      result.status = fs.truncate(path, offset);
+      if (!result.status.ok()) return result;
       result.truncated_bytes = data.size() - offset;
       break;
     }
   }
-  result.ok = true;
   return result;
 }
 

@@ -10,7 +10,7 @@ JournalReader::JournalReader(FileSystem& fs, std::string dir, std::uint64_t next
 // Moves to the segment that holds next_seq_: the one with the largest first sequence
 // number not after it (records before next_seq_ in it are skipped while reading). The
 // position in the current segment is kept if that is still the one.
-bool JournalReader::locate(std::string* error) {
+Status JournalReader::locate() {
   std::string best;
   for (const std::string& name : fs_.list(dir_)) {
     if (is_segment_name(name) && segment_first_seq(name) <= next_seq_ &&
@@ -19,23 +19,25 @@ bool JournalReader::locate(std::string* error) {
     }
   }
   if (best.empty()) {
-    *error = dir_ + ": no journal segment holds record " + std::to_string(next_seq_);
-    return false;
+    return Status::not_found(dir_ + ": no journal segment holds record " +
+                             std::to_string(next_seq_));
   }
   if (best != segment_) {
     segment_ = best;
     offset_ = 0;
   }
-  return true;
+  return Status();
 }
 
-bool JournalReader::read_until(std::uint64_t last_seq, const Apply& apply, std::string* error) {
-  if (next_seq_ > last_seq) return true;
-  if (!locate(error)) return false;
+Status JournalReader::read_until(std::uint64_t last_seq, const Apply& apply) {
+  if (next_seq_ > last_seq) return Status();
+  Status s = locate();
+  if (!s.ok()) return s;
   while (true) {
     const std::string path = dir_ + "/" + segment_;
     std::string data;
-    if (!fs_.read_from(path, offset_, &data, error)) return false;
+    s = fs_.read_from(path, offset_, &data);
+    if (!s.ok()) return s;
     std::size_t at = 0;
     while (next_seq_ <= last_seq) {
       journal::ParsedRecord record;
@@ -46,29 +48,28 @@ bool JournalReader::read_until(std::uint64_t last_seq, const Apply& apply, std::
       at += record.bytes;
       if (record.seq < next_seq_) continue;  // before the starting point
       if (record.seq != next_seq_) {
-        *error = path + ": record " + std::to_string(record.seq) + " where " +
-                 std::to_string(next_seq_) + " was expected";
-        return false;
+        return Status::corruption(path + ": record " + std::to_string(record.seq) + " where " +
+                                  std::to_string(next_seq_) + " was expected");
       }
       CommandBody command;
       std::string request_id;
       if (!journal::decode_command(record.payload, command, request_id)) {
-        *error = path + ": record " + std::to_string(record.seq) + " does not decode";
-        return false;
+        return Status::corruption(path + ": record " + std::to_string(record.seq) +
+                                  " does not decode");
       }
       apply(record.seq, command, request_id);
       ++next_seq_;
     }
     offset_ += at;
-    if (next_seq_ > last_seq) return true;
+    if (next_seq_ > last_seq) return Status();
     // Nothing more here: the writer must have moved on to a segment named after
     // next_seq_. If there is none, a record reported durable is missing or damaged.
     const std::string current = segment_;
-    if (!locate(error)) return false;
+    s = locate();
+    if (!s.ok()) return s;
     if (segment_ == current) {
-      *error = path + ": durable record " + std::to_string(next_seq_) +
-               " is missing or damaged at byte " + std::to_string(offset_);
-      return false;
+      return Status::corruption(path + ": durable record " + std::to_string(next_seq_) +
+                                " is missing or damaged at byte " + std::to_string(offset_));
     }
   }
 }

@@ -7,30 +7,28 @@
 
 namespace spot {
 
-std::optional<RecoveredEngine> recover_engine(FileSystem& fs, const std::string& dir,
-                                              std::vector<SymbolSpec> symbols, EngineLimits limits,
-                                              std::string* error) {
-  RecoveredEngine out;
+Status recover_engine(FileSystem& fs, const std::string& dir, std::vector<SymbolSpec> symbols,
+                      EngineLimits limits, RecoveredEngine* out) {
+  *out = RecoveredEngine{};
   const auto t0 = std::chrono::steady_clock::now();
-  const auto snapshot =
-      load_newest_snapshot(fs, dir, std::move(symbols), limits, out.engine, &out.warning, error);
-  if (!snapshot) return std::nullopt;
-  out.snapshot_seq = snapshot->last_seq;
+  LoadedSnapshot snapshot;
+  Status s = load_newest_snapshot(fs, dir, std::move(symbols), limits, out->engine, &snapshot,
+                                  &out->warning);
+  if (!s.ok()) return s;
+  out->snapshot_seq = snapshot.last_seq;
   const auto t1 = std::chrono::steady_clock::now();
-  Engine& engine = *out.engine;
+  Engine& engine = *out->engine;
   const RecoveryResult r = recover_journal(
       fs, dir, [&engine](const CommandBody& c, const std::string& rid) { engine.execute(c, rid); },
-      snapshot->last_seq + 1);
-  if (!r.ok) {
-    *error = r.error;
-    return std::nullopt;
-  }
-  out.snapshot_seconds = std::chrono::duration<double>(t1 - t0).count();
-  out.replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-  out.next_seq = r.next_seq;
-  out.records = r.records;
-  out.truncated_bytes = r.truncated_bytes;
-  return out;
+      snapshot.last_seq + 1);
+  if (!r.status.ok()) return r.status;
+  out->snapshot_seconds = std::chrono::duration<double>(t1 - t0).count();
+  out->replay_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  out->next_seq = r.next_seq;
+  out->records = r.records;
+  out->truncated_bytes = r.truncated_bytes;
+  return Status();
 }
 
 }  // namespace spot

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "spot/core/binary.h"
 #include "spot/journal/codec.h"
@@ -56,8 +57,8 @@ std::string snapshot_name(std::uint64_t last_seq) {
   return name;
 }
 
-bool write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_seq,
-                    const std::string& engine_state, std::size_t keep, std::string* error) {
+Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_seq,
+                      const std::string& engine_state, std::size_t keep) {
   std::string bytes(kMagic, sizeof(kMagic));
   bytes.reserve(kHeaderBytes + engine_state.size());
   binary::Writer w(bytes);
@@ -68,12 +69,18 @@ bool write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_s
 
   const std::string final_path = dir + "/" + snapshot_name(last_seq);
   const std::string tmp_path = final_path + ".tmp";
-  if (!fs.remove(tmp_path, error)) return false;
+  Status s = fs.remove(tmp_path);
+  if (!s.ok()) return s;
   {
-    auto file = fs.open_append(tmp_path, error);
-    if (!file || !file->append(bytes, error) || !file->sync(error)) return false;
+    std::unique_ptr<AppendFile> file;
+    s = fs.open_append(tmp_path, &file);
+    if (s.ok()) s = file->append(bytes);
+    if (s.ok()) s = file->sync();
+    if (!s.ok()) return s;
   }
-  if (!fs.rename(tmp_path, final_path, error) || !fs.sync_dir(dir, error)) return false;
+  s = fs.rename(tmp_path, final_path);
+  if (s.ok()) s = fs.sync_dir(dir);
+  if (!s.ok()) return s;
 
   // Retention: the newest `keep` snapshots; segments before the oldest kept one go.
   std::vector<std::uint64_t> snapshots;
@@ -86,7 +93,8 @@ bool write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_s
   std::sort(segments.begin(), segments.end());
   const std::size_t keep_n = std::max<std::size_t>(1, keep);
   while (snapshots.size() > keep_n) {
-    if (!fs.remove(dir + "/" + snapshot_name(snapshots.front()), error)) return false;
+    s = fs.remove(dir + "/" + snapshot_name(snapshots.front()));
+    if (!s.ok()) return s;
     snapshots.erase(snapshots.begin());
   }
   const std::uint64_t covered = snapshots.front();
@@ -94,18 +102,18 @@ bool write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_s
   // the oldest kept snapshot. The newest segment is never deleted.
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
     if (segments[i + 1] - 1 <= covered) {
-      if (!fs.remove(dir + "/" + segment_name(segments[i]), error)) return false;
+      s = fs.remove(dir + "/" + segment_name(segments[i]));
+      if (!s.ok()) return s;
     }
   }
-  return true;
+  return Status();
 }
 
-std::optional<LoadedSnapshot> load_newest_snapshot(FileSystem& fs, const std::string& dir,
-                                                   std::vector<SymbolSpec> symbols,
-                                                   EngineLimits limits,
-                                                   std::unique_ptr<Engine>& engine,
-                                                   std::string* warning, std::string* error) {
-  if (!fs.create_dirs(dir, error)) return std::nullopt;
+Status load_newest_snapshot(FileSystem& fs, const std::string& dir, std::vector<SymbolSpec> symbols,
+                            EngineLimits limits, std::unique_ptr<Engine>& engine,
+                            LoadedSnapshot* loaded, std::string* warning) {
+  Status s = fs.create_dirs(dir);
+  if (!s.ok()) return s;
   std::vector<std::string> names;
   for (const std::string& name : fs.list(dir)) {
     if (is_snapshot(name)) names.push_back(name);
@@ -113,7 +121,8 @@ std::optional<LoadedSnapshot> load_newest_snapshot(FileSystem& fs, const std::st
   std::sort(names.rbegin(), names.rend());
   for (const std::string& name : names) {
     std::string bytes;
-    if (!fs.read_file(dir + "/" + name, &bytes, error)) return std::nullopt;
+    s = fs.read_file(dir + "/" + name, &bytes);
+    if (!s.ok()) return s;
     const auto header = parse_header(bytes);
     const std::string_view state =
         header ? std::string_view(bytes).substr(kHeaderBytes) : std::string_view();
@@ -122,16 +131,18 @@ std::optional<LoadedSnapshot> load_newest_snapshot(FileSystem& fs, const std::st
       continue;
     }
     auto candidate = std::make_unique<Engine>(symbols, limits);
-    std::string why;
-    if (!candidate->restore(state, &why)) {
-      *warning += name + ": " + why + ", trying an older snapshot; ";
+    const Status restored = candidate->restore(state);
+    if (!restored.ok()) {
+      *warning += name + ": " + restored.message() + ", trying an older snapshot; ";
       continue;
     }
     engine = std::move(candidate);
-    return LoadedSnapshot{header->last_seq, name};
+    *loaded = LoadedSnapshot{header->last_seq, name};
+    return Status();
   }
   engine = std::make_unique<Engine>(std::move(symbols), limits);
-  return LoadedSnapshot{};
+  *loaded = LoadedSnapshot{};
+  return Status();
 }
 
 Snapshotter::Snapshotter(FileSystem& fs, SnapshotterOptions options, DurableSeq durable_seq,
@@ -157,41 +168,42 @@ void Snapshotter::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool Snapshotter::catch_up(std::string* error) {
+Status Snapshotter::catch_up() {
   if (!replica_) {
     // Start (or start again after a failure) from the newest snapshot on disk.
     std::string warning;
-    const auto loaded = load_newest_snapshot(fs_, options_.dir, options_.symbols, options_.limits,
-                                             replica_, &warning, error);
-    if (!loaded) return false;
-    reader_ = std::make_unique<JournalReader>(fs_, options_.dir, loaded->last_seq + 1);
-    last_snapshot_seq_.store(loaded->last_seq);
+    LoadedSnapshot loaded;
+    const Status s = load_newest_snapshot(fs_, options_.dir, options_.symbols, options_.limits,
+                                          replica_, &loaded, &warning);
+    if (!s.ok()) return s;
+    reader_ = std::make_unique<JournalReader>(fs_, options_.dir, loaded.last_seq + 1);
+    last_snapshot_seq_.store(loaded.last_seq);
   }
   Engine& replica = *replica_;
   return reader_->read_until(
-      durable_seq_(),
-      [&replica](std::uint64_t, const CommandBody& c, const std::string& rid) {
+      durable_seq_(), [&replica](std::uint64_t, const CommandBody& c, const std::string& rid) {
         replica.execute(c, rid);
-      },
-      error);
+      });
 }
 
-bool Snapshotter::snapshot_now(std::string* error) {
-  if (!catch_up(error)) {
+Status Snapshotter::snapshot_now() {
+  Status s = catch_up();
+  if (!s.ok()) {
     replica_.reset();
     if (metrics_ != nullptr) metrics_->snapshot_failed();
-    return false;
+    return s;
   }
   const std::uint64_t seq = reader_->next_seq() - 1;
-  if (seq <= last_snapshot_seq_.load()) return true;  // nothing new
+  if (seq <= last_snapshot_seq_.load()) return Status();  // nothing new
   const auto t0 = std::chrono::steady_clock::now();
   std::string state;
   replica_->serialize(state);
   const auto t1 = std::chrono::steady_clock::now();
-  if (!write_snapshot(fs_, options_.dir, seq, state, options_.keep, error)) {
+  s = write_snapshot(fs_, options_.dir, seq, state, options_.keep);
+  if (!s.ok()) {
     // The replica is still right (only the file failed): the next interval tries again.
     if (metrics_ != nullptr) metrics_->snapshot_failed();
-    return false;
+    return s;
   }
   if (metrics_ != nullptr) {
     metrics_->snapshot_written(
@@ -200,7 +212,7 @@ bool Snapshotter::snapshot_now(std::string* error) {
         static_cast<double>(state.size()));
   }
   last_snapshot_seq_.store(seq);
-  return true;
+  return Status();
 }
 
 void Snapshotter::run() {
@@ -209,7 +221,8 @@ void Snapshotter::run() {
   // latency. At the lowest priority it takes what the others leave (nice 19 still
   // guarantees it a small share, so snapshots are late under full load, not never).
   if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19) != 0 && on_error_) {
-    on_error_(std::string("cannot lower the snapshot thread's priority: ") + std::strerror(errno));
+    on_error_(Status::io_error(std::string("cannot lower the snapshot thread's priority: ") +
+                               std::strerror(errno)));
   }
   const auto interval = std::chrono::milliseconds(options_.interval_ms);
   const auto follow = std::chrono::milliseconds(
@@ -223,17 +236,18 @@ void Snapshotter::run() {
     // Following the journal every `follow` keeps each catch-up small; the snapshot
     // itself is taken every `interval`. After a failure to follow the journal, the next
     // round starts afresh from the newest snapshot on disk.
-    std::string error;
-    bool ok = true;
+    Status s;
     if (std::chrono::steady_clock::now() >= next_snapshot) {
-      ok = snapshot_now(&error);
+      s = snapshot_now();
       next_snapshot = std::chrono::steady_clock::now() + interval;
-    } else if (!catch_up(&error)) {
-      replica_.reset();
-      if (metrics_ != nullptr) metrics_->snapshot_failed();
-      ok = false;
+    } else {
+      s = catch_up();
+      if (!s.ok()) {
+        replica_.reset();
+        if (metrics_ != nullptr) metrics_->snapshot_failed();
+      }
     }
-    if (!ok && on_error_) on_error_(error);
+    if (!s.ok() && on_error_) on_error_(s);
   }
 }
 

@@ -97,6 +97,12 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
            .Help("1 once a journal write or fsync failed: spotd no longer acknowledges.")
            .Register(r)
            .Add({});
+  journal_failure_info_ = &BuildGauge()
+                               .Name("spot_journal_failure_info")
+                               .Help(
+                                   "1, labelled with the code (no_space, fsync_failed, "
+                                   "io_error, ...) of the failure that failed the journal.")
+                               .Register(r);
   journal_replay_seconds_ = &BuildGauge()
                                  .Name("spot_journal_replay_seconds")
                                  .Help("Time the start-up replay of the journal took.")
@@ -178,7 +184,8 @@ void Metrics::journal_batch(double records, double bytes, double fsync_seconds) 
   journal_batch_records_->Observe(records);
 }
 
-void Metrics::journal_failed(const std::string&) {
+void Metrics::journal_failed(const Status& why) {
+  journal_failure_info_->Add({{"code", std::string(why.code_name())}}).Set(1);
   journal_failed_->Set(1);
   ready_->Set(0);
 }

@@ -172,7 +172,7 @@ std::map<std::uint64_t, ReplayedOrder> replay(const Config& config, const std::s
                                {"tradeId", f.trade_id.value}});
         }
       });
-  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(r.status.ok()) << r.status.to_string();
   *state_hash = engine.state_hash();
   return orders;
 }

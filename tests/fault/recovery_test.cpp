@@ -244,8 +244,11 @@ TEST(Fault, FullDiskFailsClosed) {
     EXPECT_GT(created.size(), 100u);
     HttpClient admin(spotd.admin_port());
     EXPECT_EQ(admin.request(http::verb::get, "/readyz").status, 503u);
-    EXPECT_NE(admin.request(http::verb::get, "/metrics").body.find("spot_journal_failed 1"),
-              std::string::npos);
+    const std::string metrics = admin.request(http::verb::get, "/metrics").body;
+    EXPECT_NE(metrics.find("spot_journal_failed 1"), std::string::npos);
+    // A full disk is reported as one, not as a generic I/O error.
+    EXPECT_NE(metrics.find(R"(spot_journal_failure_info{code="no_space"} 1)"), std::string::npos)
+        << metrics;
     // Nothing is acknowledged any more.
     HttpClient fresh(spotd.http_port());
     EXPECT_EQ(fresh
@@ -254,6 +257,7 @@ TEST(Fault, FullDiskFailsClosed) {
                   .status,
               503u);
     EXPECT_NE(spotd.log().find("journal write failed"), std::string::npos);
+    EXPECT_NE(spotd.log().find(R"("code":"no_space")"), std::string::npos) << spotd.log();
     sigkill(spotd);
   }
   // Every acknowledged order is in the journal: restart on a copy with room to spare.

@@ -16,12 +16,10 @@ class SlowSyncFile final : public spot::AppendFile {
  public:
   SlowSyncFile(std::unique_ptr<spot::AppendFile> inner, std::chrono::microseconds delay)
       : inner_(std::move(inner)), delay_(delay) {}
-  bool append(std::string_view data, std::string* error) override {
-    return inner_->append(data, error);
-  }
-  bool sync(std::string* error) override {
+  spot::Status append(std::string_view data) override { return inner_->append(data); }
+  spot::Status sync() override {
     std::this_thread::sleep_for(delay_);
-    return inner_->sync(error);
+    return inner_->sync();
   }
 
  private:
@@ -32,35 +30,29 @@ class SlowSyncFile final : public spot::AppendFile {
 class SlowSyncFileSystem final : public spot::FileSystem {
  public:
   explicit SlowSyncFileSystem(std::chrono::microseconds delay) : delay_(delay) {}
-  std::unique_ptr<spot::AppendFile> open_append(const std::string& path,
-                                                std::string* error) override {
-    auto file = real_.open_append(path, error);
-    if (!file) return nullptr;
-    return std::make_unique<SlowSyncFile>(std::move(file), delay_);
+  spot::Status open_append(const std::string& path,
+                           std::unique_ptr<spot::AppendFile>* file) override {
+    std::unique_ptr<spot::AppendFile> inner;
+    spot::Status s = real_.open_append(path, &inner);
+    if (s.ok()) *file = std::make_unique<SlowSyncFile>(std::move(inner), delay_);
+    return s;
   }
-  bool read_file(const std::string& path, std::string* out, std::string* error) override {
-    return real_.read_file(path, out, error);
+  spot::Status read_file(const std::string& path, std::string* out) override {
+    return real_.read_file(path, out);
   }
-  bool read_from(const std::string& path, std::uint64_t offset, std::string* out,
-                 std::string* error) override {
-    return real_.read_from(path, offset, out, error);
+  spot::Status read_from(const std::string& path, std::uint64_t offset, std::string* out) override {
+    return real_.read_from(path, offset, out);
   }
   std::vector<std::string> list(const std::string& dir) override { return real_.list(dir); }
-  bool truncate(const std::string& path, std::uint64_t size, std::string* error) override {
-    return real_.truncate(path, size, error);
+  spot::Status truncate(const std::string& path, std::uint64_t size) override {
+    return real_.truncate(path, size);
   }
-  bool create_dirs(const std::string& dir, std::string* error) override {
-    return real_.create_dirs(dir, error);
+  spot::Status create_dirs(const std::string& dir) override { return real_.create_dirs(dir); }
+  spot::Status sync_dir(const std::string& dir) override { return real_.sync_dir(dir); }
+  spot::Status rename(const std::string& from, const std::string& to) override {
+    return real_.rename(from, to);
   }
-  bool sync_dir(const std::string& dir, std::string* error) override {
-    return real_.sync_dir(dir, error);
-  }
-  bool rename(const std::string& from, const std::string& to, std::string* error) override {
-    return real_.rename(from, to, error);
-  }
-  bool remove(const std::string& path, std::string* error) override {
-    return real_.remove(path, error);
-  }
+  spot::Status remove(const std::string& path) override { return real_.remove(path); }
 
  private:
   spot::PosixFileSystem real_;

@@ -170,7 +170,7 @@ TEST(Recovery, ReplaysEverythingInOrderAcrossSegments) {
   EXPECT_GT(segments, 3u);
   RecoveryResult r;
   const auto seen = replay(dir.path(), &r);
-  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_TRUE(r.status.ok()) << r.status.to_string();
   EXPECT_EQ(r.records, commands.size());
   EXPECT_EQ(r.next_seq, commands.size() + 1);
   EXPECT_EQ(r.truncated_bytes, 0u);
@@ -181,7 +181,7 @@ TEST(Recovery, ReplaysEverythingInOrderAcrossSegments) {
   write_all(dir.path(), sample_commands(10), r.next_seq);
   RecoveryResult again;
   replay(dir.path(), &again);
-  ASSERT_TRUE(again.ok) << again.error;
+  ASSERT_TRUE(again.status.ok()) << again.status.to_string();
   EXPECT_EQ(again.records, commands.size() + sample_commands(10).size());
 }
 
@@ -198,14 +198,14 @@ TEST(Recovery, TornTailIsTruncatedAndLogged) {
     fs::resize_file(copy.path() + "/" + segment_name(1), full - cut);
     RecoveryResult r;
     const auto seen = replay(copy.path(), &r);
-    ASSERT_TRUE(r.ok) << r.error;
+    ASSERT_TRUE(r.status.ok()) << r.status.to_string();
     EXPECT_EQ(seen.size(), commands.size() - 1);  // the torn last record is gone
     EXPECT_GT(r.truncated_bytes, 0u);
     EXPECT_LT(fs::file_size(copy.path() + "/" + segment_name(1)), full - cut + 1);
     // A second recovery is clean.
     RecoveryResult again;
     replay(copy.path(), &again);
-    EXPECT_TRUE(again.ok);
+    EXPECT_TRUE(again.status.ok()) << again.status.to_string();
     EXPECT_EQ(again.truncated_bytes, 0u);
     EXPECT_EQ(again.records, commands.size() - 1);
   }
@@ -221,7 +221,7 @@ TEST(Recovery, CorruptLastRecordIsTreatedAsTornTail) {
   f.close();
   RecoveryResult r;
   replay(dir.path(), &r);
-  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(r.status.ok()) << r.status.to_string();
   EXPECT_GT(r.truncated_bytes, 0u);
 }
 
@@ -235,9 +235,9 @@ TEST(Recovery, CorruptionInTheMiddleIsAHardError) {
   f.close();
   RecoveryResult r;
   replay(dir.path(), &r);
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("corrupt record"), std::string::npos) << r.error;
-  EXPECT_NE(r.error.find(segment_name(1)), std::string::npos) << r.error;
+  EXPECT_EQ(r.status.code(), StatusCode::Corruption) << r.status.to_string();
+  EXPECT_NE(r.status.message().find("corrupt record"), std::string::npos) << r.status.to_string();
+  EXPECT_NE(r.status.message().find(segment_name(1)), std::string::npos) << r.status.to_string();
 }
 
 TEST(Recovery, DamageInAnEarlierSegmentIsAHardError) {
@@ -247,14 +247,14 @@ TEST(Recovery, DamageInAnEarlierSegmentIsAHardError) {
   fs::resize_file(first, fs::file_size(first) - 5);  // torn, but not the last segment
   RecoveryResult r;
   replay(dir.path(), &r);
-  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.status.code(), StatusCode::Corruption) << r.status.to_string();
 }
 
 TEST(Recovery, EmptyOrMissingDirectoryIsAFreshStart) {
   TempDir dir;
   RecoveryResult r;
   EXPECT_TRUE(replay(dir.path() + "/new/journal", &r).empty());
-  EXPECT_TRUE(r.ok);
+  EXPECT_TRUE(r.status.ok()) << r.status.to_string();
   EXPECT_EQ(r.next_seq, 1u);
 }
 
@@ -276,7 +276,7 @@ TEST(Recovery, ReplayRebuildsTheEngineExactly) {
   PosixFileSystem posix;
   ASSERT_TRUE(recover_journal(posix, dir.path(), [&](const CommandBody& c, const std::string& rid) {
                 rebuilt.execute(c, rid);
-              }).ok);
+              }).status.ok());
   EXPECT_EQ(rebuilt.state_hash(), live.state_hash());
   EXPECT_EQ(rebuilt.trade_count(), live.trade_count());
   EXPECT_TRUE(rebuilt.check_invariants());
@@ -291,51 +291,78 @@ TEST(Recovery, ReplayRebuildsTheEngineExactly) {
   }
 }
 
+TEST(Status, CodesHaveStableShortNames) {
+  EXPECT_TRUE(Status().ok());
+  EXPECT_EQ(Status().to_string(), "ok");
+  EXPECT_EQ(Status().code_name(), "ok");
+  const Status full = Status::no_space("write /j: No space left on device");
+  EXPECT_FALSE(full.ok());
+  EXPECT_EQ(full.code(), StatusCode::NoSpace);
+  EXPECT_EQ(full.message(), "write /j: No space left on device");
+  EXPECT_EQ(full.to_string(), "no_space: write /j: No space left on device");
+  // Metric labels and health answers use these names: they must not change.
+  EXPECT_EQ(to_string(StatusCode::NotFound), "not_found");
+  EXPECT_EQ(to_string(StatusCode::Corruption), "corruption");
+  EXPECT_EQ(to_string(StatusCode::IoError), "io_error");
+  EXPECT_EQ(to_string(StatusCode::NoSpace), "no_space");
+  EXPECT_EQ(to_string(StatusCode::FsyncFailed), "fsync_failed");
+  EXPECT_EQ(Status::fsync_failed("x").code_name(), "fsync_failed");
+}
+
+TEST(PosixFileSystem, ErrnoBecomesAStatusCode) {
+  TempDir dir;
+  PosixFileSystem posix;
+  std::string data;
+  const Status missing = posix.read_file(dir.path() + "/absent", &data);
+  EXPECT_EQ(missing.code(), StatusCode::NotFound) << missing.to_string();
+  EXPECT_NE(missing.message().find("absent"), std::string::npos) << missing.to_string();
+  std::unique_ptr<AppendFile> file;
+  EXPECT_EQ(posix.open_append(dir.path() + "/no/such/dir/f", &file).code(), StatusCode::NotFound);
+  EXPECT_EQ(file, nullptr);
+  EXPECT_TRUE(posix.remove(dir.path() + "/absent").ok());  // nothing to remove is fine
+  // /dev/full answers every write with ENOSPC: a full disk, not an I/O error.
+  ASSERT_TRUE(posix.open_append("/dev/full", &file).ok());
+  const Status full = file->append("x");
+  EXPECT_EQ(full.code(), StatusCode::NoSpace) << full.to_string();
+  // fdatasync of /dev/full fails (EINVAL on Linux): an fsync failure whatever the errno.
+  const Status sync = file->sync();
+  EXPECT_EQ(sync.code(), StatusCode::FsyncFailed) << sync.to_string();
+}
+
 // A file system whose appends or syncs start failing on demand (disk full, I/O error).
 class FailingFileSystem final : public FileSystem {
  public:
   std::atomic<bool> fail_sync{false};
   std::atomic<bool> fail_append{false};
 
-  std::unique_ptr<AppendFile> open_append(const std::string& path, std::string* error) override {
-    auto inner = real_.open_append(path, error);
-    if (!inner) return nullptr;
-    return std::make_unique<File>(std::move(inner), *this);
+  Status open_append(const std::string& path, std::unique_ptr<AppendFile>* file) override {
+    std::unique_ptr<AppendFile> inner;
+    Status s = real_.open_append(path, &inner);
+    if (s.ok()) *file = std::make_unique<File>(std::move(inner), *this);
+    return s;
   }
-  bool read_file(const std::string& p, std::string* out, std::string* e) override {
-    return real_.read_file(p, out, e);
+  Status read_file(const std::string& p, std::string* out) override {
+    return real_.read_file(p, out);
   }
   std::vector<std::string> list(const std::string& d) override { return real_.list(d); }
-  bool truncate(const std::string& p, std::uint64_t s, std::string* e) override {
-    return real_.truncate(p, s, e);
-  }
-  bool create_dirs(const std::string& d, std::string* e) override {
-    return real_.create_dirs(d, e);
-  }
-  bool sync_dir(const std::string& d, std::string* e) override { return real_.sync_dir(d, e); }
-  bool rename(const std::string& a, const std::string& b, std::string* e) override {
-    return real_.rename(a, b, e);
-  }
-  bool remove(const std::string& p, std::string* e) override { return real_.remove(p, e); }
+  Status truncate(const std::string& p, std::uint64_t s) override { return real_.truncate(p, s); }
+  Status create_dirs(const std::string& d) override { return real_.create_dirs(d); }
+  Status sync_dir(const std::string& d) override { return real_.sync_dir(d); }
+  Status rename(const std::string& a, const std::string& b) override { return real_.rename(a, b); }
+  Status remove(const std::string& p) override { return real_.remove(p); }
 
  private:
   class File final : public AppendFile {
    public:
     File(std::unique_ptr<AppendFile> inner, FailingFileSystem& fs)
         : inner_(std::move(inner)), fs_(fs) {}
-    bool append(std::string_view data, std::string* error) override {
-      if (fs_.fail_append) {
-        *error = "injected: No space left on device";
-        return false;
-      }
-      return inner_->append(data, error);
+    Status append(std::string_view data) override {
+      if (fs_.fail_append) return Status::no_space("injected: No space left on device");
+      return inner_->append(data);
     }
-    bool sync(std::string* error) override {
-      if (fs_.fail_sync) {
-        *error = "injected: fdatasync: Input/output error";
-        return false;
-      }
-      return inner_->sync(error);
+    Status sync() override {
+      if (fs_.fail_sync) return Status::fsync_failed("injected: fdatasync: Input/output error");
+      return inner_->sync();
     }
 
    private:
@@ -361,9 +388,13 @@ void fail_closed_on(bool sync_fails) {
     return result.get();
   };
   EXPECT_TRUE(submit(CreateAccount{"a", "h"}));
+  EXPECT_TRUE(writer.failure().ok());
   (sync_fails ? faulty.fail_sync : faulty.fail_append) = true;
   EXPECT_FALSE(submit(order(1, Side::Buy, 10, 1)));
   EXPECT_TRUE(writer.failed());
+  // The writer keeps the Status of the failure, so a full disk is told from a bad fsync.
+  EXPECT_EQ(writer.failure().code(), sync_fails ? StatusCode::FsyncFailed : StatusCode::NoSpace);
+  EXPECT_NE(writer.failure().message().find("injected"), std::string::npos);
   // The fault goes away, but the journal stays failed: nothing more is acknowledged.
   faulty.fail_sync = false;
   faulty.fail_append = false;
@@ -468,8 +499,8 @@ TEST(EngineSnapshot, RestoreEqualsTheOriginalAndBehavesTheSame) {
     std::string state;
     original.serialize(state);
     Engine restored(one_symbol(), limits);
-    std::string error;
-    ASSERT_TRUE(restored.restore(state, &error)) << error;
+    const Status restored_status = restored.restore(state);
+    ASSERT_TRUE(restored_status.ok()) << restored_status.to_string();
     EXPECT_EQ(restored.state_hash(), original.state_hash());
     EXPECT_TRUE(restored.check_invariants());
     // The same further commands give the same replies and the same state.
@@ -487,8 +518,9 @@ TEST(EngineSnapshot, RestoreEqualsTheOriginalAndBehavesTheSame) {
     EXPECT_EQ(restored.state_hash(), original.state_hash());
     // Damaged input is refused.
     Engine broken(one_symbol(), limits);
-    EXPECT_FALSE(broken.restore(std::string_view(state).substr(0, state.size() / 2), &error));
-    EXPECT_FALSE(error.empty());
+    const Status damaged = broken.restore(std::string_view(state).substr(0, state.size() / 2));
+    EXPECT_EQ(damaged.code(), StatusCode::Corruption) << damaged.to_string();
+    EXPECT_FALSE(damaged.message().empty());
   }
 }
 
@@ -507,9 +539,9 @@ TEST(EngineSnapshot, RestoreRefusesOrderIdCountersOutOfStep) {
     state[4 + i] = static_cast<char>(last_order_id >> (8 * i));
   }
   Engine broken(one_symbol(), EngineLimits{});
-  std::string error;
-  EXPECT_FALSE(broken.restore(state, &error));
-  EXPECT_NE(error.find("order id counters out of step"), std::string::npos) << error;
+  const Status s = broken.restore(state);
+  EXPECT_EQ(s.code(), StatusCode::Corruption) << s.to_string();
+  EXPECT_NE(s.message().find("order id counters out of step"), std::string::npos) << s.to_string();
 }
 
 TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
@@ -523,9 +555,9 @@ TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
   std::string state;
   at_split.serialize(state);
   PosixFileSystem posix;
-  std::string error;
   const auto segments_before = posix.list(dir.path()).size();
-  ASSERT_TRUE(write_snapshot(posix, dir.path(), split, state, 1, &error)) << error;
+  const Status written = write_snapshot(posix, dir.path(), split, state, 1);
+  ASSERT_TRUE(written.ok()) << written.to_string();
   EXPECT_LT(posix.list(dir.path()).size(), segments_before);  // covered segments deleted
   write_all(dir.path(), std::vector<CommandBody>(commands.begin() + split, commands.end()),
             split + 1, 4096);
@@ -534,17 +566,18 @@ TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
   for (const auto& c : commands) full.execute(c, "rid");
 
   std::unique_ptr<Engine> engine;
+  LoadedSnapshot loaded;
   std::string warning;
-  const auto loaded = load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, engine,
-                                           &warning, &error);
-  ASSERT_TRUE(loaded.has_value()) << error;
-  EXPECT_EQ(loaded->last_seq, split);
+  const Status s = load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, engine,
+                                        &loaded, &warning);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(loaded.last_seq, split);
   EXPECT_TRUE(warning.empty()) << warning;
   const RecoveryResult r = recover_journal(
       posix, dir.path(),
       [&engine](const CommandBody& c, const std::string& rid) { engine->execute(c, rid); },
-      loaded->last_seq + 1);
-  ASSERT_TRUE(r.ok) << r.error;
+      loaded.last_seq + 1);
+  ASSERT_TRUE(r.status.ok()) << r.status.to_string();
   EXPECT_EQ(r.records, commands.size() - split);
   EXPECT_EQ(engine->state_hash(), full.state_hash());
 }
@@ -552,13 +585,12 @@ TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
 TEST(Snapshot, DamagedNewestSnapshotFallsBackToAnOlderOne) {
   TempDir dir;
   PosixFileSystem posix;
-  std::string error;
   Engine a(one_symbol(), EngineLimits{});
   for (const auto& c : busy_commands(100, 1)) a.execute(c, "");
   std::string older;
   a.serialize(older);
-  ASSERT_TRUE(write_snapshot(posix, dir.path(), 10, older, 2, &error)) << error;
-  ASSERT_TRUE(write_snapshot(posix, dir.path(), 20, older, 2, &error)) << error;
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 10, older, 2).ok());
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 20, older, 2).ok());
   {
     std::fstream f(dir.path() + "/" + snapshot_name(20),
                    std::ios::in | std::ios::out | std::ios::binary);
@@ -566,15 +598,16 @@ TEST(Snapshot, DamagedNewestSnapshotFallsBackToAnOlderOne) {
     f.put('\x01');
   }
   std::unique_ptr<Engine> engine;
+  LoadedSnapshot loaded;
   std::string warning;
-  const auto loaded = load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, engine,
-                                           &warning, &error);
-  ASSERT_TRUE(loaded.has_value());
-  EXPECT_EQ(loaded->last_seq, 10u);
+  ASSERT_TRUE(load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, engine, &loaded,
+                                   &warning)
+                  .ok());
+  EXPECT_EQ(loaded.last_seq, 10u);
   EXPECT_NE(warning.find(snapshot_name(20)), std::string::npos) << warning;
   EXPECT_EQ(engine->state_hash(), a.state_hash());
   // Keep = 2: a third snapshot removes the oldest.
-  ASSERT_TRUE(write_snapshot(posix, dir.path(), 30, older, 2, &error)) << error;
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 30, older, 2).ok());
   EXPECT_FALSE(fs::exists(dir.path() + "/" + snapshot_name(10)));
   EXPECT_TRUE(fs::exists(dir.path() + "/" + snapshot_name(30)));
 }
@@ -586,8 +619,9 @@ TEST(Snapshot, JournalThatStartsAfterTheSnapshotIsAGap) {
   PosixFileSystem posix;
   r = recover_journal(
       posix, dir.path(), [](const CommandBody&, const std::string&) {}, 1);
-  EXPECT_FALSE(r.ok);
-  EXPECT_NE(r.error.find("starts at record 50"), std::string::npos) << r.error;
+  EXPECT_EQ(r.status.code(), StatusCode::Corruption) << r.status.to_string();
+  EXPECT_NE(r.status.message().find("starts at record 50"), std::string::npos)
+      << r.status.to_string();
 }
 
 // A journal being written, with the engine it describes: commands go through a live
@@ -649,14 +683,15 @@ TEST(JournalReader, FollowsALiveJournalAcrossSegmentsAndStopsAtTheDurableMark) {
     EXPECT_EQ(seq, expected_seq++);
     seen.push_back(journal::encode_command(c, rid));
   };
-  std::string error;
   for (std::size_t at = 0; at < commands.size(); at += 250) {
     live.run(slice(commands, at, 250));
     // Part way first: it reads exactly up to the mark it is given.
     const std::uint64_t half = (reader.next_seq() + live.writer().durable_seq()) / 2;
-    ASSERT_TRUE(reader.read_until(half, collect, &error)) << error;
+    Status s = reader.read_until(half, collect);
+    ASSERT_TRUE(s.ok()) << s.to_string();
     EXPECT_EQ(reader.next_seq(), half + 1);
-    ASSERT_TRUE(reader.read_until(live.writer().durable_seq(), collect, &error)) << error;
+    s = reader.read_until(live.writer().durable_seq(), collect);
+    ASSERT_TRUE(s.ok()) << s.to_string();
     EXPECT_EQ(reader.next_seq(), live.writer().durable_seq() + 1);
   }
   EXPECT_GT(count_segments(dir.path()), 3u);
@@ -668,13 +703,11 @@ TEST(JournalReader, FollowsALiveJournalAcrossSegmentsAndStopsAtTheDurableMark) {
   JournalReader middle(posix, dir.path(), 777);
   std::uint64_t first = 0;
   std::uint64_t n = 0;
-  ASSERT_TRUE(middle.read_until(
-      commands.size(),
-      [&](std::uint64_t seq, const CommandBody&, const std::string&) {
+  const Status s = middle.read_until(
+      commands.size(), [&](std::uint64_t seq, const CommandBody&, const std::string&) {
         if (n++ == 0) first = seq;
-      },
-      &error))
-      << error;
+      });
+  ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(first, 777u);
   EXPECT_EQ(n, commands.size() - 776);
 }
@@ -686,16 +719,16 @@ TEST(JournalReader, ADurableRecordThatIsMissingIsAnError) {
   fs::resize_file(segment, fs::file_size(segment) - 5);  // the last record is cut short
   PosixFileSystem posix;
   JournalReader reader(posix, dir.path(), 1);
-  std::string error;
   std::uint64_t n = 0;
   const auto count = [&n](std::uint64_t, const CommandBody&, const std::string&) { ++n; };
-  ASSERT_TRUE(reader.read_until(5, count, &error)) << error;
-  EXPECT_FALSE(reader.read_until(sample_commands(20).size(), count, &error));
-  EXPECT_NE(error.find("missing or damaged"), std::string::npos) << error;
+  ASSERT_TRUE(reader.read_until(5, count).ok());
+  const Status cut = reader.read_until(sample_commands(20).size(), count);
+  EXPECT_EQ(cut.code(), StatusCode::Corruption) << cut.to_string();
+  EXPECT_NE(cut.message().find("missing or damaged"), std::string::npos) << cut.to_string();
   EXPECT_EQ(n, sample_commands(20).size() - 1);
 
   JournalReader none(posix, dir.path() + "/nowhere", 1);
-  EXPECT_FALSE(none.read_until(1, count, &error));
+  EXPECT_EQ(none.read_until(1, count).code(), StatusCode::NotFound);
 }
 
 // The snapshot of the replica at sequence N is the live engine at N, without the live
@@ -711,22 +744,23 @@ TEST(Snapshotter, ReplicaSnapshotsEqualTheLiveEngineAndOldSegmentsGo) {
   Snapshotter snapshotter(
       posix, options, [&live] { return live.writer().durable_seq(); }, nullptr);
   const auto commands = busy_commands(3000, 11);
-  std::string error;
   for (std::size_t at = 0; at < commands.size(); at += 1000) {
     live.run(slice(commands, at, 1000));
-    ASSERT_TRUE(snapshotter.snapshot_now(&error)) << error;
+    const Status s = snapshotter.snapshot_now();
+    ASSERT_TRUE(s.ok()) << s.to_string();
     EXPECT_EQ(snapshotter.last_snapshot_seq(), live.writer().durable_seq());
     std::unique_ptr<Engine> loaded;
+    LoadedSnapshot snap;
     std::string warning;
-    const auto snap = load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, loaded,
-                                           &warning, &error);
-    ASSERT_TRUE(snap.has_value()) << error;
-    EXPECT_EQ(snap->last_seq, live.writer().durable_seq());
+    const Status l = load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, loaded,
+                                          &snap, &warning);
+    ASSERT_TRUE(l.ok()) << l.to_string();
+    EXPECT_EQ(snap.last_seq, live.writer().durable_seq());
     EXPECT_EQ(loaded->state_hash(), live.engine().state_hash()) << at;
   }
   // Nothing new: no new snapshot.
   const std::uint64_t last = snapshotter.last_snapshot_seq();
-  ASSERT_TRUE(snapshotter.snapshot_now(&error)) << error;
+  ASSERT_TRUE(snapshotter.snapshot_now().ok());
   EXPECT_EQ(snapshotter.last_snapshot_seq(), last);
   // keep = 1: only the newest snapshot and the segments after it are left, and a
   // restart (a new snapshotter) starts from that snapshot.
@@ -734,7 +768,7 @@ TEST(Snapshotter, ReplicaSnapshotsEqualTheLiveEngineAndOldSegmentsGo) {
   Snapshotter again(
       posix, options, [&live] { return live.writer().durable_seq(); }, nullptr);
   live.run(busy_commands(200, 12));
-  ASSERT_TRUE(again.snapshot_now(&error)) << error;
+  ASSERT_TRUE(again.snapshot_now().ok());
   EXPECT_EQ(again.last_snapshot_seq(), live.writer().durable_seq());
 }
 
@@ -750,7 +784,7 @@ TEST(Snapshotter, ItsThreadKeepsUpWithAJournalBeingWritten) {
   std::atomic<int> errors{0};
   Snapshotter snapshotter(
       posix, options, [&live] { return live.writer().durable_seq(); }, nullptr,
-      [&errors](const std::string&) { ++errors; });
+      [&errors](const Status&) { ++errors; });
   snapshotter.start();
   const auto commands = busy_commands(4000, 21);
   for (std::size_t at = 0; at < commands.size(); at += 100) {
@@ -766,10 +800,11 @@ TEST(Snapshotter, ItsThreadKeepsUpWithAJournalBeingWritten) {
   EXPECT_EQ(errors.load(), 0);
   ASSERT_EQ(snapshotter.last_snapshot_seq(), live.writer().durable_seq());
   std::unique_ptr<Engine> loaded;
+  LoadedSnapshot snap;
   std::string warning;
-  std::string error;
-  ASSERT_TRUE(load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, loaded,
-                                   &warning, &error));
+  ASSERT_TRUE(
+      load_newest_snapshot(posix, dir.path(), one_symbol(), EngineLimits{}, loaded, &snap, &warning)
+          .ok());
   EXPECT_EQ(loaded->state_hash(), live.engine().state_hash());
 }
 
@@ -785,9 +820,9 @@ TEST(Snapshotter, AJournalItCannotFollowIsReportedAndRetriedFromDisk) {
   const std::uint64_t durable = sample_commands(20).size();
   Snapshotter snapshotter(
       posix, options, [durable] { return durable; }, nullptr);
-  std::string error;
-  EXPECT_FALSE(snapshotter.snapshot_now(&error));
-  EXPECT_NE(error.find("missing or damaged"), std::string::npos) << error;
+  const Status s = snapshotter.snapshot_now();
+  EXPECT_EQ(s.code(), StatusCode::Corruption) << s.to_string();
+  EXPECT_NE(s.message().find("missing or damaged"), std::string::npos) << s.to_string();
   EXPECT_EQ(snapshotter.last_snapshot_seq(), 0u);
   EXPECT_TRUE(fs::is_empty(dir.path()) || !fs::exists(dir.path() + "/" + snapshot_name(durable)));
 }

@@ -89,6 +89,18 @@ TEST(Metrics, EveryRejectReasonHasASeries) {
   }
 }
 
+TEST(Metrics, AJournalFailureIsLabelledWithItsStatusCode) {
+  Metrics m("t");
+  m.ready(true);
+  EXPECT_EQ(value_of(m.scrape(), "spot_journal_failed"), 0);
+  EXPECT_FALSE(has_line_starting(m.scrape(), "spot_journal_failure_info{"));
+  m.journal_failed(Status::no_space("write /j/1.wal: No space left on device"));
+  const std::string s = m.scrape();
+  EXPECT_EQ(value_of(s, "spot_journal_failed"), 1);
+  EXPECT_EQ(value_of(s, R"(spot_journal_failure_info{code="no_space"})"), 1);
+  EXPECT_EQ(value_of(s, "spot_ready"), 0);
+}
+
 TEST(Metrics, LatencyHistogramBucketsFromOneMicrosecondToOneSecond) {
   Metrics m("t");
   m.order_latency(0.000'000'5);  // below the first bucket

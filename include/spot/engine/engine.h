@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "spot/core/flat_index.h"
+#include "spot/core/status.h"
 #include "spot/engine/commands.h"
 #include "spot/engine/matcher.h"
 
@@ -42,9 +43,9 @@ class Engine {
 
   // The whole engine state in a compact binary form, and back. `restore` REQUIRES a
   // freshly constructed engine with the same symbols; on malformed input it returns
-  // false with *error set (and the engine must be discarded).
+  // Corruption (and the engine must be discarded).
   void serialize(std::string& out) const;
-  bool restore(std::string_view in, std::string* error);
+  Status restore(std::string_view in);
 
   template <class Fn>
   void for_each_account(Fn&& fn) const {

@@ -61,6 +61,10 @@ class JournalWriter {
 
   bool failed() const { return failed_.load(std::memory_order_acquire); }
 
+  // Why the journal failed: the Status of the write, fsync or segment roll that failed
+  // it (NoSpace, FsyncFailed, IoError, ...), or ok while it has not failed.
+  Status failure() const;
+
   // The sequence number of the last record submitted (written or not).
   std::uint64_t last_seq() const;
 
@@ -75,8 +79,9 @@ class JournalWriter {
   };
 
   void run();
-  bool write_batch(std::vector<Entry>& batch, std::string* error);
-  bool roll_segment(std::uint64_t first_seq, std::string* error);
+  Status write_batch(std::vector<Entry>& batch);
+  Status roll_segment(std::uint64_t first_seq);
+  void fail(Status why);
 
   FileSystem& fs_;
   JournalOptions options_;
@@ -84,6 +89,7 @@ class JournalWriter {
   std::unique_ptr<AppendFile> file_;
   std::uint64_t segment_size_ = 0;
   std::atomic<std::uint64_t> durable_seq_;
+  Status failure_;  // written once by the writer thread, before failed_ is set
   std::atomic<bool> failed_{false};
 
   mutable std::mutex mutex_;
@@ -96,8 +102,9 @@ class JournalWriter {
 };
 
 struct RecoveryResult {
-  bool ok = false;
-  std::string error;  // set when !ok: corruption in the middle, I/O failure
+  // Corruption for damage before the tail, a gap in the sequence or records missing
+  // at the start; the file system's Status for an I/O failure.
+  Status status;
   std::uint64_t records = 0;
   std::uint64_t next_seq = 1;
   std::uint64_t truncated_bytes = 0;  // torn tail cut off the last segment
@@ -106,7 +113,7 @@ struct RecoveryResult {
 // Reads every segment in order, checks each record, and hands each command with
 // seq >= from_seq to `apply` (earlier ones are covered by a snapshot). A torn or
 // corrupt tail of the last segment (nothing valid after it) is truncated; a gap in the
-// sequence, or damage anywhere else, is an error.
+// sequence, or damage anywhere else, is an error (result.status).
 RecoveryResult recover_journal(
     FileSystem& fs, const std::string& dir,
     const std::function<void(const CommandBody&, const std::string&)>& apply,

@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "spot/core/status.h"
 #include "spot/engine/commands.h"
 #include "spot/journal/file_system.h"
 
@@ -21,14 +22,15 @@ class JournalReader {
   JournalReader(FileSystem& fs, std::string dir, std::uint64_t next_seq);
 
   // Hands every record from next_seq() up to and including `last_seq` to `apply`, in
-  // order. REQUIRES: records up to last_seq are durable. False (with *error) if one of
-  // them is missing, damaged or out of order; the reader is then unusable.
-  bool read_until(std::uint64_t last_seq, const Apply& apply, std::string* error);
+  // order. REQUIRES: records up to last_seq are durable. Fails if one of them is
+  // missing (NotFound: no segment holds it), damaged or out of order (Corruption), or
+  // cannot be read; the reader is then unusable.
+  Status read_until(std::uint64_t last_seq, const Apply& apply);
 
   std::uint64_t next_seq() const { return next_seq_; }
 
  private:
-  bool locate(std::string* error);
+  Status locate();
 
   FileSystem& fs_;
   std::string dir_;

@@ -5,10 +5,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "spot/core/status.h"
 #include "spot/engine/engine.h"
 #include "spot/journal/file_system.h"
 
@@ -26,10 +26,9 @@ struct RecoveredEngine {
 };
 
 // Truncates a torn tail of the last segment (see recover_journal), so it must not run
-// while a JournalWriter is writing the same directory. nullopt (with *error) on I/O
-// failure or corruption in the middle of the journal.
-std::optional<RecoveredEngine> recover_engine(FileSystem& fs, const std::string& dir,
-                                              std::vector<SymbolSpec> symbols, EngineLimits limits,
-                                              std::string* error);
+// while a JournalWriter is writing the same directory. Fails (with *out unusable) on
+// I/O failure, or with Corruption for damage in the middle of the journal.
+Status recover_engine(FileSystem& fs, const std::string& dir, std::vector<SymbolSpec> symbols,
+                      EngineLimits limits, RecoveredEngine* out);
 
 }  // namespace spot

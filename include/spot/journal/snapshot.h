@@ -10,7 +10,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 
@@ -28,22 +27,21 @@ std::string snapshot_name(std::uint64_t last_seq);
 // Frames `engine_state` (Engine::serialize) with its sequence number and CRC32C and
 // writes it durably into dir. Then keeps the newest `keep` snapshots and deletes the
 // journal segments wholly covered by the oldest snapshot kept.
-bool write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_seq,
-                    const std::string& engine_state, std::size_t keep, std::string* error);
+Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_seq,
+                      const std::string& engine_state, std::size_t keep);
 
 struct LoadedSnapshot {
   std::uint64_t last_seq = 0;  // 0: no snapshot, start from an empty engine
   std::string file;
 };
 
-// Restores the newest valid snapshot in dir into `engine` (a fresh one). A snapshot
-// that fails its CRC or does not decode is skipped with a note in *warning, and the
-// next older one is tried. Returns nullopt (with *error) only on I/O failure.
-std::optional<LoadedSnapshot> load_newest_snapshot(FileSystem& fs, const std::string& dir,
-                                                   std::vector<SymbolSpec> symbols,
-                                                   EngineLimits limits,
-                                                   std::unique_ptr<Engine>& engine,
-                                                   std::string* warning, std::string* error);
+// Restores the newest valid snapshot in dir into `engine` (a fresh one) and describes
+// it in *loaded (last_seq 0 and an empty engine when there is none). A snapshot that
+// fails its CRC or does not decode is skipped with a note in *warning, and the next
+// older one is tried. Fails (leaving `engine` and *loaded alone) only on I/O failure.
+Status load_newest_snapshot(FileSystem& fs, const std::string& dir, std::vector<SymbolSpec> symbols,
+                            EngineLimits limits, std::unique_ptr<Engine>& engine,
+                            LoadedSnapshot* loaded, std::string* warning);
 
 struct SnapshotterOptions {
   std::string dir;
@@ -62,7 +60,7 @@ struct SnapshotterOptions {
 class Snapshotter {
  public:
   using DurableSeq = std::function<std::uint64_t()>;
-  using ErrorSink = std::function<void(const std::string&)>;
+  using ErrorSink = std::function<void(const Status&)>;
 
   // `durable_seq` tells the last journal record that is on disk (JournalWriter::
   // durable_seq); `on_error` hears of failures. A snapshot that cannot be written is
@@ -78,13 +76,13 @@ class Snapshotter {
   // Catches the replica up with the durable journal and, if that added anything since
   // the last snapshot, writes one. The thread calls this every interval; tests call it
   // directly (not while started).
-  bool snapshot_now(std::string* error);
+  Status snapshot_now();
 
   // The sequence number the last snapshot covers (0: none yet).
   std::uint64_t last_snapshot_seq() const { return last_snapshot_seq_.load(); }
 
  private:
-  bool catch_up(std::string* error);
+  Status catch_up();
   void run();
 
   FileSystem& fs_;

@@ -17,6 +17,7 @@
 #include <prometheus/registry.h>
 
 #include "spot/core/reject_reason.h"
+#include "spot/core/status.h"
 
 namespace spot {
 
@@ -36,7 +37,9 @@ class Metrics {
   prometheus::Gauge& connections(bool tcp) { return tcp ? *tcp_connections_ : *http_connections_; }
   void ready(bool is_ready) { ready_->Set(is_ready ? 1 : 0); }
   void journal_batch(double records, double bytes, double fsync_seconds);
-  void journal_failed(const std::string& error);
+  // The journal failed closed with `why`: spot_journal_failed goes to 1, and
+  // spot_journal_failure_info{code="<why's code name>"} appears.
+  void journal_failed(const Status& why);
   void journal_replayed(double records, double seconds);
   // A snapshot written: serializing the snapshot thread's replica, then writing and
   // fsyncing the file.
@@ -68,6 +71,7 @@ class Metrics {
   prometheus::Histogram* journal_fsync_seconds_;
   prometheus::Histogram* journal_batch_records_;
   prometheus::Gauge* journal_failed_;
+  prometheus::Family<prometheus::Gauge>* journal_failure_info_;
   prometheus::Gauge* journal_replay_seconds_;
   prometheus::Gauge* journal_replay_records_;
   prometheus::Gauge* snapshot_serialize_seconds_;
