@@ -61,9 +61,14 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id,
     if (gateway_.ready()) {
       return answer(responder, "/readyz", json_response(200, R"({"status":"ready"})"));
     }
-    return answer(responder, "/readyz",
-                  json_response(503, gateway_.draining() ? R"({"status":"draining"})"
-                                                         : R"({"status":"starting"})"));
+    // Why not: failed for good (and what failed), draining, or still starting.
+    json status = {{"status", "starting"}};
+    if (gateway_.failed()) {
+      status = {{"status", "failed"}, {"reason", gateway_.failure()}};
+    } else if (gateway_.draining()) {
+      status = {{"status", "draining"}};
+    }
+    return answer(responder, "/readyz", json_response(503, status.dump()));
   }
   if (path == "/metrics" && request.method() == http::verb::get) {
     metrics_.queue_depth(static_cast<double>(queue_.size()));

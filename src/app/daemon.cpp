@@ -190,13 +190,8 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
   state.journal = std::make_unique<JournalWriter>(fs, config.journal, recovered.next_seq, &metrics);
   state.journal->start();
   if (config.snapshot.interval_ms > 0) {
-    SnapshotterOptions so;
-    so.dir = config.journal.dir;
-    so.symbols = config.symbols;
-    so.limits = config.engine.limits;
-    so.interval_ms = config.snapshot.interval_ms;
-    so.follow_ms = config.snapshot.follow_ms;
-    so.keep = config.snapshot.keep;
+    const SnapshotterOptions so{config.snapshot, config.journal.dir, config.symbols,
+                                config.engine.limits};
     state.snapshots = std::make_unique<Snapshotter>(
         fs, so, [j = state.journal.get()] { return j->durable_seq(); }, &metrics,
         [](const Status& failure) {
@@ -330,7 +325,10 @@ int run_daemon(const Config& config, FileSystem& fs) {
   MatchingLoop loop(*state.engine, admission.queue, metrics, clock, config.engine.batch_max,
                     &admission.fills, state.journal.get(), [&] {
                       // Fail closed: stop taking orders; never acknowledge what is not durable.
-                      admission.gateway.set_ready(false);
+                      const Status failure = state.journal->failure();
+                      admission.gateway.fail(
+                          "journal: " + (failure.ok() ? std::string("refused an executed command")
+                                                      : std::string(failure.code_name())));
                       metrics.ready(false);
                       if (!failure_logged.exchange(true)) log_journal_failure(*state.journal);
                     });

@@ -9,9 +9,8 @@ namespace spot {
 namespace {
 
 bool needs_account(const CommandBody& body) {
-  return std::holds_alternative<SubmitOrder>(body) ||
-         std::holds_alternative<CancelRequest>(body) || std::holds_alternative<GetOrder>(body) ||
-         std::holds_alternative<OpenOrders>(body);
+  return std::holds_alternative<SubmitOrder>(body) || std::holds_alternative<CancelRequest>(body) ||
+         std::holds_alternative<GetOrder>(body) || std::holds_alternative<OpenOrders>(body);
 }
 
 bool rate_limited_kind(const CommandBody& body) {
@@ -27,6 +26,17 @@ void set_account(CommandBody& body, AccountId account) {
 }
 
 }  // namespace
+
+void Gateway::fail(const std::string& reason) {
+  std::lock_guard<std::mutex> lock(failure_mutex_);
+  if (failure_.empty()) failure_ = reason;
+  failed_.store(true, std::memory_order_release);
+}
+
+std::string Gateway::failure() const {
+  std::lock_guard<std::mutex> lock(failure_mutex_);
+  return failure_;
+}
 
 std::optional<Refused> Gateway::refuse(const Request& request, RejectReason reason,
                                        double retry_after_s) {

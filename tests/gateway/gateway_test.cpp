@@ -312,6 +312,16 @@ TEST_F(GatewayTest, RateLimitRefusalSaysWhenToRetry) {
   EXPECT_EQ(submit(OpenOrders{{}, std::nullopt}, alice), RejectReason::None);
 }
 
+TEST_F(GatewayTest, AFailureIsForGoodAndSaysWhy) {
+  gateway_.fail("journal: no_space");
+  gateway_.fail("journal: fsync_failed");  // the first reason stays
+  gateway_.set_ready(true);                // and nothing makes it ready again
+  EXPECT_FALSE(gateway_.ready());
+  EXPECT_TRUE(gateway_.failed());
+  EXPECT_EQ(gateway_.failure(), "journal: no_space");
+  EXPECT_EQ(submit(order(), AccountId{7}), RejectReason::NotReady);
+}
+
 TEST_F(GatewayTest, PublicCommandsNeedNoAccount) {
   EXPECT_EQ(submit(GetDepth{0, 10}, std::nullopt), RejectReason::None);
   EXPECT_EQ(submit(GetState{}, std::nullopt), RejectReason::None);

@@ -15,6 +15,7 @@
 #include "spot/engine/symbol.h"
 #include "spot/gateway/gateway.h"
 #include "spot/journal/journal.h"
+#include "spot/journal/snapshot.h"
 #include "spot/net/http_api.h"
 #include "spot/net/http_server.h"
 #include "spot/net/tcp_server.h"
@@ -37,11 +38,7 @@ struct Config {
   } engine;
   GatewayOptions limits;
   JournalOptions journal;
-  struct Snapshot {
-    std::int64_t interval_ms = 60'000;  // 0: only at clean shutdown
-    std::int64_t follow_ms = 1000;      // how often the snapshot replica reads the journal
-    std::size_t keep = 2;               // snapshots kept; journal segments before the oldest go
-  } snapshot;
+  SnapshotPolicy snapshot;
   struct Shutdown {
     std::int64_t drain_timeout_ms = 5'000;
   } shutdown;

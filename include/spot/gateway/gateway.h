@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,8 +62,13 @@ class Gateway {
   // them), so admitted() == replied() means nothing is in flight.
   std::uint64_t admitted() const { return admitted_.load(std::memory_order_acquire); }
 
-  bool ready() const { return ready_.load(std::memory_order_acquire) && !draining(); }
+  bool ready() const { return ready_.load(std::memory_order_acquire) && !draining() && !failed(); }
   void set_ready(bool ready) { ready_.store(ready, std::memory_order_release); }
+  // Fails closed for good (the journal failed): never ready again. `reason` says why,
+  // for /readyz (e.g. "journal: no_space"); the first reason is kept.
+  void fail(const std::string& reason);
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  std::string failure() const;
   bool draining() const { return draining_.load(std::memory_order_acquire); }
   void start_draining() { draining_.store(true, std::memory_order_release); }
 
@@ -78,6 +84,9 @@ class Gateway {
   std::atomic<std::uint64_t> admitted_{0};
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};
+  std::atomic<bool> failed_{false};
+  mutable std::mutex failure_mutex_;
+  std::string failure_;
 };
 
 }  // namespace spot

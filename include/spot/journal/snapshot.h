@@ -43,13 +43,18 @@ Status load_newest_snapshot(FileSystem& fs, const std::string& dir, std::vector<
                             EngineLimits limits, std::unique_ptr<Engine>& engine,
                             LoadedSnapshot* loaded, std::string* warning);
 
-struct SnapshotterOptions {
+// When snapshots are taken and how many are kept (the [snapshot] config section).
+struct SnapshotPolicy {
+  std::int64_t interval_ms = 60'000;  // a snapshot this often, when there is anything new;
+                                      // 0: only at clean shutdown (no snapshot thread)
+  std::int64_t follow_ms = 1'000;     // how often the replica catches up with the journal
+  std::size_t keep = 2;               // snapshots kept; journal segments before the oldest go
+};
+
+struct SnapshotterOptions : SnapshotPolicy {
   std::string dir;
   std::vector<SymbolSpec> symbols;  // as the matching engine has them
   EngineLimits limits;
-  std::int64_t interval_ms = 60'000;  // a snapshot this often, when there is anything new
-  std::int64_t follow_ms = 1'000;     // how often the replica catches up with the journal
-  std::size_t keep = 2;
 };
 
 // Takes periodic snapshots without pausing matching. It keeps its own replica of the
