@@ -1,4 +1,4 @@
-// RingOrderQueue: the bounded MPSC ring between intake and the matching thread.
+// RingOrderQueue: the bounded MPSC ring between the gateway and the matching thread.
 #include <gtest/gtest.h>
 
 #include <atomic>

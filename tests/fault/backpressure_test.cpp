@@ -221,7 +221,7 @@ TEST(Fault, SlowJournalBackpressureNeverAcknowledgesWhatReplayDoesNotSay) {
   unsetenv("SPOT_TEST_FSYNC_DELAY_US");
   std::printf("%zu orders acknowledged, %zu turned away as overloaded\n", acks.size(), overloaded);
   EXPECT_GT(acks.size(), 200u) << "too little load reached the journal";
-  // The journal was the bottleneck: intake turned orders away rather than the engine
+  // The journal was the bottleneck: the gateway turned orders away rather than the engine
   // running ahead of it.
   EXPECT_GT(overloaded, 0u);
 

@@ -20,7 +20,7 @@ class MatchingLoop {
  public:
   // With a journal, the engine never runs ahead of it: the loop takes a command off
   // the queue only when the journal has room for its record (a slow journal fills the
-  // queue, and intake answers "overloaded"), and every reply waits for the fsync of the
+  // queue, and the gateway answers "overloaded"), and every reply waits for the fsync of the
   // command and of all commands before it. Once the journal fails, or refuses a
   // command the engine has executed, the loop halts for good: `on_journal_failure`
   // runs, nothing more is executed, and every reply is a NotReady reject.

@@ -1,4 +1,4 @@
-// The commands intake sends to the matching thread, and what comes back.
+// The commands the gateway sends to the matching thread, and what comes back.
 #pragma once
 
 #include <cstdint>

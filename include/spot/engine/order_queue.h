@@ -1,5 +1,5 @@
-// OrderQueue: decouples intake (many I/O threads) from matching (one thread).
-// Intake pushes commands; the matching thread pops them in batches. Every queue is
+// OrderQueue: decouples admission (the gateway, on many I/O threads) from matching (one
+// thread). The gateway pushes commands; the matching thread pops them in batches. Every queue is
 // bounded: a full queue refuses the push and the caller answers "overloaded" at once.
 #pragma once
 
