@@ -143,8 +143,9 @@ const std::map<std::string, Key>& keys() {
                    "a new journal segment file starts past this size"),
       SPOT_INT_KEY("journal.max_batch_entries", journal.max_batch_entries, 1, 1 << 24,
                    "records covered by one fsync at most (group commit)"),
-      SPOT_INT_KEY("journal.max_pending_entries", journal.max_pending_entries, 1, 1 << 28,
-                   "records waiting for the journal writer before new ones are refused"),
+      SPOT_INT_KEY(
+          "journal.max_pending_entries", journal.max_pending_entries, 1, 1 << 28,
+          "records waiting for the journal writer; when full, matching waits and the queue fills"),
       SPOT_INT_KEY("snapshot.interval_ms", snapshot.interval_ms, 0, 86'400'000,
                    "time between snapshots (0: only at clean shutdown)"),
       SPOT_INT_KEY("snapshot.follow_ms", snapshot.follow_ms, 1, 3'600'000,

@@ -32,7 +32,7 @@ struct JournalOptions {
   std::string dir = "var/journal";  // spotd runs without a journal (acks not durable) if empty
   std::uint64_t segment_bytes = 64ull << 20;  // a new segment starts past this size
   std::size_t max_batch_entries = 8192;       // entries covered by one fsync at most
-  std::size_t max_pending_entries = 1 << 20;  // entries waiting for the writer
+  std::size_t max_pending_entries = 1 << 20;  // entries waiting for the writer (backpressure)
 };
 
 class JournalWriter {
