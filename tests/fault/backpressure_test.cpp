@@ -9,8 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -20,8 +18,6 @@
 #include <random>
 #include <thread>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
 #include "../integration/spotd_process.h"
@@ -34,9 +30,7 @@
 namespace spot::test {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 using nlohmann::json;
 
 constexpr std::uint64_t kSeed = 20261201;
@@ -60,15 +54,13 @@ struct LoadResult {
 void connection(std::uint16_t port, const std::string& key, const std::string& tag,
                 std::uint64_t seed, const std::atomic<bool>& stop, LoadResult& out,
                 std::mutex& out_mutex) {
-  asio::io_context ioc;
-  asio::ip::tcp::socket socket(ioc);
-  boost::system::error_code ec;
-  socket.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-  if (ec) return;
-  timeval timeout{10, 0};
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::optional<HttpClient> client;
+  try {
+    client.emplace(port);
+  } catch (const std::exception&) {
+    return;  // spotd is already going away
+  }
   std::mt19937_64 rng(seed);
-  beast::flat_buffer buffer;
   LoadResult mine;
   for (int round = 0; !stop.load(); ++round) {
     std::string bytes;
@@ -89,26 +81,23 @@ void connection(std::uint16_t port, const std::string& key, const std::string& t
           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
           "\r\n\r\n" + body;
     }
-    asio::write(socket, asio::buffer(bytes), ec);
-    if (ec) break;
+    if (!client->try_write(bytes)) break;
     bool broken = false;
     for (int i = 0; i < kWindow && !broken; ++i) {
-      http::response<http::string_body> res;
-      http::read(socket, buffer, res, ec);
-      if (ec) {
+      const auto res = client->try_read();
+      if (!res) {
         broken = true;
         break;
       }
-      const auto j = json::parse(res.body(), nullptr, false);
-      if (res.result_int() == 201) {
+      const auto j = json::parse(res->body, nullptr, false);
+      if (res->status == 201) {
         mine.acks.push_back({ids[static_cast<std::size_t>(i)], key, j});
-      } else if (res.result_int() == 503 && j.is_object() && j.value("code", 0) == -1016 &&
+      } else if (res->status == 503 && j.is_object() && j.value("code", 0) == -1016 &&
                  j.value("msg", "").rfind("overloaded", 0) == 0) {
         ++mine.overloaded;
       } else {
         ++mine.other;
       }
-      if (!res.keep_alive()) broken = true;
     }
     if (broken) break;
   }

@@ -266,6 +266,20 @@ std::vector<HttpReply> HttpClient::pipeline(const std::string& bytes, std::size_
   return out;
 }
 
+bool HttpClient::try_write(const std::string& bytes) {
+  boost::system::error_code ec;
+  asio::write(socket_, asio::buffer(bytes), ec);
+  return !ec;
+}
+
+std::optional<HttpReply> HttpClient::try_read() {
+  try {
+    return read_one();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 bool HttpClient::closed_by_server(std::chrono::milliseconds timeout) {
   pollfd p{socket_.native_handle(), POLLIN, 0};
   if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;

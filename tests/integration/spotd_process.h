@@ -90,6 +90,10 @@ class HttpClient {
   HttpReply raw(const std::string& bytes);
   // Writes, then reads `n` responses (pipelining).
   std::vector<HttpReply> pipeline(const std::string& bytes, std::size_t n);
+  // The same one step at a time, without throwing: false / nullopt once the connection
+  // is gone (for load that runs into a kill).
+  bool try_write(const std::string& bytes);
+  std::optional<HttpReply> try_read();
   // True if the server closed the connection (read returns EOF) within `timeout`.
   bool closed_by_server(std::chrono::milliseconds timeout);
   boost::asio::ip::tcp::socket& socket() { return socket_; }
