@@ -97,15 +97,17 @@ Status PosixFileSystem::read_from(const std::string& path, std::uint64_t offset,
   return Status();
 }
 
-std::vector<std::string> PosixFileSystem::list(const std::string& dir) {
-  std::vector<std::string> names;
+Status PosixFileSystem::list(const std::string& dir, std::vector<std::string>* names) {
+  names->clear();
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator(dir, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file()) names.push_back(it->path().filename().string());
+    if (it->is_regular_file(ec)) names->push_back(it->path().filename().string());
+    if (ec) break;
   }
-  std::sort(names.begin(), names.end());
-  return names;
+  if (ec) return errno_status("list", dir, ec.value());
+  std::sort(names->begin(), names->end());
+  return Status();
 }
 
 Status PosixFileSystem::truncate(const std::string& path, std::uint64_t size) {

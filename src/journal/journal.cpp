@@ -168,8 +168,11 @@ RecoveryResult recover_journal(
   result.next_seq = from_seq;
   result.status = fs.create_dirs(dir);
   if (!result.status.ok()) return result;
+  std::vector<std::string> names;
+  result.status = fs.list(dir, &names);
+  if (!result.status.ok()) return result;
   std::vector<std::string> segments;
-  for (const std::string& name : fs.list(dir)) {
+  for (const std::string& name : names) {
     if (is_segment_name(name)) segments.push_back(name);
   }
   // Segments wholly before from_seq may have been deleted; the first one left must

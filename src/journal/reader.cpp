@@ -11,8 +11,11 @@ JournalReader::JournalReader(FileSystem& fs, std::string dir, std::uint64_t next
 // number not after it (records before next_seq_ in it are skipped while reading). The
 // position in the current segment is kept if that is still the one.
 Status JournalReader::locate() {
+  std::vector<std::string> names;
+  Status s = fs_.list(dir_, &names);
+  if (!s.ok()) return s;
   std::string best;
-  for (const std::string& name : fs_.list(dir_)) {
+  for (const std::string& name : names) {
     if (is_segment_name(name) && segment_first_seq(name) <= next_seq_ &&
         (best.empty() || segment_first_seq(name) > segment_first_seq(best))) {
       best = name;

@@ -83,9 +83,12 @@ Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last
   if (!s.ok()) return s;
 
   // Retention: the newest `keep` snapshots; segments before the oldest kept one go.
+  std::vector<std::string> names;
+  s = fs.list(dir, &names);
+  if (!s.ok()) return s;
   std::vector<std::uint64_t> snapshots;
   std::vector<std::uint64_t> segments;
-  for (const std::string& name : fs.list(dir)) {
+  for (const std::string& name : names) {
     if (is_snapshot(name)) snapshots.push_back(number_in(name, 9));
     if (is_segment_name(name)) segments.push_back(segment_first_seq(name));
   }
@@ -114,8 +117,11 @@ Status load_newest_snapshot(FileSystem& fs, const std::string& dir, std::vector<
                             LoadedSnapshot* loaded, std::string* warning) {
   Status s = fs.create_dirs(dir);
   if (!s.ok()) return s;
+  std::vector<std::string> listed;
+  s = fs.list(dir, &listed);
+  if (!s.ok()) return s;
   std::vector<std::string> names;
-  for (const std::string& name : fs.list(dir)) {
+  for (const std::string& name : listed) {
     if (is_snapshot(name)) names.push_back(name);
   }
   std::sort(names.rbegin(), names.rend());

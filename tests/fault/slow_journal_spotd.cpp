@@ -43,7 +43,9 @@ class SlowSyncFileSystem final : public spot::FileSystem {
   spot::Status read_from(const std::string& path, std::uint64_t offset, std::string* out) override {
     return real_.read_from(path, offset, out);
   }
-  std::vector<std::string> list(const std::string& dir) override { return real_.list(dir); }
+  spot::Status list(const std::string& dir, std::vector<std::string>* names) override {
+    return real_.list(dir, names);
+  }
   spot::Status truncate(const std::string& path, std::uint64_t size) override {
     return real_.truncate(path, size);
   }

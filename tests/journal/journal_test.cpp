@@ -329,11 +329,13 @@ TEST(PosixFileSystem, ErrnoBecomesAStatusCode) {
   EXPECT_EQ(sync.code(), StatusCode::FsyncFailed) << sync.to_string();
 }
 
-// A file system whose appends or syncs start failing on demand (disk full, I/O error).
+// A file system whose appends, syncs or directory listings start failing on demand
+// (disk full, I/O error).
 class FailingFileSystem final : public FileSystem {
  public:
   std::atomic<bool> fail_sync{false};
   std::atomic<bool> fail_append{false};
+  std::atomic<bool> fail_list{false};
 
   Status open_append(const std::string& path, std::unique_ptr<AppendFile>* file) override {
     std::unique_ptr<AppendFile> inner;
@@ -344,7 +346,10 @@ class FailingFileSystem final : public FileSystem {
   Status read_file(const std::string& p, std::string* out) override {
     return real_.read_file(p, out);
   }
-  std::vector<std::string> list(const std::string& d) override { return real_.list(d); }
+  Status list(const std::string& d, std::vector<std::string>* names) override {
+    if (fail_list) return Status::io_error("list " + d + ": injected failure");
+    return real_.list(d, names);
+  }
   Status truncate(const std::string& p, std::uint64_t s) override { return real_.truncate(p, s); }
   Status create_dirs(const std::string& d) override { return real_.create_dirs(d); }
   Status sync_dir(const std::string& d) override { return real_.sync_dir(d); }
@@ -407,6 +412,19 @@ void fail_closed_on(bool sync_fails) {
 }
 
 TEST(FailClosed, SyncFailureStopsAllAcknowledgements) { fail_closed_on(true); }
+
+TEST(Recovery, AnUnreadableJournalDirectoryIsAnErrorNotAnEmptyJournal) {
+  TempDir dir;
+  write_all(dir.path(), {CreateAccount{"a", "h"}});
+  FailingFileSystem faulty;
+  faulty.fail_list = true;
+  const RecoveryResult r =
+      recover_journal(faulty, dir.path(), [](const CommandBody&, const std::string&) {});
+  EXPECT_EQ(r.status.code(), StatusCode::IoError) << r.status.to_string();
+  EXPECT_EQ(r.records, 0u);
+  // The real directory still replays.
+  EXPECT_EQ(replay(dir.path()).size(), 1u);
+}
 TEST(FailClosed, WriteFailureStopsAllAcknowledgements) { fail_closed_on(false); }
 
 TEST(Backpressure, AFullJournalRefusesBeforeTheCallerExecutesAndNumbersRecordsAtSubmit) {
@@ -555,10 +573,13 @@ TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
   std::string state;
   at_split.serialize(state);
   PosixFileSystem posix;
-  const auto segments_before = posix.list(dir.path()).size();
+  std::vector<std::string> names;
+  ASSERT_TRUE(posix.list(dir.path(), &names).ok());
+  const auto segments_before = names.size();
   const Status written = write_snapshot(posix, dir.path(), split, state, 1);
   ASSERT_TRUE(written.ok()) << written.to_string();
-  EXPECT_LT(posix.list(dir.path()).size(), segments_before);  // covered segments deleted
+  ASSERT_TRUE(posix.list(dir.path(), &names).ok());
+  EXPECT_LT(names.size(), segments_before);  // covered segments deleted
   write_all(dir.path(), std::vector<CommandBody>(commands.begin() + split, commands.end()),
             split + 1, 4096);
 

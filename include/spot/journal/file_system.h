@@ -38,7 +38,9 @@ class FileSystem {
     return s;
   }
   // Names (not paths) of the regular files in dir, sorted.
-  virtual std::vector<std::string> list(const std::string& dir) = 0;
+  // A directory that cannot be read is an error, never an empty list: recovery must not
+  // mistake an unreadable journal for an empty one.
+  virtual Status list(const std::string& dir, std::vector<std::string>* names) = 0;
   virtual Status truncate(const std::string& path, std::uint64_t size) = 0;
   virtual Status create_dirs(const std::string& dir) = 0;
   // fsync of the directory, so that a new file's name is durable too.
@@ -54,7 +56,7 @@ class PosixFileSystem final : public FileSystem {
   Status open_append(const std::string& path, std::unique_ptr<AppendFile>* file) override;
   Status read_file(const std::string& path, std::string* out) override;
   Status read_from(const std::string& path, std::uint64_t offset, std::string* out) override;
-  std::vector<std::string> list(const std::string& dir) override;
+  Status list(const std::string& dir, std::vector<std::string>* names) override;
   Status truncate(const std::string& path, std::uint64_t size) override;
   Status create_dirs(const std::string& dir) override;
   Status sync_dir(const std::string& dir) override;
