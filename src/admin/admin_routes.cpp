@@ -31,23 +31,18 @@ bool AdminHandler::authorized(const HttpRequest& request) const {
   return constant_time_equal(presented, options_.token);
 }
 
-void AdminHandler::answer(Responder& responder, const std::string& route, HttpResponse&& res) {
-  metrics_.http_request(route, res.result_int());
+void AdminHandler::answer(Responder& responder, std::string_view route, HttpResponse&& res) {
+  responder.route(route);
   responder.answer(std::move(res));
 }
 
-void AdminHandler::submit(CommandBody body, const std::string& request_id, const std::string& route,
+void AdminHandler::submit(CommandBody body, const std::string& request_id, std::string_view route,
                           Responder& responder, RenderReply render) {
-  auto on_reply = responder.reply_to([this, route, render = std::move(render)](Reply&& reply) {
-    HttpResponse res = std::holds_alternative<Refused>(reply)
-                           ? refusal_response(std::get<Refused>(reply))
-                           : render(std::move(reply));
-    metrics_.http_request(route, res.result_int());
-    return res;
-  });
-  if (const auto refused = gateway_.submit(
-          {std::move(body), request_id, std::nullopt, RejectReason::None}, std::move(on_reply))) {
-    answer(responder, route, refusal_response(*refused));
+  responder.route(route);
+  if (const auto refused =
+          gateway_.submit({std::move(body), request_id, std::nullopt, RejectReason::None},
+                          responder.reply_to(std::move(render)))) {
+    responder.answer(refusal_response(*refused));
   }
 }
 
@@ -115,7 +110,7 @@ void AdminHandler::state(const std::string& request_id, Responder& responder) {
 
 void AdminHandler::create_account(HttpRequest& request, const std::string& request_id,
                                   Responder& responder) {
-  const std::string route = "/admin/v1/accounts";
+  constexpr std::string_view route = "/admin/v1/accounts";
   std::string name;
   if (!request.body().empty()) {
     const json j = json::parse(request.body(), nullptr, false);

@@ -62,7 +62,7 @@ class Network {
   Network(const Config& config, Admission& admission, Metrics& metrics)
       : config_(config),
         ioc_(static_cast<int>(config.engine.io_threads)),
-        api_(admission.gateway, admission.symbols, metrics, config.api),
+        api_(admission.gateway, admission.symbols, config.api),
         admin_(admission.gateway, admission.accounts, admission.queue, metrics, config.admin),
         gateway_(admission.gateway),
         fills_(admission.fills),
@@ -73,14 +73,14 @@ class Network {
   bool listen() {
     try {
       auto draining = [this] { return gateway_.draining(); };
-      http_ = std::make_unique<HttpServer>(ioc_, config_.http, api_, &metrics_.connections(false),
-                                           draining);
+      http_ = std::make_unique<HttpServer>(ioc_, config_.http, api_, &metrics_,
+                                           &metrics_.connections(false), draining);
       HttpOptions admin = config_.http;
       admin.address = config_.admin.address;
       admin.port = config_.admin.port;
       admin.max_connections = config_.admin.max_connections;
-      admin_server_ =
-          std::make_unique<HttpServer>(ioc_, admin, admin_, nullptr, [] { return false; });
+      admin_server_ = std::make_unique<HttpServer>(ioc_, admin, admin_, &metrics_, nullptr,
+                                                   [] { return false; });
       tcp_ = std::make_unique<TcpServer>(ioc_, config_.tcp, gateway_, fills_, symbols_,
                                          &metrics_.connections(true));
     } catch (const std::exception& e) {

@@ -1,7 +1,6 @@
 #include "spot/net/http_api.h"
 
 #include "spot/log/log.h"
-#include "spot/metrics/metrics.h"
 
 namespace spot {
 
@@ -14,7 +13,6 @@ struct ApiHandler::Call {
   std::string_view path;
   const std::string& request_id;
   Responder& responder;
-  std::string_view route;
 };
 
 const ApiHandler::Route ApiHandler::kRoutes[] = {
@@ -37,54 +35,41 @@ bool matches(std::string_view route_path, std::string_view path) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(Gateway& gateway, const SymbolTable& symbols, Metrics& metrics,
-                       ApiOptions options)
+ApiHandler::ApiHandler(Gateway& gateway, const SymbolTable& symbols, ApiOptions options)
     : gateway_(gateway),
       symbols_(symbols),
-      metrics_(metrics),
       options_(options),
       exchange_info_(codec::exchange_info_json(symbols)) {}
 
 void ApiHandler::handle(HttpRequest& request, const std::string& request_id, Responder responder) {
   const std::string_view target(request.target().data(), request.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
-  Call call{request, target, path, request_id, responder, "other"};
+  Call call{request, target, path, request_id, responder};
   bool path_known = false;
   for (const Route& route : kRoutes) {
     if (!matches(route.path, path)) continue;
     path_known = true;
     if (route.method != request.method()) continue;
-    call.route = route.name;
+    responder.route(route.name);
     return (this->*route.handler)(call);
   }
-  answer(call, path_known ? error_response(405, -1100, "method not allowed on this route")
-                          : error_response(404, -1100, "no such route"));
-}
-
-void ApiHandler::answer(Call& call, HttpResponse&& response) {
-  metrics_.http_request(std::string(call.route), response.result_int());
-  call.responder.answer(std::move(response));
+  responder.route("other");
+  responder.answer(path_known ? error_response(405, -1100, "method not allowed on this route")
+                              : error_response(404, -1100, "no such route"));
 }
 
 void ApiHandler::submit(Call& call, Gateway::Request request, RenderReply render,
                         const codec::Error* decode_error) {
   request.request_id = call.request_id;
   const RejectReason invalid = request.invalid;
-  auto on_reply = call.responder.reply_to(
-      [this, route = std::string(call.route), render = std::move(render)](Reply&& reply) {
-        HttpResponse res = std::holds_alternative<Refused>(reply)
-                               ? refusal_response(std::get<Refused>(reply))
-                               : render(std::move(reply));
-        metrics_.http_request(route, res.result_int());
-        return res;
-      });
-  const auto refused = gateway_.submit(std::move(request), std::move(on_reply));
+  const auto refused =
+      gateway_.submit(std::move(request), call.responder.reply_to(std::move(render)));
   if (!refused) return;
   if (decode_error != nullptr && refused->reason == invalid) {
-    return answer(call,
-                  error_response(decode_error->status, decode_error->code, decode_error->msg));
+    return call.responder.answer(
+        error_response(decode_error->status, decode_error->code, decode_error->msg));
   }
-  answer(call, refusal_response(*refused));
+  call.responder.answer(refusal_response(*refused));
 }
 
 void ApiHandler::post_order(Call& call) {
@@ -192,6 +177,8 @@ void ApiHandler::depth(Call& call) {
       bad_limit && symbol ? &bad_limit_error : nullptr);
 }
 
-void ApiHandler::exchange_info(Call& call) { answer(call, json_response(200, exchange_info_)); }
+void ApiHandler::exchange_info(Call& call) {
+  call.responder.answer(json_response(200, exchange_info_));
+}
 
 }  // namespace spot

@@ -13,6 +13,7 @@
 
 #include "spot/gateway/correlation.h"
 #include "spot/log/log.h"
+#include "spot/metrics/metrics.h"
 #include "spot/net/listener.h"
 #include "spot/net/reply_inbox.h"
 #include "spot/proto/http_json.h"
@@ -46,11 +47,12 @@ HttpResponse refusal_response(const Refused& refused) {
 }
 
 struct HttpServer::State {
-  State(HttpOptions o, HttpHandler& h, std::function<bool()> d)
-      : options(std::move(o)), handler(h), draining(std::move(d)) {}
+  State(HttpOptions o, HttpHandler& h, Metrics* m, std::function<bool()> d)
+      : options(std::move(o)), handler(h), metrics(m), draining(std::move(d)) {}
 
   HttpOptions options;
   HttpHandler& handler;
+  Metrics* metrics;
   std::function<bool()> draining;
   std::unique_ptr<Listener> listener;
 };
@@ -58,10 +60,13 @@ struct HttpServer::State {
 // The session's side of a Responder: its line of pending responses.
 struct Responder::Line {
   virtual ~Line() = default;
+  virtual void route(std::size_t slot, std::string_view name) = 0;
   virtual void answer(std::size_t slot, HttpResponse&& response) = 0;
   virtual void expect(std::size_t slot, RenderReply render) = 0;
   virtual void deliver(std::size_t slot, Reply&& reply) = 0;
 };
+
+void Responder::route(std::string_view name) { line_->route(slot_, name); }
 
 void Responder::answer(HttpResponse&& response) { line_->answer(slot_, std::move(response)); }
 
@@ -82,7 +87,9 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
                    beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
 
-  // Responder::Line. answer() and expect() run on the strand (inside handle()).
+  // Responder::Line. route(), answer() and expect() run on the strand (inside handle()).
+  void route(std::size_t slot, std::string_view name) override { at(slot).route = name; }
+
   void answer(std::size_t slot, HttpResponse&& response) override {
     finish(at(slot), std::move(response));
     do_write();
@@ -104,6 +111,7 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
   struct Slot {
     std::optional<HttpResponse> response;
     RenderReply render;
+    std::string_view route;  // empty: not counted
     std::string request_id;
     unsigned version = 11;
     bool keep_alive = true;
@@ -118,11 +126,14 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
   Slot& at(std::size_t slot) { return pending_[slot - first_slot_]; }
 
   std::size_t add_slot(std::string request_id, unsigned version, bool keep_alive) {
-    pending_.push_back(Slot{std::nullopt, {}, std::move(request_id), version, keep_alive});
+    pending_.push_back(Slot{std::nullopt, {}, {}, std::move(request_id), version, keep_alive});
     return first_slot_ + pending_.size() - 1;
   }
 
   void finish(Slot& slot, HttpResponse&& res) {
+    if (!slot.route.empty() && server_->metrics != nullptr) {
+      server_->metrics->http_request(std::string(slot.route), res.result_int());
+    }
     res.version(slot.version);
     res.set("X-Request-ID", slot.request_id);
     res.keep_alive(slot.keep_alive && !server_->draining());
@@ -134,7 +145,9 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
   void on_replies() {
     for (Delivery& d : inbox_.take()) {
       Slot& slot = at(d.slot);
-      finish(slot, slot.render(std::move(d.reply)));
+      const auto* refused = std::get_if<Refused>(&d.reply);
+      finish(slot,
+             refused != nullptr ? refusal_response(*refused) : slot.render(std::move(d.reply)));
       slot.render = nullptr;
     }
     do_write();
@@ -292,8 +305,9 @@ void refuse(tcp::socket socket) {
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& ioc, HttpOptions options, HttpHandler& handler,
-                       prometheus::Gauge* connections, std::function<bool()> draining)
-    : state_(std::make_shared<State>(std::move(options), handler, std::move(draining))) {
+                       Metrics* metrics, prometheus::Gauge* connections,
+                       std::function<bool()> draining)
+    : state_(std::make_shared<State>(std::move(options), handler, metrics, std::move(draining))) {
   const HttpOptions& o = state_->options;
   state_->listener = std::make_unique<Listener>(
       ioc, o.address, o.port, o.max_connections, connections, "http",

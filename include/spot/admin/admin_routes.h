@@ -35,9 +35,10 @@ class AdminHandler final : public HttpHandler {
   void create_account(HttpRequest& request, const std::string& request_id, Responder& responder);
   // GET /admin/v1/state: the engine's state hash and counters (for recovery checks).
   void state(const std::string& request_id, Responder& responder);
-  void answer(Responder& responder, const std::string& route, HttpResponse&& response);
+  // `route` is the template the response is counted under (a literal).
+  void answer(Responder& responder, std::string_view route, HttpResponse&& response);
   // Admits a command to the engine; `render` makes the response of its reply.
-  void submit(CommandBody body, const std::string& request_id, const std::string& route,
+  void submit(CommandBody body, const std::string& request_id, std::string_view route,
               Responder& responder, RenderReply render);
 
   Gateway& gateway_;

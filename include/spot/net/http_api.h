@@ -13,8 +13,6 @@
 
 namespace spot {
 
-class Metrics;
-
 struct ApiOptions {
   std::size_t default_depth_levels = 100;  // GET /api/v1/depth without limit=
   std::size_t max_depth_levels = 5'000;    // the largest limit= accepted
@@ -23,7 +21,7 @@ struct ApiOptions {
 class ApiHandler final : public HttpHandler {
  public:
   // `symbols` never changes after start-up; every I/O thread reads it.
-  ApiHandler(Gateway& gateway, const SymbolTable& symbols, Metrics& metrics, ApiOptions options);
+  ApiHandler(Gateway& gateway, const SymbolTable& symbols, ApiOptions options);
   void handle(HttpRequest& request, const std::string& request_id, Responder responder) override;
 
  private:
@@ -50,11 +48,9 @@ class ApiHandler final : public HttpHandler {
   // reply. `decode_error` is the codec's own answer for a request that did not decode.
   void submit(Call& call, Gateway::Request request, RenderReply render,
               const proto::http::Error* decode_error = nullptr);
-  void answer(Call& call, HttpResponse&& response);
 
   Gateway& gateway_;
   const SymbolTable& symbols_;
-  Metrics& metrics_;
   ApiOptions options_;
   std::string exchange_info_;
 };

@@ -24,10 +24,13 @@ class Gauge;
 
 namespace spot {
 
+class Metrics;
+
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
-// Turns the engine's reply to a request (a Refused one too) into its response. Runs on
-// the session's strand.
+// Turns the engine's reply to a request into its response. Runs on the session's
+// strand. A Refused reply never reaches it: the session answers that with
+// refusal_response.
 using RenderReply = std::function<HttpResponse(Reply&&)>;
 
 struct HttpOptions {
@@ -59,6 +62,10 @@ class Responder {
 
   Responder(std::shared_ptr<Line> line, std::size_t slot) : line_(std::move(line)), slot_(slot) {}
 
+  // Names the route template the request matched: its response, whenever and however
+  // it is made, is counted under it in spot_http_requests_total (a request never
+  // named is not counted). REQUIRES: `name` lives as long as the server (a literal).
+  void route(std::string_view name);
   // Answers now. Only on the session's strand, i.e. inside HttpHandler::handle.
   void answer(HttpResponse&& response);
   // The completion for Gateway::submit. It may run on any thread and only hands the
@@ -80,9 +87,11 @@ class HttpHandler {
 class HttpServer {
  public:
   // Binds and listens at once; throws boost::system::system_error if it cannot.
-  // `draining` tells when new requests get 503 and connections close after answering.
+  // `metrics` (may be null) counts the responses of named routes; `connections` (may
+  // be null) follows the open connections. `draining` tells when new requests get 503
+  // and connections close after answering.
   HttpServer(boost::asio::io_context& ioc, HttpOptions options, HttpHandler& handler,
-             prometheus::Gauge* connections, std::function<bool()> draining);
+             Metrics* metrics, prometheus::Gauge* connections, std::function<bool()> draining);
   ~HttpServer();
 
   std::uint16_t port() const { return port_; }
