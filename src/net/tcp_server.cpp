@@ -97,7 +97,8 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->arm_login_timer();
       self->arm_idle_timer();
-      self->arm_heartbeat();
+      self->last_send_ = std::chrono::steady_clock::now();
+      self->arm_heartbeat(std::chrono::milliseconds(self->options().heartbeat_interval_ms));
       self->do_read();
     });
   }
@@ -187,19 +188,22 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     });
   }
 
-  // The heartbeat goes out after heartbeat_interval_ms without any other send: every
-  // write re-arms this timer.
-  void arm_heartbeat() {
-    heartbeat_timer_.expires_after(std::chrono::milliseconds(options().heartbeat_interval_ms));
+  // The heartbeat goes out after heartbeat_interval_ms without any other send. Writes
+  // only note when they went out; the timer, when it fires, waits out the rest of the
+  // interval since the last send, so the hot path never touches the timer.
+  void arm_heartbeat(std::chrono::steady_clock::duration delay) {
+    heartbeat_timer_.expires_after(delay);
     heartbeat_timer_.async_wait([self = shared_from_this()](error_code ec) {
       if (ec || self->closed_) return;
+      const auto interval = std::chrono::milliseconds(self->options().heartbeat_interval_ms);
+      const auto silent = std::chrono::steady_clock::now() - self->last_send_;
+      if (silent < interval) return self->arm_heartbeat(interval - silent);
       if (self->account_.valid()) {
         std::string hb;
         wire::encode_heartbeat(hb);
-        self->enqueue_ready(std::move(hb));  // its write re-arms the timer
-        if (self->writing_) return;
+        self->enqueue_ready(std::move(hb));
       }
-      self->arm_heartbeat();
+      self->arm_heartbeat(interval);
     });
   }
 
@@ -394,7 +398,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
       return;
     }
     writing_ = true;
-    arm_heartbeat();  // silence is counted from the last send
+    last_send_ = std::chrono::steady_clock::now();  // silence is counted from here
     writebuf_.swap(outbuf_);
     outbuf_.clear();
     asio::async_write(socket_, asio::buffer(writebuf_),
@@ -427,6 +431,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   asio::steady_timer login_timer_;
   asio::steady_timer idle_timer_;
   asio::steady_timer heartbeat_timer_;
+  std::chrono::steady_clock::time_point last_send_;
   std::vector<std::uint8_t> inbuf_;
   std::size_t inbuf_used_ = 0;
   std::deque<Slot> pending_;
