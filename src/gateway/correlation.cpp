@@ -1,23 +1,15 @@
 #include "spot/gateway/correlation.h"
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
+#include "spot/core/types.h"
 #include "spot/gateway/secrets.h"
 
 namespace spot {
 
-bool sane_correlation_id(std::string_view client_value, std::size_t max_bytes) {
-  return !client_value.empty() && client_value.size() <= max_bytes &&
-         std::all_of(client_value.begin(), client_value.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-' || c == ':';
-         });
-}
-
 std::string correlation_id(std::string_view client_value, std::size_t max_bytes) {
-  if (sane_correlation_id(client_value, max_bytes)) return std::string(client_value);
+  if (is_safe_id(client_value, max_bytes)) return std::string(client_value);
   static const std::string prefix = random_hex(4);
   static std::atomic<std::uint64_t> counter{0};
   const std::uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);

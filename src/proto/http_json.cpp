@@ -53,16 +53,6 @@ std::string error_json(int code, std::string_view msg) {
 
 namespace {
 
-bool sane_client_order_id(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-' || c == ':';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 ParsedOrder bad(int code, std::string msg, RejectReason reason = RejectReason::BadRequest) {
   ParsedOrder p;
   p.error = Error{400, code, std::move(msg)};
@@ -149,7 +139,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   }
   if (j.contains("clientOrderId")) {
     const auto client = text("clientOrderId");
-    if (!client || !sane_client_order_id(*client)) {
+    if (!client || !is_safe_id(*client, 64)) {
       return bad(-1100, "clientOrderId must be 1-64 characters of [A-Za-z0-9._:-]");
     }
     o.client_order_id = *client;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string_view>
@@ -39,6 +40,10 @@ constexpr Side opposite(Side s) { return s == Side::Buy ? Side::Sell : Side::Buy
 std::string_view to_string(Side s);
 std::string_view to_string(OrderType t);
 std::string_view to_string(TimeInForce t);
+
+// A client-chosen id (clientOrderId, X-Request-ID) that is safe to echo, log and store:
+// 1 to `max_bytes` characters of [A-Za-z0-9._:-].
+bool is_safe_id(std::string_view text, std::size_t max_bytes);
 
 // What an order asks for: whose, in which book, which way, how, at what price, how
 // much. Each layer's order embeds this one struct (as its base) instead of copying its

@@ -8,12 +8,9 @@
 
 namespace spot {
 
-// A client's own id (X-Request-ID) is kept when it is sane: 1 to `max_bytes`
-// characters of [A-Za-z0-9._:-].
-bool sane_correlation_id(std::string_view client_value, std::size_t max_bytes);
-
-// Returns `client_value` when it is sane, else a newly generated id (24 hex
-// characters: a random per-process prefix and a counter; unique and cheap).
+// Returns `client_value` (a client's own X-Request-ID) when it passes
+// is_safe_id(client_value, max_bytes), else a newly generated id (24 hex characters: a
+// random per-process prefix and a counter; unique and cheap).
 std::string correlation_id(std::string_view client_value, std::size_t max_bytes = 64);
 
 }  // namespace spot
