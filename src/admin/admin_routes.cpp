@@ -53,17 +53,35 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id,
   if (path == "/livez")
     return answer(responder, "/livez", json_response(200, R"({"status":"ok"})"));
   if (path == "/readyz") {
-    if (gateway_.ready()) {
-      return answer(responder, "/readyz", json_response(200, R"({"status":"ready"})"));
+    // Order entry depends on the journal alone: the database's state is shown, but a
+    // database that is down never makes spotd unready.
+    json status = {{"status", "ready"}};
+    unsigned code = 200;
+    if (!gateway_.ready()) {
+      // Why not: failed for good (and what failed), draining, or still starting.
+      code = 503;
+      status = {{"status", "starting"}};
+      if (gateway_.failed()) {
+        status = {{"status", "failed"}, {"reason", gateway_.failure()}};
+      } else if (gateway_.draining()) {
+        status = {{"status", "draining"}};
+      }
     }
-    // Why not: failed for good (and what failed), draining, or still starting.
-    json status = {{"status", "starting"}};
-    if (gateway_.failed()) {
-      status = {{"status", "failed"}, {"reason", gateway_.failure()}};
-    } else if (gateway_.draining()) {
-      status = {{"status", "draining"}};
+    const Projector* projector = projector_.load();
+    if (projector == nullptr) {
+      status["mode"] = "embedded";
+    } else {
+      const ProjectorHealth h = projector->health();
+      status["mode"] = "postgres";
+      status["postgres"] = {{"state", h.state},
+                            {"breaker", std::string(to_string(h.breaker))},
+                            {"checkpoint", h.checkpoint},
+                            {"lagEvents", h.lag_events},
+                            {"lagSeconds", h.lag_seconds},
+                            {"schemaVersion", h.schema_version},
+                            {"lastError", h.last_error}};
     }
-    return answer(responder, "/readyz", json_response(503, status.dump()));
+    return answer(responder, "/readyz", json_response(code, status.dump()));
   }
   if (path == "/metrics" && request.method() == http::verb::get) {
     metrics_.queue_depth(static_cast<double>(queue_.size()));

@@ -152,6 +152,50 @@ const std::map<std::string, Key>& keys() {
                    "how often the snapshot thread's replica engine catches up with the journal"),
       SPOT_INT_KEY("snapshot.keep", snapshot.keep, 1, 1000,
                    "snapshots kept; journal segments older than the oldest kept are deleted"),
+      SPOT_STR_KEY("postgres.url", postgres.url,
+                   "libpq connection string or URI of the database the journal is projected "
+                   "into; empty: embedded (journal only, no database)"),
+      SPOT_INT_KEY("postgres.connect_timeout_ms", postgres.connect_timeout_ms, 1'000, 600'000,
+                   "connect timeout (libpq counts whole seconds, at least 2)"),
+      SPOT_INT_KEY("postgres.statement_timeout_ms", postgres.statement_timeout_ms, 1, 3'600'000,
+                   "server-side statement_timeout and lock_timeout of every statement"),
+      SPOT_INT_KEY("postgres.call_deadline_ms", postgres.call_deadline_ms, 100, 3'600'000,
+                   "client-side deadline of every call: past it the connection is dropped "
+                   "(a frozen server cannot hang spotd)"),
+      SPOT_INT_KEY("postgres.batch_max_records", postgres.batch_max_records, 1, 1'000'000,
+                   "journal records per projector transaction at most"),
+      SPOT_INT_KEY("postgres.flush_ms", postgres.flush_ms, 1, 60'000,
+                   "a projector batch waits at most this long for more records"),
+      SPOT_INT_KEY("postgres.ping_timeout_ms", postgres.ping_timeout_ms, 10, 60'000,
+                   "deadline of the cheap is-the-server-there check after a failure"),
+      SPOT_INT_KEY("postgres.ping_interval_ms", postgres.ping_interval_ms, 10, 60'000,
+                   "while the breaker is open, that check this often"),
+      SPOT_INT_KEY("postgres.retries_per_call", postgres.retries_per_call, 0, 100,
+                   "retries of one call after availability errors (within the retry budget)"),
+      SPOT_INT_KEY("postgres.drain_timeout_ms", postgres.drain_timeout_ms, 0, 3'600'000,
+                   "at shutdown, projecting what is durable takes at most this long"),
+      SPOT_INT_KEY("postgres.breaker_window_calls", postgres.breaker.window_calls, 1, 10'000,
+                   "circuit breaker: outcomes of the last N calls are judged"),
+      SPOT_INT_KEY("postgres.breaker_min_calls", postgres.breaker.min_calls, 1, 10'000,
+                   "circuit breaker: no opening before this many calls in the window"),
+      SPOT_NUM_KEY("postgres.breaker_failure_ratio", postgres.breaker.failure_ratio,
+                   "circuit breaker: opens when this share of the window failed or was slow"),
+      SPOT_INT_KEY("postgres.breaker_slow_call_ms", postgres.breaker.slow_call_ms, 1, kBreakerMaxMs,
+                   "circuit breaker: a call slower than this counts as failed"),
+      SPOT_INT_KEY("postgres.breaker_open_ms", postgres.breaker.open_ms, 1, kBreakerMaxMs,
+                   "circuit breaker: first open wait before a half-open probe"),
+      SPOT_INT_KEY("postgres.breaker_open_max_ms", postgres.breaker.open_max_ms, 1, kBreakerMaxMs,
+                   "circuit breaker: the open wait doubles per failed probe up to this"),
+      SPOT_INT_KEY("postgres.breaker_probe_deadline_ms", postgres.breaker.probe_deadline_ms, 1,
+                   kBreakerMaxMs, "circuit breaker: a probe not answered within this failed"),
+      SPOT_INT_KEY("postgres.retry_base_ms", postgres.retry.base_ms, 1, 3'600'000,
+                   "retry backoff: full jitter up to base * 2^attempt"),
+      SPOT_INT_KEY("postgres.retry_cap_ms", postgres.retry.cap_ms, 1, 3'600'000,
+                   "retry backoff: never longer than this"),
+      SPOT_NUM_KEY("postgres.retry_budget_ratio", postgres.retry.budget_ratio,
+                   "retries never exceed this share of calls (plus the floor)"),
+      SPOT_INT_KEY("postgres.retry_budget_min_retries", postgres.retry.budget_min_retries, 1,
+                   kRetryMaxBudgetMinRetries, "retry budget floor (and bucket size)"),
       SPOT_INT_KEY("shutdown.drain_timeout_ms", shutdown.drain_timeout_ms, 0, 3'600'000,
                    "on SIGTERM, time allowed to answer in-flight requests"),
       SPOT_STR_KEY("log.level", log.level, "trace, debug, info, warn, error or off"),
@@ -344,6 +388,16 @@ std::optional<ConfigError> validate_config(const Config& config) {
   }
   if (config.limits.burst_per_account < 1) {
     return ConfigError{"limits.burst_per_account", "must be at least 1"};
+  }
+  if (!config.postgres.url.empty() && config.journal.dir.empty()) {
+    return ConfigError{"postgres.url",
+                       "needs journal.dir: the database is a projection of the journal"};
+  }
+  if (const std::string_view why = validate_options(config.postgres.breaker); !why.empty()) {
+    return ConfigError{"postgres.breaker_*", std::string(why)};
+  }
+  if (const std::string_view why = validate_options(config.postgres.retry); !why.empty()) {
+    return ConfigError{"postgres.retry_*", std::string(why)};
   }
   return std::nullopt;
 }

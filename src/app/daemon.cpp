@@ -26,6 +26,7 @@
 #include "spot/net/http_api.h"
 #include "spot/net/http_server.h"
 #include "spot/net/tcp_server.h"
+#include "spot/store/projector.h"
 
 namespace spot {
 
@@ -113,6 +114,7 @@ class Network {
   }
 
   asio::io_context& context() { return ioc_; }
+  AdminHandler& admin() { return admin_; }
 
   void write_ports_file(const std::string& path) const {
     const std::string tmp = path + ".tmp";
@@ -125,12 +127,16 @@ class Network {
   }
 
   void log_ready() const {
-    log::info("spotd ready", {},
-              {{"version", kVersion},
-               {"http_port", std::to_string(http_->port())},
-               {"tcp_port", std::to_string(tcp_->port())},
-               {"admin_port", std::to_string(admin_server_->port())},
-               {"symbols", std::to_string(config_.symbols.size())}});
+    log::info(
+        "spotd ready", {},
+        {{"version", kVersion},
+         {"http_port", std::to_string(http_->port())},
+         {"tcp_port", std::to_string(tcp_->port())},
+         {"admin_port", std::to_string(admin_server_->port())},
+         {"symbols", std::to_string(config_.symbols.size())},
+         {"mode", config_.postgres.url.empty() ? "embedded" : "postgres"},
+         {"postgres", config_.postgres.url.empty() ? std::string("none (embedded: journal only)")
+                                                   : redact_password(config_.postgres.url)}});
   }
 
  private:
@@ -154,6 +160,7 @@ struct DurableState {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<JournalWriter> journal;  // null: journal disabled
   std::unique_ptr<Snapshotter> snapshots;  // null: periodic snapshots disabled
+  std::unique_ptr<Projector> projector;    // null: embedded (no database)
 };
 
 bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableState& state) {
@@ -189,9 +196,22 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
   state.engine = std::move(recovered.engine);
   state.journal = std::make_unique<JournalWriter>(fs, config.journal, recovered.next_seq, &metrics);
   state.journal->start();
+  if (!config.postgres.url.empty()) {
+    ProjectorOptions po;
+    po.postgres = config.postgres;
+    po.journal_dir = config.journal.dir;
+    po.symbols = config.symbols;
+    po.limits = config.engine.limits;
+    state.projector = std::make_unique<Projector>(
+        fs, std::move(po), [j = state.journal.get()] { return j->durable_seq(); }, &metrics,
+        SystemClock::instance());
+    state.projector->start();
+  }
   if (config.snapshot.interval_ms > 0) {
-    const SnapshotterOptions so{config.snapshot, config.journal.dir, config.symbols,
-                                config.engine.limits};
+    SnapshotterOptions so{
+        config.snapshot, config.journal.dir, config.symbols, config.engine.limits, {}};
+    // The journal the projector has not committed yet stays on disk.
+    if (state.projector) so.hold_seq = [p = state.projector.get()] { return p->committed_seq(); };
     state.snapshots = std::make_unique<Snapshotter>(
         fs, so, [j = state.journal.get()] { return j->durable_seq(); }, &metrics,
         [](const Status& failure) {
@@ -225,6 +245,14 @@ void close_state(const Config& config, FileSystem& fs, const MatchingLoop& loop,
   if (!state.journal) return;
   if (state.snapshots) state.snapshots->stop();
   state.journal->stop();
+  std::uint64_t hold_seq = kNoHold;
+  if (state.projector) {
+    state.projector->stop(std::chrono::milliseconds(config.postgres.drain_timeout_ms));
+    hold_seq = state.projector->committed_seq();
+    log::info("projector stopped", {},
+              {{"checkpoint", std::to_string(hold_seq)},
+               {"durable_seq", std::to_string(state.journal->durable_seq())}});
+  }
   const std::uint64_t last_seq = state.journal->durable_seq();
   if (state.journal->failed() || loop.halted() || state.journal->last_seq() != last_seq) {
     log::warn("no snapshot at shutdown: the journal failed; the next start replays it");
@@ -233,7 +261,8 @@ void close_state(const Config& config, FileSystem& fs, const MatchingLoop& loop,
   const auto t0 = std::chrono::steady_clock::now();
   std::string bytes;
   state.engine->serialize(bytes);
-  const Status s = write_snapshot(fs, config.journal.dir, last_seq, bytes, config.snapshot.keep);
+  const Status s =
+      write_snapshot(fs, config.journal.dir, last_seq, bytes, config.snapshot.keep, hold_seq);
   if (!s.ok()) {
     log::error("snapshot at shutdown failed", {},
                {{"code", std::string(s.code_name())}, {"error", s.message()}});
@@ -320,6 +349,7 @@ int run_daemon(const Config& config, FileSystem& fs) {
   }
   state.engine->for_each_account(
       [&](AccountId id, const std::string& key_hash) { admission.accounts.add(key_hash, id); });
+  net.admin().set_projector(state.projector.get());
 
   std::atomic<bool> failure_logged{false};
   MatchingLoop loop(*state.engine, admission.queue, metrics, clock, config.engine.batch_max,

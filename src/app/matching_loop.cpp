@@ -48,9 +48,11 @@ void MatchingLoop::run() {
     if (journal_ != nullptr && (take = journal_->wait_for_room(batch_max_, kWait)) == 0) continue;
     batch.clear();
     queue_.pop_batch(batch, take);
+    // One wall-clock reading stamps the journal records of the whole batch.
+    const std::int64_t now_ns = journal_ != nullptr ? clock_.wall_ns() : 0;
     for (Command& command : batch) {
       if (journal_ != nullptr) {
-        execute_journaled(command);
+        execute_journaled(command, now_ns);
         continue;
       }
       Reply reply = engine_.execute(command.body, command.request_id);
@@ -61,7 +63,7 @@ void MatchingLoop::run() {
   }
 }
 
-void MatchingLoop::execute_journaled(Command& command) {
+void MatchingLoop::execute_journaled(Command& command, std::int64_t now_ns) {
   if (!halted_ && journal_->failed()) halt();
   if (halted_) {
     // Nothing more runs against, or is read from, an engine the journal no longer
@@ -73,7 +75,7 @@ void MatchingLoop::execute_journaled(Command& command) {
   observe(command, reply);
   std::string payload;
   if (journal::is_mutating(command.body)) {
-    payload = journal::encode_command(command.body, command.request_id);
+    payload = journal::encode_command(command.body, command.request_id, now_ns);
   }
   JournalWriter::Completion completion = [this, done = std::move(command.done),
                                           reply = std::move(reply)](bool durable) mutable {

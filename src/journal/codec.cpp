@@ -103,7 +103,8 @@ bool is_mutating(const CommandBody& command) {
          std::holds_alternative<CreateAccount>(command);
 }
 
-std::string encode_command(const CommandBody& command, const std::string& request_id) {
+std::string encode_command(const CommandBody& command, const std::string& request_id,
+                           std::int64_t time_ns) {
   std::string out;
   Writer w(out);
   if (const auto* s = std::get_if<SubmitOrder>(&command)) {
@@ -127,10 +128,12 @@ std::string encode_command(const CommandBody& command, const std::string& reques
     w.str(a->key_hash);
   }
   w.str(request_id);
+  w.put(time_ns);
   return out;
 }
 
-bool decode_command(std::string_view payload, CommandBody& command, std::string& request_id) {
+bool decode_command(std::string_view payload, CommandBody& command, std::string& request_id,
+                    std::int64_t* time_ns) {
   Reader r(payload);
   std::uint8_t kind = 0;
   if (!r.get(kind)) return false;
@@ -167,7 +170,11 @@ bool decode_command(std::string_view payload, CommandBody& command, std::string&
     default:
       return false;
   }
-  return r.str(request_id) && r.done();
+  if (!r.str(request_id)) return false;
+  std::int64_t time = 0;
+  if (!r.done() && !r.get(time)) return false;  // absent in records from before 0.3
+  if (time_ns != nullptr) *time_ns = time;
+  return r.done();
 }
 
 }  // namespace spot::journal

@@ -54,13 +54,13 @@ Status JournalReader::read_until(std::uint64_t last_seq, const Apply& apply) {
         return Status::corruption(path + ": record " + std::to_string(record.seq) + " where " +
                                   std::to_string(next_seq_) + " was expected");
       }
-      CommandBody command;
-      std::string request_id;
-      if (!journal::decode_command(record.payload, command, request_id)) {
+      decoded_.seq = record.seq;
+      if (!journal::decode_command(record.payload, decoded_.command, decoded_.request_id,
+                                   &decoded_.time_ns)) {
         return Status::corruption(path + ": record " + std::to_string(record.seq) +
                                   " does not decode");
       }
-      apply(record.seq, command, request_id);
+      apply(decoded_);
       ++next_seq_;
     }
     offset_ += at;

@@ -58,7 +58,7 @@ std::string snapshot_name(std::uint64_t last_seq) {
 }
 
 Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_seq,
-                      const std::string& engine_state, std::size_t keep) {
+                      const std::string& engine_state, std::size_t keep, std::uint64_t hold_seq) {
   std::string bytes(kMagic, sizeof(kMagic));
   bytes.reserve(kHeaderBytes + engine_state.size());
   binary::Writer w(bytes);
@@ -82,7 +82,8 @@ Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last
   if (s.ok()) s = fs.sync_dir(dir);
   if (!s.ok()) return s;
 
-  // Retention: the newest `keep` snapshots; segments before the oldest kept one go.
+  // Retention: the newest `keep` snapshots, and the newest one at or before hold_seq;
+  // segments wholly before the oldest snapshot kept go.
   std::vector<std::string> names;
   s = fs.list(dir, &names);
   if (!s.ok()) return s;
@@ -94,15 +95,22 @@ Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last
   }
   std::sort(snapshots.begin(), snapshots.end());
   std::sort(segments.begin(), segments.end());
-  const std::size_t keep_n = std::max<std::size_t>(1, keep);
-  while (snapshots.size() > keep_n) {
-    s = fs.remove(dir + "/" + snapshot_name(snapshots.front()));
-    if (!s.ok()) return s;
-    snapshots.erase(snapshots.begin());
+  if (snapshots.empty()) return Status();  // not listed yet: nothing to judge retention by
+  const std::size_t keep_n = std::min(std::max<std::size_t>(1, keep), snapshots.size());
+  const std::uint64_t oldest_of_newest = snapshots[snapshots.size() - keep_n];
+  // 0: no snapshot at or before hold_seq, so the holder needs the journal from record 1.
+  std::uint64_t held = 0;
+  for (const std::uint64_t seq : snapshots) {
+    if (seq <= hold_seq) held = seq;
   }
-  const std::uint64_t covered = snapshots.front();
+  for (const std::uint64_t seq : snapshots) {
+    if (seq >= oldest_of_newest || seq == held) continue;
+    s = fs.remove(dir + "/" + snapshot_name(seq));
+    if (!s.ok()) return s;
+  }
+  const std::uint64_t covered = std::min(oldest_of_newest, held);
   // Segment i holds [first_i, first_{i+1} - 1]: deletable when that ends at or before
-  // the oldest kept snapshot. The newest segment is never deleted.
+  // `covered`. The newest segment is never deleted.
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
     if (segments[i + 1] - 1 <= covered) {
       s = fs.remove(dir + "/" + segment_name(segments[i]));
@@ -115,6 +123,14 @@ Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last
 Status load_newest_snapshot(FileSystem& fs, const std::string& dir, std::vector<SymbolSpec> symbols,
                             EngineLimits limits, std::unique_ptr<Engine>& engine,
                             LoadedSnapshot* loaded, std::string* warning) {
+  return load_snapshot_at_or_before(fs, dir, kNoHold, std::move(symbols), limits, engine, loaded,
+                                    warning);
+}
+
+Status load_snapshot_at_or_before(FileSystem& fs, const std::string& dir, std::uint64_t max_seq,
+                                  std::vector<SymbolSpec> symbols, EngineLimits limits,
+                                  std::unique_ptr<Engine>& engine, LoadedSnapshot* loaded,
+                                  std::string* warning) {
   Status s = fs.create_dirs(dir);
   if (!s.ok()) return s;
   std::vector<std::string> listed;
@@ -122,7 +138,7 @@ Status load_newest_snapshot(FileSystem& fs, const std::string& dir, std::vector<
   if (!s.ok()) return s;
   std::vector<std::string> names;
   for (const std::string& name : listed) {
-    if (is_snapshot(name)) names.push_back(name);
+    if (is_snapshot(name) && number_in(name, 9) <= max_seq) names.push_back(name);
   }
   std::sort(names.rbegin(), names.rend());
   for (const std::string& name : names) {
@@ -186,10 +202,9 @@ Status Snapshotter::catch_up() {
     last_snapshot_seq_.store(loaded.last_seq);
   }
   Engine& replica = *replica_;
-  return reader_->read_until(
-      durable_seq_(), [&replica](std::uint64_t, const CommandBody& c, const std::string& rid) {
-        replica.execute(c, rid);
-      });
+  return reader_->read_until(durable_seq_(), [&replica](const JournalRecord& r) {
+    replica.execute(r.command, r.request_id);
+  });
 }
 
 Status Snapshotter::snapshot_now() {
@@ -205,7 +220,8 @@ Status Snapshotter::snapshot_now() {
   std::string state;
   replica_->serialize(state);
   const auto t1 = std::chrono::steady_clock::now();
-  s = write_snapshot(fs_, options_.dir, seq, state, options_.keep);
+  s = write_snapshot(fs_, options_.dir, seq, state, options_.keep,
+                     options_.hold_seq ? options_.hold_seq() : kNoHold);
   if (!s.ok()) {
     // The replica is still right (only the file failed): the next interval tries again.
     if (metrics_ != nullptr) metrics_->snapshot_failed();

@@ -141,6 +141,64 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                             .Help("Snapshots that could not be written.")
                             .Register(r)
                             .Add({});
+  db_statements_ = &BuildCounter()
+                        .Name("spot_db_statements_total")
+                        .Help("SQL statements sent to PostgreSQL (BEGIN and COMMIT included).")
+                        .Register(r)
+                        .Add({});
+  db_errors_ = &BuildCounter()
+                    .Name("spot_db_errors_total")
+                    .Help(
+                        "PostgreSQL calls that failed, by SQLSTATE class (or connection, "
+                        "timeout).")
+                    .Register(r);
+  db_retries_ = &BuildCounter()
+                     .Name("spot_db_retries_total")
+                     .Help("PostgreSQL calls retried after an availability error.")
+                     .Register(r)
+                     .Add({});
+  breaker_state_ = &BuildGauge()
+                        .Name("spot_circuit_breaker_state")
+                        .Help("Circuit breaker state by dependency: 0 closed, 1 half-open, 2 open.")
+                        .Register(r);
+  breaker_state_->Add({{"dependency", "postgres"}}).Set(0);
+  breaker_transitions_ = &BuildCounter()
+                              .Name("spot_circuit_breaker_transitions_total")
+                              .Help("Circuit breaker state changes, by dependency and new state.")
+                              .Register(r);
+  const prometheus::Histogram::BucketBoundaries batch_buckets = {1,    4,    16,    64,   256,
+                                                                 1024, 4096, 16384, 65536};
+  projector_batch_records_ = &BuildHistogram()
+                                  .Name("spot_projector_batch_records")
+                                  .Help("Journal records in one committed projector batch.")
+                                  .Register(r)
+                                  .Add({}, batch_buckets);
+  projector_batch_seconds_ = &BuildHistogram()
+                                  .Name("spot_projector_batch_seconds")
+                                  .Help("Time one projector batch took to write and commit.")
+                                  .Register(r)
+                                  .Add({}, buckets);
+  projector_lag_events_ = &BuildGauge()
+                               .Name("spot_projector_lag_events")
+                               .Help("Durable journal records not yet committed to PostgreSQL.")
+                               .Register(r)
+                               .Add({});
+  projector_lag_seconds_ =
+      &BuildGauge()
+           .Name("spot_projector_lag_seconds")
+           .Help("Age of the oldest journal record not yet committed to PostgreSQL.")
+           .Register(r)
+           .Add({});
+  projector_checkpoint_ = &BuildGauge()
+                               .Name("spot_projector_checkpoint")
+                               .Help("The last journal record committed to PostgreSQL.")
+                               .Register(r)
+                               .Add({});
+  dead_letters_ = &BuildCounter()
+                       .Name("spot_db_dead_letters_total")
+                       .Help("Journal records PostgreSQL refused with a data error.")
+                       .Register(r)
+                       .Add({});
   process_cpu_seconds_ = &BuildCounter()
                               .Name("process_cpu_seconds_total")
                               .Help("User and system CPU time spent, in seconds.")
@@ -182,6 +240,26 @@ void Metrics::journal_batch(double records, double bytes, double fsync_seconds) 
   journal_bytes_->Increment(bytes);
   journal_fsync_seconds_->Observe(fsync_seconds);
   journal_batch_records_->Observe(records);
+}
+
+void Metrics::db_error(const std::string& error_class) {
+  db_errors_->Add({{"class", error_class}}).Increment();
+}
+
+void Metrics::breaker_transition(const std::string& dependency, const std::string& to,
+                                 double state) {
+  breaker_state_->Add({{"dependency", dependency}}).Set(state);
+  breaker_transitions_->Add({{"dependency", dependency}, {"to", to}}).Increment();
+}
+
+void Metrics::projector_batch(double records, double seconds) {
+  projector_batch_records_->Observe(records);
+  projector_batch_seconds_->Observe(seconds);
+}
+
+void Metrics::projector_lag(double events, double seconds) {
+  projector_lag_events_->Set(events);
+  projector_lag_seconds_->Set(seconds);
 }
 
 void Metrics::journal_failed(const Status& why) {

@@ -316,7 +316,7 @@ TEST(ConfigEnvironment, EveryKeyHasItsVariable) {
       const Config d;
       auto strings = [](const Config& c) {
         return c.http.address + "|" + c.tcp.address + "|" + c.admin.address + "|" + c.admin.token +
-               "|" + c.log.level + "|" + c.ports_file + "|" + c.journal.dir;
+               "|" + c.log.level + "|" + c.ports_file + "|" + c.journal.dir + "|" + c.postgres.url;
       };
       EXPECT_EQ(strings(from_env), strings(direct));
       EXPECT_NE(strings(from_env), strings(d));

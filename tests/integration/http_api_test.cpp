@@ -331,7 +331,10 @@ TEST(Admin, TokenHealthAndMetrics) {
   SpotdProcess spotd;
   HttpClient admin(spotd.admin_port());
   EXPECT_EQ(admin.request(http::verb::get, "/livez").status, 200u);
-  EXPECT_EQ(admin.request(http::verb::get, "/readyz").status, 200u);
+  const auto ready = admin.request(http::verb::get, "/readyz");
+  EXPECT_EQ(ready.status, 200u);
+  // No database configured: spotd says it runs embedded.
+  EXPECT_EQ(ready.body, R"({"mode":"embedded","status":"ready"})");
   EXPECT_EQ(admin.request(http::verb::post, "/admin/v1/accounts").status, 401u);
   EXPECT_EQ(
       admin.request(http::verb::post, "/admin/v1/accounts", "", {{"Authorization", "Bearer wrong"}})

@@ -126,6 +126,21 @@ TEST(Framing, RoundTripAndDamage) {
   EXPECT_EQ(journal::parse_record(zero_length, r), journal::ParseStatus::Corrupt);
 }
 
+TEST(CommandCodec, CarriesTheExecutionTimeAndReadsRecordsWrittenWithoutIt) {
+  const CommandBody c = CancelRequest{AccountId{4}, OrderId{5}};
+  const std::int64_t when_ns = 1'795'000'000'123'456'789;
+  const std::string bytes = journal::encode_command(c, "req-1", when_ns);
+  CommandBody back;
+  std::string rid;
+  std::int64_t time_ns = -1;
+  ASSERT_TRUE(journal::decode_command(bytes, back, rid, &time_ns));
+  EXPECT_EQ(time_ns, when_ns);
+  // A record from before the time field: the same bytes without its last 8.
+  ASSERT_TRUE(journal::decode_command(bytes.substr(0, bytes.size() - 8), back, rid, &time_ns));
+  EXPECT_EQ(rid, "req-1");
+  EXPECT_EQ(time_ns, 0);
+}
+
 TEST(CommandCodec, RoundTripsEveryMutatingCommand) {
   SubmitOrder s = order(3, Side::Sell, 12345, 67, "client-1");
   s.symbol = 2;
@@ -699,10 +714,9 @@ TEST(JournalReader, FollowsALiveJournalAcrossSegmentsAndStopsAtTheDurableMark) {
   JournalReader reader(posix, dir.path(), 1);
   std::vector<std::string> seen;
   std::uint64_t expected_seq = 1;
-  const JournalReader::Apply collect = [&](std::uint64_t seq, const CommandBody& c,
-                                           const std::string& rid) {
-    EXPECT_EQ(seq, expected_seq++);
-    seen.push_back(journal::encode_command(c, rid));
+  const JournalReader::Apply collect = [&](const JournalRecord& r) {
+    EXPECT_EQ(r.seq, expected_seq++);
+    seen.push_back(journal::encode_command(r.command, r.request_id));
   };
   for (std::size_t at = 0; at < commands.size(); at += 250) {
     live.run(slice(commands, at, 250));
@@ -724,10 +738,9 @@ TEST(JournalReader, FollowsALiveJournalAcrossSegmentsAndStopsAtTheDurableMark) {
   JournalReader middle(posix, dir.path(), 777);
   std::uint64_t first = 0;
   std::uint64_t n = 0;
-  const Status s = middle.read_until(
-      commands.size(), [&](std::uint64_t seq, const CommandBody&, const std::string&) {
-        if (n++ == 0) first = seq;
-      });
+  const Status s = middle.read_until(commands.size(), [&](const JournalRecord& r) {
+    if (n++ == 0) first = r.seq;
+  });
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(first, 777u);
   EXPECT_EQ(n, commands.size() - 776);
@@ -741,7 +754,7 @@ TEST(JournalReader, ADurableRecordThatIsMissingIsAnError) {
   PosixFileSystem posix;
   JournalReader reader(posix, dir.path(), 1);
   std::uint64_t n = 0;
-  const auto count = [&n](std::uint64_t, const CommandBody&, const std::string&) { ++n; };
+  const auto count = [&n](const JournalRecord&) { ++n; };
   ASSERT_TRUE(reader.read_until(5, count).ok());
   const Status cut = reader.read_until(sample_commands(20).size(), count);
   EXPECT_EQ(cut.code(), StatusCode::Corruption) << cut.to_string();

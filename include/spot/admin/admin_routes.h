@@ -3,6 +3,7 @@
 // Commands to the engine go through the gateway like every trader request.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "spot/gateway/gateway.h"
 #include "spot/metrics/metrics.h"
 #include "spot/net/http_server.h"
+#include "spot/store/projector.h"
 
 namespace spot {
 
@@ -30,6 +32,10 @@ class AdminHandler final : public HttpHandler {
                Metrics& metrics, AdminOptions options);
   void handle(HttpRequest& request, const std::string& request_id, Responder responder) override;
 
+  // The database projector whose health /readyz shows; null (the default): embedded.
+  // Set once before the daemon reports ready; it must outlive the handler's use of it.
+  void set_projector(const Projector* projector) { projector_.store(projector); }
+
  private:
   bool authorized(const HttpRequest& request) const;
   void create_account(HttpRequest& request, const std::string& request_id, Responder& responder);
@@ -46,6 +52,7 @@ class AdminHandler final : public HttpHandler {
   const OrderQueue& queue_;
   Metrics& metrics_;
   AdminOptions options_;
+  std::atomic<const Projector*> projector_{nullptr};
 };
 
 }  // namespace spot

@@ -44,7 +44,8 @@ class MatchingLoop {
 
  private:
   void run();
-  void execute_journaled(Command& command);
+  // `now_ns`: wall-clock time, recorded in the journal beside the command.
+  void execute_journaled(Command& command, std::int64_t now_ns);
   void halt();
   void observe(const Command& command, const Reply& reply);
   void notify_makers(const Reply& reply) const;

@@ -38,8 +38,13 @@ ParseStatus parse_record(std::string_view data, ParsedRecord& out);
 // True for the commands that change engine state (and so are journaled).
 bool is_mutating(const CommandBody& command);
 
-// Binary form of a mutating command and its correlation id.
-std::string encode_command(const CommandBody& command, const std::string& request_id);
-bool decode_command(std::string_view payload, CommandBody& command, std::string& request_id);
+// Binary form of a mutating command, its correlation id and the wall-clock time the
+// matching thread executed it (ns since the Unix epoch; the engine never reads it, the
+// database projection stamps rows with it). A record written before the time field
+// existed decodes with *time_ns = 0.
+std::string encode_command(const CommandBody& command, const std::string& request_id,
+                           std::int64_t time_ns = 0);
+bool decode_command(std::string_view payload, CommandBody& command, std::string& request_id,
+                    std::int64_t* time_ns = nullptr);
 
 }  // namespace spot::journal

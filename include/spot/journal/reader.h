@@ -14,9 +14,17 @@
 
 namespace spot {
 
+// One journal record as read back: the command and what the journal keeps beside it.
+struct JournalRecord {
+  std::uint64_t seq = 0;
+  CommandBody command;
+  std::string request_id;    // correlation id
+  std::int64_t time_ns = 0;  // wall clock when executed (0 in records from before 0.3)
+};
+
 class JournalReader {
  public:
-  using Apply = std::function<void(std::uint64_t seq, const CommandBody&, const std::string&)>;
+  using Apply = std::function<void(const JournalRecord&)>;
 
   // The first record read will be `next_seq`; the segment holding it must still exist.
   JournalReader(FileSystem& fs, std::string dir, std::uint64_t next_seq);
@@ -37,6 +45,7 @@ class JournalReader {
   std::uint64_t next_seq_;
   std::string segment_;       // name of the segment being read; empty: not found yet
   std::uint64_t offset_ = 0;  // bytes of segment_ already consumed
+  JournalRecord decoded_;     // reused, so its strings keep their buffers
 };
 
 }  // namespace spot

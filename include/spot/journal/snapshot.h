@@ -24,11 +24,18 @@ class Metrics;
 // "snapshot-<last_seq, 20 digits>.snap"
 std::string snapshot_name(std::uint64_t last_seq);
 
+// No reader holds the journal back (see write_snapshot).
+inline constexpr std::uint64_t kNoHold = UINT64_MAX;
+
 // Frames `engine_state` (Engine::serialize) with its sequence number and CRC32C and
 // writes it durably into dir. Then keeps the newest `keep` snapshots and deletes the
-// journal segments wholly covered by the oldest snapshot kept.
+// journal segments wholly covered by the oldest snapshot kept. A reader that still
+// needs the records after `hold_seq` (the database projector's checkpoint) holds the
+// journal back: the newest snapshot at or before hold_seq is kept as well, and no
+// segment after it is deleted, so that reader can always rebuild its replica.
 Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last_seq,
-                      const std::string& engine_state, std::size_t keep);
+                      const std::string& engine_state, std::size_t keep,
+                      std::uint64_t hold_seq = kNoHold);
 
 struct LoadedSnapshot {
   std::uint64_t last_seq = 0;  // 0: no snapshot, start from an empty engine
@@ -42,6 +49,11 @@ struct LoadedSnapshot {
 Status load_newest_snapshot(FileSystem& fs, const std::string& dir, std::vector<SymbolSpec> symbols,
                             EngineLimits limits, std::unique_ptr<Engine>& engine,
                             LoadedSnapshot* loaded, std::string* warning);
+// The same, among the snapshots at or before `max_seq` only.
+Status load_snapshot_at_or_before(FileSystem& fs, const std::string& dir, std::uint64_t max_seq,
+                                  std::vector<SymbolSpec> symbols, EngineLimits limits,
+                                  std::unique_ptr<Engine>& engine, LoadedSnapshot* loaded,
+                                  std::string* warning);
 
 // When snapshots are taken and how many are kept (the [snapshot] config section).
 struct SnapshotPolicy {
@@ -55,6 +67,9 @@ struct SnapshotterOptions : SnapshotPolicy {
   std::string dir;
   std::vector<SymbolSpec> symbols;  // as the matching engine has them
   EngineLimits limits;
+  // The hold_seq of write_snapshot, asked at each snapshot (the projector's committed
+  // checkpoint); none: nothing holds the journal back.
+  std::function<std::uint64_t()> hold_seq;
 };
 
 // Takes periodic snapshots without pausing matching. It keeps its own replica of the

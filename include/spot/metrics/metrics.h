@@ -46,6 +46,18 @@ class Metrics {
   void snapshot_written(double serialize_seconds, double write_seconds, double bytes);
   void snapshot_failed() { snapshot_failures_->Increment(); }
 
+  // PostgreSQL and the projector that follows the journal into it.
+  void db_statements(double n) { db_statements_->Increment(n); }
+  // `error_class`: the SQLSTATE class ("08", "23", ...), or "connection" / "timeout".
+  void db_error(const std::string& error_class);
+  void db_retry() { db_retries_->Increment(); }
+  // Breaker state of a dependency: 0 closed, 1 half-open, 2 open; `to` names the new state.
+  void breaker_transition(const std::string& dependency, const std::string& to, double state);
+  void projector_batch(double records, double seconds);
+  void projector_lag(double events, double seconds);
+  void projector_checkpoint(double seq) { projector_checkpoint_->Set(seq); }
+  void dead_letter() { dead_letters_->Increment(); }
+
   // The text exposition format (what /metrics serves), with process metrics refreshed.
   std::string scrape();
 
@@ -85,6 +97,18 @@ class Metrics {
   prometheus::Gauge* process_resident_bytes_;
   prometheus::Gauge* process_open_fds_;
   prometheus::Gauge* process_start_time_;
+
+  prometheus::Counter* db_statements_;
+  prometheus::Family<prometheus::Counter>* db_errors_;
+  prometheus::Counter* db_retries_;
+  prometheus::Family<prometheus::Gauge>* breaker_state_;
+  prometheus::Family<prometheus::Counter>* breaker_transitions_;
+  prometheus::Histogram* projector_batch_records_;
+  prometheus::Histogram* projector_batch_seconds_;
+  prometheus::Gauge* projector_lag_events_;
+  prometheus::Gauge* projector_lag_seconds_;
+  prometheus::Gauge* projector_checkpoint_;
+  prometheus::Counter* dead_letters_;
 
   std::mutex process_mutex_;
   std::mutex http_mutex_;

@@ -1,0 +1,152 @@
+// What the database holds of a run of journal records: the rows their execution wrote
+// (orders, trades, accounts), collapsed so that each order appears once per batch in its
+// latest state. Pure: the projector fills a batch by executing records on its replica
+// engine and handing each record and the engine's reply here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "spot/engine/commands.h"
+#include "spot/engine/symbol.h"
+#include "spot/journal/reader.h"
+
+namespace spot {
+
+struct OrderRow {
+  std::uint64_t order_id = 0;
+  std::uint64_t account_id = 0;
+  SymbolId symbol = 0;
+  Side side = Side::Buy;
+  OrderType type = OrderType::Limit;
+  TimeInForce tif = TimeInForce::Gtc;
+  Ticks price = 0;  // 0 for MARKET
+  Lots qty = 0;
+  Lots executed = 0;
+  OrderStatus status = OrderStatus::New;
+  std::string client_order_id;
+  std::string correlation_id;
+  std::uint64_t journal_seq = 0;  // the record that last changed the order
+  std::int64_t created_us = 0;    // µs since the Unix epoch
+  std::int64_t updated_us = 0;
+};
+
+// A resting order's fill, for an order whose row is already in the database (accepted
+// in an earlier batch): its quantity left and its new status.
+struct OrderFillRow {
+  std::uint64_t order_id = 0;
+  SymbolId symbol = 0;
+  Lots leaves = 0;
+  OrderStatus status = OrderStatus::PartiallyFilled;
+  std::uint64_t journal_seq = 0;
+  std::int64_t updated_us = 0;
+};
+
+struct TradeRow {
+  std::uint64_t trade_id = 0;
+  SymbolId symbol = 0;
+  Ticks price = 0;
+  Lots qty = 0;
+  std::uint64_t maker_order_id = 0;
+  std::uint64_t maker_account_id = 0;
+  std::uint64_t taker_order_id = 0;
+  std::uint64_t taker_account_id = 0;
+  Side taker_side = Side::Buy;
+  std::string correlation_id;
+  std::uint64_t journal_seq = 0;
+  std::int64_t executed_us = 0;
+};
+
+struct AccountRow {
+  std::uint64_t account_id = 0;
+  std::string name;
+  std::string key_hash;
+  std::string correlation_id;
+  std::int64_t created_us = 0;
+};
+
+class ProjectionBatch {
+ public:
+  // Adds the rows that executing `record` wrote; `reply` is what the engine answered.
+  // REQUIRES: records in journal order, each once.
+  void add(const JournalRecord& record, const Reply& reply);
+  void clear();
+
+  bool empty() const { return records_ == 0; }
+  std::size_t records() const { return records_; }
+  std::uint64_t first_seq() const { return first_seq_; }
+  std::uint64_t last_seq() const { return last_seq_; }
+  std::int64_t first_time_ns() const { return first_time_ns_; }
+
+  // Orders whose whole row is known (new in this batch, or canceled), and fills of
+  // orders from earlier batches. An order id is in at most one of the two.
+  std::vector<OrderRow> orders() const;
+  std::vector<OrderFillRow> fills() const;
+  const std::vector<TradeRow>& trades() const { return trades_; }
+  const std::vector<AccountRow>& accounts() const { return accounts_; }
+  std::size_t order_count() const { return orders_.size(); }
+
+ private:
+  struct PendingOrder {
+    bool whole = false;  // row is complete; otherwise only the fill fields are meaningful
+    OrderRow row;
+    Lots leaves = 0;  // fill only: the quantity left
+  };
+  PendingOrder& pending(std::uint64_t order_id);
+  void put_whole(const OrderRecord& record, std::uint64_t seq, std::int64_t time_us);
+  void put_fill(const MakerFill& fill, SymbolId symbol, std::uint64_t seq, std::int64_t time_us);
+
+  std::size_t records_ = 0;
+  std::uint64_t first_seq_ = 0;
+  std::uint64_t last_seq_ = 0;
+  std::int64_t first_time_ns_ = 0;
+  std::vector<PendingOrder> orders_;  // in order of first appearance
+  std::unordered_map<std::uint64_t, std::size_t> order_index_;
+  std::vector<TradeRow> trades_;
+  std::vector<AccountRow> accounts_;
+};
+
+// PostgreSQL array literals ('{...}', the text form of an array parameter), built
+// without per-element allocations. Strings are always quoted and escaped.
+class ArrayLiteral {
+ public:
+  ArrayLiteral() { text_ = "{"; }
+  void add(std::uint64_t value);
+  void add(std::int64_t value);
+  void add_text(std::string_view value);
+  // An empty string is NULL.
+  void add_text_or_null(std::string_view value);
+  // `steps` of `step` as an exact decimal (NUMERIC).
+  void add_decimal(std::int64_t steps, Decimal step);
+  void add_null();
+  // The finished literal; the object is then empty again.
+  std::string take();
+
+ private:
+  void separate();
+  std::string text_;
+  bool first_ = true;
+};
+
+// The statements the projector sends, one per table and batch, and the parameters of
+// each built from a batch (an array per column).
+namespace sql {
+extern const char* const kAdvanceCheckpoint;  // $1 new last_seq, $2 expected last_seq
+extern const char* const kReadCheckpoint;
+extern const char* const kUpsertOrders;
+extern const char* const kApplyFills;
+extern const char* const kInsertTrades;
+extern const char* const kInsertAccounts;
+}  // namespace sql
+
+std::vector<std::string> order_params(const std::vector<OrderRow>& rows,
+                                      const SymbolTable& symbols);
+std::vector<std::string> fill_params(const std::vector<OrderFillRow>& rows,
+                                     const SymbolTable& symbols);
+std::vector<std::string> trade_params(const std::vector<TradeRow>& rows,
+                                      const SymbolTable& symbols);
+std::vector<std::string> account_params(const std::vector<AccountRow>& rows);
+
+}  // namespace spot

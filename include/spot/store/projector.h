@@ -1,0 +1,134 @@
+// The projector: its own thread follows the durable journal from the checkpoint stored
+// in PostgreSQL, executes each record on a replica engine to learn the rows it wrote,
+// and commits them in batches, the new checkpoint in the same transaction. It never
+// touches the matching thread or acknowledgements: when the database is slow or gone,
+// it falls behind (the backlog is the journal on disk, which it holds back from
+// deletion), and it catches up when the database returns.
+//
+// Why a replica of its own rather than the snapshot thread's: the two must be at
+// different places in the journal. The projector's position is the database
+// checkpoint, which may lag by an outage; a shared replica would either stop snapshots
+// while the database is away or hold the derived rows of the whole backlog in memory.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "spot/core/clock.h"
+#include "spot/engine/engine.h"
+#include "spot/journal/file_system.h"
+#include "spot/journal/reader.h"
+#include "spot/resilience/circuit_breaker.h"
+#include "spot/resilience/retry.h"
+#include "spot/store/postgres.h"
+#include "spot/store/projection.h"
+
+namespace spot {
+
+class Metrics;
+
+struct ProjectorOptions {
+  PostgresOptions postgres;
+  std::string journal_dir;
+  std::vector<SymbolSpec> symbols;  // as the matching engine has them
+  EngineLimits limits;              // as the matching engine has them (replay is exact)
+  std::int64_t follow_ms = 20;      // how often an idle projector looks for new records
+};
+
+// What /readyz and the logs say about the database.
+struct ProjectorHealth {
+  std::string state;  // "connecting", "up", "down", "stopped"
+  BreakerState breaker = BreakerState::Closed;
+  std::uint64_t checkpoint = 0;  // last committed journal record (0: not known yet)
+  std::uint64_t lag_events = 0;
+  double lag_seconds = 0;
+  int schema_version = 0;
+  std::string last_error;  // of the last failed call; empty once a call succeeds
+};
+
+class Projector {
+ public:
+  using DurableSeq = std::function<std::uint64_t()>;
+  // A record PostgreSQL refused with a data error (SQLSTATE 22, 23), as a batch of its
+  // own: the rows it tried to write, and why. The projector then moves past it.
+  using DeadLetter = std::function<void(const ProjectionBatch&, const DbError&)>;
+
+  Projector(FileSystem& fs, ProjectorOptions options, DurableSeq durable_seq, Metrics* metrics,
+            const Clock& clock, DeadLetter dead_letter = {});
+  ~Projector();
+
+  void start();
+  // Commits what is durable at the time of the call, for at most `drain`, then stops
+  // (a call still in progress then is cut off). What is left is projected after the
+  // next start, from the checkpoint.
+  void stop(std::chrono::milliseconds drain);
+
+  // The last journal record whose rows are committed; 0 until the projector has read
+  // the checkpoint. Snapshot retention holds the journal after it.
+  std::uint64_t committed_seq() const { return committed_seq_.load(std::memory_order_acquire); }
+
+  ProjectorHealth health() const;
+
+ private:
+  enum class Outcome { Ok, DataError, Stopped };
+
+  void run();
+  // Connects, applies migrations, takes the projector lock and reads the checkpoint.
+  DbError establish(std::uint64_t* checkpoint);
+  // Rebuilds the replica at `checkpoint` from the newest snapshot at or before it.
+  Status resync(std::uint64_t checkpoint);
+  // Reads durable records into the batch, up to the batch limit.
+  Status fill();
+  // Writes the batch (or, if `skip`, only moves the checkpoint past it).
+  DbError write_batch(bool skip);
+  // Runs `op` under the breaker, with backoff retries, until it succeeds, fails with a
+  // data error, or the projector stops.
+  Outcome call(const std::function<DbError()>& op, DbError* data_error);
+  // Sleeps up to `d`, waking early when stopping; false if the stop deadline passed.
+  bool pause(std::chrono::nanoseconds d);
+  bool past_stop_deadline() const;
+  void note_error(const DbError& error);
+  void set_health(const std::function<void(ProjectorHealth&)>& change);
+  void report_lag();
+
+  FileSystem& fs_;
+  ProjectorOptions options_;
+  DurableSeq durable_seq_;
+  Metrics* metrics_;
+  const Clock& clock_;
+  DeadLetter dead_letter_;
+  SymbolTable symbols_;
+  PgSession session_;
+  CircuitBreaker breaker_;
+  RetryPolicy retry_;
+
+  // Projector thread only.
+  std::unique_ptr<Engine> replica_;
+  std::unique_ptr<JournalReader> reader_;
+  ProjectionBatch batch_;
+  bool synced_ = false;    // replica_ and reader_ are at committed_seq_ + batch
+  bool migrated_ = false;  // migrations applied once per process
+  bool last_call_failed_ = false;
+  std::uint64_t isolate_until_ = 0;  // one record per batch up to here (after a data error)
+  std::chrono::steady_clock::time_point batch_started_;
+
+  std::atomic<std::uint64_t> committed_seq_{0};
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  ProjectorHealth health_;
+  bool stopping_ = false;
+  bool exited_ = false;
+  std::uint64_t drain_target_ = 0;
+  std::chrono::steady_clock::time_point stop_deadline_;
+  std::thread thread_;
+};
+
+}  // namespace spot

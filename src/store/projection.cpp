@@ -1,0 +1,324 @@
+#include "spot/store/projection.h"
+
+#include <charconv>
+
+#include "spot/core/assert.h"
+
+namespace spot {
+
+namespace {
+
+std::int64_t micros(std::int64_t ns) { return ns / 1000; }
+
+}  // namespace
+
+ProjectionBatch::PendingOrder& ProjectionBatch::pending(std::uint64_t order_id) {
+  const auto [it, added] = order_index_.try_emplace(order_id, orders_.size());
+  if (added) {
+    orders_.emplace_back();
+    orders_.back().row.order_id = order_id;
+  }
+  return orders_[it->second];
+}
+
+void ProjectionBatch::put_whole(const OrderRecord& record, std::uint64_t seq,
+                                std::int64_t time_us) {
+  PendingOrder& p = pending(record.id.value);
+  // An order first seen whole in this batch was created by this record; an order
+  // created in an earlier batch keeps the created_at already in the database (the
+  // upsert never changes it).
+  const std::int64_t created_us = p.whole ? p.row.created_us : time_us;
+  OrderRow& row = p.row;
+  row.account_id = record.account.value;
+  row.symbol = record.symbol;
+  row.side = record.side;
+  row.type = record.type;
+  row.tif = record.tif;
+  row.price = record.price;
+  row.qty = record.qty;
+  row.executed = record.executed;
+  row.status = record.status;
+  row.client_order_id = record.client_order_id;
+  row.correlation_id = record.request_id;
+  row.journal_seq = seq;
+  row.created_us = created_us;
+  row.updated_us = time_us;
+  p.whole = true;
+}
+
+void ProjectionBatch::put_fill(const MakerFill& fill, SymbolId symbol, std::uint64_t seq,
+                               std::int64_t time_us) {
+  PendingOrder& p = pending(fill.order_id.value);
+  OrderRow& row = p.row;
+  const OrderStatus status =
+      fill.fill.leaves == 0 ? OrderStatus::Filled : OrderStatus::PartiallyFilled;
+  if (p.whole) {
+    row.executed = row.qty - fill.fill.leaves;
+  } else {
+    // Only the fill is known; the database computes executed_qty from its quantity.
+    row.symbol = symbol;
+    p.leaves = fill.fill.leaves;
+  }
+  row.status = status;
+  row.journal_seq = seq;
+  row.updated_us = time_us;
+}
+
+void ProjectionBatch::add(const JournalRecord& record, const Reply& reply) {
+  if (records_ == 0) {
+    first_seq_ = record.seq;
+    first_time_ns_ = record.time_ns;
+  }
+  SPOT_ASSERT(records_ == 0 || record.seq == last_seq_ + 1, "projection: records in order");
+  ++records_;
+  last_seq_ = record.seq;
+  const std::int64_t time_us = micros(record.time_ns);
+
+  if (const auto* created = std::get_if<CreateAccount>(&record.command)) {
+    const auto& r = std::get<AccountReply>(reply);
+    if (r.reject != RejectReason::None) return;
+    accounts_.push_back(
+        AccountRow{r.account.value, created->name, created->key_hash, record.request_id, time_us});
+    return;
+  }
+  const auto* r = std::get_if<OrderReply>(&reply);
+  // Rejected orders and cancels change nothing the engine keeps; an idempotent resend
+  // is the original order, already projected.
+  if (r == nullptr || r->reject != RejectReason::None || r->replayed) return;
+  put_whole(r->order, record.seq, time_us);
+  SPOT_ASSERT(r->fills.size() == r->maker_fills.size(), "projection: one maker per fill");
+  for (std::size_t i = 0; i < r->fills.size(); ++i) {
+    const Fill& f = r->fills[i];
+    const MakerFill& maker = r->maker_fills[i];
+    trades_.push_back(TradeRow{f.trade_id.value, r->order.symbol, f.price, f.qty,
+                               maker.order_id.value, maker.account.value, r->order.id.value,
+                               r->order.account.value, r->order.side, record.request_id, record.seq,
+                               time_us});
+    put_fill(maker, r->order.symbol, record.seq, time_us);
+  }
+}
+
+void ProjectionBatch::clear() {
+  records_ = 0;
+  first_seq_ = last_seq_ = 0;
+  first_time_ns_ = 0;
+  orders_.clear();
+  order_index_.clear();
+  trades_.clear();
+  accounts_.clear();
+}
+
+std::vector<OrderRow> ProjectionBatch::orders() const {
+  std::vector<OrderRow> out;
+  out.reserve(orders_.size());
+  for (const PendingOrder& p : orders_) {
+    if (p.whole) out.push_back(p.row);
+  }
+  return out;
+}
+
+std::vector<OrderFillRow> ProjectionBatch::fills() const {
+  std::vector<OrderFillRow> out;
+  for (const PendingOrder& p : orders_) {
+    if (!p.whole) {
+      out.push_back(OrderFillRow{p.row.order_id, p.row.symbol, p.leaves, p.row.status,
+                                 p.row.journal_seq, p.row.updated_us});
+    }
+  }
+  return out;
+}
+
+void ArrayLiteral::separate() {
+  if (!first_) text_ += ',';
+  first_ = false;
+}
+
+void ArrayLiteral::add(std::uint64_t value) {
+  separate();
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof(buf), value).ptr;
+  text_.append(buf, end);
+}
+
+void ArrayLiteral::add(std::int64_t value) {
+  separate();
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof(buf), value).ptr;
+  text_.append(buf, end);
+}
+
+void ArrayLiteral::add_text(std::string_view value) {
+  separate();
+  text_ += '"';
+  for (const char c : value) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+}
+
+void ArrayLiteral::add_text_or_null(std::string_view value) {
+  if (value.empty()) {
+    add_null();
+  } else {
+    add_text(value);
+  }
+}
+
+void ArrayLiteral::add_decimal(std::int64_t steps, Decimal step) {
+  separate();
+  text_ += format_steps(steps, step);
+}
+
+void ArrayLiteral::add_null() {
+  separate();
+  text_ += "NULL";
+}
+
+std::string ArrayLiteral::take() {
+  text_ += '}';
+  std::string out = std::move(text_);
+  text_ = "{";
+  first_ = true;
+  return out;
+}
+
+namespace sql {
+
+// Moves the checkpoint from the value this batch starts after; no row updated means
+// the batch was already committed (a lost COMMIT reply) or another writer moved it.
+const char* const kAdvanceCheckpoint =
+    "UPDATE projector_checkpoint SET last_seq = $1, updated_at = now() "
+    "WHERE id = 1 AND last_seq = $2";
+const char* const kReadCheckpoint = "SELECT last_seq FROM projector_checkpoint WHERE id = 1";
+
+#define SPOT_US(col) "timestamptz 'epoch' + " col " * interval '1 microsecond'"
+
+// Rows never move backwards: an update applies only if it comes from a later record.
+const char* const kUpsertOrders =
+    "INSERT INTO orders (order_id, account_id, symbol, side, type, time_in_force, price, "
+    "quantity, executed_qty, status, client_order_id, correlation_id, journal_seq, created_at, "
+    "updated_at) "
+    "SELECT u.id, u.acct, u.sym, u.side, u.type, u.tif, u.price, u.qty, u.exec, u.status, "
+    "u.coid, u.corr, u.seq, " SPOT_US("u.created") ", " SPOT_US("u.updated") " "
+    "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], "
+    "$7::numeric[], $8::numeric[], $9::numeric[], $10::text[], $11::text[], $12::text[], "
+    "$13::bigint[], $14::bigint[], $15::bigint[]) "
+    "AS u(id, acct, sym, side, type, tif, price, qty, exec, status, coid, corr, seq, created, "
+    "updated) "
+    "ON CONFLICT (order_id) DO UPDATE SET executed_qty = EXCLUDED.executed_qty, "
+    "status = EXCLUDED.status, journal_seq = EXCLUDED.journal_seq, "
+    "updated_at = EXCLUDED.updated_at WHERE orders.journal_seq <= EXCLUDED.journal_seq";
+
+const char* const kApplyFills =
+    "UPDATE orders AS o SET executed_qty = o.quantity - u.leaves, status = u.status, "
+    "journal_seq = u.seq, updated_at = " SPOT_US("u.updated") " "
+    "FROM unnest($1::bigint[], $2::numeric[], $3::text[], $4::bigint[], $5::bigint[]) "
+    "AS u(id, leaves, status, seq, updated) "
+    "WHERE o.order_id = u.id AND o.journal_seq <= u.seq";
+
+const char* const kInsertTrades =
+    "INSERT INTO trades (trade_id, symbol, price, qty, maker_order_id, maker_account_id, "
+    "taker_order_id, taker_account_id, taker_side, correlation_id, journal_seq, executed_at) "
+    "SELECT u.id, u.sym, u.price, u.qty, u.mo, u.ma, u.t_o, u.ta, u.side, u.corr, u.seq, " SPOT_US(
+        "u.at") " "
+                "FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::numeric[], "
+                "$5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], "
+                "$10::text[], $11::bigint[], $12::bigint[]) "
+                "AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at) "
+                "ON CONFLICT (trade_id) DO NOTHING";
+
+const char* const kInsertAccounts =
+    "INSERT INTO accounts (account_id, name, key_hash, correlation_id, created_at) "
+    "SELECT u.id, u.name, u.hash, u.corr, " SPOT_US("u.at") " "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
+    "AS u(id, name, hash, corr, at) ON CONFLICT (account_id) DO NOTHING";
+
+#undef SPOT_US
+
+}  // namespace sql
+
+std::vector<std::string> order_params(const std::vector<OrderRow>& rows,
+                                      const SymbolTable& symbols) {
+  std::vector<ArrayLiteral> a(15);
+  for (const OrderRow& r : rows) {
+    const SymbolSpec& spec = symbols.spec(r.symbol);
+    a[0].add(r.order_id);
+    a[1].add(r.account_id);
+    a[2].add_text(spec.name);
+    a[3].add_text(to_string(r.side));
+    a[4].add_text(to_string(r.type));
+    a[5].add_text(to_string(r.tif));
+    if (r.type == OrderType::Market) {
+      a[6].add_null();
+    } else {
+      a[6].add_decimal(r.price, spec.tick_size);
+    }
+    a[7].add_decimal(r.qty, spec.lot_size);
+    a[8].add_decimal(r.executed, spec.lot_size);
+    a[9].add_text(to_string(r.status));
+    a[10].add_text_or_null(r.client_order_id);
+    a[11].add_text_or_null(r.correlation_id);
+    a[12].add(r.journal_seq);
+    a[13].add(r.created_us);
+    a[14].add(r.updated_us);
+  }
+  std::vector<std::string> out;
+  out.reserve(a.size());
+  for (ArrayLiteral& column : a) out.push_back(column.take());
+  return out;
+}
+
+std::vector<std::string> fill_params(const std::vector<OrderFillRow>& rows,
+                                     const SymbolTable& symbols) {
+  std::vector<ArrayLiteral> a(5);
+  for (const OrderFillRow& r : rows) {
+    a[0].add(r.order_id);
+    a[1].add_decimal(r.leaves, symbols.spec(r.symbol).lot_size);
+    a[2].add_text(to_string(r.status));
+    a[3].add(r.journal_seq);
+    a[4].add(r.updated_us);
+  }
+  std::vector<std::string> out;
+  for (ArrayLiteral& column : a) out.push_back(column.take());
+  return out;
+}
+
+std::vector<std::string> trade_params(const std::vector<TradeRow>& rows,
+                                      const SymbolTable& symbols) {
+  std::vector<ArrayLiteral> a(12);
+  for (const TradeRow& r : rows) {
+    const SymbolSpec& spec = symbols.spec(r.symbol);
+    a[0].add(r.trade_id);
+    a[1].add_text(spec.name);
+    a[2].add_decimal(r.price, spec.tick_size);
+    a[3].add_decimal(r.qty, spec.lot_size);
+    a[4].add(r.maker_order_id);
+    a[5].add(r.maker_account_id);
+    a[6].add(r.taker_order_id);
+    a[7].add(r.taker_account_id);
+    a[8].add_text(to_string(r.taker_side));
+    a[9].add_text_or_null(r.correlation_id);
+    a[10].add(r.journal_seq);
+    a[11].add(r.executed_us);
+  }
+  std::vector<std::string> out;
+  for (ArrayLiteral& column : a) out.push_back(column.take());
+  return out;
+}
+
+std::vector<std::string> account_params(const std::vector<AccountRow>& rows) {
+  std::vector<ArrayLiteral> a(5);
+  for (const AccountRow& r : rows) {
+    a[0].add(r.account_id);
+    a[1].add_text(r.name);
+    a[2].add_text(r.key_hash);
+    a[3].add_text_or_null(r.correlation_id);
+    a[4].add(r.created_us);
+  }
+  std::vector<std::string> out;
+  for (ArrayLiteral& column : a) out.push_back(column.take());
+  return out;
+}
+
+}  // namespace spot

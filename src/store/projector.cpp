@@ -1,0 +1,458 @@
+#include "spot/store/projector.h"
+
+#include <algorithm>
+#include <pqxx/pqxx>
+
+#include "spot/journal/snapshot.h"
+#include "spot/log/log.h"
+#include "spot/metrics/metrics.h"
+#include "spot/store/migrations.h"
+
+namespace spot {
+
+namespace {
+
+// pg_try_advisory_lock key held by the projecting spotd for as long as it is
+// connected: "spotd" in ASCII, then 2.
+constexpr std::int64_t kProjectorLock = 0x73706f7464'02;
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::uint64_t seed_from_clock(const Clock& clock) {
+  return static_cast<std::uint64_t>(clock.monotonic_ns()) ^ 0x9e3779b97f4a7c15ull;
+}
+
+}  // namespace
+
+Projector::Projector(FileSystem& fs, ProjectorOptions options, DurableSeq durable_seq,
+                     Metrics* metrics, const Clock& clock, DeadLetter dead_letter)
+    : fs_(fs),
+      options_(std::move(options)),
+      durable_seq_(std::move(durable_seq)),
+      metrics_(metrics),
+      clock_(clock),
+      dead_letter_(std::move(dead_letter)),
+      symbols_(options_.symbols),
+      session_(options_.postgres),
+      breaker_(options_.postgres.breaker, clock,
+               [this](BreakerState from, BreakerState to) {
+                 if (metrics_ != nullptr) {
+                   metrics_->breaker_transition("postgres", std::string(to_string(to)),
+                                                static_cast<double>(to));
+                 }
+                 log::warn(
+                     "postgres circuit breaker", {},
+                     {{"from", std::string(to_string(from))}, {"to", std::string(to_string(to))}});
+                 set_health([to](ProjectorHealth& h) {
+                   h.breaker = to;
+                   if (to == BreakerState::Open) h.state = "down";
+                 });
+               }),
+      retry_(options_.postgres.retry, seed_from_clock(clock)) {
+  health_.state = "connecting";
+}
+
+Projector::~Projector() { stop(std::chrono::milliseconds(0)); }
+
+void Projector::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Projector::stop(std::chrono::milliseconds drain) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!thread_.joinable()) return;
+  if (!stopping_) {
+    stopping_ = true;
+    drain_target_ = durable_seq_();
+    stop_deadline_ = SteadyClock::now() + drain;
+  }
+  wake_.notify_all();
+  if (!wake_.wait_until(lock, stop_deadline_, [this] { return exited_; })) {
+    lock.unlock();
+    session_.abort();  // cut off a call still in progress
+  } else {
+    lock.unlock();
+  }
+  thread_.join();
+}
+
+ProjectorHealth Projector::health() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return health_;
+}
+
+void Projector::set_health(const std::function<void(ProjectorHealth&)>& change) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  change(health_);
+}
+
+bool Projector::past_stop_deadline() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_ && SteadyClock::now() >= stop_deadline_;
+}
+
+bool Projector::pause(std::chrono::nanoseconds d) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto until = SteadyClock::now() + d;
+  if (stopping_) until = std::min(until, stop_deadline_);
+  wake_.wait_until(lock, until);
+  return !(stopping_ && SteadyClock::now() >= stop_deadline_);
+}
+
+void Projector::note_error(const DbError& error) {
+  if (metrics_ != nullptr) metrics_->db_error(error.error_class());
+  bool changed = false;
+  set_health([&](ProjectorHealth& h) {
+    changed = h.last_error != error.message;
+    h.last_error = error.message;
+    if (error.kind == DbErrorKind::Availability) h.state = "down";
+  });
+  // Once per distinct error, not once per retry.
+  if (changed) {
+    log::warn("postgres call failed", {},
+              {{"class", error.error_class()},
+               {"sqlstate", error.sqlstate},
+               {"kind", error.kind == DbErrorKind::Data ? "data" : "availability"},
+               {"error", error.message}});
+  }
+}
+
+Projector::Outcome Projector::call(const std::function<DbError()>& op, DbError* data_error) {
+  const PostgresOptions& pg = options_.postgres;
+  std::uint32_t retry = 0;
+  while (true) {
+    if (past_stop_deadline()) return Outcome::Stopped;
+    if (!breaker_.allow()) {
+      // Open: wait out the open time, pinging; a server that answers again lets the
+      // probe go at once instead of after the rest of the wait.
+      const std::int64_t wait_ns =
+          std::min<std::int64_t>(breaker_.wait_ns(), pg.ping_interval_ms * 1'000'000);
+      if (!pause(std::chrono::nanoseconds(std::max<std::int64_t>(wait_ns, 1'000'000)))) {
+        return Outcome::Stopped;
+      }
+      if (breaker_.state() == BreakerState::Open && session_.ping()) breaker_.on_reachable();
+      continue;
+    }
+    if (retry == 0) retry_.record_call();
+    const std::int64_t t0 = clock_.monotonic_ns();
+    // After a failure, a server that does not even answer fails the call at once: a
+    // frozen one would otherwise cost a whole connect_timeout per attempt.
+    DbError error;
+    if (last_call_failed_ && !session_.ping()) {
+      error = DbError::availability("the server did not answer within " +
+                                    std::to_string(pg.ping_timeout_ms) + " ms");
+      error.timed_out = true;
+    } else {
+      error = op();
+    }
+    const std::int64_t elapsed_ns = clock_.monotonic_ns() - t0;
+    last_call_failed_ = error.kind == DbErrorKind::Availability;
+    if (error.ok() || error.kind == DbErrorKind::Data) {
+      // The server answered: for the breaker, a data error is a success.
+      breaker_.record_success(elapsed_ns);
+      if (!error.ok()) {
+        note_error(error);
+        *data_error = error;
+        return Outcome::DataError;
+      }
+      set_health([](ProjectorHealth& h) {
+        h.state = "up";
+        h.last_error.clear();
+      });
+      return Outcome::Ok;
+    }
+    breaker_.record_failure();
+    note_error(error);
+    if (retry < pg.retries_per_call && retry_.try_acquire_retry()) {
+      // Exponential backoff with full jitter between the attempts of one call.
+      if (metrics_ != nullptr) metrics_->db_retry();
+      if (!pause(std::chrono::milliseconds(retry_.backoff_ms(retry++)))) return Outcome::Stopped;
+    } else {
+      // The call has failed. A new one follows after a flush interval, as the next batch
+      // would; the breaker, which these failures feed, stops them during an outage.
+      retry = 0;
+      if (!pause(std::chrono::milliseconds(pg.flush_ms))) return Outcome::Stopped;
+    }
+  }
+}
+
+DbError Projector::establish(std::uint64_t* checkpoint) {
+  DbError error = session_.connect();
+  if (metrics_ != nullptr) metrics_->db_statements(2);  // the two SETs
+  if (!error.ok()) return error;
+  if (!migrated_) {
+    MigrationResult result;
+    error = apply_migrations(session_, &result);
+    if (metrics_ != nullptr) metrics_->db_statements(5 + 2 * result.applied);
+    if (!error.ok()) return error;
+    migrated_ = true;
+    set_health([&](ProjectorHealth& h) { h.schema_version = result.schema_version; });
+    log::info("postgres schema", {},
+              {{"version", std::to_string(result.schema_version)},
+               {"applied_now", std::to_string(result.applied)}});
+  }
+  error = session_.run([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    const pqxx::result lock =
+        tx.exec("SELECT pg_try_advisory_lock(" + std::to_string(kProjectorLock) + ")");
+    if (!lock[0][0].as<bool>()) {
+      throw std::runtime_error(
+          "another spotd is projecting into this database (its advisory lock is held)");
+    }
+    *checkpoint = tx.exec(sql::kReadCheckpoint)[0][0].as<std::uint64_t>();
+    c.prepare("advance_checkpoint", sql::kAdvanceCheckpoint);
+    c.prepare("upsert_orders", sql::kUpsertOrders);
+    c.prepare("apply_fills", sql::kApplyFills);
+    c.prepare("insert_trades", sql::kInsertTrades);
+    c.prepare("insert_accounts", sql::kInsertAccounts);
+  });
+  if (metrics_ != nullptr) metrics_->db_statements(2);
+  return error;
+}
+
+Status Projector::resync(std::uint64_t checkpoint) {
+  const std::uint64_t durable = durable_seq_();
+  if (checkpoint > durable) {
+    return Status::corruption("the database checkpoint (" + std::to_string(checkpoint) +
+                              ") is ahead of this journal (" + std::to_string(durable) +
+                              "): the database belongs to another journal");
+  }
+  std::unique_ptr<Engine> replica;
+  LoadedSnapshot loaded;
+  std::string warning;
+  Status s = load_snapshot_at_or_before(fs_, options_.journal_dir, checkpoint, options_.symbols,
+                                        options_.limits, replica, &loaded, &warning);
+  if (!s.ok()) return s;
+  if (!warning.empty()) log::warn("projector: snapshot skipped", {}, {{"detail", warning}});
+  auto reader = std::make_unique<JournalReader>(fs_, options_.journal_dir, loaded.last_seq + 1);
+  Engine& r = *replica;
+  s = reader->read_until(checkpoint, [&r](const JournalRecord& record) {
+    r.execute(record.command, record.request_id);
+  });
+  if (!s.ok()) return s;
+  replica_ = std::move(replica);
+  reader_ = std::move(reader);
+  batch_.clear();
+  committed_seq_.store(checkpoint, std::memory_order_release);
+  if (metrics_ != nullptr) metrics_->projector_checkpoint(static_cast<double>(checkpoint));
+  set_health([checkpoint](ProjectorHealth& h) { h.checkpoint = checkpoint; });
+  log::info("projector following the journal", {},
+            {{"checkpoint", std::to_string(checkpoint)},
+             {"snapshot_seq", std::to_string(loaded.last_seq)},
+             {"durable_seq", std::to_string(durable)}});
+  return Status();
+}
+
+Status Projector::fill() {
+  const std::uint64_t committed = committed_seq();
+  const std::size_t limit = isolate_until_ > committed ? 1 : options_.postgres.batch_max_records;
+  if (batch_.records() >= limit) return Status();
+  const std::uint64_t next = reader_->next_seq();
+  const std::uint64_t until =
+      std::min<std::uint64_t>(durable_seq_(), next - 1 + (limit - batch_.records()));
+  if (until < next) return Status();
+  const bool was_empty = batch_.empty();
+  Engine& replica = *replica_;
+  ProjectionBatch& batch = batch_;
+  const Status s = reader_->read_until(until, [&replica, &batch](const JournalRecord& record) {
+    batch.add(record, replica.execute(record.command, record.request_id));
+  });
+  if (was_empty && !batch_.empty()) batch_started_ = SteadyClock::now();
+  return s;
+}
+
+DbError Projector::write_batch(bool skip) {
+  if (!session_.connected()) {
+    std::uint64_t checkpoint = 0;
+    const DbError error = establish(&checkpoint);
+    if (!error.ok()) return error;
+    if (checkpoint == batch_.last_seq()) {
+      // The batch was committed before the connection broke; only its reply was lost.
+      log::info("projector: the last batch was committed before the connection broke", {},
+                {{"checkpoint", std::to_string(checkpoint)}});
+      committed_seq_.store(checkpoint, std::memory_order_release);
+      batch_.clear();
+      return DbError();
+    }
+    if (checkpoint != committed_seq()) {
+      log::error("projector: the checkpoint moved under this projector; following it again", {},
+                 {{"checkpoint", std::to_string(checkpoint)},
+                  {"expected", std::to_string(committed_seq())}});
+      synced_ = false;
+      batch_.clear();
+      return DbError();
+    }
+  }
+  const auto t0 = SteadyClock::now();
+  const std::uint64_t from = committed_seq();
+  const std::uint64_t to = batch_.last_seq();
+  std::vector<std::string> orders;
+  std::vector<std::string> fills;
+  std::vector<std::string> trades;
+  std::vector<std::string> accounts;
+  if (!skip) {
+    const auto order_rows = batch_.orders();
+    const auto fill_rows = batch_.fills();
+    if (!order_rows.empty()) orders = order_params(order_rows, symbols_);
+    if (!fill_rows.empty()) fills = fill_params(fill_rows, symbols_);
+    if (!batch_.trades().empty()) trades = trade_params(batch_.trades(), symbols_);
+    if (!batch_.accounts().empty()) accounts = account_params(batch_.accounts());
+  }
+  int statements = 0;
+  bool moved = false;
+  const DbError error = session_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    ++statements;  // BEGIN
+    ++statements;
+    if (tx.exec_prepared("advance_checkpoint", to, from).affected_rows() != 1) {
+      moved = true;
+      return;  // rolled back
+    }
+    const auto exec = [&](const char* name, const std::vector<std::string>& params) {
+      if (params.empty()) return;
+      ++statements;
+      tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params));
+    };
+    exec("upsert_orders", orders);
+    exec("apply_fills", fills);
+    exec("insert_trades", trades);
+    exec("insert_accounts", accounts);
+    ++statements;  // COMMIT
+    tx.commit();
+  });
+  if (metrics_ != nullptr) metrics_->db_statements(statements);
+  if (!error.ok()) return error;
+  if (moved) {
+    log::error("projector: the checkpoint moved under this projector; following it again", {},
+               {{"expected", std::to_string(from)}});
+    synced_ = false;
+    batch_.clear();
+    return DbError();
+  }
+  if (metrics_ != nullptr) {
+    metrics_->projector_batch(static_cast<double>(batch_.records()),
+                              std::chrono::duration<double>(SteadyClock::now() - t0).count());
+    metrics_->projector_checkpoint(static_cast<double>(to));
+  }
+  committed_seq_.store(to, std::memory_order_release);
+  set_health([to](ProjectorHealth& h) { h.checkpoint = to; });
+  batch_.clear();
+  return DbError();
+}
+
+void Projector::report_lag() {
+  const std::uint64_t durable = durable_seq_();
+  const std::uint64_t committed = committed_seq();
+  const std::uint64_t events = durable > committed ? durable - committed : 0;
+  double seconds = 0;
+  if (events > 0 && !batch_.empty() && batch_.first_time_ns() > 0) {
+    seconds = std::max(0.0, static_cast<double>(clock_.wall_ns() - batch_.first_time_ns()) / 1e9);
+  }
+  if (metrics_ != nullptr) metrics_->projector_lag(static_cast<double>(events), seconds);
+  set_health([&](ProjectorHealth& h) {
+    h.lag_events = events;
+    h.lag_seconds = seconds;
+  });
+}
+
+void Projector::run() {
+  const auto follow = std::chrono::milliseconds(options_.follow_ms);
+  const auto flush = std::chrono::milliseconds(options_.postgres.flush_ms);
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_ &&
+          (SteadyClock::now() >= stop_deadline_ || (synced_ && committed_seq() >= drain_target_))) {
+        break;
+      }
+    }
+    if (!synced_) {
+      std::uint64_t checkpoint = 0;
+      DbError data;
+      const Outcome o = call([&] { return establish(&checkpoint); }, &data);
+      if (o == Outcome::Stopped) break;
+      if (o == Outcome::DataError) {
+        pause(std::chrono::seconds(1));
+        continue;
+      }
+      const Status s = resync(checkpoint);
+      if (!s.ok()) {
+        log::error("projector cannot follow the journal from the database checkpoint", {},
+                   {{"checkpoint", std::to_string(checkpoint)},
+                    {"code", std::string(s.code_name())},
+                    {"error", s.message()}});
+        set_health([&](ProjectorHealth& h) {
+          h.state = "down";
+          h.last_error = s.message();
+        });
+        session_.close();  // gives up the projector lock; the next round starts over
+        pause(std::chrono::seconds(5));
+        continue;
+      }
+      synced_ = true;
+    }
+    const Status s = fill();
+    if (!s.ok()) {
+      log::error("projector cannot read the journal", {},
+                 {{"code", std::string(s.code_name())}, {"error", s.message()}});
+      synced_ = false;
+      pause(std::chrono::seconds(1));
+      continue;
+    }
+    report_lag();
+    if (batch_.empty()) {
+      pause(follow);
+      continue;
+    }
+    bool stopping = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping = stopping_;
+    }
+    const bool isolating = isolate_until_ > committed_seq();
+    const bool full = isolating || batch_.records() >= options_.postgres.batch_max_records;
+    if (!full && !stopping && SteadyClock::now() - batch_started_ < flush) {
+      pause(follow);
+      continue;
+    }
+    DbError data;
+    Outcome o = call([&] { return write_batch(false); }, &data);
+    if (o == Outcome::Stopped) break;
+    if (o == Outcome::Ok) {
+      report_lag();
+      continue;
+    }
+    if (batch_.records() > 1) {
+      // Some record of the batch is refused: go again from the checkpoint one record
+      // per transaction until past this batch, so that only the refused ones are set
+      // aside and everything else commits.
+      log::warn("projector: a batch was refused with a data error; isolating the record", {},
+                {{"first_seq", std::to_string(batch_.first_seq())},
+                 {"last_seq", std::to_string(batch_.last_seq())}});
+      isolate_until_ = batch_.last_seq();
+      synced_ = false;
+      batch_.clear();
+      // A resync from the checkpoint already known (no database call needed).
+      const Status r = resync(committed_seq());
+      if (r.ok()) synced_ = true;
+      continue;
+    }
+    if (metrics_ != nullptr) metrics_->dead_letter();
+    log::error("projector: PostgreSQL refused a journal record; it is set aside", {},
+               {{"seq", std::to_string(batch_.first_seq())},
+                {"sqlstate", data.sqlstate},
+                {"error", data.message}});
+    if (dead_letter_) dead_letter_(batch_, data);
+    o = call([&] { return write_batch(true); }, &data);
+    if (o == Outcome::Stopped) break;
+  }
+  session_.close();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    health_.state = "stopped";
+    exited_ = true;
+  }
+  wake_.notify_all();
+}
+
+}  // namespace spot
