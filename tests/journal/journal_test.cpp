@@ -648,6 +648,43 @@ TEST(Snapshot, DamagedNewestSnapshotFallsBackToAnOlderOne) {
   EXPECT_TRUE(fs::exists(dir.path() + "/" + snapshot_name(30)));
 }
 
+// A reader that still needs the journal after hold_seq (the database projector) keeps
+// the snapshot it can rebuild from and every segment after it; once it moves on, they go.
+TEST(Snapshot, AHoldKeepsTheSnapshotAndSegmentsAReaderStillNeeds) {
+  TempDir dir;
+  PosixFileSystem posix;
+  const auto commands = busy_commands(3000, 5);
+  write_all(dir.path(), commands, 1, 4096);
+  const auto segments = [&] {
+    std::vector<std::uint64_t> firsts;
+    for (const auto& e : fs::directory_iterator(dir.path())) {
+      if (e.path().extension() == ".wal") firsts.push_back(segment_first_seq(e.path().filename().string()));
+    }
+    std::sort(firsts.begin(), firsts.end());
+    return firsts;
+  };
+  ASSERT_GT(segments().size(), 4u);
+  const std::string state = "x";  // retention does not read the state
+  // Nothing at or before the hold: the holder needs the journal from record 1.
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 1000, state, 1, 0).ok());
+  EXPECT_EQ(segments().front(), 1u);
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 2000, state, 1, 1500).ok());
+  EXPECT_TRUE(fs::exists(dir.path() + "/" + snapshot_name(1000)));  // the holder's
+  EXPECT_LE(segments().front(), 1001u);  // record 1001 on stays
+  EXPECT_GT(segments()[1], 1001u);
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 2500, state, 1, 2200).ok());
+  EXPECT_FALSE(fs::exists(dir.path() + "/" + snapshot_name(1000)));
+  EXPECT_TRUE(fs::exists(dir.path() + "/" + snapshot_name(2000)));  // held now
+  const auto kept = segments();
+  ASSERT_GT(kept.size(), 1u);
+  EXPECT_LE(kept.front(), 2001u);   // record 2001 on is still there
+  EXPECT_GT(kept[1], 2001u);        // and nothing wholly before snapshot 2000
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), 3000, state, 1, kNoHold).ok());
+  EXPECT_FALSE(fs::exists(dir.path() + "/" + snapshot_name(2000)));
+  EXPECT_FALSE(fs::exists(dir.path() + "/" + snapshot_name(2500)));
+  EXPECT_GT(segments().front(), 2001u);
+}
+
 TEST(Snapshot, JournalThatStartsAfterTheSnapshotIsAGap) {
   TempDir dir;
   write_all(dir.path(), sample_commands(10), 50);  // records 50.. with nothing before

@@ -1,0 +1,232 @@
+// The rows a batch of journal records projects, and the text the database gets for them.
+// Pure: a real Engine executes the records, as the projector's replica does.
+#include "spot/store/projection.h"
+
+#include <gtest/gtest.h>
+
+#include "spot/engine/engine.h"
+#include "spot/store/postgres.h"
+
+namespace spot {
+namespace {
+
+SymbolSpec btc() {
+  SymbolSpec s;
+  s.name = "BTC-USDT";
+  return s;  // tick 0.01, lot 0.001
+}
+
+SubmitOrder limit(std::uint64_t account, Side side, Ticks price, Lots qty,
+                  std::string client_id = "") {
+  SubmitOrder o;
+  o.account = AccountId{account};
+  o.symbol = 0;
+  o.side = side;
+  o.type = OrderType::Limit;
+  o.tif = TimeInForce::Gtc;
+  o.price = price;
+  o.qty = qty;
+  o.client_order_id = std::move(client_id);
+  return o;
+}
+
+// Executes commands as journal records seq 1, 2, ... (time = seq seconds) into a batch.
+class Projected {
+ public:
+  Projected() : engine_({btc()}, EngineLimits{}) {}
+
+  void run(const CommandBody& command, const std::string& request_id = "rid") {
+    JournalRecord record;
+    record.seq = ++seq_;
+    record.command = command;
+    record.request_id = request_id;
+    record.time_ns = static_cast<std::int64_t>(seq_) * 1'000'000'000;
+    batch.add(record, engine_.execute(command, request_id));
+  }
+
+  ProjectionBatch batch;
+
+ private:
+  Engine engine_;
+  std::uint64_t seq_ = 0;
+};
+
+TEST(ProjectionBatch, AnOrderAppearsOnceInItsLatestStateWithItsTrades) {
+  Projected p;
+  p.run(CreateAccount{"maker", "h1"}, "acct-1");
+  p.run(CreateAccount{"taker", "h2"}, "acct-2");
+  p.run(limit(1, Side::Sell, 10'000, 5'000, "ask-1"), "req-ask");  // order 1 rests
+  p.run(limit(2, Side::Buy, 10'000, 2'000), "req-buy-1");          // order 2 fills 2 of it
+  p.run(limit(2, Side::Buy, 10'000, 1'000), "req-buy-2");          // order 3 fills 1 more
+  p.run(CancelRequest{AccountId{1}, OrderId{1}});                   // the rest is canceled
+
+  EXPECT_EQ(p.batch.records(), 6u);
+  EXPECT_EQ(p.batch.first_seq(), 1u);
+  EXPECT_EQ(p.batch.last_seq(), 6u);
+  EXPECT_EQ(p.batch.first_time_ns(), 1'000'000'000);
+  ASSERT_EQ(p.batch.accounts().size(), 2u);
+  EXPECT_EQ(p.batch.accounts()[1].account_id, 2u);
+  EXPECT_EQ(p.batch.accounts()[1].correlation_id, "acct-2");
+
+  const auto orders = p.batch.orders();
+  ASSERT_EQ(orders.size(), 3u);
+  EXPECT_TRUE(p.batch.fills().empty());  // every order is whole within the batch
+  const OrderRow& ask = orders[0];
+  EXPECT_EQ(ask.order_id, 1u);
+  EXPECT_EQ(ask.executed, 3'000);
+  EXPECT_EQ(ask.status, OrderStatus::Canceled);
+  EXPECT_EQ(ask.client_order_id, "ask-1");
+  EXPECT_EQ(ask.correlation_id, "req-ask");  // the request that created it
+  EXPECT_EQ(ask.journal_seq, 6u);
+  EXPECT_EQ(ask.created_us, 3'000'000);  // created by record 3, last changed by record 6
+  EXPECT_EQ(ask.updated_us, 6'000'000);
+  EXPECT_EQ(orders[1].status, OrderStatus::Filled);
+  EXPECT_EQ(orders[1].executed, 2'000);
+
+  const auto& trades = p.batch.trades();
+  ASSERT_EQ(trades.size(), 2u);
+  EXPECT_EQ(trades[0].trade_id, 1u);
+  EXPECT_EQ(trades[0].maker_order_id, 1u);
+  EXPECT_EQ(trades[0].maker_account_id, 1u);
+  EXPECT_EQ(trades[0].taker_order_id, 2u);
+  EXPECT_EQ(trades[0].taker_side, Side::Buy);
+  EXPECT_EQ(trades[0].qty, 2'000);
+  EXPECT_EQ(trades[0].correlation_id, "req-buy-1");
+  EXPECT_EQ(trades[1].taker_order_id, 3u);
+}
+
+TEST(ProjectionBatch, AMakerFromAnEarlierBatchIsAFillOnly) {
+  Projected p;
+  p.run(CreateAccount{"maker", "h1"});
+  p.run(CreateAccount{"taker", "h2"});
+  p.run(limit(1, Side::Sell, 10'000, 5'000));
+  p.batch.clear();  // committed; the next batch starts
+  p.run(limit(2, Side::Buy, 10'000, 2'000));
+  p.run(limit(2, Side::Buy, 10'000, 1'000));
+
+  const auto fills = p.batch.fills();
+  ASSERT_EQ(fills.size(), 1u);  // two fills of order 1, collapsed to the latest
+  EXPECT_EQ(fills[0].order_id, 1u);
+  EXPECT_EQ(fills[0].leaves, 2'000);
+  EXPECT_EQ(fills[0].status, OrderStatus::PartiallyFilled);
+  EXPECT_EQ(fills[0].journal_seq, 5u);
+  EXPECT_EQ(p.batch.orders().size(), 2u);  // the two takers, whole
+
+  // A cancel of that maker in the same batch makes its row whole again.
+  p.run(CancelRequest{AccountId{1}, OrderId{1}});
+  EXPECT_TRUE(p.batch.fills().empty());
+  const auto orders = p.batch.orders();
+  ASSERT_EQ(orders.size(), 3u);  // in order of first appearance: 2, then its maker 1, then 3
+  EXPECT_EQ(orders[1].order_id, 1u);
+  EXPECT_EQ(orders[1].status, OrderStatus::Canceled);
+  EXPECT_EQ(orders[1].executed, 3'000);
+}
+
+TEST(ProjectionBatch, RejectsAndResendsWriteNothing) {
+  Projected p;
+  p.run(CreateAccount{"a", "h"});
+  p.run(CreateAccount{"b", ""});  // no key: refused by the engine
+  p.run(limit(1, Side::Buy, 10'000, 1'000, "once"));
+  p.run(limit(1, Side::Buy, 10'000, 1'000, "once"));  // an idempotent resend
+  p.run(limit(7, Side::Buy, 10'000, 1'000));          // no such account
+  p.run(CancelRequest{AccountId{1}, OrderId{99}});    // no such order
+  EXPECT_EQ(p.batch.records(), 6u);
+  EXPECT_EQ(p.batch.orders().size(), 1u);
+  EXPECT_TRUE(p.batch.trades().empty());
+  p.batch.clear();
+  EXPECT_TRUE(p.batch.empty());
+  EXPECT_EQ(p.batch.order_count(), 0u);
+}
+
+TEST(ArrayLiteral, QuotesEscapesAndNulls) {
+  ArrayLiteral a;
+  EXPECT_EQ(a.take(), "{}");
+  a.add(std::uint64_t{18446744073709551615ull});
+  a.add(std::int64_t{-5});
+  EXPECT_EQ(a.take(), "{18446744073709551615,-5}");
+  a.add_text(R"(a"b\c,d{})");
+  a.add_text_or_null("");
+  a.add_text_or_null("x");
+  a.add_null();
+  a.add_decimal(12345, Decimal{1, 2});
+  EXPECT_EQ(a.take(), R"({"a\"b\\c,d{}",NULL,"x",NULL,123.45})");
+}
+
+TEST(ProjectionParams, OneArrayPerColumnInTheSymbolsUnits) {
+  Projected p;
+  p.run(CreateAccount{"a", "h"});
+  SubmitOrder market = limit(1, Side::Buy, 0, 1'500);
+  market.type = OrderType::Market;
+  market.tif = TimeInForce::Ioc;
+  p.run(limit(1, Side::Sell, 10'025, 2'000, "c-1"));
+  const SymbolTable symbols({btc()});
+  const auto params = order_params(p.batch.orders(), symbols);
+  ASSERT_EQ(params.size(), 15u);
+  EXPECT_EQ(params[0], "{1}");
+  EXPECT_EQ(params[2], R"({"BTC-USDT"})");
+  EXPECT_EQ(params[6], "{100.25}");
+  EXPECT_EQ(params[7], "{2.000}");
+  EXPECT_EQ(params[8], "{0.000}");
+  EXPECT_EQ(params[9], R"({"NEW"})");
+  EXPECT_EQ(params[10], R"({"c-1"})");
+  EXPECT_EQ(params[13], "{2000000}");  // µs
+
+  p.run(market);  // fills 1.500 of the resting sell
+  const auto rows = p.batch.orders();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(order_params(rows, symbols)[6], "{100.25,NULL}");  // MARKET has no price
+  EXPECT_EQ(trade_params(p.batch.trades(), symbols)[2], "{100.25}");
+  EXPECT_EQ(trade_params(p.batch.trades(), symbols)[3], "{1.500}");
+  EXPECT_EQ(account_params(p.batch.accounts())[1], R"({"a"})");
+
+  p.batch.clear();
+  p.run(market);  // fills the last 0.500 of order 1, accepted in the batch before
+  const auto fills = fill_params(p.batch.fills(), symbols);
+  ASSERT_EQ(fills.size(), 5u);
+  EXPECT_EQ(fills[0], "{1}");
+  EXPECT_EQ(fills[1], "{0.000}");
+  EXPECT_EQ(fills[2], R"({"FILLED"})");
+}
+
+TEST(Postgres, SqlstateClassesDecideWhatRetryingCanFix) {
+  EXPECT_EQ(classify_sqlstate("23505"), DbErrorKind::Data);  // unique violation
+  EXPECT_EQ(classify_sqlstate("22003"), DbErrorKind::Data);  // numeric out of range
+  EXPECT_EQ(classify_sqlstate("08006"), DbErrorKind::Availability);
+  EXPECT_EQ(classify_sqlstate("57P01"), DbErrorKind::Availability);  // admin shutdown
+  EXPECT_EQ(classify_sqlstate("53300"), DbErrorKind::Availability);  // too many connections
+  EXPECT_EQ(classify_sqlstate("57014"), DbErrorKind::Availability);  // statement timeout
+  EXPECT_EQ(classify_sqlstate("40001"), DbErrorKind::Availability);  // serialization
+  EXPECT_EQ(classify_sqlstate(""), DbErrorKind::Availability);
+  EXPECT_EQ(DbError::from_sqlstate("23505", "dup").error_class(), "23");
+  DbError timeout = DbError::availability("late");
+  EXPECT_EQ(timeout.error_class(), "connection");
+  timeout.timed_out = true;
+  EXPECT_EQ(timeout.error_class(), "timeout");
+}
+
+TEST(Postgres, ConnectionStringGetsDeadlinesUnlessItSetsThem) {
+  PostgresOptions o;
+  o.url = "postgresql://u@127.0.0.1:5432/spotd";
+  EXPECT_EQ(connection_string(o),
+            "postgresql://u@127.0.0.1:5432/spotd?connect_timeout=2&keepalives=1&keepalives_idle=5&"
+            "keepalives_interval=2&keepalives_count=3&tcp_user_timeout=5000&application_name=spotd");
+  o.url = "host=/tmp port=5 connect_timeout=9";
+  o.connect_timeout_ms = 7'500;
+  const std::string kv = connection_string(o);
+  EXPECT_EQ(kv.find("connect_timeout=7"), std::string::npos) << kv;  // the operator's 9 wins
+  EXPECT_NE(kv.find(" tcp_user_timeout=5000"), std::string::npos) << kv;
+  o.url = "postgresql://h/db?sslmode=disable";
+  EXPECT_NE(connection_string(o).find("db?sslmode=disable&connect_timeout=7&"), std::string::npos);
+}
+
+TEST(Postgres, PasswordsNeverReachTheLog) {
+  EXPECT_EQ(redact_password("postgresql://spot:s3cret@db:5432/spotd"),
+            "postgresql://spot:***@db:5432/spotd");
+  EXPECT_EQ(redact_password("postgresql://spot@db/spotd"), "postgresql://spot@db/spotd");
+  EXPECT_EQ(redact_password("host=db password=s3cret user=spot"), "host=db password=*** user=spot");
+  EXPECT_EQ(redact_password("postgresql://db/spotd?password=x&sslmode=require"),
+            "postgresql://db/spotd?password=***&sslmode=require");
+}
+
+}  // namespace
+}  // namespace spot
