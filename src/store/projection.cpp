@@ -185,54 +185,55 @@ std::string ArrayLiteral::take() {
 
 namespace sql {
 
-// Moves the checkpoint from the value this batch starts after; no row updated means
-// the batch was already committed (a lost COMMIT reply) or another writer moved it.
-const char* const kAdvanceCheckpoint =
-    "UPDATE projector_checkpoint SET last_seq = $1, updated_at = now() "
-    "WHERE id = 1 AND last_seq = $2";
 const char* const kReadCheckpoint = "SELECT last_seq FROM projector_checkpoint WHERE id = 1";
 
 #define SPOT_US(col) "timestamptz 'epoch' + " col " * interval '1 microsecond'"
 
-// Rows never move backwards: an update applies only if it comes from a later record.
-const char* const kUpsertOrders =
-    "INSERT INTO orders (order_id, account_id, symbol, side, type, time_in_force, price, "
+// One statement, so one implicit transaction and one round trip per batch. The
+// checkpoint moves from $2 (where this batch starts after) to $1; if it is not at $2
+// (the batch was committed already and only the reply was lost, or another writer moved
+// it) no row is written and the statement returns 0. Rows never move backwards: an
+// update applies only if it comes from a later journal record.
+const char* const kWriteBatch =
+    "WITH cp AS (UPDATE projector_checkpoint SET last_seq = $1, updated_at = now() "
+    "WHERE id = 1 AND last_seq = $2 RETURNING 1), "
+    // Orders whose whole row is known: $3..$17.
+    "o AS (INSERT INTO orders (order_id, account_id, symbol, side, type, time_in_force, price, "
     "quantity, executed_qty, status, client_order_id, correlation_id, journal_seq, created_at, "
     "updated_at) "
     "SELECT u.id, u.acct, u.sym, u.side, u.type, u.tif, u.price, u.qty, u.exec, u.status, "
     "u.coid, u.corr, u.seq, " SPOT_US("u.created") ", " SPOT_US("u.updated") " "
-    "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], "
-    "$7::numeric[], $8::numeric[], $9::numeric[], $10::text[], $11::text[], $12::text[], "
-    "$13::bigint[], $14::bigint[], $15::bigint[]) "
+    "FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], "
+    "$9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[], $14::text[], "
+    "$15::bigint[], $16::bigint[], $17::bigint[]) "
     "AS u(id, acct, sym, side, type, tif, price, qty, exec, status, coid, corr, seq, created, "
-    "updated) "
+    "updated) WHERE EXISTS (SELECT 1 FROM cp) "
     "ON CONFLICT (order_id) DO UPDATE SET executed_qty = EXCLUDED.executed_qty, "
     "status = EXCLUDED.status, journal_seq = EXCLUDED.journal_seq, "
-    "updated_at = EXCLUDED.updated_at WHERE orders.journal_seq <= EXCLUDED.journal_seq";
-
-const char* const kApplyFills =
-    "UPDATE orders AS o SET executed_qty = o.quantity - u.leaves, status = u.status, "
+    "updated_at = EXCLUDED.updated_at WHERE orders.journal_seq <= EXCLUDED.journal_seq), "
+    // Fills of orders from earlier batches: $18..$22.
+    "f AS (UPDATE orders AS t SET executed_qty = t.quantity - u.leaves, status = u.status, "
     "journal_seq = u.seq, updated_at = " SPOT_US("u.updated") " "
-    "FROM unnest($1::bigint[], $2::numeric[], $3::text[], $4::bigint[], $5::bigint[]) "
+    "FROM unnest($18::bigint[], $19::numeric[], $20::text[], $21::bigint[], $22::bigint[]) "
     "AS u(id, leaves, status, seq, updated) "
-    "WHERE o.order_id = u.id AND o.journal_seq <= u.seq";
-
-const char* const kInsertTrades =
-    "INSERT INTO trades (trade_id, symbol, price, qty, maker_order_id, maker_account_id, "
-    "taker_order_id, taker_account_id, taker_side, correlation_id, journal_seq, executed_at) "
-    "SELECT u.id, u.sym, u.price, u.qty, u.mo, u.ma, u.t_o, u.ta, u.side, u.corr, u.seq, " SPOT_US(
-        "u.at") " "
-                "FROM unnest($1::bigint[], $2::text[], $3::numeric[], $4::numeric[], "
-                "$5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::text[], "
-                "$10::text[], $11::bigint[], $12::bigint[]) "
-                "AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at) "
-                "ON CONFLICT (trade_id) DO NOTHING";
-
-const char* const kInsertAccounts =
-    "INSERT INTO accounts (account_id, name, key_hash, correlation_id, created_at) "
+    "WHERE t.order_id = u.id AND t.journal_seq <= u.seq AND EXISTS (SELECT 1 FROM cp)), "
+    // Trades: $23..$34.
+    "tr AS (INSERT INTO trades (trade_id, symbol, price, qty, maker_order_id, "
+    "maker_account_id, taker_order_id, taker_account_id, taker_side, correlation_id, "
+    "journal_seq, executed_at) "
+    "SELECT u.id, u.sym, u.price, u.qty, u.mo, u.ma, u.t_o, u.ta, u.side, u.corr, u.seq, "
+    SPOT_US("u.at") " "
+    "FROM unnest($23::bigint[], $24::text[], $25::numeric[], $26::numeric[], $27::bigint[], "
+    "$28::bigint[], $29::bigint[], $30::bigint[], $31::text[], $32::text[], $33::bigint[], "
+    "$34::bigint[]) AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at) "
+    "WHERE EXISTS (SELECT 1 FROM cp) ON CONFLICT (trade_id) DO NOTHING), "
+    // Accounts: $35..$39.
+    "a AS (INSERT INTO accounts (account_id, name, key_hash, correlation_id, created_at) "
     "SELECT u.id, u.name, u.hash, u.corr, " SPOT_US("u.at") " "
-    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) "
-    "AS u(id, name, hash, corr, at) ON CONFLICT (account_id) DO NOTHING";
+    "FROM unnest($35::bigint[], $36::text[], $37::text[], $38::text[], $39::bigint[]) "
+    "AS u(id, name, hash, corr, at) WHERE EXISTS (SELECT 1 FROM cp) "
+    "ON CONFLICT (account_id) DO NOTHING) "
+    "SELECT count(*) FROM cp";
 
 #undef SPOT_US
 

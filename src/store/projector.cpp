@@ -200,11 +200,7 @@ DbError Projector::establish(std::uint64_t* checkpoint) {
           "another spotd is projecting into this database (its advisory lock is held)");
     }
     *checkpoint = tx.exec(sql::kReadCheckpoint)[0][0].as<std::uint64_t>();
-    c.prepare("advance_checkpoint", sql::kAdvanceCheckpoint);
-    c.prepare("upsert_orders", sql::kUpsertOrders);
-    c.prepare("apply_fills", sql::kApplyFills);
-    c.prepare("insert_trades", sql::kInsertTrades);
-    c.prepare("insert_accounts", sql::kInsertAccounts);
+    c.prepare("write_batch", sql::kWriteBatch);
   });
   if (metrics_ != nullptr) metrics_->db_statements(2);
   return error;
@@ -286,39 +282,31 @@ DbError Projector::write_batch(bool skip) {
   const auto t0 = SteadyClock::now();
   const std::uint64_t from = committed_seq();
   const std::uint64_t to = batch_.last_seq();
-  std::vector<std::string> orders;
-  std::vector<std::string> fills;
-  std::vector<std::string> trades;
-  std::vector<std::string> accounts;
-  if (!skip) {
-    const auto order_rows = batch_.orders();
-    const auto fill_rows = batch_.fills();
-    if (!order_rows.empty()) orders = order_params(order_rows, symbols_);
-    if (!fill_rows.empty()) fills = fill_params(fill_rows, symbols_);
-    if (!batch_.trades().empty()) trades = trade_params(batch_.trades(), symbols_);
-    if (!batch_.accounts().empty()) accounts = account_params(batch_.accounts());
-  }
+  // Every column of every table, as array literals ('{}' when the batch has none).
+  std::vector<std::string> params;
+  params.reserve(39);
+  params.push_back(std::to_string(to));
+  params.push_back(std::to_string(from));
+  const auto append = [&params](std::vector<std::string>&& columns) {
+    for (std::string& c : columns) params.push_back(std::move(c));
+  };
+  const std::vector<OrderRow> no_orders;
+  const std::vector<OrderFillRow> no_fills;
+  const std::vector<TradeRow> no_trades;
+  const std::vector<AccountRow> no_accounts;
+  append(order_params(skip ? no_orders : batch_.orders(), symbols_));
+  append(fill_params(skip ? no_fills : batch_.fills(), symbols_));
+  append(trade_params(skip ? no_trades : batch_.trades(), symbols_));
+  append(account_params(skip ? no_accounts : batch_.accounts()));
   int statements = 0;
   bool moved = false;
   const DbError error = session_.run([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    ++statements;  // BEGIN
+    // One statement is one transaction: the rows and the checkpoint commit together.
+    pqxx::nontransaction tx(c);
     ++statements;
-    if (tx.exec_prepared("advance_checkpoint", to, from).affected_rows() != 1) {
-      moved = true;
-      return;  // rolled back
-    }
-    const auto exec = [&](const char* name, const std::vector<std::string>& params) {
-      if (params.empty()) return;
-      ++statements;
-      tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params));
-    };
-    exec("upsert_orders", orders);
-    exec("apply_fills", fills);
-    exec("insert_trades", trades);
-    exec("insert_accounts", accounts);
-    ++statements;  // COMMIT
-    tx.commit();
+    const pqxx::result r =
+        tx.exec_prepared("write_batch", pqxx::prepare::make_dynamic_params(params));
+    moved = r[0][0].as<int>() != 1;
   });
   if (metrics_ != nullptr) metrics_->db_statements(statements);
   if (!error.ok()) return error;

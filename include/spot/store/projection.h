@@ -130,15 +130,14 @@ class ArrayLiteral {
   bool first_ = true;
 };
 
-// The statements the projector sends, one per table and batch, and the parameters of
-// each built from a batch (an array per column).
+// The statements the projector sends. A batch is one statement (kWriteBatch): $1 the
+// new checkpoint, $2 the checkpoint it starts after, then the columns of
+// order_params ($3..$17), fill_params ($18..$22), trade_params ($23..$34) and
+// account_params ($35..$39), an array per column. It returns 1 row: 1 if the batch was
+// written, 0 if the checkpoint was not at $2 (nothing written).
 namespace sql {
-extern const char* const kAdvanceCheckpoint;  // $1 new last_seq, $2 expected last_seq
 extern const char* const kReadCheckpoint;
-extern const char* const kUpsertOrders;
-extern const char* const kApplyFills;
-extern const char* const kInsertTrades;
-extern const char* const kInsertAccounts;
+extern const char* const kWriteBatch;
 }  // namespace sql
 
 std::vector<std::string> order_params(const std::vector<OrderRow>& rows,

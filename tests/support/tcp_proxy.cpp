@@ -1,0 +1,127 @@
+#include "support/tcp_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace spot::test {
+
+TcpProxy::TcpProxy(int upstream_port) : upstream_port_(upstream_port) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(listen_fd_, 64) != 0 ||
+      ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw std::runtime_error("tcp proxy: cannot listen on 127.0.0.1");
+  }
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+TcpProxy::~TcpProxy() {
+  stopping_.store(true);
+  ::shutdown(listen_fd_, SHUT_RDWR);
+  acceptor_.join();
+  cut_all();
+  for (std::thread& t : threads_) t.join();
+  for (Link* link : links_) delete link;
+  ::close(listen_fd_);
+}
+
+void TcpProxy::lose_reply_after(const std::string& marker) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  marker_ = marker;
+}
+
+void TcpProxy::cut_all() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (Link* link : links_) close_link(link);
+}
+
+void TcpProxy::close_link(Link* link) {
+  if (link->closed.exchange(true)) return;
+  // shutdown wakes both pumps; the descriptors are closed when the proxy goes.
+  ::shutdown(link->client, SHUT_RDWR);
+  ::shutdown(link->server, SHUT_RDWR);
+}
+
+void TcpProxy::accept_loop() {
+  while (!stopping_.load()) {
+    const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) {
+      if (stopping_.load()) return;
+      continue;
+    }
+    const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(upstream_port_));
+    if (server < 0 || ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(client);
+      if (server >= 0) ::close(server);
+      continue;  // the server is down: the client sees its connection closed
+    }
+    auto* link = new Link;
+    link->client = client;
+    link->server = server;
+    std::lock_guard<std::mutex> lock(mutex_);
+    links_.push_back(link);
+    threads_.emplace_back([this, link] { pump(link, true); });
+    threads_.emplace_back([this, link] { pump(link, false); });
+  }
+}
+
+void TcpProxy::pump(Link* link, bool from_client) {
+  const int in = from_client ? link->client : link->server;
+  const int out = from_client ? link->server : link->client;
+  char buf[65536];
+  while (!link->closed.load()) {
+    if (black_hole_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    pollfd p{in, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) continue;
+    const ssize_t n = ::recv(in, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    bool cut = false;
+    if (from_client) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!marker_.empty() && std::string_view(buf, static_cast<std::size_t>(n)).find(marker_) !=
+                                  std::string_view::npos) {
+        marker_.clear();
+        cut = true;
+        // From here the server's side forwards nothing: its reply is the one lost.
+        link->closed.store(true);
+      }
+    }
+    if (!cut && link->closed.load()) break;  // cut meanwhile: this reply is lost too
+    ssize_t sent = 0;
+    while (sent < n) {
+      const ssize_t m = ::send(out, buf + sent, static_cast<std::size_t>(n - sent), MSG_NOSIGNAL);
+      if (m <= 0) break;
+      sent += m;
+    }
+    if (cut) {
+      // Give the request time to reach the server and be carried out, then cut.
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      ::shutdown(link->client, SHUT_RDWR);
+      ::shutdown(link->server, SHUT_RDWR);
+      replies_lost_.fetch_add(1);
+      return;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  close_link(link);
+}
+
+}  // namespace spot::test

@@ -1,0 +1,60 @@
+// Test support: a TCP proxy on 127.0.0.1 between a client (spotd) and a server
+// (PostgreSQL), to inject the network faults that only a connection in the middle can
+// make: a reply lost after the request reached the server, a black hole, a cut.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace spot::test {
+
+class TcpProxy {
+ public:
+  // Listens on a free 127.0.0.1 port and forwards every connection to
+  // 127.0.0.1:upstream_port.
+  explicit TcpProxy(int upstream_port);
+  ~TcpProxy();
+  TcpProxy(const TcpProxy&) = delete;
+  TcpProxy& operator=(const TcpProxy&) = delete;
+
+  int port() const { return port_; }
+
+  // The next time a client sends bytes containing `marker` (e.g. "COMMIT"), they are
+  // forwarded to the server and then both sides of that connection are closed before
+  // anything more comes back: the request happened, its reply is lost. Once.
+  void lose_reply_after(const std::string& marker);
+  // How many replies lose_reply_after has cut so far.
+  int replies_lost() const { return replies_lost_.load(); }
+
+  // While on, nothing is forwarded either way and connections stay open: a black hole.
+  void set_black_hole(bool on) { black_hole_.store(on); }
+  // Closes every open connection now (new ones are still accepted).
+  void cut_all();
+
+ private:
+  struct Link {
+    int client = -1;
+    int server = -1;
+    std::atomic<bool> closed{false};
+  };
+  void accept_loop();
+  void pump(Link* link, bool from_client);
+  void close_link(Link* link);
+
+  int listen_fd_ = -1;
+  int port_ = 0;
+  int upstream_port_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> black_hole_{false};
+  std::atomic<int> replies_lost_{0};
+  std::mutex mutex_;
+  std::string marker_;  // armed when non-empty
+  std::vector<Link*> links_;
+  std::vector<std::thread> threads_;
+  std::thread acceptor_;
+};
+
+}  // namespace spot::test
