@@ -131,6 +131,7 @@ Projector::Outcome Projector::call(const std::function<DbError()>& op, DbError* 
         return Outcome::Stopped;
       }
       if (breaker_.state() == BreakerState::Open && session_.ping()) breaker_.on_reachable();
+      report_lag();
       continue;
     }
     if (retry == 0) retry_.record_call();
@@ -163,6 +164,7 @@ Projector::Outcome Projector::call(const std::function<DbError()>& op, DbError* 
     }
     breaker_.record_failure();
     note_error(error);
+    report_lag();
     if (retry < pg.retries_per_call && retry_.try_acquire_retry()) {
       // Exponential backoff with full jitter between the attempts of one call.
       if (metrics_ != nullptr) metrics_->db_retry();

@@ -1,0 +1,428 @@
+// The PostgreSQL projection against real processes: a real spotd, a real PostgreSQL 15
+// (a private server per test), real load from spot-bench. Every test ends by comparing
+// the database with the engine that the journal rebuilds (recovery, not the projector's
+// code): the same orders in the same state, every trade once, nothing twice.
+//
+// Labels: `integration` (ProjectorPg.*) and `fault` (ProjectorFault.*: outages of 20 s
+// and more, run one at a time).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "integration/spotd_process.h"
+#include "spot/app/config.h"
+#include "spot/core/decimal.h"
+#include "spot/journal/file_system.h"
+#include "spot/journal/recovery.h"
+#include "spot/store/migrations.h"
+#include "spot/store/postgres.h"
+#include "spot/store/projection.h"
+#include "spot/store/queries.h"
+#include "support/postgres_server.h"
+#include "support/tcp_proxy.h"
+
+#include <pqxx/pqxx>
+
+namespace spot::test {
+namespace {
+
+namespace http = boost::beast::http;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// A seed for what the tests choose at random (printed, so a failing run can be rerun
+// with SPOT_TEST_SEED set to it).
+std::uint64_t seed() {
+  static const std::uint64_t s = [] {
+    const char* env = std::getenv("SPOT_TEST_SEED");
+    const std::uint64_t v = env != nullptr ? std::strtoull(env, nullptr, 10)
+                                           : static_cast<std::uint64_t>(std::random_device{}());
+    std::printf("SPOT_TEST_SEED=%llu\n", static_cast<unsigned long long>(v));
+    return v;
+  }();
+  return s;
+}
+
+// spotd projecting into `url`, with a short flush and drain so tests move quickly.
+std::unique_ptr<SpotdProcess> spotd_with(const std::string& url, const std::string& journal = "",
+                                         std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--set", "postgres.url=" + url, "--set",
+                                   "postgres.flush_ms=50", "--set", "postgres.drain_timeout_ms=3000"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return std::make_unique<SpotdProcess>(args, "", journal);
+}
+
+json readyz(const SpotdProcess& spotd) {
+  const HttpReply r = HttpClient(spotd.admin_port()).request(http::verb::get, "/readyz");
+  return json::parse(r.body);
+}
+
+// Journal records durable now = what the projector must reach.
+std::uint64_t durable_seq(const SpotdProcess& spotd) {
+  const json r = readyz(spotd);
+  return r["postgres"]["checkpoint"].get<std::uint64_t>() +
+         r["postgres"]["lagEvents"].get<std::uint64_t>();
+}
+
+std::uint64_t db_checkpoint(const PostgresServer& pg) {
+  return std::stoull(pg.psql("SELECT last_seq FROM projector_checkpoint"));
+}
+
+// Waits until the database checkpoint reaches `seq`; returns how long it took.
+std::chrono::milliseconds wait_for_checkpoint(const PostgresServer& pg, std::uint64_t seq,
+                                              std::chrono::seconds limit) {
+  const auto t0 = Clock::now();
+  while (true) {
+    std::uint64_t at = 0;
+    try {
+      at = db_checkpoint(pg);
+    } catch (const std::exception&) {
+      // not reachable yet
+    }
+    if (at >= seq) break;
+    if (Clock::now() - t0 > limit) {
+      ADD_FAILURE() << "checkpoint " << at << " never reached " << seq << " within "
+                    << limit.count() << " s";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+}
+
+// Open-loop W1 over HTTP from spot-bench; the summary it prints.
+struct Load {
+  json summary;
+  std::uint64_t errors() const {
+    std::uint64_t n = 0;
+    for (const auto& [name, count] : summary["errors"].items()) n += count.get<std::uint64_t>();
+    return n;
+  }
+};
+
+Load run_load(const SpotdProcess& spotd, const std::string& key, double rate, double seconds,
+              std::uint64_t client_offset = 0) {
+  const ExitResult r = run_program(
+      {SPOT_BENCH_PATH, "http", "--port", std::to_string(spotd.http_port()), "--api-key", key,
+       "--rate", std::to_string(rate), "--duration", std::to_string(seconds), "--connections", "4",
+       "--prefill", "20", "--seed", std::to_string(seed()), "--client-id-offset",
+       std::to_string(client_offset)});
+  EXPECT_EQ(r.status, 0) << r.output;
+  Load load;
+  const std::size_t line = r.output.rfind("{\"mode\"");
+  if (line == std::string::npos) {
+    ADD_FAILURE() << "no summary from spot-bench: " << r.output;
+    load.summary = json{{"errors", json::object()}, {"acked", 0}};
+    return load;
+  }
+  load.summary = json::parse(r.output.substr(line, r.output.find('\n', line) - line));
+  return load;
+}
+
+std::vector<std::string> split(const std::string& text, char by) {
+  std::vector<std::string> out;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const std::size_t end = std::min(text.find(by, at), text.size());
+    out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+// The database holds exactly what the journal says: rebuilt by recovery from the
+// snapshot and journal spotd left behind (spotd must have stopped).
+void expect_database_equals_journal(const PostgresServer& pg, const SpotdProcess& spotd) {
+  Config config;
+  ASSERT_FALSE(load_config_file(config, spotd.config_path()).has_value());
+  PosixFileSystem fs;
+  RecoveredEngine recovered;
+  const Status s = recover_engine(fs, spotd.journal_dir(), config.symbols, config.engine.limits,
+                                  &recovered);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  const Engine& engine = *recovered.engine;
+  const SymbolTable symbols(config.symbols);
+
+  EXPECT_EQ(db_checkpoint(pg), recovered.next_seq - 1) << "the projection stopped short";
+  EXPECT_EQ(std::stoull(pg.psql("SELECT count(*) FROM accounts")), engine.account_count());
+  // Every order the engine remembers is a row, once (order_history is not exceeded here).
+  EXPECT_EQ(std::stoull(pg.psql("SELECT count(*) FROM orders")), engine.record_count());
+  const std::string rows = pg.psql(
+      "SELECT order_id, account_id, symbol, status, executed_qty, quantity, "
+      "coalesce(price::text, ''), coalesce(client_order_id, '') FROM orders ORDER BY order_id");
+  std::size_t wrong = 0;
+  for (const std::string& line : split(rows, '\n')) {
+    if (line.empty()) continue;
+    const auto f = split(line, '|');
+    ASSERT_EQ(f.size(), 8u) << line;
+    const OrderReply r = engine.get(GetOrder{AccountId{std::stoull(f[1])}, OrderId{std::stoull(f[0])}});
+    const auto symbol = symbols.find(f[2]);
+    const bool same =
+        r.reject == RejectReason::None && symbol && r.order.symbol == *symbol &&
+        f[3] == to_string(r.order.status) &&
+        f[4] == format_steps(r.order.executed, symbols.spec(*symbol).lot_size) &&
+        f[5] == format_steps(r.order.qty, symbols.spec(*symbol).lot_size) &&
+        f[6] == (r.order.type == OrderType::Market
+                     ? std::string()
+                     : format_steps(r.order.price, symbols.spec(*symbol).tick_size)) &&
+        f[7] == r.order.client_order_id;
+    if (!same && ++wrong <= 5) ADD_FAILURE() << "database row differs from the engine: " << line;
+  }
+  EXPECT_EQ(wrong, 0u);
+  // Every trade once, ids 1..N with no gap, and each order's executed quantity is the sum
+  // of its trades on either side.
+  EXPECT_EQ(pg.psql("SELECT count(*), count(DISTINCT trade_id), coalesce(min(trade_id), 0), "
+                    "coalesce(max(trade_id), 0) FROM trades"),
+            std::to_string(engine.trade_count()) + "|" + std::to_string(engine.trade_count()) +
+                "|" + (engine.trade_count() > 0 ? "1" : "0") + "|" +
+                std::to_string(engine.trade_count()));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders o WHERE o.executed_qty <> coalesce((SELECT "
+                    "sum(qty) FROM trades t WHERE t.maker_order_id = o.order_id OR "
+                    "t.taker_order_id = o.order_id), 0)"),
+            "0");
+}
+
+double metric(const SpotdProcess& spotd, const std::string& name) {
+  const std::string text =
+      HttpClient(spotd.admin_port()).request(http::verb::get, "/metrics").body;
+  const std::size_t at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(ProjectorPg, EveryJournaledOrderAndTradeIsARowOnceWithinTheStatementBudget) {
+  PostgresServer pg;
+  auto spotd = spotd_with(pg.url());
+  const std::string key = spotd->create_account("w1");
+  const Load load = run_load(*spotd, key, 2'000, 4);
+  EXPECT_EQ(load.errors(), 0u) << load.summary.dump();
+  EXPECT_GT(load.summary["acked"].get<std::uint64_t>(), 7'000u);
+  const auto took = wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  std::printf("caught up %lld ms after the load\n", static_cast<long long>(took.count()));
+  const double statements = metric(*spotd, "spot_db_statements_total");
+  const double accepted = metric(*spotd, "spot_orders_accepted_total");
+  std::printf("%.0f statements for %.0f accepted orders: %.4f per order\n", statements, accepted,
+              statements / accepted);
+  EXPECT_LE(statements / accepted, 0.02);  // the budget at steady load (PRD: 0.6)
+  EXPECT_EQ(readyz(*spotd)["postgres"]["state"], "up");
+  EXPECT_EQ(spotd->terminate(), 0);
+  expect_database_equals_journal(pg, *spotd);
+}
+
+TEST(ProjectorPg, ACommitWhoseReplyIsLostIsNotWrittenTwice) {
+  PostgresServer pg;
+  TcpProxy proxy(pg.port());
+  auto spotd =
+      spotd_with("postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/spotd");
+  const std::string key = spotd->create_account("lost-reply");
+  run_load(*spotd, key, 500, 1);
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  // The next batch reaches the server and commits; its reply never comes back.
+  proxy.lose_reply_after("write_batch");
+  const Load more = run_load(*spotd, key, 500, 1, 1'000'000);
+  EXPECT_EQ(more.errors(), 0u);
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(15));
+  EXPECT_EQ(proxy.replies_lost(), 1);
+  EXPECT_NE(spotd->log().find("the last batch was committed before the connection broke"),
+            std::string::npos)
+      << spotd->log();
+  EXPECT_EQ(spotd->terminate(), 0);
+  expect_database_equals_journal(pg, *spotd);
+}
+
+TEST(ProjectorPg, ARestartWhileBehindResumesFromTheCheckpoint) {
+  PostgresServer pg;
+  auto spotd = spotd_with(pg.url());
+  const std::string key = spotd->create_account("behind");
+  run_load(*spotd, key, 500, 1);
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  const std::uint64_t before = db_checkpoint(pg);
+  // The database goes away; orders go on; spotd stops (SIGTERM: its drain cannot reach
+  // the database) and later crashes (SIGKILL), each time behind.
+  pg.stop();
+  const Load during = run_load(*spotd, key, 500, 1, 1'000'000);
+  EXPECT_EQ(during.errors(), 0u) << "order entry must not depend on the database";
+  EXPECT_EQ(spotd->terminate(), 0);
+  const std::string journal = spotd->journal_dir();
+  pg.start();
+  EXPECT_EQ(db_checkpoint(pg), before);
+  auto second = spotd_with(pg.url(), journal);
+  wait_for_checkpoint(pg, durable_seq(*second), std::chrono::seconds(10));
+  pg.stop();
+  run_load(*second, key, 500, 1, 2'000'000);
+  ::kill(second->pid(), SIGKILL);
+  second->wait_exit(std::chrono::seconds(10));
+  pg.start();
+  auto third = spotd_with(pg.url(), journal);
+  wait_for_checkpoint(pg, durable_seq(*third), std::chrono::seconds(10));
+  EXPECT_EQ(third->terminate(), 0);
+  expect_database_equals_journal(pg, *third);
+}
+
+// Every query the code issues, and the reads back office runs, use an index on tables
+// of 200,000 rows: EXPLAIN shows no sequential scan of orders, trades or accounts.
+TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
+  PostgresServer pg;
+  PostgresOptions options;
+  options.url = pg.url();
+  PgSession session(options);
+  ASSERT_TRUE(session.connect().ok());
+  MigrationResult migrated;
+  const DbError error = apply_migrations(session, &migrated);
+  ASSERT_TRUE(error.ok()) << error.message;
+  constexpr int kRows = 200'000;
+  pg.psql("INSERT INTO accounts SELECT g, 'a' || g, md5(g::text), NULL, now() "
+          "FROM generate_series(1, 2000) g");
+  pg.psql("INSERT INTO orders SELECT g, g % 2000 + 1, 'SYM-' || g % 8, "
+          "CASE WHEN g % 2 = 0 THEN 'BUY' ELSE 'SELL' END, 'LIMIT', 'GTC', 100 + g % 50, 1, "
+          "CASE WHEN g % 10 = 0 THEN 0 ELSE 1 END, "
+          "CASE WHEN g % 10 = 0 THEN 'NEW' ELSE 'FILLED' END, "
+          "CASE WHEN g % 2 = 0 THEN 'c-' || g END, 'corr', g, "
+          "now() - (" + std::to_string(kRows) + " - g) * interval '1 second', now() "
+          "FROM generate_series(1, " + std::to_string(kRows) + ") g");
+  pg.psql("INSERT INTO trades SELECT g, 'SYM-' || g % 8, 100, 1, g, g % 2000 + 1, g + 1, "
+          "(g + 7) % 2000 + 1, 'BUY', 'corr', g, "
+          "now() - (" + std::to_string(kRows) + " - g) * interval '1 second' "
+          "FROM generate_series(1, " + std::to_string(kRows) + ") g");
+  pg.psql("ANALYZE");
+
+  pqxx::connection c(pg.url());
+  pqxx::nontransaction tx(c);
+  const auto plan = [&](std::string_view query, const std::vector<std::string>& params) {
+    std::string text;
+    for (const auto& row : tx.exec_params("EXPLAIN " + std::string(query),
+                                          pqxx::prepare::make_dynamic_params(params))) {
+      text += row[0].as<std::string>() + "\n";
+    }
+    return text;
+  };
+  const auto expect_no_seq_scan = [](std::string_view name, const std::string& text) {
+    for (const char* table : {"Seq Scan on orders", "Seq Scan on trades", "Seq Scan on accounts"}) {
+      EXPECT_EQ(text.find(table), std::string::npos) << name << ":\n" << text;
+    }
+    std::printf("-- %.*s\n%s", static_cast<int>(name.size()), name.data(), text.c_str());
+  };
+
+  const std::string from = "2000-01-01", to = "2100-01-01";
+  // A report's window: the last hour of a symbol (a few hundred of its 25,000 rows).
+  const std::string hour_ago = pg.psql("SELECT (now() - interval '1 hour')::text");
+  const std::string now = pg.psql("SELECT now()::text");
+  const std::map<std::string_view, std::vector<std::string>> params = {
+      {"order by id", {"123456"}},
+      {"order by client id", {"17", "c-15016"}},
+      {"open orders", {"17"}},
+      {"account orders", {"17", "SYM-1", from, to, "500"}},
+      {"symbol orders", {"SYM-3", hour_ago, now}},
+      {"order trades", {"4242"}},
+      {"symbol trades", {"SYM-3", hour_ago, now}},
+      {"account trades", {"17", "SYM-1", "100", "500"}}};
+  for (const sql::NamedQuery& q : sql::read_queries()) {
+    expect_no_seq_scan(q.name, plan(q.text, params.at(q.name)));
+  }
+
+  // The projector's own statements: the checkpoint, and a batch of 500 new orders, 500
+  // fills of earlier ones, 500 trades and an account.
+  expect_no_seq_scan("read checkpoint", plan(sql::kReadCheckpoint, {}));
+  std::vector<OrderRow> orders(500);
+  std::vector<OrderFillRow> fills(500);
+  std::vector<TradeRow> trades(500);
+  std::vector<AccountRow> accounts(1);
+  for (std::size_t i = 0; i < 500; ++i) {
+    orders[i].order_id = kRows + 1 + i;
+    orders[i].qty = 1;
+    fills[i].order_id = 1 + i * 397;
+    trades[i].trade_id = kRows + 1 + i;
+    trades[i].qty = 1;
+  }
+  accounts[0].account_id = 2001;
+  const SymbolTable symbols({SymbolSpec{}});
+  std::vector<std::string> batch = {std::to_string(kRows + 1), std::to_string(kRows)};
+  for (auto&& columns : {order_params(orders, symbols), fill_params(fills, symbols),
+                         trade_params(trades, symbols), account_params(accounts)}) {
+    batch.insert(batch.end(), columns.begin(), columns.end());
+  }
+  expect_no_seq_scan("write batch", plan(sql::kWriteBatch, batch));
+}
+
+// What a 20-second outage looks like from outside, under steady load: no client error,
+// the breaker opens and closes by itself, and rows flow again within 5 s of the
+// database accepting connections.
+void outage_under_load(bool freeze) {
+  PostgresServer pg;
+  auto spotd = spotd_with(pg.url());
+  const std::string key = spotd->create_account("outage");
+  Load load;
+  std::thread bench([&] { load = run_load(*spotd, key, 1'000, 30); });
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  if (freeze) {
+    pg.freeze();
+  } else {
+    pg.stop();
+  }
+  bool saw_open = false;
+  const auto outage_end = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < outage_end) {
+    // The admin API answers at once: nothing waits on the database.
+    const auto t0 = Clock::now();
+    const json r = readyz(*spotd);
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(1));
+    EXPECT_EQ(r["status"], "ready");
+    saw_open = saw_open || r["postgres"]["breaker"] == "open";
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(saw_open) << "the breaker never opened during the outage";
+  const std::uint64_t target = durable_seq(*spotd);
+  if (freeze) {
+    pg.thaw();
+  } else {
+    pg.start();  // returns once the server accepts connections
+  }
+  const auto resumed = wait_for_checkpoint(pg, target, std::chrono::seconds(15));
+  std::printf("rows caught up with the outage backlog %lld ms after the database was back\n",
+              static_cast<long long>(resumed.count()));
+  EXPECT_LT(resumed, std::chrono::seconds(5));
+  bench.join();
+  EXPECT_EQ(load.errors(), 0u) << load.summary.dump();
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  EXPECT_EQ(readyz(*spotd)["postgres"]["breaker"], "closed");
+  EXPECT_EQ(spotd->terminate(), 0);
+  expect_database_equals_journal(pg, *spotd);
+}
+
+TEST(ProjectorFault, PostgresStoppedFor20SecondsUnderLoad) { outage_under_load(false); }
+
+TEST(ProjectorFault, PostgresFrozenFor20SecondsUnderLoad) { outage_under_load(true); }
+
+TEST(ProjectorFault, AFlappingDatabaseLosesNothing) {
+  PostgresServer pg;
+  auto spotd = spotd_with(pg.url());
+  const std::string key = spotd->create_account("flapping");
+  Load load;
+  std::thread bench([&] { load = run_load(*spotd, key, 1'000, 32); });
+  std::mt19937_64 rng(seed());
+  // Up and down every 2 s for 30 s; each time down either stopped or crashed.
+  for (int i = 0; i < 8; ++i) {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    if (rng() % 2 == 0) {
+      pg.stop();
+    } else {
+      pg.kill_hard();
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    pg.start();
+  }
+  bench.join();
+  EXPECT_EQ(load.errors(), 0u) << load.summary.dump();
+  const auto took = wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(30));
+  std::printf("caught up %lld ms after the last start\n", static_cast<long long>(took.count()));
+  EXPECT_EQ(spotd->terminate(), 0);
+  expect_database_equals_journal(pg, *spotd);
+}
+
+}  // namespace
+}  // namespace spot::test
