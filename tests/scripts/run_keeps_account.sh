@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # scripts/run keeps one demo account and one admin token across restarts, and makes a
-# new account when the journal (and with it the account) is gone.
+# new account when the journal (and with it the account) is gone; by default it runs
+# spotd with its PostgreSQL cluster and stops the cluster with spotd.
 #   tests/scripts/run_keeps_account.sh <spotd binary>
-# Runs scripts/run three times on a temporary var directory, every listener on
-# 127.0.0.1 with an ephemeral port, so it can run beside other tests.
+# Runs scripts/run --embedded three times on a temporary var directory, then once with
+# the cluster (var/pg), every listener on 127.0.0.1 with an ephemeral port (the cluster:
+# 5432 or the next free one), so it can run beside other tests.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 <spotd binary>" >&2; exit 2; }
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d /tmp/spot-run-test-XXXXXX)"
+# The cluster in $work/var/pg runs as the user postgres, which must be able to reach it.
+chmod 711 "$work"
 run_pid=""
 cleanup() {
   if [ -n "$run_pid" ]; then
     kill -TERM "$run_pid" 2>/dev/null || true
     wait "$run_pid" 2>/dev/null || true
   fi
+  if [ -d "$work/var/pg/data" ]; then "$root/scripts/pg" stop "$work/var/pg" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -30,9 +35,10 @@ export SPOT_HTTP_ADDRESS=127.0.0.1 SPOT_HTTP_PORT=0 SPOT_TCP_ADDRESS=127.0.0.1 S
 export SPOT_ADMIN_ADDRESS=127.0.0.1 SPOT_ADMIN_PORT=0 SPOT_LOG_LEVEL=warn
 unset SPOTD_ADMIN_TOKEN SPOT_JOURNAL_DIR
 
-# Starts scripts/run in the background, output in $work/$1.out, and waits for its banner.
+# Starts scripts/run ${@:2} in the background, output in $work/$1.out, and waits for its
+# banner.
 start() {
-  "$root/scripts/run" >"$work/$1.out" 2>"$work/$1.err" &
+  "$root/scripts/run" "${@:2}" >"$work/$1.out" 2>"$work/$1.err" &
   run_pid=$!
   for _ in $(seq 1 300); do
     grep -q '^Ctrl-C stops spotd' "$work/$1.out" && return 0
@@ -57,7 +63,7 @@ token_of() { sed -nE 's/^admin token: ([0-9a-f]+)$/\1/p' "$work/$1.out"; }
 http_port() { sed -E 's/.*"http":([0-9]+).*/\1/' "$work/var/ports.json"; }
 mode_of() { stat -c %a "$1"; }
 
-start first
+start first --embedded
 read -r origin1 key1 <<<"$(account_of first)"
 token1="$(token_of first)"
 [ "$origin1" = new ] || fail "first run: account is '$origin1', expected new"
@@ -72,7 +78,7 @@ order_id=$(echo "$order" | sed -nE 's/.*"orderId":([0-9]+).*/\1/p')
 [ -n "$order_id" ] || fail "first run: no orderId in $order"
 stop first
 
-start second
+start second --embedded
 read -r origin2 key2 <<<"$(account_of second)"
 [ "$origin2" = reused ] || fail "second run: account is '$origin2', expected reused"
 [ "$key2" = "$key1" ] || fail "second run: key changed"
@@ -83,7 +89,7 @@ echo "$got" | grep -q "\"orderId\":${order_id}[,}]" || fail "second run: unexpec
 stop second
 
 rm -rf "$work/var/journal"
-start third
+start third --embedded
 read -r origin3 key3 <<<"$(account_of third)"
 [ "$origin3" = new ] || fail "after deleting the journal: account is '$origin3', expected new"
 [ "$key3" != "$key1" ] || fail "after deleting the journal: the old key was kept"
@@ -91,5 +97,27 @@ read -r origin3 key3 <<<"$(account_of third)"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $key1" \
   "http://127.0.0.1:$(http_port)/api/v1/openOrders")
 [ "$status" = 401 ] || fail "after deleting the journal: the old key got $status, expected 401"
+grep -q '^database: none' "$work/third.out" || fail "third run (--embedded): a database was used"
+[ ! -e "$work/var/pg" ] || fail "--embedded runs made a cluster"
 stop third
-echo "PASS: scripts/run kept key and token across a restart and replaced the account with the journal"
+
+# The default: a cluster in var/pg, its URL in the banner and spotd's environment, and
+# stopped when spotd stops.
+start fourth
+read -r origin4 key4 <<<"$(account_of fourth)"
+[ "$origin4" = reused ] || fail "fourth run: account is '$origin4', expected reused"
+[ "$key4" = "$key3" ] || fail "fourth run: key changed"
+url=$(sed -nE 's/^database: (postgresql:[^ ]+) .*/\1/p' "$work/fourth.out")
+[[ "$url" =~ ^postgresql://postgres@127\.0\.0\.1:[0-9]+/spotd$ ]] || fail "fourth run: no database URL"
+[ "$("$root/scripts/pg" url "$work/var/pg")" = "$url" ] || fail "fourth run: URL is not the cluster's"
+db=$(/usr/lib/postgresql/15/bin/psql -X -At "$url" -c 'SELECT current_database()') ||
+  fail "fourth run: cannot query $url"
+[ "$db" = spotd ] || fail "fourth run: connected to '$db'"
+spotd_pid=$(sed -nE 's/^spotd is running \(pid ([0-9]+)\).*/\1/p' "$work/fourth.out")
+tr '\0' '\n' <"/proc/$spotd_pid/environ" | grep -qxF "SPOT_POSTGRES_URL=$url" ||
+  fail "fourth run: spotd does not have SPOT_POSTGRES_URL=$url"
+stop fourth
+rc=0
+"$root/scripts/pg" status "$work/var/pg" >/dev/null || rc=$?
+[ "$rc" = 3 ] || fail "after the fourth run: the cluster is still running (scripts/pg status: $rc)"
+echo "PASS: scripts/run kept key and token across a restart, replaced the account with the journal, and ran and stopped its cluster"
