@@ -58,7 +58,7 @@ TEST(ProjectionBatch, AnOrderAppearsOnceInItsLatestStateWithItsTrades) {
   p.run(limit(1, Side::Sell, 10'000, 5'000, "ask-1"), "req-ask");  // order 1 rests
   p.run(limit(2, Side::Buy, 10'000, 2'000), "req-buy-1");          // order 2 fills 2 of it
   p.run(limit(2, Side::Buy, 10'000, 1'000), "req-buy-2");          // order 3 fills 1 more
-  p.run(CancelRequest{AccountId{1}, OrderId{1}});                   // the rest is canceled
+  p.run(CancelRequest{AccountId{1}, OrderId{1}});                  // the rest is canceled
 
   EXPECT_EQ(p.batch.records(), 6u);
   EXPECT_EQ(p.batch.first_seq(), 1u);
@@ -207,9 +207,10 @@ TEST(Postgres, SqlstateClassesDecideWhatRetryingCanFix) {
 TEST(Postgres, ConnectionStringGetsDeadlinesUnlessItSetsThem) {
   PostgresOptions o;
   o.url = "postgresql://u@127.0.0.1:5432/spotd";
-  EXPECT_EQ(connection_string(o),
-            "postgresql://u@127.0.0.1:5432/spotd?connect_timeout=2&keepalives=1&keepalives_idle=5&"
-            "keepalives_interval=2&keepalives_count=3&tcp_user_timeout=5000&application_name=spotd");
+  EXPECT_EQ(
+      connection_string(o),
+      "postgresql://u@127.0.0.1:5432/spotd?connect_timeout=2&keepalives=1&keepalives_idle=5&"
+      "keepalives_interval=2&keepalives_count=3&tcp_user_timeout=5000&application_name=spotd");
   o.url = "host=/tmp port=5 connect_timeout=9";
   o.connect_timeout_ms = 7'500;
   const std::string kv = connection_string(o);

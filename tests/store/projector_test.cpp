@@ -52,8 +52,9 @@ std::uint64_t seed() {
 // spotd projecting into `url`, with a short flush and drain so tests move quickly.
 std::unique_ptr<SpotdProcess> spotd_with(const std::string& url, const std::string& journal = "",
                                          std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--set", "postgres.url=" + url, "--set",
-                                   "postgres.flush_ms=50", "--set", "postgres.drain_timeout_ms=3000"};
+  std::vector<std::string> args = {"--set", "postgres.url=" + url,
+                                   "--set", "postgres.flush_ms=50",
+                                   "--set", "postgres.drain_timeout_ms=3000"};
   args.insert(args.end(), extra.begin(), extra.end());
   return std::make_unique<SpotdProcess>(args, "", journal);
 }
@@ -108,11 +109,11 @@ struct Load {
 
 Load run_load(const SpotdProcess& spotd, const std::string& key, double rate, double seconds,
               std::uint64_t client_offset = 0) {
-  const ExitResult r = run_program(
-      {SPOT_BENCH_PATH, "http", "--port", std::to_string(spotd.http_port()), "--api-key", key,
-       "--rate", std::to_string(rate), "--duration", std::to_string(seconds), "--connections", "4",
-       "--prefill", "20", "--seed", std::to_string(seed()), "--client-id-offset",
-       std::to_string(client_offset)});
+  const ExitResult r =
+      run_program({SPOT_BENCH_PATH, "http", "--port", std::to_string(spotd.http_port()),
+                   "--api-key", key, "--rate", std::to_string(rate), "--duration",
+                   std::to_string(seconds), "--connections", "4", "--prefill", "20", "--seed",
+                   std::to_string(seed()), "--client-id-offset", std::to_string(client_offset)});
   EXPECT_EQ(r.status, 0) << r.output;
   Load load;
   const std::size_t line = r.output.rfind("{\"mode\"");
@@ -143,8 +144,8 @@ void expect_database_equals_journal(const PostgresServer& pg, const SpotdProcess
   ASSERT_FALSE(load_config_file(config, spotd.config_path()).has_value());
   PosixFileSystem fs;
   RecoveredEngine recovered;
-  const Status s = recover_engine(fs, spotd.journal_dir(), config.symbols, config.engine.limits,
-                                  &recovered);
+  const Status s =
+      recover_engine(fs, spotd.journal_dir(), config.symbols, config.engine.limits, &recovered);
   ASSERT_TRUE(s.ok()) << s.to_string();
   const Engine& engine = *recovered.engine;
   const SymbolTable symbols(config.symbols);
@@ -161,7 +162,8 @@ void expect_database_equals_journal(const PostgresServer& pg, const SpotdProcess
     if (line.empty()) continue;
     const auto f = split(line, '|');
     ASSERT_EQ(f.size(), 8u) << line;
-    const OrderReply r = engine.get(GetOrder{AccountId{std::stoull(f[1])}, OrderId{std::stoull(f[0])}});
+    const OrderReply r =
+        engine.get(GetOrder{AccountId{std::stoull(f[1])}, OrderId{std::stoull(f[0])}});
     const auto symbol = symbols.find(f[2]);
     const bool same =
         r.reject == RejectReason::None && symbol && r.order.symbol == *symbol &&
@@ -189,8 +191,7 @@ void expect_database_equals_journal(const PostgresServer& pg, const SpotdProcess
 }
 
 double metric(const SpotdProcess& spotd, const std::string& name) {
-  const std::string text =
-      HttpClient(spotd.admin_port()).request(http::verb::get, "/metrics").body;
+  const std::string text = HttpClient(spotd.admin_port()).request(http::verb::get, "/metrics").body;
   const std::size_t at = text.find("\n" + name + " ");
   return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
 }
@@ -276,19 +277,28 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
   const DbError error = apply_migrations(session, &migrated);
   ASSERT_TRUE(error.ok()) << error.message;
   constexpr int kRows = 200'000;
-  pg.psql("INSERT INTO accounts SELECT g, 'a' || g, md5(g::text), NULL, now() "
-          "FROM generate_series(1, 2000) g");
-  pg.psql("INSERT INTO orders SELECT g, g % 2000 + 1, 'SYM-' || g % 8, "
-          "CASE WHEN g % 2 = 0 THEN 'BUY' ELSE 'SELL' END, 'LIMIT', 'GTC', 100 + g % 50, 1, "
-          "CASE WHEN g % 10 = 0 THEN 0 ELSE 1 END, "
-          "CASE WHEN g % 10 = 0 THEN 'NEW' ELSE 'FILLED' END, "
-          "CASE WHEN g % 2 = 0 THEN 'c-' || g END, 'corr', g, "
-          "now() - (" + std::to_string(kRows) + " - g) * interval '1 second', now() "
-          "FROM generate_series(1, " + std::to_string(kRows) + ") g");
-  pg.psql("INSERT INTO trades SELECT g, 'SYM-' || g % 8, 100, 1, g, g % 2000 + 1, g + 1, "
-          "(g + 7) % 2000 + 1, 'BUY', 'corr', g, "
-          "now() - (" + std::to_string(kRows) + " - g) * interval '1 second' "
-          "FROM generate_series(1, " + std::to_string(kRows) + ") g");
+  pg.psql(
+      "INSERT INTO accounts SELECT g, 'a' || g, md5(g::text), NULL, now() "
+      "FROM generate_series(1, 2000) g");
+  pg.psql(
+      "INSERT INTO orders SELECT g, g % 2000 + 1, 'SYM-' || g % 8, "
+      "CASE WHEN g % 2 = 0 THEN 'BUY' ELSE 'SELL' END, 'LIMIT', 'GTC', 100 + g % 50, 1, "
+      "CASE WHEN g % 10 = 0 THEN 0 ELSE 1 END, "
+      "CASE WHEN g % 10 = 0 THEN 'NEW' ELSE 'FILLED' END, "
+      "CASE WHEN g % 2 = 0 THEN 'c-' || g END, 'corr', g, "
+      "now() - (" +
+      std::to_string(kRows) +
+      " - g) * interval '1 second', now() "
+      "FROM generate_series(1, " +
+      std::to_string(kRows) + ") g");
+  pg.psql(
+      "INSERT INTO trades SELECT g, 'SYM-' || g % 8, 100, 1, g, g % 2000 + 1, g + 1, "
+      "(g + 7) % 2000 + 1, 'BUY', 'corr', g, "
+      "now() - (" +
+      std::to_string(kRows) +
+      " - g) * interval '1 second' "
+      "FROM generate_series(1, " +
+      std::to_string(kRows) + ") g");
   pg.psql("ANALYZE");
 
   pqxx::connection c(pg.url());

@@ -14,8 +14,7 @@ struct NamedQuery {
 };
 
 // An order by id ($1).
-inline constexpr std::string_view kOrderById =
-    "SELECT * FROM orders WHERE order_id = $1";
+inline constexpr std::string_view kOrderById = "SELECT * FROM orders WHERE order_id = $1";
 // An order by its client id: $1 account, $2 client order id.
 inline constexpr std::string_view kOrderByClientId =
     "SELECT * FROM orders WHERE account_id = $1 AND client_order_id = $2";
@@ -47,10 +46,10 @@ inline constexpr std::string_view kAccountTrades =
 
 inline const std::vector<NamedQuery>& read_queries() {
   static const std::vector<NamedQuery> all = {
-      {"order by id", kOrderById},           {"order by client id", kOrderByClientId},
-      {"open orders", kOpenOrders},          {"account orders", kAccountOrders},
-      {"symbol orders", kSymbolOrders},      {"order trades", kOrderTrades},
-      {"symbol trades", kSymbolTrades},      {"account trades", kAccountTrades}};
+      {"order by id", kOrderById},      {"order by client id", kOrderByClientId},
+      {"open orders", kOpenOrders},     {"account orders", kAccountOrders},
+      {"symbol orders", kSymbolOrders}, {"order trades", kOrderTrades},
+      {"symbol trades", kSymbolTrades}, {"account trades", kAccountTrades}};
   return all;
 }
 
