@@ -77,8 +77,16 @@ void Projector::stop(std::chrono::milliseconds drain) {
 }
 
 ProjectorHealth Projector::health() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return health_;
+  ProjectorHealth h;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    h = health_;
+  }
+  // Read now, not as of the projector thread's last look: it may be blocked in a call.
+  h.durable_seq = durable_seq_();
+  h.lag_events = h.durable_seq > committed_seq() ? h.durable_seq - committed_seq() : 0;
+  if (h.lag_events == 0) h.lag_seconds = 0;
+  return h;
 }
 
 void Projector::set_health(const std::function<void(ProjectorHealth&)>& change) {
@@ -269,6 +277,7 @@ DbError Projector::write_batch(bool skip) {
       log::info("projector: the last batch was committed before the connection broke", {},
                 {{"checkpoint", std::to_string(checkpoint)}});
       committed_seq_.store(checkpoint, std::memory_order_release);
+      set_health([checkpoint](ProjectorHealth& h) { h.checkpoint = checkpoint; });
       batch_.clear();
       return DbError();
     }

@@ -66,9 +66,7 @@ json readyz(const SpotdProcess& spotd) {
 
 // Journal records durable now = what the projector must reach.
 std::uint64_t durable_seq(const SpotdProcess& spotd) {
-  const json r = readyz(spotd);
-  return r["postgres"]["checkpoint"].get<std::uint64_t>() +
-         r["postgres"]["lagEvents"].get<std::uint64_t>();
+  return readyz(spotd)["postgres"]["durableSeq"].get<std::uint64_t>();
 }
 
 std::uint64_t db_checkpoint(const PostgresServer& pg) {
@@ -263,6 +261,40 @@ TEST(ProjectorPg, ARestartWhileBehindResumesFromTheCheckpoint) {
   wait_for_checkpoint(pg, durable_seq(*third), std::chrono::seconds(10));
   EXPECT_EQ(third->terminate(), 0);
   expect_database_equals_journal(pg, *third);
+}
+
+// A record PostgreSQL refuses for good (a data error, SQLSTATE 23) is set aside on its
+// own and everything around it commits. The engine forgets finished orders beyond
+// engine.order_history, so it accepts a clientOrderId again that the database, which
+// forgets nothing, holds as unique: the poison record.
+TEST(ProjectorPg, ARecordTheDatabaseRefusesIsSetAsideAndEverythingElseCommits) {
+  PostgresServer pg;
+  auto spotd = spotd_with(pg.url(), "", {"--set", "engine.order_history=2"});
+  const std::string key = spotd->create_account("poison");
+  HttpClient c(spotd->http_port());
+  const auto order = [&](const std::string& side, const std::string& client_id) {
+    std::string body =
+        R"({"symbol":"BTC-USDT","side":")" + side +
+        R"(","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000")";
+    if (!client_id.empty()) body += R"(,"clientOrderId":")" + client_id + "\"";
+    const HttpReply r =
+        c.request(http::verb::post, "/api/v1/orders", body + "}", {{"X-API-Key", key}});
+    EXPECT_EQ(r.status, 201u) << r.body;
+  };
+  order("BUY", "dup");  // expires at once (nothing to match): finished
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  for (int i = 0; i < 3; ++i) order("BUY", "");  // the engine forgets "dup"
+  order("SELL", "dup");                          // accepted again by the engine
+  for (int i = 0; i < 3; ++i) order("SELL", "");
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  EXPECT_EQ(metric(*spotd, "spot_db_dead_letters_total"), 1);
+  EXPECT_NE(spotd->log().find("PostgreSQL refused a journal record"), std::string::npos);
+  // The seven other orders are rows; the refused one is not; the breaker never moved.
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders"), "7");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders WHERE client_order_id = 'dup'"), "1");
+  EXPECT_EQ(readyz(*spotd)["postgres"]["breaker"], "closed");
+  EXPECT_EQ(metric(*spotd, "spot_circuit_breaker_state{dependency=\"postgres\"}"), 0);
+  EXPECT_EQ(spotd->terminate(), 0);
 }
 
 // Every query the code issues, and the reads back office runs, use an index on tables

@@ -84,6 +84,7 @@ void TcpProxy::pump(Link* link, bool from_client) {
   const int in = from_client ? link->client : link->server;
   const int out = from_client ? link->server : link->client;
   char buf[65536];
+  std::string swallowed;  // server side, while losing a reply: what it has sent
   while (!link->closed.load()) {
     if (black_hole_.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -93,31 +94,39 @@ void TcpProxy::pump(Link* link, bool from_client) {
     if (::poll(&p, 1, 20) <= 0) continue;
     const ssize_t n = ::recv(in, buf, sizeof(buf), 0);
     if (n <= 0) break;
-    bool cut = false;
     if (from_client) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!marker_.empty() && std::string_view(buf, static_cast<std::size_t>(n)).find(marker_) !=
                                   std::string_view::npos) {
         marker_.clear();
-        cut = true;
-        // From here the server's side forwards nothing: its reply is the one lost.
-        link->closed.store(true);
+        link->losing_reply.store(true);
       }
+    } else if (link->losing_reply.load()) {
+      // Swallow the reply; once its ReadyForQuery ('Z', length 5) has come, cut.
+      swallowed.append(buf, static_cast<std::size_t>(n));
+      std::size_t at = 0;
+      bool ready = false;
+      while (at + 5 <= swallowed.size()) {
+        const auto* b = reinterpret_cast<const unsigned char*>(swallowed.data() + at);
+        const std::size_t length = (std::size_t{b[1]} << 24) | (std::size_t{b[2]} << 16) |
+                                   (std::size_t{b[3]} << 8) | std::size_t{b[4]};
+        if (at + 1 + length > swallowed.size()) break;
+        ready = ready || b[0] == 'Z';
+        at += 1 + length;
+      }
+      if (ready) {
+        replies_lost_.fetch_add(1);
+        std::lock_guard<std::mutex> lock(mutex_);
+        close_link(link);
+        return;
+      }
+      continue;
     }
-    if (!cut && link->closed.load()) break;  // cut meanwhile: this reply is lost too
     ssize_t sent = 0;
     while (sent < n) {
       const ssize_t m = ::send(out, buf + sent, static_cast<std::size_t>(n - sent), MSG_NOSIGNAL);
       if (m <= 0) break;
       sent += m;
-    }
-    if (cut) {
-      // Give the request time to reach the server and be carried out, then cut.
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      ::shutdown(link->client, SHUT_RDWR);
-      ::shutdown(link->server, SHUT_RDWR);
-      replies_lost_.fetch_add(1);
-      return;
     }
   }
   std::lock_guard<std::mutex> lock(mutex_);

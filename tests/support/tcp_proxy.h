@@ -22,9 +22,11 @@ class TcpProxy {
 
   int port() const { return port_; }
 
-  // The next time a client sends bytes containing `marker` (e.g. "COMMIT"), they are
-  // forwarded to the server and then both sides of that connection are closed before
-  // anything more comes back: the request happened, its reply is lost. Once.
+  // The next time a client sends bytes containing `marker` (a statement's text or name),
+  // they are forwarded to the server; what the server answers is swallowed until its
+  // ReadyForQuery (the PostgreSQL wire protocol's end of a reply: the statement has run
+  // and committed), and then both sides of that connection are closed. The request
+  // happened; its reply is lost. Once.
   void lose_reply_after(const std::string& marker);
   // How many replies lose_reply_after has cut so far.
   int replies_lost() const { return replies_lost_.load(); }
@@ -39,6 +41,7 @@ class TcpProxy {
     int client = -1;
     int server = -1;
     std::atomic<bool> closed{false};
+    std::atomic<bool> losing_reply{false};  // swallowing the server's reply, then cut
   };
   void accept_loop();
   void pump(Link* link, bool from_client);

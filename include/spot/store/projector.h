@@ -46,7 +46,8 @@ struct ProjectorOptions {
 struct ProjectorHealth {
   std::string state;  // "connecting", "up", "down", "stopped"
   BreakerState breaker = BreakerState::Closed;
-  std::uint64_t checkpoint = 0;  // last committed journal record (0: not known yet)
+  std::uint64_t checkpoint = 0;   // last committed journal record (0: not known yet)
+  std::uint64_t durable_seq = 0;  // last durable journal record
   std::uint64_t lag_events = 0;
   double lag_seconds = 0;
   int schema_version = 0;
