@@ -394,6 +394,10 @@ void Projector::run() {
     if (!s.ok()) {
       log::error("projector cannot read the journal", {},
                  {{"code", std::string(s.code_name())}, {"error", s.message()}});
+      set_health([&](ProjectorHealth& h) {
+        h.state = "down";
+        h.last_error = "journal: " + s.message();
+      });
       synced_ = false;
       pause(std::chrono::seconds(1));
       continue;

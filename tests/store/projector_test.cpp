@@ -263,6 +263,88 @@ TEST(ProjectorPg, ARestartWhileBehindResumesFromTheCheckpoint) {
   expect_database_equals_journal(pg, *third);
 }
 
+// SIGTERM: spotd answers what is in flight, then projects what is durable before it
+// exits (postgres.drain_timeout_ms).
+TEST(ProjectorPg, SigtermProjectsWhatIsDurableBeforeExiting) {
+  PostgresServer pg;
+  auto spotd = spotd_with(pg.url(), "", {"--set", "postgres.flush_ms=2000"});
+  const std::string key = spotd->create_account("drain");
+  run_load(*spotd, key, 2'000, 1);
+  EXPECT_EQ(spotd->terminate(), 0);  // at once: a flush of 2 s has not come yet
+  EXPECT_NE(spotd->log().find("projector stopped"), std::string::npos);
+  expect_database_equals_journal(pg, *spotd);
+}
+
+// A second spotd on the same database (another journal) never applies the migrations
+// again and never projects into it: the first one holds the projector lock. It still
+// takes orders, and says why the database is not its.
+TEST(ProjectorPg, ASecondSpotdOnTheSameDatabaseSaysSoAndTakesOrders) {
+  PostgresServer pg;
+  auto first = spotd_with(pg.url());
+  const std::string key = first->create_account("first");
+  run_load(*first, key, 500, 1);
+  auto second = spotd_with(pg.url());
+  const std::string other = second->create_account("second");
+  const Load load = run_load(*second, other, 500, 1);
+  EXPECT_EQ(load.errors(), 0u);
+  const json r = readyz(*second);
+  EXPECT_EQ(r["status"], "ready");
+  EXPECT_NE(r["postgres"]["lastError"].get<std::string>().find("another spotd is projecting"),
+            std::string::npos)
+      << r.dump();
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(second->terminate(), 0);
+  wait_for_checkpoint(pg, durable_seq(*first), std::chrono::seconds(10));
+  EXPECT_EQ(first->terminate(), 0);
+  expect_database_equals_journal(pg, *first);
+}
+
+// The client-side deadline: a call to a frozen server returns (failed, timed out) once
+// its deadline passes, instead of hanging the thread; the cheap ping says the server
+// does not answer; after SIGCONT both work again.
+TEST(ProjectorPg, ACallToAFrozenServerEndsAtItsDeadline) {
+  PostgresServer pg;
+  PostgresOptions options;
+  options.url = pg.url();
+  options.call_deadline_ms = 1'000;
+  PgSession session(options);
+  ASSERT_TRUE(session.connect().ok());
+  EXPECT_TRUE(session.ping());
+  pg.freeze();
+  const auto t0 = Clock::now();
+  const DbError e = session.run([](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    tx.exec("SELECT 1");
+  });
+  const auto took = Clock::now() - t0;
+  EXPECT_EQ(e.kind, DbErrorKind::Availability);
+  EXPECT_TRUE(e.timed_out) << e.message;
+  EXPECT_EQ(e.error_class(), "timeout");
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::seconds(3));
+  EXPECT_FALSE(session.connected());  // the connection was dropped
+  EXPECT_FALSE(session.ping());
+  pg.thaw();
+  EXPECT_TRUE(session.ping());
+  ASSERT_TRUE(session.connect().ok());
+  std::string one;
+  EXPECT_TRUE(session
+                  .run([&](pqxx::connection& c) {
+                    pqxx::nontransaction tx(c);
+                    one = tx.exec("SELECT 1")[0][0].as<std::string>();
+                  })
+                  .ok());
+  EXPECT_EQ(one, "1");
+  // A statement error keeps the connection; its SQLSTATE says what it was.
+  const DbError bad = session.run([](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    tx.exec("SELECT 1/0");
+  });
+  EXPECT_EQ(bad.kind, DbErrorKind::Data);
+  EXPECT_EQ(bad.sqlstate, "22012");
+  EXPECT_TRUE(session.connected());
+}
+
 // A record PostgreSQL refuses for good (a data error, SQLSTATE 23) is set aside on its
 // own and everything around it commits. The engine forgets finished orders beyond
 // engine.order_history, so it accepts a clientOrderId again that the database, which
@@ -418,6 +500,11 @@ void outage_under_load(bool freeze) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   EXPECT_TRUE(saw_open) << "the breaker never opened during the outage";
+  // The backlog is reported: records and age.
+  const json during = readyz(*spotd)["postgres"];
+  EXPECT_GT(during["lagEvents"].get<std::uint64_t>(), 1'000u) << during.dump();
+  EXPECT_GT(during["lagSeconds"].get<double>(), 10.0) << during.dump();
+  EXPECT_GT(metric(*spotd, "spot_projector_lag_seconds"), 10.0);
   const std::uint64_t target = durable_seq(*spotd);
   if (freeze) {
     pg.thaw();
