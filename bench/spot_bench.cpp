@@ -5,6 +5,8 @@
 //   [--sweep] spot-bench tcp  --port P --api-key K --rate R --duration S --connections C
 //   [--acks-out F] [--sweep]
 //   spot-bench replay --ops N --seed S --prefill P [--snapshot-at K] --dir D [--repeat R]
+//   spot-bench project --postgres URL [--orders N] [--rounds R] [--batch-max-records B]
+//   [--flush-ms F] [--dir D]
 //
 // `core` plays a workload through the matching core in this process. Generation (or
 // reading the file) happens before timing. Two passes run on fresh matchers: the
@@ -25,6 +27,7 @@
 #endif
 
 #include "bench/load/load.h"
+#include "bench/project/project.h"
 #include "bench/replay/replay.h"
 #include "bench/workload/workload.h"
 
@@ -241,7 +244,45 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 101));
 
+  spot::bench::ProjectOptions project_options;
+  CLI::App* project_cmd = app.add_subcommand(
+      "project",
+      "journal W1, then time the PostgreSQL projector catching up beside COPY of the same rows");
+  project_cmd
+      ->add_option("--postgres", project_options.postgres.url,
+                   "libpq URL of a database this run may wipe (its public schema is dropped)")
+      ->required();
+  project_cmd
+      ->add_option("--orders", project_options.orders,
+                   "W1 ops after prefill (new orders and cancels)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+  project_cmd->add_option("--seed", project_options.seed, "PRNG seed")->capture_default_str();
+  project_cmd->add_option("--prefill", project_options.prefill, "prefill orders per symbol")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
+  project_cmd
+      ->add_option("--rounds", project_options.rounds,
+                   "rounds of projector then COPY (taking turns which goes first); medians "
+                   "reported")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 101));
+  project_cmd
+      ->add_option("--batch-max-records", project_options.postgres.batch_max_records,
+                   "journal records per projector transaction")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
+  project_cmd
+      ->add_option("--flush-ms", project_options.postgres.flush_ms,
+                   "how long a batch that is not full waits for more records")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{60'000}));
+  project_cmd->add_option("--dir", project_options.dir,
+                          "journal directory (new or empty); default: a temporary one, removed "
+                          "after the run");
+
   CLI11_PARSE(app, argc, argv);
+  if (project_cmd->parsed()) return spot::bench::run_project(project_options);
   if (core->parsed()) return run_core(workload, ops, seed, prefill, repeat, dump, replay);
   if (http->parsed()) return spot::bench::load::run_http(load);
   if (tcp->parsed()) return spot::bench::load::run_tcp(load);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bench/workload/workload.h"
+#include "spot/core/clock.h"
 #include "spot/journal/codec.h"
 #include "spot/journal/journal.h"
 #include "spot/journal/recovery.h"
@@ -14,13 +15,6 @@
 
 namespace spot::bench {
 namespace {
-
-EngineLimits limits_for(const Workload& w) {
-  EngineLimits limits;
-  limits.book_capacity = book_capacity(w);
-  limits.max_open_orders_per_account = 1u << 30;
-  return limits;
-}
 
 // A correlation id the size of the ones spotd generates (16 random bytes in hex).
 std::string request_id_for(std::uint64_t n) {
@@ -30,28 +24,38 @@ std::string request_id_for(std::uint64_t n) {
   return buf;
 }
 
-// Executes the workload on `engine` and journals every command durably in `dir`.
-bool write_journal(const Workload& w, const ReplayOptions& o, Engine& engine, std::string* error) {
+}  // namespace
+
+EngineLimits engine_limits(const Workload& w) {
+  EngineLimits limits;
+  limits.book_capacity = book_capacity(w);
+  limits.max_open_orders_per_account = 1u << 30;
+  return limits;
+}
+
+bool write_journal(const Workload& w, const std::string& dir, std::uint64_t snapshot_at,
+                   Engine& engine, std::uint64_t* last_seq, std::string* error) {
   PosixFileSystem fs;
   JournalOptions jo;
-  jo.dir = o.dir;
+  jo.dir = dir;
   JournalWriter journal(fs, jo, 1, nullptr);
   journal.start();
   std::uint64_t seq = 0;
   bool ok = true;
   auto append = [&](const CommandBody& body, const std::string& rid) {
     const Reply reply = engine.execute(body, rid);
+    const std::int64_t now_ns = SystemClock::instance().wall_ns();
     // As the matching loop does: wait for room in the journal, then submit.
     journal.wait_for_room(1, std::chrono::seconds(60));
-    if (!journal.submit(journal::encode_command(body, rid),
+    if (!journal.submit(journal::encode_command(body, rid, now_ns),
                         [&ok](bool durable) { ok &= durable; })) {
       ok = false;
     }
     ++seq;
-    if (o.snapshot_at != 0 && seq == o.snapshot_at) {
+    if (snapshot_at != 0 && seq == snapshot_at) {
       std::string state;
       engine.serialize(state);
-      const Status s = write_snapshot(fs, o.dir, seq, state, 2);
+      const Status s = write_snapshot(fs, dir, seq, state, 2);
       if (!s.ok()) {
         *error = s.message();
         ok = false;
@@ -93,10 +97,9 @@ bool write_journal(const Workload& w, const ReplayOptions& o, Engine& engine, st
     *error = journal.failed() ? "journal write failed: " + journal.failure().message()
                               : "journal write failed";
   }
+  *last_seq = seq;
   return ok;
 }
-
-}  // namespace
 
 bool run_replay(const ReplayOptions& o, ReplayResult* result, std::string* error) {
   namespace fs = std::filesystem;
@@ -110,8 +113,9 @@ bool run_replay(const ReplayOptions& o, ReplayResult* result, std::string* error
   }
   fs::create_directories(o.dir);
   const Workload w = generate_w1({o.seed, o.ops, o.prefill});
-  Engine live(symbol_specs(w), limits_for(w));
-  if (!write_journal(w, o, live, error)) return false;
+  Engine live(symbol_specs(w), engine_limits(w));
+  std::uint64_t last_seq = 0;
+  if (!write_journal(w, o.dir, o.snapshot_at, live, &last_seq, error)) return false;
   for (const auto& entry : fs::directory_iterator(o.dir)) {
     if (entry.path().extension() == ".wal") result->journal_bytes += entry.file_size();
   }
@@ -121,7 +125,7 @@ bool run_replay(const ReplayOptions& o, ReplayResult* result, std::string* error
   for (int r = 0; r < o.repeat; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     RecoveredEngine recovered;
-    const Status s = recover_engine(files, o.dir, symbol_specs(w), limits_for(w), &recovered);
+    const Status s = recover_engine(files, o.dir, symbol_specs(w), engine_limits(w), &recovered);
     const auto t1 = std::chrono::steady_clock::now();
     if (!s.ok()) {
       *error = s.message();

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <string>
 
+#include "bench/workload/workload.h"
+#include "spot/engine/engine.h"
+
 namespace spot::bench {
 
 struct ReplayOptions {
@@ -33,6 +36,21 @@ struct ReplayResult {
   bool hash_matches = false;
   std::uint64_t state_hash = 0;
 };
+
+// The engine limits of a W1 run: books sized for it, no per-account open-order limit
+// (all of W1 is one account).
+EngineLimits engine_limits(const Workload& w);
+
+// Executes `w` on `engine` and journals it durably in `dir` as spotd does: one account
+// ("bench"), then every op (prefill included) as an order with a correlation id and a
+// clientOrderId, or a cancel by engine order id (cancels of orders never accepted are
+// left out, as the load generator leaves them out). Each record is stamped with the
+// wall-clock time of its execution, as the matching loop stamps it. With snapshot_at
+// > 0, a snapshot is written after that many records. Returns the last record's
+// sequence number in *last_seq. REQUIRES: `dir` exists and holds no journal; `engine`
+// is fresh, with symbol_specs(w) and engine_limits(w).
+bool write_journal(const Workload& w, const std::string& dir, std::uint64_t snapshot_at,
+                   Engine& engine, std::uint64_t* last_seq, std::string* error);
 
 // Returns false with *error on an I/O failure or a bad option.
 bool run_replay(const ReplayOptions& options, ReplayResult* result, std::string* error);
