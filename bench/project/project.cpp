@@ -365,7 +365,7 @@ DbError copy_rows(const std::string& url, const ProjectionBatch& batch,
   for (const OrderRow& r : orders) {
     const SymbolSpec& spec = symbols.spec(r.symbol);
     copy.add(r.order_id);
-    copy.add(r.account_id);
+    copy.add(r.account.value);
     copy.add_text(spec.name);
     copy.add_text(to_string(r.side));
     copy.add_text(to_string(r.type));

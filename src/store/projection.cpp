@@ -29,13 +29,7 @@ void ProjectionBatch::put_whole(const OrderRecord& record, std::uint64_t seq,
   // upsert never changes it).
   const std::int64_t created_us = p.whole ? p.row.created_us : time_us;
   OrderRow& row = p.row;
-  row.account_id = record.account.value;
-  row.symbol = record.symbol;
-  row.side = record.side;
-  row.type = record.type;
-  row.tif = record.tif;
-  row.price = record.price;
-  row.qty = record.qty;
+  static_cast<OrderSpec&>(row) = record;
   row.executed = record.executed;
   row.status = record.status;
   row.client_order_id = record.client_order_id;
@@ -245,7 +239,7 @@ std::vector<std::string> order_params(const std::vector<OrderRow>& rows,
   for (const OrderRow& r : rows) {
     const SymbolSpec& spec = symbols.spec(r.symbol);
     a[0].add(r.order_id);
-    a[1].add(r.account_id);
+    a[1].add(r.account.value);
     a[2].add_text(spec.name);
     a[3].add_text(to_string(r.side));
     a[4].add_text(to_string(r.type));

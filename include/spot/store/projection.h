@@ -15,15 +15,9 @@
 
 namespace spot {
 
-struct OrderRow {
+// The order as submitted (price 0 for MARKET), and what has become of it.
+struct OrderRow : OrderSpec {
   std::uint64_t order_id = 0;
-  std::uint64_t account_id = 0;
-  SymbolId symbol = 0;
-  Side side = Side::Buy;
-  OrderType type = OrderType::Limit;
-  TimeInForce tif = TimeInForce::Gtc;
-  Ticks price = 0;  // 0 for MARKET
-  Lots qty = 0;
   Lots executed = 0;
   OrderStatus status = OrderStatus::New;
   std::string client_order_id;
