@@ -232,38 +232,11 @@ void PgSession::abort() {
   armed_fd_ = -1;
 }
 
-bool PgSession::ping() const {
-  int fd = -1;
-  if (ping_host_.front() == '/') {
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    const std::string path = ping_host_ + "/.s.PGSQL." + ping_port_;
-    if (path.size() >= sizeof(addr.sun_path)) return false;
-    path.copy(addr.sun_path, path.size());
-    fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 &&
-        errno != EINPROGRESS && errno != EAGAIN) {
-      ::close(fd);
-      return false;
-    }
-  } else {
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    addrinfo* found = nullptr;
-    if (::getaddrinfo(ping_host_.c_str(), ping_port_.c_str(), &hints, &found) != 0) return false;
-    fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    const bool started =
-        fd >= 0 && (::connect(fd, found->ai_addr, found->ai_addrlen) == 0 || errno == EINPROGRESS);
-    ::freeaddrinfo(found);
-    if (!started) {
-      if (fd >= 0) ::close(fd);
-      return false;
-    }
-  }
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.ping_timeout_ms);
+namespace {
+
+// Sends an SSLRequest on `fd` (a socket whose connect is under way) and waits until
+// `deadline` for the server's one-byte answer ('S' or 'N'). Closes fd.
+bool knock(int fd, std::chrono::steady_clock::time_point deadline) {
   const auto wait_for = [&](short events) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -272,7 +245,7 @@ bool PgSession::ping() const {
     return ::poll(&p, 1, static_cast<int>(left.count())) == 1 && (p.revents & events) != 0 &&
            (p.revents & (POLLERR | POLLHUP)) == 0;
   };
-  // SSLRequest: length 8, code 80877103; any server answers with one byte ('S' or 'N').
+  // SSLRequest: length 8, code 80877103.
   const unsigned char request[8] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
   bool answered = false;
   if (wait_for(POLLOUT) && ::send(fd, request, sizeof(request), MSG_NOSIGNAL) == 8 &&
@@ -281,6 +254,46 @@ bool PgSession::ping() const {
     answered = ::recv(fd, &reply, 1, 0) == 1;
   }
   ::close(fd);
+  return answered;
+}
+
+}  // namespace
+
+bool PgSession::ping() const {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.ping_timeout_ms);
+  if (ping_host_.front() == '/') {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::string path = ping_host_ + "/.s.PGSQL." + ping_port_;
+    if (path.size() >= sizeof(addr.sun_path)) return false;
+    path.copy(addr.sun_path, path.size());
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0 &&
+        errno != EINPROGRESS && errno != EAGAIN) {
+      ::close(fd);
+      return false;
+    }
+    return knock(fd, deadline);
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(ping_host_.c_str(), ping_port_.c_str(), &hints, &found) != 0) return false;
+  // Every address the name has, as libpq tries them (localhost: ::1, then 127.0.0.1).
+  bool answered = false;
+  for (const addrinfo* a = found; a != nullptr && !answered; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      ::close(fd);
+      continue;
+    }
+    answered = knock(fd, deadline);
+  }
+  ::freeaddrinfo(found);
   return answered;
 }
 

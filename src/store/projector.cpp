@@ -152,7 +152,9 @@ Projector::Outcome Projector::call(const std::function<DbError()>& op, DbError* 
     // After a failure, a server that does not even answer fails the call at once: a
     // frozen one would otherwise cost a whole connect_timeout per attempt.
     DbError error;
-    if (last_call_failed_ && !session_.ping()) {
+    // (Never for the half-open probe: if the check itself is wrong for this server, the
+    // probe still makes a real call, so the projector cannot be shut out by it.)
+    if (last_call_failed_ && breaker_.state() == BreakerState::Closed && !session_.ping()) {
       error = DbError::availability("the server did not answer within " +
                                     std::to_string(pg.ping_timeout_ms) + " ms");
       error.timed_out = true;

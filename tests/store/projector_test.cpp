@@ -310,6 +310,14 @@ TEST(ProjectorPg, ACallToAFrozenServerEndsAtItsDeadline) {
   PgSession session(options);
   ASSERT_TRUE(session.connect().ok());
   EXPECT_TRUE(session.ping());
+  // By name too: localhost is ::1 first, where this server does not listen; the ping
+  // tries every address, as libpq does.
+  PostgresOptions by_name = options;
+  by_name.url = "postgresql://postgres@localhost:" + std::to_string(pg.port()) + "/spotd";
+  EXPECT_TRUE(PgSession(by_name).ping());
+  PostgresOptions nobody = options;
+  nobody.url = "postgresql://postgres@127.0.0.1:1/spotd";
+  EXPECT_FALSE(PgSession(nobody).ping());
   pg.freeze();
   const auto t0 = Clock::now();
   const DbError e = session.run([](pqxx::connection& c) {
