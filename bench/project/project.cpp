@@ -286,7 +286,9 @@ Status redo_projector_work(const std::string& dir, const Workload& w, std::uint6
     if (batch.empty()) return;
     const auto t0 = SteadyClock::now();
     ++out->batches;
-    const std::vector<OrderRow> orders = batch.orders();
+    std::vector<OrderRow> orders = batch.new_orders();
+    const std::vector<OrderRow> changed = batch.changed_orders();
+    orders.insert(orders.end(), changed.begin(), changed.end());
     const std::vector<OrderFillRow> fills = batch.fills();
     const auto bytes = [](const std::vector<std::string>& params) {
       std::uint64_t n = 0;
@@ -659,8 +661,8 @@ int run_project(const ProjectOptions& o) {
       return 1;
     }
   }
-  const std::vector<OrderRow> orders = all.orders();
-  if (!all.fills().empty()) {
+  const std::vector<OrderRow> orders = all.new_orders();
+  if (!all.fills().empty() || !all.changed_orders().empty()) {
     std::fprintf(stderr,
                  "spot-bench project: one batch of the whole journal has fills of "
                  "orders from outside it\n");

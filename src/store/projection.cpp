@@ -1,5 +1,6 @@
 #include "spot/store/projection.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "spot/core/assert.h"
@@ -21,12 +22,17 @@ ProjectionBatch::PendingOrder& ProjectionBatch::pending(std::uint64_t order_id) 
   return orders_[it->second];
 }
 
-void ProjectionBatch::put_whole(const OrderRecord& record, std::uint64_t seq,
+void ProjectionBatch::put_whole(const OrderRecord& record, bool created, std::uint64_t seq,
                                 std::int64_t time_us) {
+  const bool first_seen = !order_index_.contains(record.id.value);
   PendingOrder& p = pending(record.id.value);
-  // An order first seen whole in this batch was created by this record; an order
-  // created in an earlier batch keeps the created_at already in the database (the
-  // upsert never changes it).
+  if (first_seen && created) {
+    p.created = true;
+    ++new_orders_;
+  }
+  // An order created in this batch keeps the time of its SubmitOrder; one created in an
+  // earlier batch keeps the created_at already in the database (the upsert never
+  // changes it).
   const std::int64_t created_us = p.whole ? p.row.created_us : time_us;
   OrderRow& row = p.row;
   static_cast<OrderSpec&>(row) = record;
@@ -79,7 +85,7 @@ void ProjectionBatch::add(const JournalRecord& record, const Reply& reply) {
   // Rejected orders and cancels change nothing the engine keeps; an idempotent resend
   // is the original order, already projected.
   if (r == nullptr || r->reject != RejectReason::None || r->replayed) return;
-  put_whole(r->order, record.seq, time_us);
+  put_whole(r->order, std::holds_alternative<SubmitOrder>(record.command), record.seq, time_us);
   SPOT_ASSERT(r->fills.size() == r->maker_fills.size(), "projection: one maker per fill");
   for (std::size_t i = 0; i < r->fills.size(); ++i) {
     const Fill& f = r->fills[i];
@@ -98,16 +104,27 @@ void ProjectionBatch::clear() {
   first_time_ns_ = 0;
   orders_.clear();
   order_index_.clear();
+  new_orders_ = 0;
   trades_.clear();
   accounts_.clear();
 }
 
-std::vector<OrderRow> ProjectionBatch::orders() const {
+std::vector<OrderRow> ProjectionBatch::new_orders() const {
   std::vector<OrderRow> out;
-  out.reserve(orders_.size());
+  out.reserve(new_orders_);
   for (const PendingOrder& p : orders_) {
-    if (p.whole) out.push_back(p.row);
+    if (p.created) out.push_back(p.row);
   }
+  return out;
+}
+
+std::vector<OrderRow> ProjectionBatch::changed_orders() const {
+  std::vector<OrderRow> out;
+  for (const PendingOrder& p : orders_) {
+    if (p.whole && !p.created) out.push_back(p.row);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const OrderRow& a, const OrderRow& b) { return a.order_id < b.order_id; });
   return out;
 }
 
@@ -119,6 +136,8 @@ std::vector<OrderFillRow> ProjectionBatch::fills() const {
                                  p.row.journal_seq, p.row.updated_us});
     }
   }
+  std::sort(out.begin(), out.end(),
+            [](const OrderFillRow& a, const OrderFillRow& b) { return a.order_id < b.order_id; });
   return out;
 }
 

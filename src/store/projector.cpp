@@ -306,11 +306,18 @@ DbError Projector::write_batch(bool skip) {
   const auto append = [&params](std::vector<std::string>&& columns) {
     for (std::string& c : columns) params.push_back(std::move(c));
   };
-  const std::vector<OrderRow> no_orders;
+  // New and changed orders go together: the upsert takes either.
+  std::vector<OrderRow> orders;
+  if (!skip) {
+    orders = batch_.new_orders();
+    std::vector<OrderRow> changed = batch_.changed_orders();
+    orders.insert(orders.end(), std::make_move_iterator(changed.begin()),
+                  std::make_move_iterator(changed.end()));
+  }
   const std::vector<OrderFillRow> no_fills;
   const std::vector<TradeRow> no_trades;
   const std::vector<AccountRow> no_accounts;
-  append(order_params(skip ? no_orders : batch_.orders(), symbols_));
+  append(order_params(orders, symbols_));
   append(fill_params(skip ? no_fills : batch_.fills(), symbols_));
   append(trade_params(skip ? no_trades : batch_.trades(), symbols_));
   append(account_params(skip ? no_accounts : batch_.accounts()));

@@ -68,9 +68,11 @@ TEST(ProjectionBatch, AnOrderAppearsOnceInItsLatestStateWithItsTrades) {
   EXPECT_EQ(p.batch.accounts()[1].account_id, 2u);
   EXPECT_EQ(p.batch.accounts()[1].correlation_id, "acct-2");
 
-  const auto orders = p.batch.orders();
+  const auto orders = p.batch.new_orders();
   ASSERT_EQ(orders.size(), 3u);
-  EXPECT_TRUE(p.batch.fills().empty());  // every order is whole within the batch
+  EXPECT_TRUE(p.batch.changed_orders().empty());  // every order was created in the batch
+  EXPECT_TRUE(p.batch.fills().empty());
+  EXPECT_EQ(p.batch.new_rows(), 3u + 2u + 2u);  // orders, trades, accounts
   const OrderRow& ask = orders[0];
   EXPECT_EQ(ask.order_id, 1u);
   EXPECT_EQ(ask.executed, 3'000);
@@ -110,16 +112,79 @@ TEST(ProjectionBatch, AMakerFromAnEarlierBatchIsAFillOnly) {
   EXPECT_EQ(fills[0].leaves, 2'000);
   EXPECT_EQ(fills[0].status, OrderStatus::PartiallyFilled);
   EXPECT_EQ(fills[0].journal_seq, 5u);
-  EXPECT_EQ(p.batch.orders().size(), 2u);  // the two takers, whole
+  EXPECT_EQ(p.batch.new_orders().size(), 2u);  // the two takers, whole
+  EXPECT_TRUE(p.batch.changed_orders().empty());
 
-  // A cancel of that maker in the same batch makes its row whole again.
+  // A cancel of that maker in the same batch makes its row whole again: a changed order,
+  // not a new one (the database holds it already).
   p.run(CancelRequest{AccountId{1}, OrderId{1}});
   EXPECT_TRUE(p.batch.fills().empty());
-  const auto orders = p.batch.orders();
-  ASSERT_EQ(orders.size(), 3u);  // in order of first appearance: 2, then its maker 1, then 3
-  EXPECT_EQ(orders[1].order_id, 1u);
-  EXPECT_EQ(orders[1].status, OrderStatus::Canceled);
-  EXPECT_EQ(orders[1].executed, 3'000);
+  const auto created = p.batch.new_orders();
+  ASSERT_EQ(created.size(), 2u);
+  EXPECT_EQ(created[0].order_id, 2u);
+  EXPECT_EQ(created[1].order_id, 3u);
+  const auto changed = p.batch.changed_orders();
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].order_id, 1u);
+  EXPECT_EQ(changed[0].status, OrderStatus::Canceled);
+  EXPECT_EQ(changed[0].executed, 3'000);
+  EXPECT_EQ(changed[0].journal_seq, 6u);
+  EXPECT_EQ(p.batch.new_rows(), 2u + 2u);  // the two takers and their trades
+}
+
+TEST(ProjectionBatch, OnlyAnOrdersOwnSubmitMakesItNew) {
+  Projected p;
+  p.run(CreateAccount{"a", "h1"});
+  p.run(limit(1, Side::Sell, 10'000, 1'000, "old-1"));  // order 1
+  p.run(limit(1, Side::Sell, 10'100, 1'000));           // order 2
+  p.batch.clear();
+  p.run(CancelRequest{AccountId{1}, OrderId{1}});       // an older order, canceled
+  p.run(limit(1, Side::Sell, 10'200, 1'000, "new-3"));  // order 3, created here ...
+  p.run(CancelRequest{AccountId{1}, OrderId{3}});       // ... and canceled here: still new
+  p.run(limit(1, Side::Sell, 10'000, 1'000, "old-1"));  // a resend of order 1: nothing
+  p.run(CancelRequest{AccountId{1}, OrderId{1}});       // canceled already: refused
+
+  const auto created = p.batch.new_orders();
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].order_id, 3u);
+  EXPECT_EQ(created[0].status, OrderStatus::Canceled);
+  EXPECT_EQ(created[0].created_us, 5'000'000);  // its SubmitOrder, record 5
+  EXPECT_EQ(created[0].updated_us, 6'000'000);
+  const auto changed = p.batch.changed_orders();
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].order_id, 1u);
+  EXPECT_EQ(changed[0].status, OrderStatus::Canceled);
+  EXPECT_EQ(changed[0].client_order_id, "old-1");
+  EXPECT_TRUE(p.batch.fills().empty());
+  EXPECT_EQ(p.batch.order_count(), 2u);
+  EXPECT_EQ(p.batch.new_rows(), 1u);
+  p.batch.clear();
+  EXPECT_EQ(p.batch.new_rows(), 0u);
+  EXPECT_TRUE(p.batch.new_orders().empty());
+}
+
+// Rows of earlier batches come in order of order id, however the batch reached them:
+// updates in that order touch each page of the table and its index once.
+TEST(ProjectionBatch, OrdersOfEarlierBatchesComeInOrderOfId) {
+  Projected p;
+  p.run(CreateAccount{"maker", "h1"});
+  p.run(CreateAccount{"taker", "h2"});
+  for (Ticks price : {10'300, 10'200, 10'100}) p.run(limit(1, Side::Sell, price, 1'000));  // 1-3
+  for (Ticks price : {9'700, 9'800, 9'900}) p.run(limit(1, Side::Buy, price, 1'000));      // 4-6
+  p.batch.clear();
+  p.run(CancelRequest{AccountId{1}, OrderId{6}});
+  p.run(CancelRequest{AccountId{1}, OrderId{4}});
+  p.run(CancelRequest{AccountId{1}, OrderId{5}});
+  p.run(limit(2, Side::Buy, 10'300, 2'500));  // order 7 takes 3, then 2, then half of 1
+
+  std::vector<std::uint64_t> ids;
+  for (const OrderRow& r : p.batch.changed_orders()) ids.push_back(r.order_id);
+  EXPECT_EQ(ids, (std::vector<std::uint64_t>{4, 5, 6}));
+  ids.clear();
+  for (const OrderFillRow& f : p.batch.fills()) ids.push_back(f.order_id);
+  EXPECT_EQ(ids, (std::vector<std::uint64_t>{1, 2, 3}));
+  ASSERT_EQ(p.batch.new_orders().size(), 1u);
+  EXPECT_EQ(p.batch.new_orders()[0].order_id, 7u);
 }
 
 TEST(ProjectionBatch, RejectsAndResendsWriteNothing) {
@@ -131,7 +196,9 @@ TEST(ProjectionBatch, RejectsAndResendsWriteNothing) {
   p.run(limit(7, Side::Buy, 10'000, 1'000));          // no such account
   p.run(CancelRequest{AccountId{1}, OrderId{99}});    // no such order
   EXPECT_EQ(p.batch.records(), 6u);
-  EXPECT_EQ(p.batch.orders().size(), 1u);
+  EXPECT_EQ(p.batch.new_orders().size(), 1u);
+  EXPECT_TRUE(p.batch.changed_orders().empty());
+  EXPECT_EQ(p.batch.new_rows(), 2u);  // the order and account 1
   EXPECT_TRUE(p.batch.trades().empty());
   p.batch.clear();
   EXPECT_TRUE(p.batch.empty());
@@ -160,7 +227,7 @@ TEST(ProjectionParams, OneArrayPerColumnInTheSymbolsUnits) {
   market.tif = TimeInForce::Ioc;
   p.run(limit(1, Side::Sell, 10'025, 2'000, "c-1"));
   const SymbolTable symbols({btc()});
-  const auto params = order_params(p.batch.orders(), symbols);
+  const auto params = order_params(p.batch.new_orders(), symbols);
   ASSERT_EQ(params.size(), 15u);
   EXPECT_EQ(params[0], "{1}");
   EXPECT_EQ(params[2], R"({"BTC-USDT"})");
@@ -172,7 +239,7 @@ TEST(ProjectionParams, OneArrayPerColumnInTheSymbolsUnits) {
   EXPECT_EQ(params[13], "{2000000}");  // µs
 
   p.run(market);  // fills 1.500 of the resting sell
-  const auto rows = p.batch.orders();
+  const auto rows = p.batch.new_orders();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(order_params(rows, symbols)[6], "{100.25,NULL}");  // MARKET has no price
   EXPECT_EQ(trade_params(p.batch.trades(), symbols)[2], "{100.25}");

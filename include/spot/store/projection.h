@@ -74,22 +74,34 @@ class ProjectionBatch {
   std::uint64_t last_seq() const { return last_seq_; }
   std::int64_t first_time_ns() const { return first_time_ns_; }
 
-  // Orders whose whole row is known (new in this batch, or canceled), and fills of
-  // orders from earlier batches. An order id is in at most one of the two.
-  std::vector<OrderRow> orders() const;
+  // The orders of the batch, each in exactly one of three lists, each list in order of
+  // order id (the order of the rows in the table and in its primary key, so that
+  // updates in that order touch each page once):
+  // - new_orders: created in this batch (first seen by their own SubmitOrder record), as
+  //   whole rows in their latest state: rows the database has never held;
+  // - changed_orders: created in an earlier batch and made whole again here (a cancel),
+  //   as whole rows; the database holds an older version (created_us is not theirs);
+  // - fills: created in an earlier batch and only filled here (quantity left, status).
+  std::vector<OrderRow> new_orders() const;
+  std::vector<OrderRow> changed_orders() const;
   std::vector<OrderFillRow> fills() const;
   const std::vector<TradeRow>& trades() const { return trades_; }
   const std::vector<AccountRow>& accounts() const { return accounts_; }
   std::size_t order_count() const { return orders_.size(); }
+  // Rows the database has never held: new orders, trades and accounts (what the
+  // projector may COPY rather than upsert).
+  std::size_t new_rows() const { return new_orders_ + trades_.size() + accounts_.size(); }
 
  private:
   struct PendingOrder {
-    bool whole = false;  // row is complete; otherwise only the fill fields are meaningful
+    bool whole = false;    // row is complete; otherwise only the fill fields are meaningful
+    bool created = false;  // created by a record of this batch
     OrderRow row;
     Lots leaves = 0;  // fill only: the quantity left
   };
   PendingOrder& pending(std::uint64_t order_id);
-  void put_whole(const OrderRecord& record, std::uint64_t seq, std::int64_t time_us);
+  // `created`: the record is the order's own SubmitOrder.
+  void put_whole(const OrderRecord& record, bool created, std::uint64_t seq, std::int64_t time_us);
   void put_fill(const MakerFill& fill, SymbolId symbol, std::uint64_t seq, std::int64_t time_us);
 
   std::size_t records_ = 0;
@@ -97,6 +109,7 @@ class ProjectionBatch {
   std::uint64_t last_seq_ = 0;
   std::int64_t first_time_ns_ = 0;
   std::vector<PendingOrder> orders_;  // in order of first appearance
+  std::size_t new_orders_ = 0;        // of orders_, those created in this batch
   std::unordered_map<std::uint64_t, std::size_t> order_index_;
   std::vector<TradeRow> trades_;
   std::vector<AccountRow> accounts_;
