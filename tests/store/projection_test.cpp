@@ -255,6 +255,82 @@ TEST(ProjectionParams, OneArrayPerColumnInTheSymbolsUnits) {
   EXPECT_EQ(fills[2], R"({"FILLED"})");
 }
 
+TEST(ProjectionCopy, ARowIsItsColumnsAsTextWithNullsForMissingValues) {
+  Projected p;
+  p.run(CreateAccount{"a", "h"}, "acct-1");
+  p.run(limit(1, Side::Sell, 10'025, 2'000, "c-1"), "req-1");
+  SubmitOrder market = limit(1, Side::Buy, 0, 1'500);
+  market.type = OrderType::Market;
+  market.tif = TimeInForce::Ioc;
+  p.run(market, "");  // fills 1.500 of the resting sell; no correlation id
+  const SymbolTable symbols({btc()});
+  const auto orders = p.batch.new_orders();
+  ASSERT_EQ(orders.size(), 2u);
+
+  const OrderCopyRow sell = order_copy_row(orders[0], symbols);
+  static_assert(std::tuple_size_v<OrderCopyRow> == sql::kOrderColumns.size());
+  EXPECT_EQ(std::get<0>(sell), 1u);
+  EXPECT_EQ(std::get<1>(sell), 1u);
+  EXPECT_EQ(std::get<2>(sell), "BTC-USDT");
+  EXPECT_EQ(std::get<3>(sell), "SELL");
+  EXPECT_EQ(std::get<4>(sell), "LIMIT");
+  EXPECT_EQ(std::get<5>(sell), "GTC");
+  EXPECT_EQ(std::get<6>(sell), NullableText("100.25"));
+  EXPECT_EQ(std::get<7>(sell), "2.000");
+  EXPECT_EQ(std::get<8>(sell), "1.500");
+  EXPECT_EQ(std::get<9>(sell), "PARTIALLY_FILLED");
+  EXPECT_EQ(std::get<10>(sell), NullableText("c-1"));
+  EXPECT_EQ(std::get<11>(sell), NullableText("req-1"));
+  EXPECT_EQ(std::get<12>(sell), 3u);  // last changed by the market order's record
+  EXPECT_EQ(std::get<13>(sell), "1970-01-01 00:00:02.000000+00");
+  EXPECT_EQ(std::get<14>(sell), "1970-01-01 00:00:03.000000+00");
+
+  const OrderCopyRow buy = order_copy_row(orders[1], symbols);
+  EXPECT_EQ(std::get<6>(buy), std::nullopt);   // MARKET has no price
+  EXPECT_EQ(std::get<10>(buy), std::nullopt);  // no client order id
+  EXPECT_EQ(std::get<11>(buy), std::nullopt);  // no correlation id
+
+  ASSERT_EQ(p.batch.trades().size(), 1u);
+  const TradeCopyRow trade = trade_copy_row(p.batch.trades()[0], symbols);
+  static_assert(std::tuple_size_v<TradeCopyRow> == sql::kTradeColumns.size());
+  EXPECT_EQ(std::get<0>(trade), 1u);
+  EXPECT_EQ(std::get<2>(trade), "100.25");
+  EXPECT_EQ(std::get<3>(trade), "1.500");
+  EXPECT_EQ(std::get<4>(trade), 1u);  // maker order
+  EXPECT_EQ(std::get<6>(trade), 2u);  // taker order
+  EXPECT_EQ(std::get<8>(trade), "BUY");
+  EXPECT_EQ(std::get<9>(trade), std::nullopt);
+  EXPECT_EQ(std::get<11>(trade), "1970-01-01 00:00:03.000000+00");
+
+  const AccountCopyRow account = account_copy_row(p.batch.accounts()[0]);
+  static_assert(std::tuple_size_v<AccountCopyRow> == sql::kAccountColumns.size());
+  EXPECT_EQ(account,
+            AccountCopyRow(1u, "a", "h", NullableText("acct-1"), "1970-01-01 00:00:01.000000+00"));
+}
+
+TEST(ProjectionCopy, TimestampsAreUtcWithMicroseconds) {
+  EXPECT_EQ(timestamp_text(0), "1970-01-01 00:00:00.000000+00");
+  EXPECT_EQ(timestamp_text(-1), "1969-12-31 23:59:59.999999+00");
+  EXPECT_EQ(timestamp_text(1'709'210'096'123'456), "2024-02-29 12:34:56.123456+00");
+  EXPECT_EQ(timestamp_text(1'796'117'400'000'125), "2026-12-01 09:30:00.000125+00");
+}
+
+TEST(ProjectionSql, TheStatementsNumberTheirParametersInOrder) {
+  // kWriteBatch: the checkpoints ($1, $2), then arrays $3..$39; kWriteChanges: the
+  // orders ($1..$15) and fills ($16..$20).
+  EXPECT_NE(sql::kWriteBatch.find("last_seq = $1,"), std::string::npos);
+  EXPECT_NE(sql::kWriteBatch.find("last_seq = $2 "), std::string::npos);
+  for (int i = 3; i <= 39; ++i) {
+    EXPECT_NE(sql::kWriteBatch.find("$" + std::to_string(i) + "::"), std::string::npos) << i;
+  }
+  EXPECT_EQ(sql::kWriteBatch.find("$40"), std::string::npos);
+  for (int i = 1; i <= 20; ++i) {
+    EXPECT_NE(sql::kWriteChanges.find("$" + std::to_string(i) + "::"), std::string::npos) << i;
+  }
+  EXPECT_EQ(sql::kWriteChanges.find("$21"), std::string::npos);
+  EXPECT_EQ(sql::kWriteChanges.find("projector_checkpoint"), std::string::npos);
+}
+
 TEST(Postgres, SqlstateClassesDecideWhatRetryingCanFix) {
   EXPECT_EQ(classify_sqlstate("23505"), DbErrorKind::Data);  // unique violation
   EXPECT_EQ(classify_sqlstate("22003"), DbErrorKind::Data);  // numeric out of range

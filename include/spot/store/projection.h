@@ -4,8 +4,11 @@
 // engine and handing each record and the engine's reply here.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -137,14 +140,38 @@ class ArrayLiteral {
   bool first_ = true;
 };
 
-// The statements the projector sends. A batch is one statement (kWriteBatch): $1 the
-// new checkpoint, $2 the checkpoint it starts after, then the columns of
-// order_params ($3..$17), fill_params ($18..$22), trade_params ($23..$34) and
-// account_params ($35..$39), an array per column. It returns 1 row: 1 if the batch was
-// written, 0 if the checkpoint was not at $2 (nothing written).
+// The columns the projector writes, in the order of the *_params arrays and of the
+// COPY rows below.
+namespace sql {
+inline constexpr std::array<const char*, 15> kOrderColumns = {
+    "order_id",        "account_id",     "symbol",      "side",         "type",
+    "time_in_force",   "price",          "quantity",    "executed_qty", "status",
+    "client_order_id", "correlation_id", "journal_seq", "created_at",   "updated_at"};
+inline constexpr std::array<const char*, 12> kTradeColumns = {
+    "trade_id",       "symbol",           "price",          "qty",
+    "maker_order_id", "maker_account_id", "taker_order_id", "taker_account_id",
+    "taker_side",     "correlation_id",   "journal_seq",    "executed_at"};
+inline constexpr std::array<const char*, 5> kAccountColumns = {"account_id", "name", "key_hash",
+                                                               "correlation_id", "created_at"};
+}  // namespace sql
+
+// The statements the projector sends.
+//
+// A batch of fewer than postgres.copy_min_rows new rows is one statement (kWriteBatch):
+// $1 the new checkpoint, $2 the checkpoint it starts after, then the columns of
+// order_params ($3..$17: new and changed orders alike), fill_params ($18..$22),
+// trade_params ($23..$34) and account_params ($35..$39), an array per column. It returns
+// 1 row: 1 if the batch was written, 0 if the checkpoint was not at $2 (nothing written).
+//
+// A larger batch is one transaction: kMoveCheckpoint ($1 the new checkpoint, $2 the one
+// it starts after; 0 rows affected: not written, roll back), COPY of the new orders,
+// trades and accounts (*_copy_row), then kWriteChanges for the orders of earlier batches:
+// order_params of the changed orders ($1..$15) and fill_params ($16..$20).
 namespace sql {
 extern const char* const kReadCheckpoint;
-extern const char* const kWriteBatch;
+extern const std::string kWriteBatch;
+extern const char* const kMoveCheckpoint;
+extern const std::string kWriteChanges;
 }  // namespace sql
 
 std::vector<std::string> order_params(const std::vector<OrderRow>& rows,
@@ -154,5 +181,27 @@ std::vector<std::string> fill_params(const std::vector<OrderFillRow>& rows,
 std::vector<std::string> trade_params(const std::vector<TradeRow>& rows,
                                       const SymbolTable& symbols);
 std::vector<std::string> account_params(const std::vector<AccountRow>& rows);
+
+// One row of COPY ... FROM STDIN, a field per column (sql::k*Columns), as text; NULL is
+// std::nullopt. Escaping for the COPY format is the writer's (libpqxx's stream_to).
+using NullableText = std::optional<std::string>;
+using OrderCopyRow =
+    std::tuple<std::uint64_t, std::uint64_t, std::string, std::string, std::string, std::string,
+               NullableText, std::string, std::string, std::string, NullableText, NullableText,
+               std::uint64_t, std::string, std::string>;
+using TradeCopyRow =
+    std::tuple<std::uint64_t, std::string, std::string, std::string, std::uint64_t, std::uint64_t,
+               std::uint64_t, std::uint64_t, std::string, NullableText, std::uint64_t, std::string>;
+using AccountCopyRow =
+    std::tuple<std::uint64_t, std::string, std::string, NullableText, std::string>;
+
+OrderCopyRow order_copy_row(const OrderRow& row, const SymbolTable& symbols);
+TradeCopyRow trade_copy_row(const TradeRow& row, const SymbolTable& symbols);
+AccountCopyRow account_copy_row(const AccountRow& row);
+
+// µs since the Unix epoch as the text of a timestamptz in UTC
+// ("2026-12-01 09:30:00.000125+00"): the same instant the unnest statements compute
+// as timestamptz 'epoch' + us * interval '1 microsecond'.
+std::string timestamp_text(std::int64_t us);
 
 }  // namespace spot
