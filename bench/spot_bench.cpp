@@ -6,7 +6,7 @@
 //   [--acks-out F] [--sweep]
 //   spot-bench replay --ops N --seed S --prefill P [--snapshot-at K] --dir D [--repeat R]
 //   spot-bench project --postgres URL [--orders N] [--rounds R] [--batch-max-records B]
-//   [--flush-ms F] [--dir D]
+//   [--copy-min-rows C] [--flush-ms F] [--dir D]
 //
 // `core` plays a workload through the matching core in this process. Generation (or
 // reading the file) happens before timing. Two passes run on fresh matchers: the
@@ -272,6 +272,11 @@ int main(int argc, char** argv) {
                    "journal records per projector transaction")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
+  project_cmd
+      ->add_option("--copy-min-rows", project_options.postgres.copy_min_rows,
+                   "new rows from which a projector batch goes by COPY")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
   project_cmd
       ->add_option("--flush-ms", project_options.postgres.flush_ms,
                    "how long a batch that is not full waits for more records")

@@ -12,6 +12,8 @@
 #include <memory>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include <pqxx/pqxx>
@@ -261,53 +263,83 @@ Status derive_rows(const std::string& dir, const Workload& w, std::uint64_t last
 // What the projector writes on its way to those rows, batch by batch as it cuts them
 // (batch_max_records records each: the whole journal is durable from the start), and
 // the time its thread spends on its own side, redone here without a database: reading
-// and executing the records into batches, and building each batch's parameters.
+// and executing the records into batches, and building what each batch sends (the COPY
+// rows and the statement for older orders, or the one statement's array literals).
 struct ProjectorWork {
   std::uint64_t batches = 0;
-  std::uint64_t order_inserts = 0;  // orders first written in their batch
+  std::uint64_t copy_batches = 0;   // of those, with copy_min_rows new rows or more
+  std::uint64_t order_inserts = 0;  // orders created in their batch
   std::uint64_t order_upserts = 0;  // whole rows of orders from earlier batches (cancels, ...)
   std::uint64_t order_fills = 0;    // fills of resting orders from earlier batches
   std::uint64_t trades = 0;
-  double fill_seconds = 0;    // journal read, replica execution, ProjectionBatch::add
-  double params_seconds = 0;  // orders(), fills() and the array literals of every statement
-  std::uint64_t params_bytes = 0;
+  double fill_seconds = 0;         // journal read, replica execution, ProjectionBatch::add
+  double params_seconds = 0;       // the batch's rows, COPY rows and array literals
+  std::uint64_t params_bytes = 0;  // of the COPY fields and array literals
 };
 
 Status redo_projector_work(const std::string& dir, const Workload& w, std::uint64_t last_seq,
-                           std::size_t batch_max_records, ProjectorWork* out) {
+                           const PostgresOptions& pg, ProjectorWork* out) {
   PosixFileSystem fs;
   const SymbolTable symbols(symbol_specs(w));
   Engine replica(symbol_specs(w), engine_limits(w));
   JournalReader reader(fs, dir, 1);
   ProjectionBatch batch;
-  std::vector<bool> written;  // by order id: in the table before this batch
-  double aside_seconds = 0;   // in close_batch, not filling
+  double aside_seconds = 0;  // in close_batch, not filling
+  const auto bytes = [](const std::vector<std::string>& params) {
+    std::uint64_t n = 0;
+    for (const std::string& p : params) n += p.size();
+    return n;
+  };
+  // The text of a COPY row's fields (a rough size of what goes on the wire).
+  const auto row_bytes = [](const auto& row) {
+    std::uint64_t n = 0;
+    std::apply(
+        [&n](const auto&... field) {
+          const auto size = [](const auto& f) -> std::uint64_t {
+            using F = std::decay_t<decltype(f)>;
+            if constexpr (std::is_same_v<F, std::string>) {
+              return f.size();
+            } else if constexpr (std::is_same_v<F, NullableText>) {
+              return f ? f->size() : 2;
+            } else {
+              return 8;
+            }
+          };
+          ((n += size(field) + 1), ...);
+        },
+        row);
+    return n;
+  };
   const auto close_batch = [&] {
     if (batch.empty()) return;
     const auto t0 = SteadyClock::now();
     ++out->batches;
-    const std::vector<OrderRow> orders = batch.orders();
+    std::vector<OrderRow> created = batch.new_orders();
+    const std::vector<OrderRow> changed = batch.changed_orders();
     const std::vector<OrderFillRow> fills = batch.fills();
-    const auto bytes = [](const std::vector<std::string>& params) {
-      std::uint64_t n = 0;
-      for (const std::string& p : params) n += p.size();
-      return n;
-    };
-    if (!orders.empty()) out->params_bytes += bytes(order_params(orders, symbols));
-    if (!fills.empty()) out->params_bytes += bytes(fill_params(fills, symbols));
-    if (!batch.trades().empty()) out->params_bytes += bytes(trade_params(batch.trades(), symbols));
-    if (!batch.accounts().empty()) out->params_bytes += bytes(account_params(batch.accounts()));
-    const double params = seconds_since(t0);
-    out->params_seconds += params;
-    for (const OrderRow& r : orders) {
-      if (r.order_id < written.size() && written[r.order_id]) {
-        ++out->order_upserts;
-      } else {
-        ++out->order_inserts;
+    if (batch.new_rows() >= pg.copy_min_rows) {
+      ++out->copy_batches;
+      for (const OrderRow& r : created) out->params_bytes += row_bytes(order_copy_row(r, symbols));
+      for (const TradeRow& r : batch.trades()) {
+        out->params_bytes += row_bytes(trade_copy_row(r, symbols));
       }
-      if (r.order_id >= written.size()) written.resize(r.order_id + 1 + written.size() / 2);
-      written[r.order_id] = true;
+      for (const AccountRow& r : batch.accounts()) {
+        out->params_bytes += row_bytes(account_copy_row(r));
+      }
+      if (!changed.empty() || !fills.empty()) {
+        out->params_bytes +=
+            bytes(order_params(changed, symbols)) + bytes(fill_params(fills, symbols));
+      }
+    } else {
+      std::vector<OrderRow> orders = created;
+      orders.insert(orders.end(), changed.begin(), changed.end());
+      out->params_bytes +=
+          bytes(order_params(orders, symbols)) + bytes(fill_params(fills, symbols)) +
+          bytes(trade_params(batch.trades(), symbols)) + bytes(account_params(batch.accounts()));
     }
+    out->params_seconds += seconds_since(t0);
+    out->order_inserts += created.size();
+    out->order_upserts += changed.size();
     out->order_fills += fills.size();
     out->trades += batch.trades().size();
     batch.clear();
@@ -316,7 +348,7 @@ Status redo_projector_work(const std::string& dir, const Workload& w, std::uint6
   const auto t0 = SteadyClock::now();
   const Status s = reader.read_until(last_seq, [&](const JournalRecord& record) {
     batch.add(record, replica.execute(record.command, record.request_id));
-    if (batch.records() >= batch_max_records) close_batch();
+    if (batch.records() >= pg.batch_max_records) close_batch();
   });
   close_batch();
   out->fill_seconds = seconds_since(t0) - aside_seconds;
@@ -449,6 +481,7 @@ struct ProjectorOutcome {
   double seconds = 0;        // start() until committed_seq() reached the last record
   double statements = 0;     // spot_db_statements_total
   double batches = 0;        // committed batches
+  double copy_batches = 0;   // of those, by COPY
   double write_seconds = 0;  // in write_batch: parameters, the SQL round trips, COMMIT
   double errors = 0;         // spot_db_errors_total
 };
@@ -483,6 +516,7 @@ DbError project(const ProjectOptions& o, const std::string& dir, const Workload&
   prometheus::Registry& r = metrics.registry();
   out->statements = family_value(r, "spot_db_statements_total", false);
   out->batches = family_value(r, "spot_projector_batch_seconds", false);
+  out->copy_batches = family_value(r, "spot_projector_copy_batches_total", false);
   out->write_seconds = family_value(r, "spot_projector_batch_seconds", true);
   out->errors = family_value(r, "spot_db_errors_total", false);
   if (out->errors > 0) {
@@ -652,15 +686,14 @@ int run_project(const ProjectOptions& o) {
   }
   ProjectorWork writes;
   {
-    const Status s =
-        redo_projector_work(dir, w, totals.records, o.postgres.batch_max_records, &writes);
+    const Status s = redo_projector_work(dir, w, totals.records, o.postgres, &writes);
     if (!s.ok()) {
       std::fprintf(stderr, "spot-bench project: reading the journal: %s\n", s.to_string().c_str());
       return 1;
     }
   }
-  const std::vector<OrderRow> orders = all.orders();
-  if (!all.fills().empty()) {
+  const std::vector<OrderRow> orders = all.new_orders();
+  if (!all.fills().empty() || !all.changed_orders().empty()) {
     std::fprintf(stderr,
                  "spot-bench project: one batch of the whole journal has fills of "
                  "orders from outside it\n");
@@ -673,18 +706,20 @@ int run_project(const ProjectOptions& o) {
   std::printf(
       "spot-bench project: W1 seed %llu, %llu ops after %llu prefill per symbol; journal %llu "
       "records (%.1f MB); %llu accepted orders, %llu trades, %llu accounts; "
-      "batch_max_records %zu, flush_ms %lld\n",
+      "batch_max_records %zu, flush_ms %lld, copy_min_rows %zu\n",
       static_cast<unsigned long long>(o.seed), static_cast<unsigned long long>(o.orders),
       static_cast<unsigned long long>(o.prefill), static_cast<unsigned long long>(totals.records),
       static_cast<double>(journal_bytes) / 1e6, static_cast<unsigned long long>(totals.orders),
       static_cast<unsigned long long>(totals.trades),
       static_cast<unsigned long long>(all.accounts().size()), o.postgres.batch_max_records,
-      static_cast<long long>(o.postgres.flush_ms));
+      static_cast<long long>(o.postgres.flush_ms), o.postgres.copy_min_rows);
   std::printf(
-      "The projector's %llu batches write %llu order inserts, %llu order upserts of orders from "
-      "earlier batches (cancels) and %llu fills of such orders (updates), %llu trades: %.2f "
-      "row writes per final row; COPY writes each final row once.\n",
+      "The projector's %llu batches (%llu of them by COPY) write %llu order inserts, %llu order "
+      "upserts of orders from earlier batches (cancels) and %llu fills of such orders "
+      "(updates), %llu trades: %.2f row writes per final row; COPY writes each final row "
+      "once.\n",
       static_cast<unsigned long long>(writes.batches),
+      static_cast<unsigned long long>(writes.copy_batches),
       static_cast<unsigned long long>(writes.order_inserts),
       static_cast<unsigned long long>(writes.order_upserts),
       static_cast<unsigned long long>(writes.order_fills),
@@ -694,8 +729,8 @@ int run_project(const ProjectOptions& o) {
           totals.rows());
   std::printf(
       "The projector thread's own work, redone without a database (untimed): %.3f s reading "
-      "and executing the journal into batches, %.3f s building the statements' parameters "
-      "(%.1f MB of array literals).\n\n",
+      "and executing the journal into batches, %.3f s building what the batches send "
+      "(%.1f MB of COPY fields and array literals).\n\n",
       writes.fill_seconds, writes.params_seconds, static_cast<double>(writes.params_bytes) / 1e6);
 
   std::vector<Round> rounds;
@@ -765,15 +800,17 @@ int run_project(const ProjectOptions& o) {
     print_row("B COPY", round.b.seconds, false, totals, round.b.statements);
     std::printf(
         "\nA/B (rows/s): %.3f. Tables equal: %llu orders, %llu trades (md5 %s, %s).\n"
-        "A: %s batches; %.3f s in write_batch (parameters, SQL, COMMIT), %.3f s elsewhere "
+        "A: %s batches (%s by COPY); %.3f s in write_batch (parameters, SQL, COMMIT), %.3f s "
+        "elsewhere "
         "(connect and migrations, journal read, replica, batch building, the last batch's "
         "flush wait).\n"
         "B: %.1f MB of COPY text; untimed beforehand: migrations %.3f s.\n\n",
         round.b.seconds / round.a.seconds, static_cast<unsigned long long>(state_a.orders),
         static_cast<unsigned long long>(state_a.trades), state_a.orders_md5.substr(0, 8).c_str(),
         state_a.trades_md5.substr(0, 8).c_str(), with_commas(round.a.batches).c_str(),
-        round.a.write_seconds, round.a.seconds - round.a.write_seconds,
-        static_cast<double>(round.b.bytes) / 1e6, round.migrate_seconds);
+        with_commas(round.a.copy_batches).c_str(), round.a.write_seconds,
+        round.a.seconds - round.a.write_seconds, static_cast<double>(round.b.bytes) / 1e6,
+        round.migrate_seconds);
     std::fflush(stdout);
     rounds.push_back(round);
   }
@@ -812,13 +849,14 @@ int run_project(const ProjectOptions& o) {
       ratio >= 0.7 ? "met" : "NOT met", ratio * 100);
   std::printf(
       "{\"mode\":\"project\",\"seed\":%llu,\"ops\":%llu,\"prefill\":%llu,\"rounds\":%d,"
-      "\"batch_max_records\":%zu,\"records\":%llu,\"orders\":%llu,\"trades\":%llu,"
+      "\"batch_max_records\":%zu,\"copy_min_rows\":%zu,\"records\":%llu,\"orders\":%llu,\"trades\":"
+      "%llu,"
       "\"projector_seconds\":%.6f,\"projector_records_per_s\":%.0f,\"projector_orders_per_s\":%."
       "0f,\"projector_rows_per_s\":%.0f,\"copy_seconds\":%.6f,\"copy_rows_per_s\":%.0f,"
       "\"ratio\":%.4f,\"statements_per_order\":%.6f}\n",
       static_cast<unsigned long long>(o.seed), static_cast<unsigned long long>(o.orders),
       static_cast<unsigned long long>(o.prefill), o.rounds, o.postgres.batch_max_records,
-      static_cast<unsigned long long>(totals.records),
+      o.postgres.copy_min_rows, static_cast<unsigned long long>(totals.records),
       static_cast<unsigned long long>(totals.orders),
       static_cast<unsigned long long>(totals.trades), a_med,
       static_cast<double>(totals.records) / a_med, a_orders_per_s, totals.rows() / a_med, b_med,

@@ -23,8 +23,8 @@
 namespace spot::bench {
 
 struct ProjectOptions {
-  // url (required): a database this run may wipe; batch_max_records and flush_ms as
-  // the projector uses them, every other field as spotd's defaults.
+  // url (required): a database this run may wipe; batch_max_records, copy_min_rows and
+  // flush_ms as the projector uses them, every other field as spotd's defaults.
   PostgresOptions postgres;
   std::uint64_t orders = 200'000;  // W1 ops after prefill (new orders and cancels)
   std::uint64_t seed = 20240601;

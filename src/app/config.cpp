@@ -164,6 +164,9 @@ const std::map<std::string, Key>& keys() {
                    "(a frozen server cannot hang spotd)"),
       SPOT_INT_KEY("postgres.batch_max_records", postgres.batch_max_records, 1, 1'000'000,
                    "journal records per projector transaction at most"),
+      SPOT_INT_KEY("postgres.copy_min_rows", postgres.copy_min_rows, 1, 100'000'000,
+                   "a projector batch with this many new rows (orders, trades, accounts) or "
+                   "more writes them by COPY; a smaller one is a single statement"),
       SPOT_INT_KEY("postgres.flush_ms", postgres.flush_ms, 1, 60'000,
                    "a projector batch waits at most this long for more records"),
       SPOT_INT_KEY("postgres.ping_timeout_ms", postgres.ping_timeout_ms, 10, 60'000,

@@ -178,6 +178,12 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                                   .Help("Time one projector batch took to write and commit.")
                                   .Register(r)
                                   .Add({}, buckets);
+  projector_copy_batches_ =
+      &BuildCounter()
+           .Name("spot_projector_copy_batches_total")
+           .Help("Committed projector batches whose new rows went by COPY (copy_min_rows).")
+           .Register(r)
+           .Add({});
   projector_lag_events_ = &BuildGauge()
                                .Name("spot_projector_lag_events")
                                .Help("Durable journal records not yet committed to PostgreSQL.")

@@ -1,6 +1,10 @@
 #include "spot/store/projection.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <initializer_list>
 
 #include "spot/core/assert.h"
 
@@ -21,12 +25,17 @@ ProjectionBatch::PendingOrder& ProjectionBatch::pending(std::uint64_t order_id) 
   return orders_[it->second];
 }
 
-void ProjectionBatch::put_whole(const OrderRecord& record, std::uint64_t seq,
+void ProjectionBatch::put_whole(const OrderRecord& record, bool created, std::uint64_t seq,
                                 std::int64_t time_us) {
+  const bool first_seen = !order_index_.contains(record.id.value);
   PendingOrder& p = pending(record.id.value);
-  // An order first seen whole in this batch was created by this record; an order
-  // created in an earlier batch keeps the created_at already in the database (the
-  // upsert never changes it).
+  if (first_seen && created) {
+    p.created = true;
+    ++new_orders_;
+  }
+  // An order created in this batch keeps the time of its SubmitOrder; one created in an
+  // earlier batch keeps the created_at already in the database (the upsert never
+  // changes it).
   const std::int64_t created_us = p.whole ? p.row.created_us : time_us;
   OrderRow& row = p.row;
   static_cast<OrderSpec&>(row) = record;
@@ -79,7 +88,7 @@ void ProjectionBatch::add(const JournalRecord& record, const Reply& reply) {
   // Rejected orders and cancels change nothing the engine keeps; an idempotent resend
   // is the original order, already projected.
   if (r == nullptr || r->reject != RejectReason::None || r->replayed) return;
-  put_whole(r->order, record.seq, time_us);
+  put_whole(r->order, std::holds_alternative<SubmitOrder>(record.command), record.seq, time_us);
   SPOT_ASSERT(r->fills.size() == r->maker_fills.size(), "projection: one maker per fill");
   for (std::size_t i = 0; i < r->fills.size(); ++i) {
     const Fill& f = r->fills[i];
@@ -98,16 +107,27 @@ void ProjectionBatch::clear() {
   first_time_ns_ = 0;
   orders_.clear();
   order_index_.clear();
+  new_orders_ = 0;
   trades_.clear();
   accounts_.clear();
 }
 
-std::vector<OrderRow> ProjectionBatch::orders() const {
+std::vector<OrderRow> ProjectionBatch::new_orders() const {
   std::vector<OrderRow> out;
-  out.reserve(orders_.size());
+  out.reserve(new_orders_);
   for (const PendingOrder& p : orders_) {
-    if (p.whole) out.push_back(p.row);
+    if (p.created) out.push_back(p.row);
   }
+  return out;
+}
+
+std::vector<OrderRow> ProjectionBatch::changed_orders() const {
+  std::vector<OrderRow> out;
+  for (const PendingOrder& p : orders_) {
+    if (p.whole && !p.created) out.push_back(p.row);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const OrderRow& a, const OrderRow& b) { return a.order_id < b.order_id; });
   return out;
 }
 
@@ -119,6 +139,8 @@ std::vector<OrderFillRow> ProjectionBatch::fills() const {
                                  p.row.journal_seq, p.row.updated_us});
     }
   }
+  std::sort(out.begin(), out.end(),
+            [](const OrderFillRow& a, const OrderFillRow& b) { return a.order_id < b.order_id; });
   return out;
 }
 
@@ -181,55 +203,102 @@ namespace sql {
 
 const char* const kReadCheckpoint = "SELECT last_seq FROM projector_checkpoint WHERE id = 1";
 
+const char* const kMoveCheckpoint =
+    "UPDATE projector_checkpoint SET last_seq = $1, updated_at = now() "
+    "WHERE id = 1 AND last_seq = $2";
+
+namespace {
+
 #define SPOT_US(col) "timestamptz 'epoch' + " col " * interval '1 microsecond'"
+
+template <std::size_t N>
+std::string column_list(const std::array<const char*, N>& columns) {
+  std::string out;
+  for (const char* c : columns) {
+    if (!out.empty()) out += ", ";
+    out += c;
+  }
+  return out;
+}
+
+// "unnest($first::type[], $first+1::type[], ...)": one array parameter per column.
+std::string unnest_of(int first, std::initializer_list<const char*> types) {
+  std::string out = "unnest(";
+  for (const char* type : types) {
+    if (out.back() != '(') out += ", ";
+    out += "$" + std::to_string(first++) + "::" + type + "[]";
+  }
+  return out + ")";
+}
+
+// The condition under which each piece of kWriteBatch writes: its checkpoint guard
+// (cp) moved the checkpoint.
+constexpr const char* kGuardPassed = "EXISTS (SELECT 1 FROM cp)";
+
+// Whole order rows from order_params at $first..: inserted, or, for an order already in
+// the table, its state taken from a later journal record. Rows never move backwards.
+std::string order_upsert(int first, bool guarded) {
+  return "INSERT INTO orders (" + column_list(kOrderColumns) +
+         ") "
+         "SELECT u.id, u.acct, u.sym, u.side, u.type, u.tif, u.price, u.qty, u.exec, u.status, "
+         "u.coid, u.corr, u.seq, " SPOT_US("u.created") ", " SPOT_US("u.updated") " FROM " +
+         unnest_of(first, {"bigint", "bigint", "text", "text", "text", "text", "numeric", "numeric",
+                           "numeric", "text", "text", "text", "bigint", "bigint", "bigint"}) +
+         " AS u(id, acct, sym, side, type, tif, price, qty, exec, status, coid, corr, seq, "
+         "created, updated) " +
+         (guarded ? std::string("WHERE ") + kGuardPassed + " " : std::string()) +
+         "ON CONFLICT (order_id) DO UPDATE SET executed_qty = EXCLUDED.executed_qty, "
+         "status = EXCLUDED.status, journal_seq = EXCLUDED.journal_seq, "
+         "updated_at = EXCLUDED.updated_at WHERE orders.journal_seq <= EXCLUDED.journal_seq";
+}
+
+// Fills of orders from earlier batches, from fill_params at $first...
+std::string fill_update(int first, bool guarded) {
+  return "UPDATE orders AS t SET executed_qty = t.quantity - u.leaves, status = u.status, "
+         "journal_seq = u.seq, updated_at = " SPOT_US("u.updated") " FROM " +
+         unnest_of(first, {"bigint", "numeric", "text", "bigint", "bigint"}) +
+         " AS u(id, leaves, status, seq, updated) "
+         "WHERE t.order_id = u.id AND t.journal_seq <= u.seq" +
+         (guarded ? std::string(" AND ") + kGuardPassed : std::string());
+}
+
+std::string trade_insert(int first) {
+  return "INSERT INTO trades (" + column_list(kTradeColumns) +
+         ") "
+         "SELECT u.id, u.sym, u.price, u.qty, u.mo, u.ma, u.t_o, u.ta, u.side, u.corr, u.seq, " +
+         SPOT_US("u.at") " FROM " +
+         unnest_of(first, {"bigint", "text", "numeric", "numeric", "bigint", "bigint", "bigint",
+                           "bigint", "text", "text", "bigint", "bigint"}) +
+         " AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at) WHERE " + kGuardPassed +
+         " ON CONFLICT (trade_id) DO NOTHING";
+}
+
+std::string account_insert(int first) {
+  return "INSERT INTO accounts (" + column_list(kAccountColumns) +
+         ") "
+         "SELECT u.id, u.name, u.hash, u.corr, " SPOT_US("u.at") " FROM " +
+         unnest_of(first, {"bigint", "text", "text", "text", "bigint"}) +
+         " AS u(id, name, hash, corr, at) WHERE " + kGuardPassed +
+         " ON CONFLICT (account_id) DO NOTHING";
+}
+
+#undef SPOT_US
+
+}  // namespace
 
 // One statement, so one implicit transaction and one round trip per batch. The
 // checkpoint moves from $2 (where this batch starts after) to $1; if it is not at $2
 // (the batch was committed already and only the reply was lost, or another writer moved
-// it) no row is written and the statement returns 0. Rows never move backwards: an
-// update applies only if it comes from a later journal record.
-const char* const kWriteBatch =
+// it) no row is written and the statement returns 0.
+const std::string kWriteBatch =
     "WITH cp AS (UPDATE projector_checkpoint SET last_seq = $1, updated_at = now() "
-    "WHERE id = 1 AND last_seq = $2 RETURNING 1), "
-    // Orders whose whole row is known: $3..$17.
-    "o AS (INSERT INTO orders (order_id, account_id, symbol, side, type, time_in_force, price, "
-    "quantity, executed_qty, status, client_order_id, correlation_id, journal_seq, created_at, "
-    "updated_at) "
-    "SELECT u.id, u.acct, u.sym, u.side, u.type, u.tif, u.price, u.qty, u.exec, u.status, "
-    "u.coid, u.corr, u.seq, " SPOT_US("u.created") ", " SPOT_US("u.updated") " "
-    "FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], "
-    "$9::numeric[], $10::numeric[], $11::numeric[], $12::text[], $13::text[], $14::text[], "
-    "$15::bigint[], $16::bigint[], $17::bigint[]) "
-    "AS u(id, acct, sym, side, type, tif, price, qty, exec, status, coid, corr, seq, created, "
-    "updated) WHERE EXISTS (SELECT 1 FROM cp) "
-    "ON CONFLICT (order_id) DO UPDATE SET executed_qty = EXCLUDED.executed_qty, "
-    "status = EXCLUDED.status, journal_seq = EXCLUDED.journal_seq, "
-    "updated_at = EXCLUDED.updated_at WHERE orders.journal_seq <= EXCLUDED.journal_seq), "
-    // Fills of orders from earlier batches: $18..$22.
-    "f AS (UPDATE orders AS t SET executed_qty = t.quantity - u.leaves, status = u.status, "
-    "journal_seq = u.seq, updated_at = " SPOT_US("u.updated") " "
-    "FROM unnest($18::bigint[], $19::numeric[], $20::text[], $21::bigint[], $22::bigint[]) "
-    "AS u(id, leaves, status, seq, updated) "
-    "WHERE t.order_id = u.id AND t.journal_seq <= u.seq AND EXISTS (SELECT 1 FROM cp)), "
-    // Trades: $23..$34.
-    "tr AS (INSERT INTO trades (trade_id, symbol, price, qty, maker_order_id, "
-    "maker_account_id, taker_order_id, taker_account_id, taker_side, correlation_id, "
-    "journal_seq, executed_at) "
-    "SELECT u.id, u.sym, u.price, u.qty, u.mo, u.ma, u.t_o, u.ta, u.side, u.corr, u.seq, "
-    SPOT_US("u.at") " "
-    "FROM unnest($23::bigint[], $24::text[], $25::numeric[], $26::numeric[], $27::bigint[], "
-    "$28::bigint[], $29::bigint[], $30::bigint[], $31::text[], $32::text[], $33::bigint[], "
-    "$34::bigint[]) AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at) "
-    "WHERE EXISTS (SELECT 1 FROM cp) ON CONFLICT (trade_id) DO NOTHING), "
-    // Accounts: $35..$39.
-    "a AS (INSERT INTO accounts (account_id, name, key_hash, correlation_id, created_at) "
-    "SELECT u.id, u.name, u.hash, u.corr, " SPOT_US("u.at") " "
-    "FROM unnest($35::bigint[], $36::text[], $37::text[], $38::text[], $39::bigint[]) "
-    "AS u(id, name, hash, corr, at) WHERE EXISTS (SELECT 1 FROM cp) "
-    "ON CONFLICT (account_id) DO NOTHING) "
-    "SELECT count(*) FROM cp";
+    "WHERE id = 1 AND last_seq = $2 RETURNING 1), o AS (" +
+    order_upsert(3, true) + "), f AS (" + fill_update(18, true) + "), tr AS (" + trade_insert(23) +
+    "), a AS (" + account_insert(35) + ") SELECT count(*) FROM cp";
 
-#undef SPOT_US
+// Within the COPY transaction, after kMoveCheckpoint: no guard of its own.
+const std::string kWriteChanges =
+    "WITH o AS (" + order_upsert(1, false) + ") " + fill_update(16, false);
 
 }  // namespace sql
 
@@ -314,6 +383,73 @@ std::vector<std::string> account_params(const std::vector<AccountRow>& rows) {
   std::vector<std::string> out;
   for (ArrayLiteral& column : a) out.push_back(column.take());
   return out;
+}
+
+namespace {
+
+NullableText text_or_null(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+OrderCopyRow order_copy_row(const OrderRow& r, const SymbolTable& symbols) {
+  const SymbolSpec& spec = symbols.spec(r.symbol);
+  return OrderCopyRow{r.order_id,
+                      r.account.value,
+                      spec.name,
+                      std::string(to_string(r.side)),
+                      std::string(to_string(r.type)),
+                      std::string(to_string(r.tif)),
+                      r.type == OrderType::Market
+                          ? std::nullopt
+                          : NullableText(format_steps(r.price, spec.tick_size)),
+                      format_steps(r.qty, spec.lot_size),
+                      format_steps(r.executed, spec.lot_size),
+                      std::string(to_string(r.status)),
+                      text_or_null(r.client_order_id),
+                      text_or_null(r.correlation_id),
+                      r.journal_seq,
+                      timestamp_text(r.created_us),
+                      timestamp_text(r.updated_us)};
+}
+
+TradeCopyRow trade_copy_row(const TradeRow& r, const SymbolTable& symbols) {
+  const SymbolSpec& spec = symbols.spec(r.symbol);
+  return TradeCopyRow{r.trade_id,
+                      spec.name,
+                      format_steps(r.price, spec.tick_size),
+                      format_steps(r.qty, spec.lot_size),
+                      r.maker_order_id,
+                      r.maker_account_id,
+                      r.taker_order_id,
+                      r.taker_account_id,
+                      std::string(to_string(r.taker_side)),
+                      text_or_null(r.correlation_id),
+                      r.journal_seq,
+                      timestamp_text(r.executed_us)};
+}
+
+AccountCopyRow account_copy_row(const AccountRow& r) {
+  return AccountCopyRow{r.account_id, r.name, r.key_hash, text_or_null(r.correlation_id),
+                        timestamp_text(r.created_us)};
+}
+
+std::string timestamp_text(std::int64_t us) {
+  using namespace std::chrono;
+  const sys_time<microseconds> t{microseconds{us}};
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<microseconds> hms{t - day};
+  char buf[48];
+  const int n = std::snprintf(
+      buf, sizeof(buf), "%04d-%02u-%02u %02lld:%02lld:%02lld.%06lld+00",
+      static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+      static_cast<unsigned>(ymd.day()), static_cast<long long>(hms.hours().count()),
+      static_cast<long long>(hms.minutes().count()), static_cast<long long>(hms.seconds().count()),
+      static_cast<long long>(hms.subseconds().count()));
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 }  // namespace spot

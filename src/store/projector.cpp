@@ -217,7 +217,10 @@ DbError Projector::establish(std::uint64_t* checkpoint) {
           "another spotd is projecting into this database (its advisory lock is held)");
     }
     *checkpoint = tx.exec(sql::kReadCheckpoint)[0][0].as<std::uint64_t>();
+    // Prepared at their first use (libpqxx), on this connection.
     c.prepare("write_batch", sql::kWriteBatch);
+    c.prepare("move_checkpoint", sql::kMoveCheckpoint);
+    c.prepare("write_changes", sql::kWriteChanges);
   });
   if (metrics_ != nullptr) metrics_->db_statements(2);
   return error;
@@ -300,33 +303,10 @@ DbError Projector::write_batch(bool skip) {
   const auto t0 = SteadyClock::now();
   const std::uint64_t from = committed_seq();
   const std::uint64_t to = batch_.last_seq();
-  // Every column of every table, as array literals ('{}' when the batch has none).
-  std::vector<std::string> params;
-  params.reserve(39);
-  params.push_back(std::to_string(to));
-  params.push_back(std::to_string(from));
-  const auto append = [&params](std::vector<std::string>&& columns) {
-    for (std::string& c : columns) params.push_back(std::move(c));
-  };
-  const std::vector<OrderRow> no_orders;
-  const std::vector<OrderFillRow> no_fills;
-  const std::vector<TradeRow> no_trades;
-  const std::vector<AccountRow> no_accounts;
-  append(order_params(skip ? no_orders : batch_.orders(), symbols_));
-  append(fill_params(skip ? no_fills : batch_.fills(), symbols_));
-  append(trade_params(skip ? no_trades : batch_.trades(), symbols_));
-  append(account_params(skip ? no_accounts : batch_.accounts()));
-  int statements = 0;
+  const bool copy = !skip && batch_.new_rows() >= options_.postgres.copy_min_rows;
   bool moved = false;
-  const DbError error = session_.run([&](pqxx::connection& c) {
-    // One statement is one transaction: the rows and the checkpoint commit together.
-    pqxx::nontransaction tx(c);
-    ++statements;
-    const pqxx::result r =
-        tx.exec_prepared("write_batch", pqxx::prepare::make_dynamic_params(params));
-    moved = r[0][0].as<int>() != 1;
-  });
-  if (metrics_ != nullptr) metrics_->db_statements(statements);
+  const DbError error =
+      copy ? write_copy(from, to, &moved) : write_statement(from, to, skip, &moved);
   if (!error.ok()) return error;
   if (moved) {
     log::error("projector: the checkpoint moved under this projector; following it again", {},
@@ -339,11 +319,118 @@ DbError Projector::write_batch(bool skip) {
     metrics_->projector_batch(static_cast<double>(batch_.records()),
                               std::chrono::duration<double>(SteadyClock::now() - t0).count());
     metrics_->projector_checkpoint(static_cast<double>(to));
+    if (copy) metrics_->projector_copy_batch();
   }
   committed_seq_.store(to, std::memory_order_release);
   set_health([to](ProjectorHealth& h) { h.checkpoint = to; });
   batch_.clear();
   return DbError();
+}
+
+DbError Projector::write_statement(std::uint64_t from, std::uint64_t to, bool skip, bool* moved) {
+  // Every column of every table, as array literals ('{}' when the batch has none). New
+  // and changed orders go together: the upsert takes either.
+  std::vector<OrderRow> orders;
+  if (!skip) {
+    orders = batch_.new_orders();
+    std::vector<OrderRow> changed = batch_.changed_orders();
+    orders.insert(orders.end(), std::make_move_iterator(changed.begin()),
+                  std::make_move_iterator(changed.end()));
+  }
+  std::vector<std::string> params;
+  params.reserve(39);
+  params.push_back(std::to_string(to));
+  params.push_back(std::to_string(from));
+  const auto append = [&params](std::vector<std::string>&& columns) {
+    for (std::string& c : columns) params.push_back(std::move(c));
+  };
+  const std::vector<OrderFillRow> no_fills;
+  const std::vector<TradeRow> no_trades;
+  const std::vector<AccountRow> no_accounts;
+  append(order_params(orders, symbols_));
+  append(fill_params(skip ? no_fills : batch_.fills(), symbols_));
+  append(trade_params(skip ? no_trades : batch_.trades(), symbols_));
+  append(account_params(skip ? no_accounts : batch_.accounts()));
+  int statements = 0;
+  const DbError error = session_.run([&](pqxx::connection& c) {
+    // One statement is one transaction: the rows and the checkpoint commit together.
+    pqxx::nontransaction tx(c);
+    ++statements;
+    const pqxx::result r =
+        tx.exec_prepared("write_batch", pqxx::prepare::make_dynamic_params(params));
+    *moved = r[0][0].as<int>() != 1;
+  });
+  if (metrics_ != nullptr) metrics_->db_statements(statements);
+  return error;
+}
+
+DbError Projector::write_copy(std::uint64_t from, std::uint64_t to, bool* moved) {
+  const std::vector<OrderRow> created = batch_.new_orders();
+  const std::vector<TradeRow>& trades = batch_.trades();
+  const std::vector<AccountRow>& accounts = batch_.accounts();
+  // Orders of earlier batches: rows the table holds (unless they were set aside as dead
+  // letters), upserted as in the one-statement path.
+  std::vector<std::string> changes;
+  {
+    const std::vector<OrderRow> changed = batch_.changed_orders();
+    const std::vector<OrderFillRow> fills = batch_.fills();
+    if (!changed.empty() || !fills.empty()) {
+      changes = order_params(changed, symbols_);
+      for (std::string& c : fill_params(fills, symbols_)) changes.push_back(std::move(c));
+    }
+  }
+  int statements = 0;
+  bool open = false;  // BEGIN sent, neither COMMIT nor ROLLBACK yet
+  const DbError error = session_.run([&](pqxx::connection& c) {
+    try {
+      pqxx::work tx(c);
+      ++statements;  // BEGIN
+      open = true;
+      // The guard first: a batch that is already committed (a lost COMMIT reply) or that
+      // another writer moved past must write nothing, rather than fail on its own rows.
+      // Past it, this transaction is the only one to write these rows, so COPY needs no
+      // ON CONFLICT: a conflict would be a record the database refuses (a data error,
+      // isolated and set aside like any other).
+      ++statements;
+      if (tx.exec_prepared("move_checkpoint", to, from).affected_rows() != 1) {
+        *moved = true;
+        ++statements;
+        open = false;
+        tx.abort();
+        return;
+      }
+      if (!created.empty()) {
+        ++statements;
+        pqxx::stream_to copy(tx, "orders", sql::kOrderColumns);
+        for (const OrderRow& r : created) copy << order_copy_row(r, symbols_);
+        copy.complete();
+      }
+      if (!trades.empty()) {
+        ++statements;
+        pqxx::stream_to copy(tx, "trades", sql::kTradeColumns);
+        for (const TradeRow& r : trades) copy << trade_copy_row(r, symbols_);
+        copy.complete();
+      }
+      if (!accounts.empty()) {
+        ++statements;
+        pqxx::stream_to copy(tx, "accounts", sql::kAccountColumns);
+        for (const AccountRow& r : accounts) copy << account_copy_row(r);
+        copy.complete();
+      }
+      if (!changes.empty()) {
+        ++statements;
+        tx.exec_prepared("write_changes", pqxx::prepare::make_dynamic_params(changes));
+      }
+      ++statements;  // COMMIT
+      open = false;
+      tx.commit();
+    } catch (...) {
+      if (open) ++statements;  // the ROLLBACK the transaction sends as it goes
+      throw;
+    }
+  });
+  if (metrics_ != nullptr) metrics_->db_statements(statements);
+  return error;
 }
 
 void Projector::report_lag() {

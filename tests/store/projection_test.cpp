@@ -68,9 +68,11 @@ TEST(ProjectionBatch, AnOrderAppearsOnceInItsLatestStateWithItsTrades) {
   EXPECT_EQ(p.batch.accounts()[1].account_id, 2u);
   EXPECT_EQ(p.batch.accounts()[1].correlation_id, "acct-2");
 
-  const auto orders = p.batch.orders();
+  const auto orders = p.batch.new_orders();
   ASSERT_EQ(orders.size(), 3u);
-  EXPECT_TRUE(p.batch.fills().empty());  // every order is whole within the batch
+  EXPECT_TRUE(p.batch.changed_orders().empty());  // every order was created in the batch
+  EXPECT_TRUE(p.batch.fills().empty());
+  EXPECT_EQ(p.batch.new_rows(), 3u + 2u + 2u);  // orders, trades, accounts
   const OrderRow& ask = orders[0];
   EXPECT_EQ(ask.order_id, 1u);
   EXPECT_EQ(ask.executed, 3'000);
@@ -110,16 +112,79 @@ TEST(ProjectionBatch, AMakerFromAnEarlierBatchIsAFillOnly) {
   EXPECT_EQ(fills[0].leaves, 2'000);
   EXPECT_EQ(fills[0].status, OrderStatus::PartiallyFilled);
   EXPECT_EQ(fills[0].journal_seq, 5u);
-  EXPECT_EQ(p.batch.orders().size(), 2u);  // the two takers, whole
+  EXPECT_EQ(p.batch.new_orders().size(), 2u);  // the two takers, whole
+  EXPECT_TRUE(p.batch.changed_orders().empty());
 
-  // A cancel of that maker in the same batch makes its row whole again.
+  // A cancel of that maker in the same batch makes its row whole again: a changed order,
+  // not a new one (the database holds it already).
   p.run(CancelRequest{AccountId{1}, OrderId{1}});
   EXPECT_TRUE(p.batch.fills().empty());
-  const auto orders = p.batch.orders();
-  ASSERT_EQ(orders.size(), 3u);  // in order of first appearance: 2, then its maker 1, then 3
-  EXPECT_EQ(orders[1].order_id, 1u);
-  EXPECT_EQ(orders[1].status, OrderStatus::Canceled);
-  EXPECT_EQ(orders[1].executed, 3'000);
+  const auto created = p.batch.new_orders();
+  ASSERT_EQ(created.size(), 2u);
+  EXPECT_EQ(created[0].order_id, 2u);
+  EXPECT_EQ(created[1].order_id, 3u);
+  const auto changed = p.batch.changed_orders();
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].order_id, 1u);
+  EXPECT_EQ(changed[0].status, OrderStatus::Canceled);
+  EXPECT_EQ(changed[0].executed, 3'000);
+  EXPECT_EQ(changed[0].journal_seq, 6u);
+  EXPECT_EQ(p.batch.new_rows(), 2u + 2u);  // the two takers and their trades
+}
+
+TEST(ProjectionBatch, OnlyAnOrdersOwnSubmitMakesItNew) {
+  Projected p;
+  p.run(CreateAccount{"a", "h1"});
+  p.run(limit(1, Side::Sell, 10'000, 1'000, "old-1"));  // order 1
+  p.run(limit(1, Side::Sell, 10'100, 1'000));           // order 2
+  p.batch.clear();
+  p.run(CancelRequest{AccountId{1}, OrderId{1}});       // an older order, canceled
+  p.run(limit(1, Side::Sell, 10'200, 1'000, "new-3"));  // order 3, created here ...
+  p.run(CancelRequest{AccountId{1}, OrderId{3}});       // ... and canceled here: still new
+  p.run(limit(1, Side::Sell, 10'000, 1'000, "old-1"));  // a resend of order 1: nothing
+  p.run(CancelRequest{AccountId{1}, OrderId{1}});       // canceled already: refused
+
+  const auto created = p.batch.new_orders();
+  ASSERT_EQ(created.size(), 1u);
+  EXPECT_EQ(created[0].order_id, 3u);
+  EXPECT_EQ(created[0].status, OrderStatus::Canceled);
+  EXPECT_EQ(created[0].created_us, 5'000'000);  // its SubmitOrder, record 5
+  EXPECT_EQ(created[0].updated_us, 6'000'000);
+  const auto changed = p.batch.changed_orders();
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].order_id, 1u);
+  EXPECT_EQ(changed[0].status, OrderStatus::Canceled);
+  EXPECT_EQ(changed[0].client_order_id, "old-1");
+  EXPECT_TRUE(p.batch.fills().empty());
+  EXPECT_EQ(p.batch.order_count(), 2u);
+  EXPECT_EQ(p.batch.new_rows(), 1u);
+  p.batch.clear();
+  EXPECT_EQ(p.batch.new_rows(), 0u);
+  EXPECT_TRUE(p.batch.new_orders().empty());
+}
+
+// Rows of earlier batches come in order of order id, however the batch reached them:
+// updates in that order touch each page of the table and its index once.
+TEST(ProjectionBatch, OrdersOfEarlierBatchesComeInOrderOfId) {
+  Projected p;
+  p.run(CreateAccount{"maker", "h1"});
+  p.run(CreateAccount{"taker", "h2"});
+  for (Ticks price : {10'300, 10'200, 10'100}) p.run(limit(1, Side::Sell, price, 1'000));  // 1-3
+  for (Ticks price : {9'700, 9'800, 9'900}) p.run(limit(1, Side::Buy, price, 1'000));      // 4-6
+  p.batch.clear();
+  p.run(CancelRequest{AccountId{1}, OrderId{6}});
+  p.run(CancelRequest{AccountId{1}, OrderId{4}});
+  p.run(CancelRequest{AccountId{1}, OrderId{5}});
+  p.run(limit(2, Side::Buy, 10'300, 2'500));  // order 7 takes 3, then 2, then half of 1
+
+  std::vector<std::uint64_t> ids;
+  for (const OrderRow& r : p.batch.changed_orders()) ids.push_back(r.order_id);
+  EXPECT_EQ(ids, (std::vector<std::uint64_t>{4, 5, 6}));
+  ids.clear();
+  for (const OrderFillRow& f : p.batch.fills()) ids.push_back(f.order_id);
+  EXPECT_EQ(ids, (std::vector<std::uint64_t>{1, 2, 3}));
+  ASSERT_EQ(p.batch.new_orders().size(), 1u);
+  EXPECT_EQ(p.batch.new_orders()[0].order_id, 7u);
 }
 
 TEST(ProjectionBatch, RejectsAndResendsWriteNothing) {
@@ -131,7 +196,9 @@ TEST(ProjectionBatch, RejectsAndResendsWriteNothing) {
   p.run(limit(7, Side::Buy, 10'000, 1'000));          // no such account
   p.run(CancelRequest{AccountId{1}, OrderId{99}});    // no such order
   EXPECT_EQ(p.batch.records(), 6u);
-  EXPECT_EQ(p.batch.orders().size(), 1u);
+  EXPECT_EQ(p.batch.new_orders().size(), 1u);
+  EXPECT_TRUE(p.batch.changed_orders().empty());
+  EXPECT_EQ(p.batch.new_rows(), 2u);  // the order and account 1
   EXPECT_TRUE(p.batch.trades().empty());
   p.batch.clear();
   EXPECT_TRUE(p.batch.empty());
@@ -160,7 +227,7 @@ TEST(ProjectionParams, OneArrayPerColumnInTheSymbolsUnits) {
   market.tif = TimeInForce::Ioc;
   p.run(limit(1, Side::Sell, 10'025, 2'000, "c-1"));
   const SymbolTable symbols({btc()});
-  const auto params = order_params(p.batch.orders(), symbols);
+  const auto params = order_params(p.batch.new_orders(), symbols);
   ASSERT_EQ(params.size(), 15u);
   EXPECT_EQ(params[0], "{1}");
   EXPECT_EQ(params[2], R"({"BTC-USDT"})");
@@ -172,7 +239,7 @@ TEST(ProjectionParams, OneArrayPerColumnInTheSymbolsUnits) {
   EXPECT_EQ(params[13], "{2000000}");  // µs
 
   p.run(market);  // fills 1.500 of the resting sell
-  const auto rows = p.batch.orders();
+  const auto rows = p.batch.new_orders();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(order_params(rows, symbols)[6], "{100.25,NULL}");  // MARKET has no price
   EXPECT_EQ(trade_params(p.batch.trades(), symbols)[2], "{100.25}");
@@ -186,6 +253,82 @@ TEST(ProjectionParams, OneArrayPerColumnInTheSymbolsUnits) {
   EXPECT_EQ(fills[0], "{1}");
   EXPECT_EQ(fills[1], "{0.000}");
   EXPECT_EQ(fills[2], R"({"FILLED"})");
+}
+
+TEST(ProjectionCopy, ARowIsItsColumnsAsTextWithNullsForMissingValues) {
+  Projected p;
+  p.run(CreateAccount{"a", "h"}, "acct-1");
+  p.run(limit(1, Side::Sell, 10'025, 2'000, "c-1"), "req-1");
+  SubmitOrder market = limit(1, Side::Buy, 0, 1'500);
+  market.type = OrderType::Market;
+  market.tif = TimeInForce::Ioc;
+  p.run(market, "");  // fills 1.500 of the resting sell; no correlation id
+  const SymbolTable symbols({btc()});
+  const auto orders = p.batch.new_orders();
+  ASSERT_EQ(orders.size(), 2u);
+
+  const OrderCopyRow sell = order_copy_row(orders[0], symbols);
+  static_assert(std::tuple_size_v<OrderCopyRow> == sql::kOrderColumns.size());
+  EXPECT_EQ(std::get<0>(sell), 1u);
+  EXPECT_EQ(std::get<1>(sell), 1u);
+  EXPECT_EQ(std::get<2>(sell), "BTC-USDT");
+  EXPECT_EQ(std::get<3>(sell), "SELL");
+  EXPECT_EQ(std::get<4>(sell), "LIMIT");
+  EXPECT_EQ(std::get<5>(sell), "GTC");
+  EXPECT_EQ(std::get<6>(sell), NullableText("100.25"));
+  EXPECT_EQ(std::get<7>(sell), "2.000");
+  EXPECT_EQ(std::get<8>(sell), "1.500");
+  EXPECT_EQ(std::get<9>(sell), "PARTIALLY_FILLED");
+  EXPECT_EQ(std::get<10>(sell), NullableText("c-1"));
+  EXPECT_EQ(std::get<11>(sell), NullableText("req-1"));
+  EXPECT_EQ(std::get<12>(sell), 3u);  // last changed by the market order's record
+  EXPECT_EQ(std::get<13>(sell), "1970-01-01 00:00:02.000000+00");
+  EXPECT_EQ(std::get<14>(sell), "1970-01-01 00:00:03.000000+00");
+
+  const OrderCopyRow buy = order_copy_row(orders[1], symbols);
+  EXPECT_EQ(std::get<6>(buy), std::nullopt);   // MARKET has no price
+  EXPECT_EQ(std::get<10>(buy), std::nullopt);  // no client order id
+  EXPECT_EQ(std::get<11>(buy), std::nullopt);  // no correlation id
+
+  ASSERT_EQ(p.batch.trades().size(), 1u);
+  const TradeCopyRow trade = trade_copy_row(p.batch.trades()[0], symbols);
+  static_assert(std::tuple_size_v<TradeCopyRow> == sql::kTradeColumns.size());
+  EXPECT_EQ(std::get<0>(trade), 1u);
+  EXPECT_EQ(std::get<2>(trade), "100.25");
+  EXPECT_EQ(std::get<3>(trade), "1.500");
+  EXPECT_EQ(std::get<4>(trade), 1u);  // maker order
+  EXPECT_EQ(std::get<6>(trade), 2u);  // taker order
+  EXPECT_EQ(std::get<8>(trade), "BUY");
+  EXPECT_EQ(std::get<9>(trade), std::nullopt);
+  EXPECT_EQ(std::get<11>(trade), "1970-01-01 00:00:03.000000+00");
+
+  const AccountCopyRow account = account_copy_row(p.batch.accounts()[0]);
+  static_assert(std::tuple_size_v<AccountCopyRow> == sql::kAccountColumns.size());
+  EXPECT_EQ(account,
+            AccountCopyRow(1u, "a", "h", NullableText("acct-1"), "1970-01-01 00:00:01.000000+00"));
+}
+
+TEST(ProjectionCopy, TimestampsAreUtcWithMicroseconds) {
+  EXPECT_EQ(timestamp_text(0), "1970-01-01 00:00:00.000000+00");
+  EXPECT_EQ(timestamp_text(-1), "1969-12-31 23:59:59.999999+00");
+  EXPECT_EQ(timestamp_text(1'709'210'096'123'456), "2024-02-29 12:34:56.123456+00");
+  EXPECT_EQ(timestamp_text(1'796'117'400'000'125), "2026-12-01 09:30:00.000125+00");
+}
+
+TEST(ProjectionSql, TheStatementsNumberTheirParametersInOrder) {
+  // kWriteBatch: the checkpoints ($1, $2), then arrays $3..$39; kWriteChanges: the
+  // orders ($1..$15) and fills ($16..$20).
+  EXPECT_NE(sql::kWriteBatch.find("last_seq = $1,"), std::string::npos);
+  EXPECT_NE(sql::kWriteBatch.find("last_seq = $2 "), std::string::npos);
+  for (int i = 3; i <= 39; ++i) {
+    EXPECT_NE(sql::kWriteBatch.find("$" + std::to_string(i) + "::"), std::string::npos) << i;
+  }
+  EXPECT_EQ(sql::kWriteBatch.find("$40"), std::string::npos);
+  for (int i = 1; i <= 20; ++i) {
+    EXPECT_NE(sql::kWriteChanges.find("$" + std::to_string(i) + "::"), std::string::npos) << i;
+  }
+  EXPECT_EQ(sql::kWriteChanges.find("$21"), std::string::npos);
+  EXPECT_EQ(sql::kWriteChanges.find("projector_checkpoint"), std::string::npos);
 }
 
 TEST(Postgres, SqlstateClassesDecideWhatRetryingCanFix) {

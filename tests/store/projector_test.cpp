@@ -213,16 +213,47 @@ TEST(ProjectorPg, EveryJournaledOrderAndTradeIsARowOnceWithinTheStatementBudget)
   expect_database_equals_journal(pg, *spotd);
 }
 
-TEST(ProjectorPg, ACommitWhoseReplyIsLostIsNotWrittenTwice) {
+// The COPY path end to end: every batch with a new row goes by COPY (copy_min_rows=1),
+// under W1 load and with an account whose name needs COPY's escapes.
+TEST(ProjectorPg, BatchesByCopyWriteEveryOrderTradeAndAccountOnce) {
+  PostgresServer pg;
+  auto spotd = spotd_with(pg.url(), "", {"--set", "postgres.copy_min_rows=1"});
+  const std::string key = spotd->create_account("w1");
+  // JSON for: tab, backslash, a non-ASCII letter, newline.
+  spotd->create_account("odd\\tname \\\\ caf\\u00e9\\nend");
+  const Load load = run_load(*spotd, key, 2'000, 3);
+  EXPECT_EQ(load.errors(), 0u) << load.summary.dump();
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  const double copies = metric(*spotd, "spot_projector_copy_batches_total");
+  const double batches = metric(*spotd, "spot_projector_batch_records_count");
+  std::printf("%.0f of %.0f batches by COPY\n", copies, batches);
+  EXPECT_GT(copies, 10);
+  const std::string expected = "odd\tname \\ caf\xc3\xa9\nend";
+  std::string hex;
+  for (const unsigned char c : expected) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  EXPECT_EQ(pg.psql("SELECT encode(convert_to(name, 'UTF8'), 'hex') FROM accounts "
+                    "WHERE account_id = 2"),
+            hex);
+  EXPECT_EQ(spotd->terminate(), 0);
+  expect_database_equals_journal(pg, *spotd);
+}
+
+// A COMMIT whose reply is lost: `marker` is what the batch's commit sends (the one
+// statement's name, or the COPY transaction's COMMIT).
+void lost_reply(const std::string& marker, std::vector<std::string> extra) {
   PostgresServer pg;
   TcpProxy proxy(pg.port());
-  auto spotd =
-      spotd_with("postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/spotd");
+  auto spotd = spotd_with(
+      "postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/spotd", "", extra);
   const std::string key = spotd->create_account("lost-reply");
   run_load(*spotd, key, 500, 1);
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
   // The next batch reaches the server and commits; its reply never comes back.
-  proxy.lose_reply_after("write_batch");
+  proxy.lose_reply_after(marker);
   const Load more = run_load(*spotd, key, 500, 1, 1'000'000);
   EXPECT_EQ(more.errors(), 0u);
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(15));
@@ -232,6 +263,14 @@ TEST(ProjectorPg, ACommitWhoseReplyIsLostIsNotWrittenTwice) {
       << spotd->log();
   EXPECT_EQ(spotd->terminate(), 0);
   expect_database_equals_journal(pg, *spotd);
+}
+
+TEST(ProjectorPg, ACommitWhoseReplyIsLostIsNotWrittenTwice) { lost_reply("write_batch", {}); }
+
+// The same through the COPY transaction: its COMMIT's reply is lost; the rows it copied
+// are not copied again (which would also fail on their primary keys).
+TEST(ProjectorPg, ACopyBatchWhoseCommitReplyIsLostIsNotWrittenTwice) {
+  lost_reply("COMMIT", {"--set", "postgres.copy_min_rows=1"});
 }
 
 TEST(ProjectorPg, ARestartWhileBehindResumesFromTheCheckpoint) {
@@ -357,9 +396,11 @@ TEST(ProjectorPg, ACallToAFrozenServerEndsAtItsDeadline) {
 // own and everything around it commits. The engine forgets finished orders beyond
 // engine.order_history, so it accepts a clientOrderId again that the database, which
 // forgets nothing, holds as unique: the poison record.
-TEST(ProjectorPg, ARecordTheDatabaseRefusesIsSetAsideAndEverythingElseCommits) {
+// `refused_by`: what the log says refused the record first (the statement or the COPY).
+void poison_record(std::vector<std::string> extra, const std::string& refused_by) {
   PostgresServer pg;
-  auto spotd = spotd_with(pg.url(), "", {"--set", "engine.order_history=2"});
+  extra.insert(extra.end(), {"--set", "engine.order_history=2"});
+  auto spotd = spotd_with(pg.url(), "", extra);
   const std::string key = spotd->create_account("poison");
   HttpClient c(spotd->http_port());
   const auto order = [&](const std::string& side, const std::string& client_id) {
@@ -379,12 +420,24 @@ TEST(ProjectorPg, ARecordTheDatabaseRefusesIsSetAsideAndEverythingElseCommits) {
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
   EXPECT_EQ(metric(*spotd, "spot_db_dead_letters_total"), 1);
   EXPECT_NE(spotd->log().find("PostgreSQL refused a journal record"), std::string::npos);
+  EXPECT_NE(spotd->log().find(refused_by), std::string::npos) << spotd->log();
   // The seven other orders are rows; the refused one is not; the breaker never moved.
   EXPECT_EQ(pg.psql("SELECT count(*) FROM orders"), "7");
   EXPECT_EQ(pg.psql("SELECT count(*) FROM orders WHERE client_order_id = 'dup'"), "1");
   EXPECT_EQ(readyz(*spotd)["postgres"]["breaker"], "closed");
   EXPECT_EQ(metric(*spotd, "spot_circuit_breaker_state{dependency=\"postgres\"}"), 0);
   EXPECT_EQ(spotd->terminate(), 0);
+}
+
+TEST(ProjectorPg, ARecordTheDatabaseRefusesIsSetAsideAndEverythingElseCommits) {
+  poison_record({}, "duplicate key value");
+}
+
+// The refused record in a batch that goes by COPY: the COPY fails on the unique index,
+// the transaction rolls back (checkpoint included), and the record is isolated and set
+// aside as in the one-statement path.
+TEST(ProjectorPg, ARecordRefusedInACopyBatchIsSetAsideAndEverythingElseCommits) {
+  poison_record({"--set", "postgres.copy_min_rows=1"}, "COPY orders");
 }
 
 // Every query the code issues, and the reads back office runs, use an index on tables
@@ -479,6 +532,14 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
     batch.insert(batch.end(), columns.begin(), columns.end());
   }
   expect_no_seq_scan("write batch", plan(sql::kWriteBatch, batch));
+  // The COPY transaction's statements besides COPY: the guard, and the orders of earlier
+  // batches (500 changed orders, 500 fills).
+  for (std::size_t i = 0; i < 500; ++i) orders[i].order_id = 1 + i * 389;
+  expect_no_seq_scan("move checkpoint", plan(sql::kMoveCheckpoint,
+                                             {std::to_string(kRows + 1), std::to_string(kRows)}));
+  std::vector<std::string> changes = order_params(orders, symbols);
+  for (auto&& column : fill_params(fills, symbols)) changes.push_back(column);
+  expect_no_seq_scan("write changes", plan(sql::kWriteChanges, changes));
 }
 
 // What a 20-second outage looks like from outside, under steady load: no client error,

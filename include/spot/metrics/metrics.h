@@ -54,6 +54,8 @@ class Metrics {
   // Breaker state of a dependency: 0 closed, 1 half-open, 2 open; `to` names the new state.
   void breaker_transition(const std::string& dependency, const std::string& to, double state);
   void projector_batch(double records, double seconds);
+  // A committed batch that went by COPY (postgres.copy_min_rows new rows or more).
+  void projector_copy_batch() { projector_copy_batches_->Increment(); }
   void projector_lag(double events, double seconds);
   void projector_checkpoint(double seq) { projector_checkpoint_->Set(seq); }
   void dead_letter() { dead_letters_->Increment(); }
@@ -105,6 +107,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* breaker_transitions_;
   prometheus::Histogram* projector_batch_records_;
   prometheus::Histogram* projector_batch_seconds_;
+  prometheus::Counter* projector_copy_batches_;
   prometheus::Gauge* projector_lag_events_;
   prometheus::Gauge* projector_lag_seconds_;
   prometheus::Gauge* projector_checkpoint_;

@@ -29,7 +29,14 @@ struct PostgresOptions {
   // enforces no statement_timeout) cannot hang the calling thread.
   std::int64_t call_deadline_ms = 5'000;
   std::size_t batch_max_records = 20'000;  // journal records per projector transaction
-  std::int64_t flush_ms = 100;             // a batch waits at most this long for more records
+  // A batch with at least this many new rows (orders created in it, trades, accounts)
+  // writes them by COPY in a transaction of its own (BEGIN, checkpoint guard, a COPY per
+  // table, one statement for the orders of earlier batches, COMMIT: up to six
+  // statements); a smaller one is a single statement. COPY was faster at every batch
+  // size measured (from 32 new rows, bench/RESULTS.md); the threshold keeps the
+  // statements per order low: a COPY batch of 1,000 new rows costs about 0.007.
+  std::size_t copy_min_rows = 1'000;
+  std::int64_t flush_ms = 100;  // a batch waits at most this long for more records
   // After a failed call, and while the breaker is open, a cheap check that the server
   // answers at all (an SSLRequest handshake: no login, no query, no log line) with this
   // deadline; a frozen or absent server then fails fast instead of costing a whole

@@ -4,8 +4,11 @@
 // engine and handing each record and the engine's reply here.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -74,22 +77,34 @@ class ProjectionBatch {
   std::uint64_t last_seq() const { return last_seq_; }
   std::int64_t first_time_ns() const { return first_time_ns_; }
 
-  // Orders whose whole row is known (new in this batch, or canceled), and fills of
-  // orders from earlier batches. An order id is in at most one of the two.
-  std::vector<OrderRow> orders() const;
+  // The orders of the batch, each in exactly one of three lists, each list in order of
+  // order id (the order of the rows in the table and in its primary key, so that
+  // updates in that order touch each page once):
+  // - new_orders: created in this batch (first seen by their own SubmitOrder record), as
+  //   whole rows in their latest state: rows the database has never held;
+  // - changed_orders: created in an earlier batch and made whole again here (a cancel),
+  //   as whole rows; the database holds an older version (created_us is not theirs);
+  // - fills: created in an earlier batch and only filled here (quantity left, status).
+  std::vector<OrderRow> new_orders() const;
+  std::vector<OrderRow> changed_orders() const;
   std::vector<OrderFillRow> fills() const;
   const std::vector<TradeRow>& trades() const { return trades_; }
   const std::vector<AccountRow>& accounts() const { return accounts_; }
   std::size_t order_count() const { return orders_.size(); }
+  // Rows the database has never held: new orders, trades and accounts (what the
+  // projector may COPY rather than upsert).
+  std::size_t new_rows() const { return new_orders_ + trades_.size() + accounts_.size(); }
 
  private:
   struct PendingOrder {
-    bool whole = false;  // row is complete; otherwise only the fill fields are meaningful
+    bool whole = false;    // row is complete; otherwise only the fill fields are meaningful
+    bool created = false;  // created by a record of this batch
     OrderRow row;
     Lots leaves = 0;  // fill only: the quantity left
   };
   PendingOrder& pending(std::uint64_t order_id);
-  void put_whole(const OrderRecord& record, std::uint64_t seq, std::int64_t time_us);
+  // `created`: the record is the order's own SubmitOrder.
+  void put_whole(const OrderRecord& record, bool created, std::uint64_t seq, std::int64_t time_us);
   void put_fill(const MakerFill& fill, SymbolId symbol, std::uint64_t seq, std::int64_t time_us);
 
   std::size_t records_ = 0;
@@ -97,6 +112,7 @@ class ProjectionBatch {
   std::uint64_t last_seq_ = 0;
   std::int64_t first_time_ns_ = 0;
   std::vector<PendingOrder> orders_;  // in order of first appearance
+  std::size_t new_orders_ = 0;        // of orders_, those created in this batch
   std::unordered_map<std::uint64_t, std::size_t> order_index_;
   std::vector<TradeRow> trades_;
   std::vector<AccountRow> accounts_;
@@ -124,14 +140,38 @@ class ArrayLiteral {
   bool first_ = true;
 };
 
-// The statements the projector sends. A batch is one statement (kWriteBatch): $1 the
-// new checkpoint, $2 the checkpoint it starts after, then the columns of
-// order_params ($3..$17), fill_params ($18..$22), trade_params ($23..$34) and
-// account_params ($35..$39), an array per column. It returns 1 row: 1 if the batch was
-// written, 0 if the checkpoint was not at $2 (nothing written).
+// The columns the projector writes, in the order of the *_params arrays and of the
+// COPY rows below.
+namespace sql {
+inline constexpr std::array<const char*, 15> kOrderColumns = {
+    "order_id",        "account_id",     "symbol",      "side",         "type",
+    "time_in_force",   "price",          "quantity",    "executed_qty", "status",
+    "client_order_id", "correlation_id", "journal_seq", "created_at",   "updated_at"};
+inline constexpr std::array<const char*, 12> kTradeColumns = {
+    "trade_id",       "symbol",           "price",          "qty",
+    "maker_order_id", "maker_account_id", "taker_order_id", "taker_account_id",
+    "taker_side",     "correlation_id",   "journal_seq",    "executed_at"};
+inline constexpr std::array<const char*, 5> kAccountColumns = {"account_id", "name", "key_hash",
+                                                               "correlation_id", "created_at"};
+}  // namespace sql
+
+// The statements the projector sends.
+//
+// A batch of fewer than postgres.copy_min_rows new rows is one statement (kWriteBatch):
+// $1 the new checkpoint, $2 the checkpoint it starts after, then the columns of
+// order_params ($3..$17: new and changed orders alike), fill_params ($18..$22),
+// trade_params ($23..$34) and account_params ($35..$39), an array per column. It returns
+// 1 row: 1 if the batch was written, 0 if the checkpoint was not at $2 (nothing written).
+//
+// A larger batch is one transaction: kMoveCheckpoint ($1 the new checkpoint, $2 the one
+// it starts after; 0 rows affected: not written, roll back), COPY of the new orders,
+// trades and accounts (*_copy_row), then kWriteChanges for the orders of earlier batches:
+// order_params of the changed orders ($1..$15) and fill_params ($16..$20).
 namespace sql {
 extern const char* const kReadCheckpoint;
-extern const char* const kWriteBatch;
+extern const std::string kWriteBatch;
+extern const char* const kMoveCheckpoint;
+extern const std::string kWriteChanges;
 }  // namespace sql
 
 std::vector<std::string> order_params(const std::vector<OrderRow>& rows,
@@ -141,5 +181,27 @@ std::vector<std::string> fill_params(const std::vector<OrderFillRow>& rows,
 std::vector<std::string> trade_params(const std::vector<TradeRow>& rows,
                                       const SymbolTable& symbols);
 std::vector<std::string> account_params(const std::vector<AccountRow>& rows);
+
+// One row of COPY ... FROM STDIN, a field per column (sql::k*Columns), as text; NULL is
+// std::nullopt. Escaping for the COPY format is the writer's (libpqxx's stream_to).
+using NullableText = std::optional<std::string>;
+using OrderCopyRow =
+    std::tuple<std::uint64_t, std::uint64_t, std::string, std::string, std::string, std::string,
+               NullableText, std::string, std::string, std::string, NullableText, NullableText,
+               std::uint64_t, std::string, std::string>;
+using TradeCopyRow =
+    std::tuple<std::uint64_t, std::string, std::string, std::string, std::uint64_t, std::uint64_t,
+               std::uint64_t, std::uint64_t, std::string, NullableText, std::uint64_t, std::string>;
+using AccountCopyRow =
+    std::tuple<std::uint64_t, std::string, std::string, NullableText, std::string>;
+
+OrderCopyRow order_copy_row(const OrderRow& row, const SymbolTable& symbols);
+TradeCopyRow trade_copy_row(const TradeRow& row, const SymbolTable& symbols);
+AccountCopyRow account_copy_row(const AccountRow& row);
+
+// µs since the Unix epoch as the text of a timestamptz in UTC
+// ("2026-12-01 09:30:00.000125+00"): the same instant the unnest statements compute
+// as timestamptz 'epoch' + us * interval '1 microsecond'.
+std::string timestamp_text(std::int64_t us);
 
 }  // namespace spot

@@ -89,6 +89,11 @@ class Projector {
   Status fill();
   // Writes the batch (or, if `skip`, only moves the checkpoint past it).
   DbError write_batch(bool skip);
+  // The two ways write_batch writes: as one statement (kWriteBatch), or, for at least
+  // copy_min_rows new rows, as a transaction that COPYs them. Either sets `moved` (and
+  // writes nothing) when the checkpoint is not at `from`.
+  DbError write_statement(std::uint64_t from, std::uint64_t to, bool skip, bool* moved);
+  DbError write_copy(std::uint64_t from, std::uint64_t to, bool* moved);
   // Runs `op` under the breaker, with backoff retries, until it succeeds, fails with a
   // data error, or the projector stops.
   Outcome call(const std::function<DbError()>& op, DbError* data_error);
