@@ -127,11 +127,11 @@ DbError exec_command(PGconn* conn, const char* sql) {
   return error;
 }
 
-// One COPY ... FROM STDIN in text format: fields separated by tabs, rows by newlines,
-// NULL as \N, and the text escapes for backslash, tab, newline and carriage return.
+// One COPY ... FROM STDIN over plain libpq: the rows formatted by the projector's own
+// CopyText (so both phases pay the same for formatting), sent in chunks.
 class CopyStream {
  public:
-  explicit CopyStream(PGconn* conn) : conn_(conn) { buf_.reserve(kCopyChunkBytes + 4096); }
+  explicit CopyStream(PGconn* conn) : conn_(conn) {}
 
   // Sends `sql` (a COPY ... FROM STDIN); then rows may be added.
   DbError begin(const std::string& sql) {
@@ -141,71 +141,10 @@ class CopyStream {
     return error;
   }
 
-  void add(std::uint64_t v) {
-    separate();
-    char tmp[24];
-    buf_.append(tmp, static_cast<std::size_t>(std::snprintf(tmp, sizeof(tmp), "%llu",
-                                                            static_cast<unsigned long long>(v))));
-  }
-  void add_text(std::string_view v) {
-    separate();
-    for (const char c : v) {
-      switch (c) {
-        case '\\':
-          buf_ += "\\\\";
-          break;
-        case '\t':
-          buf_ += "\\t";
-          break;
-        case '\n':
-          buf_ += "\\n";
-          break;
-        case '\r':
-          buf_ += "\\r";
-          break;
-        default:
-          buf_ += c;
-      }
-    }
-  }
-  // An empty string is NULL, as the projector sends it.
-  void add_text_or_null(std::string_view v) {
-    if (v.empty()) {
-      add_null();
-    } else {
-      add_text(v);
-    }
-  }
-  void add_null() {
-    separate();
-    buf_ += "\\N";
-  }
-  void add_decimal(std::int64_t steps, Decimal step) {
-    separate();
-    buf_ += format_steps(steps, step);
-  }
-  // µs since the Unix epoch as an ISO timestamp in UTC.
-  void add_timestamp_us(std::int64_t us) {
-    separate();
-    std::int64_t secs = us / 1'000'000;
-    std::int64_t frac = us % 1'000'000;
-    if (frac < 0) {
-      frac += 1'000'000;
-      --secs;
-    }
-    const std::time_t t = static_cast<std::time_t>(secs);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char tmp[48];
-    buf_.append(tmp, static_cast<std::size_t>(
-                         std::snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00",
-                                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                       tm.tm_min, tm.tm_sec, static_cast<long long>(frac))));
-  }
-  void end_row() {
-    buf_ += '\n';
-    first_ = true;
-    if (buf_.size() >= kCopyChunkBytes) send();
+  template <typename Row, typename... Context>
+  void add(const Row& row, const Context&... context) {
+    add_copy_row(text_, row, context...);
+    if (text_.size() >= kCopyChunkBytes) send();
   }
 
   // Ends the COPY and waits for the server's verdict.
@@ -224,22 +163,17 @@ class CopyStream {
   std::uint64_t bytes() const { return bytes_; }
 
  private:
-  void separate() {
-    if (!first_) buf_ += '\t';
-    first_ = false;
-  }
   void send() {
-    if (buf_.empty() || !error_.ok()) return;
-    if (PQputCopyData(conn_, buf_.data(), static_cast<int>(buf_.size())) != 1) {
+    if (text_.size() == 0 || !error_.ok()) return;
+    if (PQputCopyData(conn_, text_.text().data(), static_cast<int>(text_.size())) != 1) {
       error_ = last_error(conn_, nullptr);
     }
-    bytes_ += buf_.size();
-    buf_.clear();
+    bytes_ += text_.size();
+    text_.clear();
   }
 
   PGconn* conn_;
-  std::string buf_;
-  bool first_ = true;
+  CopyText text_;
   std::uint64_t bytes_ = 0;
   DbError error_;
 };
@@ -290,26 +224,6 @@ Status redo_projector_work(const std::string& dir, const Workload& w, std::uint6
     for (const std::string& p : params) n += p.size();
     return n;
   };
-  // The text of a COPY row's fields (a rough size of what goes on the wire).
-  const auto row_bytes = [](const auto& row) {
-    std::uint64_t n = 0;
-    std::apply(
-        [&n](const auto&... field) {
-          const auto size = [](const auto& f) -> std::uint64_t {
-            using F = std::decay_t<decltype(f)>;
-            if constexpr (std::is_same_v<F, std::string>) {
-              return f.size();
-            } else if constexpr (std::is_same_v<F, NullableText>) {
-              return f ? f->size() : 2;
-            } else {
-              return 8;
-            }
-          };
-          ((n += size(field) + 1), ...);
-        },
-        row);
-    return n;
-  };
   const auto close_batch = [&] {
     if (batch.empty()) return;
     const auto t0 = SteadyClock::now();
@@ -319,13 +233,18 @@ Status redo_projector_work(const std::string& dir, const Workload& w, std::uint6
     const std::vector<OrderFillRow> fills = batch.fills();
     if (batch.new_rows() >= pg.copy_min_rows) {
       ++out->copy_batches;
-      for (const OrderRow& r : created) out->params_bytes += row_bytes(order_copy_row(r, symbols));
-      for (const TradeRow& r : batch.trades()) {
-        out->params_bytes += row_bytes(trade_copy_row(r, symbols));
-      }
-      for (const AccountRow& r : batch.accounts()) {
-        out->params_bytes += row_bytes(account_copy_row(r));
-      }
+      // The COPY text, a chunk at a time as the projector formats it.
+      CopyText text;
+      const auto add = [&](const auto& row, const auto&... context) {
+        add_copy_row(text, row, context...);
+        if (text.size() < kCopyChunkBytes) return;
+        out->params_bytes += text.size();
+        text.clear();
+      };
+      for (const OrderRow& r : created) add(r, symbols);
+      for (const TradeRow& r : batch.trades()) add(r, symbols);
+      for (const AccountRow& r : batch.accounts()) add(r);
+      out->params_bytes += text.size();
       if (!changed.empty() || !fills.empty()) {
         out->params_bytes +=
             bytes(order_params(changed, symbols)) + bytes(fill_params(fills, symbols));
@@ -377,14 +296,7 @@ DbError copy_rows(const std::string& url, const ProjectionBatch& batch,
   error = copy.begin(
       "COPY accounts (account_id, name, key_hash, correlation_id, created_at) FROM STDIN");
   if (!error.ok()) return error;
-  for (const AccountRow& r : batch.accounts()) {
-    copy.add(r.account_id);
-    copy.add_text(r.name);
-    copy.add_text(r.key_hash);
-    copy.add_text_or_null(r.correlation_id);
-    copy.add_timestamp_us(r.created_us);
-    copy.end_row();
-  }
+  for (const AccountRow& r : batch.accounts()) copy.add(r);
   error = copy.finish();
   if (!error.ok()) return error;
 
@@ -394,29 +306,7 @@ DbError copy_rows(const std::string& url, const ProjectionBatch& batch,
       "executed_qty, status, client_order_id, correlation_id, journal_seq, created_at, "
       "updated_at) FROM STDIN");
   if (!error.ok()) return error;
-  for (const OrderRow& r : orders) {
-    const SymbolSpec& spec = symbols.spec(r.symbol);
-    copy.add(r.order_id);
-    copy.add(r.account.value);
-    copy.add_text(spec.name);
-    copy.add_text(to_string(r.side));
-    copy.add_text(to_string(r.type));
-    copy.add_text(to_string(r.tif));
-    if (r.type == OrderType::Market) {
-      copy.add_null();
-    } else {
-      copy.add_decimal(r.price, spec.tick_size);
-    }
-    copy.add_decimal(r.qty, spec.lot_size);
-    copy.add_decimal(r.executed, spec.lot_size);
-    copy.add_text(to_string(r.status));
-    copy.add_text_or_null(r.client_order_id);
-    copy.add_text_or_null(r.correlation_id);
-    copy.add(r.journal_seq);
-    copy.add_timestamp_us(r.created_us);
-    copy.add_timestamp_us(r.updated_us);
-    copy.end_row();
-  }
+  for (const OrderRow& r : orders) copy.add(r, symbols);
   error = copy.finish();
   if (!error.ok()) return error;
 
@@ -426,22 +316,7 @@ DbError copy_rows(const std::string& url, const ProjectionBatch& batch,
       "taker_order_id, taker_account_id, taker_side, correlation_id, journal_seq, executed_at) "
       "FROM STDIN");
   if (!error.ok()) return error;
-  for (const TradeRow& r : batch.trades()) {
-    const SymbolSpec& spec = symbols.spec(r.symbol);
-    copy.add(r.trade_id);
-    copy.add_text(spec.name);
-    copy.add_decimal(r.price, spec.tick_size);
-    copy.add_decimal(r.qty, spec.lot_size);
-    copy.add(r.maker_order_id);
-    copy.add(r.maker_account_id);
-    copy.add(r.taker_order_id);
-    copy.add(r.taker_account_id);
-    copy.add_text(to_string(r.taker_side));
-    copy.add_text_or_null(r.correlation_id);
-    copy.add(r.journal_seq);
-    copy.add_timestamp_us(r.executed_us);
-    copy.end_row();
-  }
+  for (const TradeRow& r : batch.trades()) copy.add(r, symbols);
   error = copy.finish();
   if (!error.ok()) return error;
 

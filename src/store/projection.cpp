@@ -387,69 +387,146 @@ std::vector<std::string> account_params(const std::vector<AccountRow>& rows) {
 
 namespace {
 
-NullableText text_or_null(const std::string& value) {
-  if (value.empty()) return std::nullopt;
-  return value;
-}
-
-}  // namespace
-
-OrderCopyRow order_copy_row(const OrderRow& r, const SymbolTable& symbols) {
-  const SymbolSpec& spec = symbols.spec(r.symbol);
-  return OrderCopyRow{r.order_id,
-                      r.account.value,
-                      spec.name,
-                      std::string(to_string(r.side)),
-                      std::string(to_string(r.type)),
-                      std::string(to_string(r.tif)),
-                      r.type == OrderType::Market
-                          ? std::nullopt
-                          : NullableText(format_steps(r.price, spec.tick_size)),
-                      format_steps(r.qty, spec.lot_size),
-                      format_steps(r.executed, spec.lot_size),
-                      std::string(to_string(r.status)),
-                      text_or_null(r.client_order_id),
-                      text_or_null(r.correlation_id),
-                      r.journal_seq,
-                      timestamp_text(r.created_us),
-                      timestamp_text(r.updated_us)};
-}
-
-TradeCopyRow trade_copy_row(const TradeRow& r, const SymbolTable& symbols) {
-  const SymbolSpec& spec = symbols.spec(r.symbol);
-  return TradeCopyRow{r.trade_id,
-                      spec.name,
-                      format_steps(r.price, spec.tick_size),
-                      format_steps(r.qty, spec.lot_size),
-                      r.maker_order_id,
-                      r.maker_account_id,
-                      r.taker_order_id,
-                      r.taker_account_id,
-                      std::string(to_string(r.taker_side)),
-                      text_or_null(r.correlation_id),
-                      r.journal_seq,
-                      timestamp_text(r.executed_us)};
-}
-
-AccountCopyRow account_copy_row(const AccountRow& r) {
-  return AccountCopyRow{r.account_id, r.name, r.key_hash, text_or_null(r.correlation_id),
-                        timestamp_text(r.created_us)};
-}
-
-std::string timestamp_text(std::int64_t us) {
+// µs since the Unix epoch as "YYYY-MM-DD hh:mm:ss.uuuuuu+00" (UTC) into `buf`; returns
+// the length (29 for any year 0-9999).
+std::size_t format_timestamp(std::int64_t us, char (&buf)[48]) {
   using namespace std::chrono;
   const sys_time<microseconds> t{microseconds{us}};
   const sys_days day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<microseconds> hms{t - day};
-  char buf[48];
   const int n = std::snprintf(
       buf, sizeof(buf), "%04d-%02u-%02u %02lld:%02lld:%02lld.%06lld+00",
       static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
       static_cast<unsigned>(ymd.day()), static_cast<long long>(hms.hours().count()),
       static_cast<long long>(hms.minutes().count()), static_cast<long long>(hms.seconds().count()),
       static_cast<long long>(hms.subseconds().count()));
-  return std::string(buf, static_cast<std::size_t>(n));
+  return static_cast<std::size_t>(n);
+}
+
+}  // namespace
+
+void CopyText::separate() {
+  if (!first_) text_ += '\t';
+  first_ = false;
+}
+
+void CopyText::add(std::uint64_t v) {
+  separate();
+  char buf[24];
+  const auto end = std::to_chars(buf, buf + sizeof(buf), v).ptr;
+  text_.append(buf, end);
+}
+
+void CopyText::add_text(std::string_view v) {
+  separate();
+  for (const char c : v) {
+    switch (c) {
+      case '\\':
+        text_ += "\\\\";
+        break;
+      case '\t':
+        text_ += "\\t";
+        break;
+      case '\n':
+        text_ += "\\n";
+        break;
+      case '\r':
+        text_ += "\\r";
+        break;
+      default:
+        text_ += c;
+    }
+  }
+}
+
+void CopyText::add_text_or_null(std::string_view v) {
+  if (v.empty()) {
+    add_null();
+  } else {
+    add_text(v);
+  }
+}
+
+void CopyText::add_null() {
+  separate();
+  text_ += "\\N";
+}
+
+void CopyText::add_decimal(std::int64_t steps, Decimal step) {
+  separate();
+  text_ += format_steps(steps, step);
+}
+
+void CopyText::add_timestamp_us(std::int64_t us) {
+  separate();
+  char buf[48];
+  text_.append(buf, format_timestamp(us, buf));
+}
+
+void CopyText::end_row() {
+  text_ += '\n';
+  first_ = true;
+}
+
+void CopyText::clear() {
+  text_.clear();
+  first_ = true;
+}
+
+void add_copy_row(CopyText& out, const OrderRow& r, const SymbolTable& symbols) {
+  const SymbolSpec& spec = symbols.spec(r.symbol);
+  out.add(r.order_id);
+  out.add(r.account.value);
+  out.add_text(spec.name);
+  out.add_text(to_string(r.side));
+  out.add_text(to_string(r.type));
+  out.add_text(to_string(r.tif));
+  if (r.type == OrderType::Market) {
+    out.add_null();
+  } else {
+    out.add_decimal(r.price, spec.tick_size);
+  }
+  out.add_decimal(r.qty, spec.lot_size);
+  out.add_decimal(r.executed, spec.lot_size);
+  out.add_text(to_string(r.status));
+  out.add_text_or_null(r.client_order_id);
+  out.add_text_or_null(r.correlation_id);
+  out.add(r.journal_seq);
+  out.add_timestamp_us(r.created_us);
+  out.add_timestamp_us(r.updated_us);
+  out.end_row();
+}
+
+void add_copy_row(CopyText& out, const TradeRow& r, const SymbolTable& symbols) {
+  const SymbolSpec& spec = symbols.spec(r.symbol);
+  out.add(r.trade_id);
+  out.add_text(spec.name);
+  out.add_decimal(r.price, spec.tick_size);
+  out.add_decimal(r.qty, spec.lot_size);
+  out.add(r.maker_order_id);
+  out.add(r.maker_account_id);
+  out.add(r.taker_order_id);
+  out.add(r.taker_account_id);
+  out.add_text(to_string(r.taker_side));
+  out.add_text_or_null(r.correlation_id);
+  out.add(r.journal_seq);
+  out.add_timestamp_us(r.executed_us);
+  out.end_row();
+}
+
+void add_copy_row(CopyText& out, const AccountRow& r) {
+  out.add(r.account_id);
+  out.add_text(r.name);
+  out.add_text(r.key_hash);
+  out.add_text_or_null(r.correlation_id);
+  out.add_timestamp_us(r.created_us);
+  out.end_row();
+}
+
+std::string timestamp_text(std::int64_t us) {
+  char buf[48];
+  return std::string(buf, format_timestamp(us, buf));
 }
 
 }  // namespace spot

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "spot/engine/engine.h"
 #include "spot/store/postgres.h"
 
@@ -267,45 +269,51 @@ TEST(ProjectionCopy, ARowIsItsColumnsAsTextWithNullsForMissingValues) {
   const auto orders = p.batch.new_orders();
   ASSERT_EQ(orders.size(), 2u);
 
-  const OrderCopyRow sell = order_copy_row(orders[0], symbols);
-  static_assert(std::tuple_size_v<OrderCopyRow> == sql::kOrderColumns.size());
-  EXPECT_EQ(std::get<0>(sell), 1u);
-  EXPECT_EQ(std::get<1>(sell), 1u);
-  EXPECT_EQ(std::get<2>(sell), "BTC-USDT");
-  EXPECT_EQ(std::get<3>(sell), "SELL");
-  EXPECT_EQ(std::get<4>(sell), "LIMIT");
-  EXPECT_EQ(std::get<5>(sell), "GTC");
-  EXPECT_EQ(std::get<6>(sell), NullableText("100.25"));
-  EXPECT_EQ(std::get<7>(sell), "2.000");
-  EXPECT_EQ(std::get<8>(sell), "1.500");
-  EXPECT_EQ(std::get<9>(sell), "PARTIALLY_FILLED");
-  EXPECT_EQ(std::get<10>(sell), NullableText("c-1"));
-  EXPECT_EQ(std::get<11>(sell), NullableText("req-1"));
-  EXPECT_EQ(std::get<12>(sell), 3u);  // last changed by the market order's record
-  EXPECT_EQ(std::get<13>(sell), "1970-01-01 00:00:02.000000+00");
-  EXPECT_EQ(std::get<14>(sell), "1970-01-01 00:00:03.000000+00");
-
-  const OrderCopyRow buy = order_copy_row(orders[1], symbols);
-  EXPECT_EQ(std::get<6>(buy), std::nullopt);   // MARKET has no price
-  EXPECT_EQ(std::get<10>(buy), std::nullopt);  // no client order id
-  EXPECT_EQ(std::get<11>(buy), std::nullopt);  // no correlation id
+  // The columns of sql::k*Columns, tab-separated, NULL as \N, a newline after each row.
+  CopyText text;
+  add_copy_row(text, orders[0], symbols);
+  EXPECT_EQ(text.text(),
+            "1\t1\tBTC-USDT\tSELL\tLIMIT\tGTC\t100.25\t2.000\t1.500\tPARTIALLY_FILLED\tc-1\treq-1\t"
+            "3\t"  // last changed by the market order's record
+            "1970-01-01 00:00:02.000000+00\t1970-01-01 00:00:03.000000+00\n");
+  text.clear();
+  add_copy_row(text, orders[1], symbols);  // MARKET: no price; no client or correlation id
+  EXPECT_EQ(text.text(),
+            "2\t1\tBTC-USDT\tBUY\tMARKET\tIOC\t\\N\t1.500\t1.500\tFILLED\t\\N\t\\N\t3\t"
+            "1970-01-01 00:00:03.000000+00\t1970-01-01 00:00:03.000000+00\n");
 
   ASSERT_EQ(p.batch.trades().size(), 1u);
-  const TradeCopyRow trade = trade_copy_row(p.batch.trades()[0], symbols);
-  static_assert(std::tuple_size_v<TradeCopyRow> == sql::kTradeColumns.size());
-  EXPECT_EQ(std::get<0>(trade), 1u);
-  EXPECT_EQ(std::get<2>(trade), "100.25");
-  EXPECT_EQ(std::get<3>(trade), "1.500");
-  EXPECT_EQ(std::get<4>(trade), 1u);  // maker order
-  EXPECT_EQ(std::get<6>(trade), 2u);  // taker order
-  EXPECT_EQ(std::get<8>(trade), "BUY");
-  EXPECT_EQ(std::get<9>(trade), std::nullopt);
-  EXPECT_EQ(std::get<11>(trade), "1970-01-01 00:00:03.000000+00");
+  text.clear();
+  add_copy_row(text, p.batch.trades()[0], symbols);
+  EXPECT_EQ(text.text(),
+            "1\tBTC-USDT\t100.25\t1.500\t1\t1\t2\t1\tBUY\t\\N\t3\t1970-01-01 00:00:03.000000+00\n");
 
-  const AccountCopyRow account = account_copy_row(p.batch.accounts()[0]);
-  static_assert(std::tuple_size_v<AccountCopyRow> == sql::kAccountColumns.size());
-  EXPECT_EQ(account,
-            AccountCopyRow(1u, "a", "h", NullableText("acct-1"), "1970-01-01 00:00:01.000000+00"));
+  text.clear();
+  add_copy_row(text, p.batch.accounts()[0]);
+  EXPECT_EQ(text.text(), "1\ta\th\tacct-1\t1970-01-01 00:00:01.000000+00\n");
+  // Each row has one field per column.
+  const auto fields = [](const std::string& row) {
+    return static_cast<std::size_t>(std::count(row.begin(), row.end(), '\t')) + 1;
+  };
+  text.clear();
+  add_copy_row(text, orders[0], symbols);
+  EXPECT_EQ(fields(text.text()), sql::kOrderColumns.size());
+  text.clear();
+  add_copy_row(text, p.batch.trades()[0], symbols);
+  EXPECT_EQ(fields(text.text()), sql::kTradeColumns.size());
+  text.clear();
+  add_copy_row(text, p.batch.accounts()[0]);
+  EXPECT_EQ(fields(text.text()), sql::kAccountColumns.size());
+}
+
+TEST(ProjectionCopy, TextEscapesTheBytesTheFormatReserves) {
+  CopyText text;
+  text.add_text("a\tb\nc\rd\\e \"f\" é");
+  text.add_text_or_null("");
+  text.add(std::uint64_t{18'446'744'073'709'551'615u});
+  text.add_decimal(12'345, Decimal{1, 2});
+  text.end_row();
+  EXPECT_EQ(text.text(), "a\\tb\\nc\\rd\\\\e \"f\" é\t\\N\t18446744073709551615\t123.45\n");
 }
 
 TEST(ProjectionCopy, TimestampsAreUtcWithMicroseconds) {

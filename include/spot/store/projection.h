@@ -6,9 +6,8 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string>
-#include <tuple>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -182,22 +181,37 @@ std::vector<std::string> trade_params(const std::vector<TradeRow>& rows,
                                       const SymbolTable& symbols);
 std::vector<std::string> account_params(const std::vector<AccountRow>& rows);
 
-// One row of COPY ... FROM STDIN, a field per column (sql::k*Columns), as text; NULL is
-// std::nullopt. Escaping for the COPY format is the writer's (libpqxx's stream_to).
-using NullableText = std::optional<std::string>;
-using OrderCopyRow =
-    std::tuple<std::uint64_t, std::uint64_t, std::string, std::string, std::string, std::string,
-               NullableText, std::string, std::string, std::string, NullableText, NullableText,
-               std::uint64_t, std::string, std::string>;
-using TradeCopyRow =
-    std::tuple<std::uint64_t, std::string, std::string, std::string, std::uint64_t, std::uint64_t,
-               std::uint64_t, std::uint64_t, std::string, NullableText, std::uint64_t, std::string>;
-using AccountCopyRow =
-    std::tuple<std::uint64_t, std::string, std::string, NullableText, std::string>;
+// Rows for COPY ... FROM STDIN in the text format: fields separated by tabs, rows by
+// newlines, NULL as \N, and the escapes for backslash, tab, newline and carriage return
+// (the only bytes the format reserves, so UTF-8 text passes through unchanged). Built
+// straight into one buffer, which the writer sends in chunks: the projector's batches
+// and the benchmark's plain COPY format rows with this one writer.
+class CopyText {
+ public:
+  void add(std::uint64_t v);
+  void add_text(std::string_view v);
+  void add_text_or_null(std::string_view v);  // empty is NULL, as the projector stores it
+  void add_null();
+  void add_decimal(std::int64_t steps, Decimal step);
+  void add_timestamp_us(std::int64_t us);  // as timestamp_text
+  void end_row();
 
-OrderCopyRow order_copy_row(const OrderRow& row, const SymbolTable& symbols);
-TradeCopyRow trade_copy_row(const TradeRow& row, const SymbolTable& symbols);
-AccountCopyRow account_copy_row(const AccountRow& row);
+  // Complete rows so far, each ending in a newline.
+  const std::string& text() const { return text_; }
+  std::size_t size() const { return text_.size(); }
+  void clear();
+
+ private:
+  void separate();
+
+  std::string text_;
+  bool first_ = true;
+};
+
+// One row per column list of sql::k*Columns.
+void add_copy_row(CopyText& out, const OrderRow& row, const SymbolTable& symbols);
+void add_copy_row(CopyText& out, const TradeRow& row, const SymbolTable& symbols);
+void add_copy_row(CopyText& out, const AccountRow& row);
 
 // µs since the Unix epoch as the text of a timestamptz in UTC
 // ("2026-12-01 09:30:00.000125+00"): the same instant the unnest statements compute
