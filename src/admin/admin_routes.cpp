@@ -1,11 +1,13 @@
 #include "spot/admin/admin_routes.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
 
 #include "spot/gateway/secrets.h"
 #include "spot/log/log.h"
+#include "spot/proto/http_json.h"
 
 namespace spot {
 
@@ -108,9 +110,182 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id,
     if (path == "/admin/v1/state" && request.method() == http::verb::get) {
       return state(request_id, responder);
     }
+    if (path == "/admin/v1/dlq" || path.substr(0, 14) == "/admin/v1/dlq/") {
+      return dead_letters(request, target, path, responder);
+    }
     return answer(responder, "/admin/v1", error_response(404, -1100, "no such admin route"));
   }
   answer(responder, "other", error_response(404, -1100, "no such route"));
+}
+
+namespace {
+
+// Error codes of the DLQ routes (beside -1100 malformed request and -2015 auth).
+constexpr int kBadParameter = -1102;
+constexpr int kNoSuchDeadLetter = -2013;
+constexpr int kDeadLetterConflict = -2016;
+constexpr int kReplayRefused = -2017;
+constexpr int kDatabaseUnavailable = -2018;
+
+std::optional<std::uint64_t> parse_id(std::string_view text) {
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+HttpResponse dead_letter_response(const DeadLetterAnswer& a) {
+  using Kind = DeadLetterAnswer::Kind;
+  switch (a.kind) {
+    case Kind::Ok:
+      return json_response(200, a.body);
+    case Kind::BadRequest:
+      return error_response(400, kBadParameter, a.message);
+    case Kind::NotFound:
+      return error_response(404, kNoSuchDeadLetter, a.message);
+    case Kind::Conflict:
+      return error_response(409, kDeadLetterConflict, a.message);
+    case Kind::ReplayFailed: {
+      // The entry comes along: its attempts and the new error.
+      json body = {{"code", kReplayRefused}, {"msg", a.message}};
+      const json entry = json::parse(a.body, nullptr, false);
+      if (!entry.is_discarded()) body["entry"] = entry;
+      return json_response(422, body.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    case Kind::Unavailable:
+      break;
+  }
+  return error_response(503, kDatabaseUnavailable, a.message);
+}
+
+}  // namespace
+
+void AdminHandler::dead_letters(HttpRequest& request, std::string_view target,
+                                std::string_view path, Responder& responder) {
+  // Which route: "" (list), "/replay" (all), "/{id}", "/{id}/replay", "/{id}/discard".
+  const std::string_view rest = path.substr(13);
+  std::string_view route = "/admin/v1/dlq";
+  std::optional<std::uint64_t> id;
+  std::string_view action;
+  if (rest == "/replay") {
+    route = "/admin/v1/dlq/replay";
+    action = "replay";
+  } else if (!rest.empty()) {
+    std::string_view id_text = rest.substr(1);
+    const std::size_t slash = id_text.find('/');
+    if (slash != std::string_view::npos) {
+      action = id_text.substr(slash + 1);
+      id_text = id_text.substr(0, slash);
+    }
+    route = action.empty()        ? "/admin/v1/dlq/{id}"
+            : action == "replay"  ? "/admin/v1/dlq/{id}/replay"
+            : action == "discard" ? "/admin/v1/dlq/{id}/discard"
+                                  : "/admin/v1";
+    if (route == "/admin/v1") {
+      return answer(responder, route, error_response(404, -1100, "no such admin route"));
+    }
+    id = parse_id(id_text);
+    if (!id || *id == 0) {
+      return answer(responder, route,
+                    error_response(400, kBadParameter,
+                                   "'" + std::string(id_text) +
+                                       "' is not a dead-letter id (a positive integer)"));
+    }
+  }
+  const http::verb want = action.empty() ? http::verb::get : http::verb::post;
+  if (request.method() != want) {
+    return answer(responder, route,
+                  error_response(405, -1100,
+                                 std::string("use ") + (want == http::verb::get ? "GET" : "POST") +
+                                     " for this route"));
+  }
+  DeadLetterQueue* dlq = dead_letters_.load();
+  if (dlq == nullptr) {
+    return answer(responder, route,
+                  error_response(503, kDatabaseUnavailable,
+                                 "no dead-letter queue: spotd runs embedded (postgres.url is "
+                                 "empty), or is still starting"));
+  }
+  const DeadLetterOptions& limits = dlq->options();
+  const auto bad = [&](const std::string& message) {
+    answer(responder, route, error_response(400, kBadParameter, message));
+  };
+
+  // Who and why, from the body of a POST: {"by":"alice","reason":"..."}.
+  std::string actor = options_.token_label;
+  std::string reason;
+  if (want == http::verb::post && !request.body().empty()) {
+    const json j = json::parse(request.body(), nullptr, false);
+    if (j.is_discarded() || !j.is_object() || (j.contains("by") && !j["by"].is_string()) ||
+        (j.contains("reason") && !j["reason"].is_string())) {
+      return bad(R"(body must be a JSON object like {"by":"alice","reason":"..."})");
+    }
+    if (j.contains("by")) actor = j["by"].get<std::string>();
+    reason = j.value("reason", "");
+  }
+  if (actor.empty() || actor.size() > limits.max_actor_bytes) {
+    return bad("by must be 1 to " + std::to_string(limits.max_actor_bytes) + " characters");
+  }
+
+  std::function<DeadLetterAnswer(DeadLetterStore&)> job;
+  if (action == "discard") {
+    if (reason.empty()) return bad(R"(a discard needs a reason: {"reason":"..."})");
+    if (reason.size() > limits.max_reason_bytes) {
+      return bad("reason is longer than " + std::to_string(limits.max_reason_bytes) +
+                 " characters");
+    }
+    job = [id = *id, actor, reason](DeadLetterStore& s) { return s.discard(id, actor, reason); };
+  } else if (action == "replay" && id) {
+    job = [id = *id, actor](DeadLetterStore& s) { return s.replay(id, actor); };
+  } else if (action == "replay") {
+    const std::string status = proto::http::query_param(target, "status");
+    if (!status.empty() && status != "PENDING") {
+      return bad("only PENDING entries are replayed in bulk (status=PENDING)");
+    }
+    job = [actor](DeadLetterStore& s) { return s.replay_pending(actor); };
+  } else if (id) {
+    job = [id = *id](DeadLetterStore& s) { return s.get(id); };
+  } else {
+    DeadLetterFilter filter;
+    filter.status = proto::http::query_param(target, "status");
+    filter.entity = proto::http::query_param(target, "entity");
+    if (!filter.status.empty() && !parse_dead_letter_status(filter.status)) {
+      return bad("status must be PENDING, REPLAYING, RESOLVED or DISCARDED");
+    }
+    if (!filter.entity.empty() && filter.entity != "order" && filter.entity != "account" &&
+        filter.entity != "trade") {
+      return bad("entity must be order, trade or account");
+    }
+    for (const auto& [name, field] :
+         {std::pair<const char*, std::uint64_t*>{"entity_id", &filter.entity_id},
+          std::pair<const char*, std::uint64_t*>{"after", &filter.after_id}}) {
+      const std::string text = proto::http::query_param(target, name);
+      if (text.empty()) continue;
+      const auto v = parse_id(text);
+      if (!v) return bad(std::string(name) + " must be a non-negative integer");
+      *field = *v;
+    }
+    const std::string limit = proto::http::query_param(target, "limit");
+    if (!limit.empty()) {
+      const auto v = parse_id(limit);
+      if (!v || *v == 0 || *v > limits.page_max) {
+        return bad("limit must be between 1 and " + std::to_string(limits.page_max));
+      }
+      filter.limit = static_cast<std::size_t>(*v);
+    }
+    job = [filter](DeadLetterStore& s) { return s.list(filter); };
+  }
+  responder.route(route);
+  auto later = responder.answer_later();
+  const bool queued = dlq->post([later, job = std::move(job)](DeadLetterStore& store) {
+    later(dead_letter_response(job(store)));
+  });
+  if (!queued) {
+    HttpResponse busy = error_response(503, kDatabaseUnavailable,
+                                       "too many dead-letter requests waiting; try again");
+    busy.set(http::field::retry_after, "1");
+    later(std::move(busy));
+  }
 }
 
 void AdminHandler::state(const std::string& request_id, Responder& responder) {

@@ -116,6 +116,9 @@ const std::map<std::string, Key>& keys() {
                    "Bearer token for /admin/v1/*; empty disables the admin API"),
       SPOT_INT_KEY("admin.max_connections", admin.max_connections, 1, 100'000,
                    "open admin connections; more get 503 and are closed"),
+      SPOT_STR_KEY("admin.token_label", admin.token_label,
+                   "who an admin action was by when the request names nobody (the token's "
+                   "holder)"),
       SPOT_INT_KEY("admin.max_account_name_bytes", admin.max_account_name_bytes, 1, 65'536,
                    "longest account name POST /admin/v1/accounts accepts"),
       SPOT_INT_KEY("engine.io_threads", engine.io_threads, 1, 256, "network I/O threads"),
@@ -199,6 +202,23 @@ const std::map<std::string, Key>& keys() {
                    "retries never exceed this share of calls (plus the floor)"),
       SPOT_INT_KEY("postgres.retry_budget_min_retries", postgres.retry.budget_min_retries, 1,
                    kRetryMaxBudgetMinRetries, "retry budget floor (and bucket size)"),
+      SPOT_INT_KEY("dlq.page_default", dlq.page_default, 1, 100'000,
+                   "dead letters GET /admin/v1/dlq returns without limit="),
+      SPOT_INT_KEY("dlq.page_max", dlq.page_max, 1, 100'000,
+                   "largest limit= GET /admin/v1/dlq accepts"),
+      SPOT_INT_KEY("dlq.replay_all_max", dlq.replay_all_max, 1, 1'000'000,
+                   "dead letters one POST /admin/v1/dlq/replay replays at most"),
+      SPOT_INT_KEY("dlq.max_reason_bytes", dlq.max_reason_bytes, 1, 65'536,
+                   "longest reason a discard accepts"),
+      SPOT_INT_KEY("dlq.max_actor_bytes", dlq.max_actor_bytes, 1, 1'024,
+                   "longest \"by\" name of an admin DLQ action"),
+      SPOT_INT_KEY("dlq.max_queued_requests", dlq.max_queued_requests, 1, 10'000,
+                   "admin DLQ requests waiting for the database; more get 503"),
+      SPOT_INT_KEY("dlq.spill_retry_ms", dlq.spill_retry_ms, 10, 3'600'000,
+                   "while the spill file holds dead letters, how often they are moved into "
+                   "the table"),
+      SPOT_INT_KEY("dlq.replay_stale_ms", dlq.replay_stale_ms, 1'000, 86'400'000,
+                   "a dead letter REPLAYING this long (a replay cut off) may be replayed again"),
       SPOT_INT_KEY("shutdown.drain_timeout_ms", shutdown.drain_timeout_ms, 0, 3'600'000,
                    "on SIGTERM, time allowed to answer in-flight requests"),
       SPOT_STR_KEY("log.level", log.level, "trace, debug, info, warn, error or off"),
@@ -398,6 +418,13 @@ std::optional<ConfigError> validate_config(const Config& config) {
   }
   if (const std::string_view why = validate_options(config.postgres.breaker); !why.empty()) {
     return ConfigError{"postgres.breaker_*", std::string(why)};
+  }
+  if (config.dlq.page_default > config.dlq.page_max) {
+    return ConfigError{"dlq.page_default", "above dlq.page_max"};
+  }
+  if (config.admin.token_label.empty() ||
+      config.admin.token_label.size() > config.dlq.max_actor_bytes) {
+    return ConfigError{"admin.token_label", "must be between 1 and dlq.max_actor_bytes characters"};
   }
   if (const std::string_view why = validate_options(config.postgres.retry); !why.empty()) {
     return ConfigError{"postgres.retry_*", std::string(why)};

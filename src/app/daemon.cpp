@@ -26,6 +26,8 @@
 #include "spot/net/http_api.h"
 #include "spot/net/http_server.h"
 #include "spot/net/tcp_server.h"
+#include "spot/store/dead_letter_spill.h"
+#include "spot/store/dead_letters.h"
 #include "spot/store/projector.h"
 
 namespace spot {
@@ -160,8 +162,39 @@ struct DurableState {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<JournalWriter> journal;  // null: journal disabled
   std::unique_ptr<Snapshotter> snapshots;  // null: periodic snapshots disabled
-  std::unique_ptr<Projector> projector;    // null: embedded (no database)
+  // With a database: dead letters wait in the spill file (under the journal directory)
+  // until the DLQ thread has them in the table. Declared before the projector, whose
+  // dead-letter hook uses them, so that they outlive it.
+  std::unique_ptr<DeadLetterSpill> spill;
+  std::unique_ptr<DeadLetterQueue> dead_letters;
+  std::unique_ptr<Projector> projector;  // null: embedded (no database)
 };
+
+// The projector's dead-letter hook: the refused record becomes an entry of the spill
+// file, fsynced before the projector moves past it, and the DLQ thread moves it into
+// the table.
+Projector::DeadLetter dead_letter_hook(const Config& config, Metrics& metrics,
+                                       DeadLetterSpill& spill, DeadLetterQueue& dlq) {
+  auto symbols = std::make_shared<const SymbolTable>(config.symbols);
+  return [symbols, &metrics, &spill, &dlq](const ProjectionBatch& batch, const DbError& error) {
+    const DeadLetter letter =
+        make_dead_letter(batch, error, *symbols, SystemClock::instance().wall_ns() / 1'000);
+    metrics.dlq_event(letter.entity, letter.error_class);
+    const Status s = spill.append(letter);
+    if (!s.ok()) {
+      log::error(
+          "dead letter could not be written to the spill file; the record is only in the "
+          "journal",
+          letter.correlation_id,
+          {{"seq", std::to_string(letter.journal_seq)},
+           {"code", std::string(s.code_name())},
+           {"error", s.message()}});
+      return;
+    }
+    metrics.dlq_spilled(static_cast<double>(spill.size()));
+    dlq.notify_spilled();
+  };
+}
 
 bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableState& state) {
   if (config.journal.dir.empty()) {
@@ -202,9 +235,23 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
     po.journal_dir = config.journal.dir;
     po.symbols = config.symbols;
     po.limits = config.engine.limits;
+    state.spill = std::make_unique<DeadLetterSpill>(fs, config.journal.dir);
+    const Status spill = state.spill->open();
+    if (!spill.ok()) {
+      log::error("dead-letter spill file unreadable", {},
+                 {{"code", std::string(spill.code_name())}, {"error", spill.message()}});
+      std::fprintf(stderr, "spotd: dead-letter spill file unreadable (move it aside): %s\n",
+                   spill.message().c_str());
+      return false;
+    }
+    metrics.dlq_spilled(static_cast<double>(state.spill->size()));
+    state.dead_letters =
+        std::make_unique<DeadLetterQueue>(config.postgres, config.dlq, *state.spill, &metrics);
+    state.dead_letters->start();
     state.projector = std::make_unique<Projector>(
         fs, std::move(po), [j = state.journal.get()] { return j->durable_seq(); }, &metrics,
-        SystemClock::instance());
+        SystemClock::instance(),
+        dead_letter_hook(config, metrics, *state.spill, *state.dead_letters));
     state.projector->start();
   }
   if (config.snapshot.interval_ms > 0) {
@@ -253,6 +300,7 @@ void close_state(const Config& config, FileSystem& fs, const MatchingLoop& loop,
               {{"checkpoint", std::to_string(hold_seq)},
                {"durable_seq", std::to_string(state.journal->durable_seq())}});
   }
+  if (state.dead_letters) state.dead_letters->stop();
   const std::uint64_t last_seq = state.journal->durable_seq();
   if (state.journal->failed() || loop.halted() || state.journal->last_seq() != last_seq) {
     log::warn("no snapshot at shutdown: the journal failed; the next start replays it");
@@ -350,6 +398,7 @@ int run_daemon(const Config& config, FileSystem& fs) {
   state.engine->for_each_account(
       [&](AccountId id, const std::string& key_hash) { admission.accounts.add(key_hash, id); });
   net.admin().set_projector(state.projector.get());
+  net.admin().set_dead_letters(state.dead_letters.get());
 
   std::atomic<bool> failure_logged{false};
   MatchingLoop loop(*state.engine, admission.queue, metrics, clock, config.engine.batch_max,

@@ -205,6 +205,30 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                        .Help("Journal records PostgreSQL refused with a data error.")
                        .Register(r)
                        .Add({});
+  dlq_events_ = &BuildCounter()
+                     .Name("spot_dlq_events_total")
+                     .Help(
+                         "Journal records set aside in the dead-letter queue, by entity and "
+                         "SQLSTATE class.")
+                     .Register(r);
+  dlq_entries_ = &BuildGauge()
+                      .Name("spot_dlq_entries")
+                      .Help("Dead letters in the table by status (as of the last DLQ action).")
+                      .Register(r);
+  for (const char* status : {"PENDING", "REPLAYING", "RESOLVED", "DISCARDED"}) {
+    dlq_entries_->Add({{"status", status}}).Set(0);
+  }
+  dlq_replays_ = &BuildCounter()
+                      .Name("spot_dlq_replays_total")
+                      .Help(
+                          "Dead-letter replays by result (resolved, failed, conflict, "
+                          "unavailable).")
+                      .Register(r);
+  dlq_spilled_ = &BuildGauge()
+                      .Name("spot_dlq_spill_entries")
+                      .Help("Dead letters waiting in the local spill file for the database.")
+                      .Register(r)
+                      .Add({});
   process_cpu_seconds_ = &BuildCounter()
                               .Name("process_cpu_seconds_total")
                               .Help("User and system CPU time spent, in seconds.")
@@ -250,6 +274,18 @@ void Metrics::journal_batch(double records, double bytes, double fsync_seconds) 
 
 void Metrics::db_error(const std::string& error_class) {
   db_errors_->Add({{"class", error_class}}).Increment();
+}
+
+void Metrics::dlq_event(const std::string& entity, const std::string& sqlstate_class) {
+  dlq_events_->Add({{"entity", entity}, {"sqlstate_class", sqlstate_class}}).Increment();
+}
+
+void Metrics::dlq_entries(const std::string& status, double n) {
+  dlq_entries_->Add({{"status", status}}).Set(n);
+}
+
+void Metrics::dlq_replay(const std::string& result) {
+  dlq_replays_->Add({{"result", result}}).Increment();
 }
 
 void Metrics::breaker_transition(const std::string& dependency, const std::string& to,

@@ -75,6 +75,17 @@ std::function<void(Reply&&)> Responder::reply_to(RenderReply render) {
   return [line = line_, slot = slot_](Reply&& reply) { line->deliver(slot, std::move(reply)); };
 }
 
+std::function<void(HttpResponse&&)> Responder::answer_later() {
+  // The response travels as the "reply" of a render that only hands it over; the
+  // strand's post after it is written orders the two.
+  auto box = std::make_shared<HttpResponse>();
+  line_->expect(slot_, [box](Reply&&) { return std::move(*box); });
+  return [line = line_, slot = slot_, box](HttpResponse&& response) {
+    *box = std::move(response);
+    line->deliver(slot, Reply{StateReply{}});
+  };
+}
+
 namespace {
 
 class Session : public Responder::Line, public std::enable_shared_from_this<Session> {

@@ -262,23 +262,25 @@ std::string fill_update(int first, bool guarded) {
          (guarded ? std::string(" AND ") + kGuardPassed : std::string());
 }
 
-std::string trade_insert(int first) {
+std::string trade_insert(int first, bool guarded) {
   return "INSERT INTO trades (" + column_list(kTradeColumns) +
          ") "
          "SELECT u.id, u.sym, u.price, u.qty, u.mo, u.ma, u.t_o, u.ta, u.side, u.corr, u.seq, " +
          SPOT_US("u.at") " FROM " +
          unnest_of(first, {"bigint", "text", "numeric", "numeric", "bigint", "bigint", "bigint",
                            "bigint", "text", "text", "bigint", "bigint"}) +
-         " AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at) WHERE " + kGuardPassed +
+         " AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at)" +
+         (guarded ? std::string(" WHERE ") + kGuardPassed : std::string()) +
          " ON CONFLICT (trade_id) DO NOTHING";
 }
 
-std::string account_insert(int first) {
+std::string account_insert(int first, bool guarded) {
   return "INSERT INTO accounts (" + column_list(kAccountColumns) +
          ") "
          "SELECT u.id, u.name, u.hash, u.corr, " SPOT_US("u.at") " FROM " +
          unnest_of(first, {"bigint", "text", "text", "text", "bigint"}) +
-         " AS u(id, name, hash, corr, at) WHERE " + kGuardPassed +
+         " AS u(id, name, hash, corr, at)" +
+         (guarded ? std::string(" WHERE ") + kGuardPassed : std::string()) +
          " ON CONFLICT (account_id) DO NOTHING";
 }
 
@@ -293,12 +295,19 @@ std::string account_insert(int first) {
 const std::string kWriteBatch =
     "WITH cp AS (UPDATE projector_checkpoint SET last_seq = $1, updated_at = now() "
     "WHERE id = 1 AND last_seq = $2 RETURNING 1), o AS (" +
-    order_upsert(3, true) + "), f AS (" + fill_update(18, true) + "), tr AS (" + trade_insert(23) +
-    "), a AS (" + account_insert(35) + ") SELECT count(*) FROM cp";
+    order_upsert(3, true) + "), f AS (" + fill_update(18, true) + "), tr AS (" +
+    trade_insert(23, true) + "), a AS (" + account_insert(35, true) + ") SELECT count(*) FROM cp";
 
 // Within the COPY transaction, after kMoveCheckpoint: no guard of its own.
 const std::string kWriteChanges =
     "WITH o AS (" + order_upsert(1, false) + ") " + fill_update(16, false);
+
+// The rows of one dead letter, with no checkpoint: the pieces of kWriteBatch unguarded.
+// Idempotent like them: an order row only moves forward (journal_seq), trades and
+// accounts are inserted once.
+const std::string kReplayRows = "WITH o AS (" + order_upsert(1, false) + "), f AS (" +
+                                fill_update(16, false) + "), tr AS (" + trade_insert(21, false) +
+                                "), a AS (" + account_insert(33, false) + ") SELECT 1";
 
 }  // namespace sql
 

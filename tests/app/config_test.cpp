@@ -316,7 +316,8 @@ TEST(ConfigEnvironment, EveryKeyHasItsVariable) {
       const Config d;
       auto strings = [](const Config& c) {
         return c.http.address + "|" + c.tcp.address + "|" + c.admin.address + "|" + c.admin.token +
-               "|" + c.log.level + "|" + c.ports_file + "|" + c.journal.dir + "|" + c.postgres.url;
+               "|" + c.log.level + "|" + c.ports_file + "|" + c.journal.dir + "|" + c.postgres.url +
+               "|" + c.admin.token_label;
       };
       EXPECT_EQ(strings(from_env), strings(direct));
       EXPECT_NE(strings(from_env), strings(d));

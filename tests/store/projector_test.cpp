@@ -331,7 +331,7 @@ TEST(ProjectorPg, ASecondSpotdOnTheSameDatabaseSaysSoAndTakesOrders) {
   EXPECT_NE(r["postgres"]["lastError"].get<std::string>().find("another spotd is projecting"),
             std::string::npos)
       << r.dump();
-  EXPECT_EQ(pg.psql("SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM schema_version"), std::to_string(migrations().size()));
   EXPECT_EQ(second->terminate(), 0);
   wait_for_checkpoint(pg, durable_seq(*first), std::chrono::seconds(10));
   EXPECT_EQ(first->terminate(), 0);

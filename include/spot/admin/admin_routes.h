@@ -1,6 +1,8 @@
 // The admin listener's routes: health (/livez, /readyz), /metrics, and the
-// token-protected /admin/v1/* API (accounts and state today; the DLQ joins later).
-// Commands to the engine go through the gateway like every trader request.
+// token-protected /admin/v1/* API: accounts, state, and the dead-letter queue
+// (/admin/v1/dlq..., docs/runbook-dlq.md). Commands to the engine go through the
+// gateway like every trader request; DLQ requests, which wait on the database, run on
+// the DLQ thread (store/dead_letters.h), never on an I/O thread.
 #pragma once
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include "spot/gateway/gateway.h"
 #include "spot/metrics/metrics.h"
 #include "spot/net/http_server.h"
+#include "spot/store/dead_letters.h"
 #include "spot/store/projector.h"
 
 namespace spot {
@@ -20,6 +23,8 @@ struct AdminOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8081;
   std::string token;  // Bearer token for /admin/v1/*; empty disables those routes
+  // Who an action was by when the request names nobody: the holder of the token.
+  std::string token_label = "admin";
   std::size_t max_connections = 64;
   std::size_t max_account_name_bytes = 128;
 };
@@ -35,12 +40,18 @@ class AdminHandler final : public HttpHandler {
   // The database projector whose health /readyz shows; null (the default): embedded.
   // Set once before the daemon reports ready; it must outlive the handler's use of it.
   void set_projector(const Projector* projector) { projector_.store(projector); }
+  // The dead-letter queue the /admin/v1/dlq routes use; null (the default): embedded,
+  // and those routes answer 503. Same lifetime rule as set_projector.
+  void set_dead_letters(DeadLetterQueue* dlq) { dead_letters_.store(dlq); }
 
  private:
   bool authorized(const HttpRequest& request) const;
   void create_account(HttpRequest& request, const std::string& request_id, Responder& responder);
   // GET /admin/v1/state: the engine's state hash and counters (for recovery checks).
   void state(const std::string& request_id, Responder& responder);
+  // /admin/v1/dlq and below; `path` has no query string.
+  void dead_letters(HttpRequest& request, std::string_view target, std::string_view path,
+                    Responder& responder);
   // `route` is the template the response is counted under (a literal).
   void answer(Responder& responder, std::string_view route, HttpResponse&& response);
   // Admits a command to the engine; `render` makes the response of its reply.
@@ -53,6 +64,7 @@ class AdminHandler final : public HttpHandler {
   Metrics& metrics_;
   AdminOptions options_;
   std::atomic<const Projector*> projector_{nullptr};
+  std::atomic<DeadLetterQueue*> dead_letters_{nullptr};
 };
 
 }  // namespace spot

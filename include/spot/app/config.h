@@ -19,6 +19,7 @@
 #include "spot/net/http_api.h"
 #include "spot/net/http_server.h"
 #include "spot/net/tcp_server.h"
+#include "spot/store/dead_letters.h"
 #include "spot/store/postgres.h"
 
 namespace spot {
@@ -41,6 +42,7 @@ struct Config {
   JournalOptions journal;
   SnapshotPolicy snapshot;
   PostgresOptions postgres;  // url empty: embedded, journal only
+  DeadLetterOptions dlq;     // used with postgres only
   struct Shutdown {
     std::int64_t drain_timeout_ms = 5'000;
   } shutdown;

@@ -59,6 +59,13 @@ class Metrics {
   void projector_lag(double events, double seconds);
   void projector_checkpoint(double seq) { projector_checkpoint_->Set(seq); }
   void dead_letter() { dead_letters_->Increment(); }
+  // The dead-letter queue: a record set aside (`entity` order/account, the SQLSTATE
+  // class of why), entries by status in the table, replays by result, entries waiting
+  // in the spill file.
+  void dlq_event(const std::string& entity, const std::string& sqlstate_class);
+  void dlq_entries(const std::string& status, double n);
+  void dlq_replay(const std::string& result);
+  void dlq_spilled(double n) { dlq_spilled_->Set(n); }
 
   // The text exposition format (what /metrics serves), with process metrics refreshed.
   std::string scrape();
@@ -112,6 +119,10 @@ class Metrics {
   prometheus::Gauge* projector_lag_seconds_;
   prometheus::Gauge* projector_checkpoint_;
   prometheus::Counter* dead_letters_;
+  prometheus::Family<prometheus::Counter>* dlq_events_;
+  prometheus::Family<prometheus::Gauge>* dlq_entries_;
+  prometheus::Family<prometheus::Counter>* dlq_replays_;
+  prometheus::Gauge* dlq_spilled_;
 
   std::mutex process_mutex_;
   std::mutex http_mutex_;

@@ -71,6 +71,10 @@ class Responder {
   // The completion for Gateway::submit. It may run on any thread and only hands the
   // reply to the session's strand; `render` runs there.
   std::function<void(Reply&&)> reply_to(RenderReply render);
+  // For a response made elsewhere (a handler whose work blocks runs it on a thread of
+  // its own): the completion takes the finished response. It may run on any thread and
+  // must run exactly once.
+  std::function<void(HttpResponse&&)> answer_later();
 
  private:
   std::shared_ptr<Line> line_;

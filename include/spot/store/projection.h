@@ -166,11 +166,16 @@ inline constexpr std::array<const char*, 5> kAccountColumns = {"account_id", "na
 // it starts after; 0 rows affected: not written, roll back), COPY of the new orders,
 // trades and accounts (*_copy_row), then kWriteChanges for the orders of earlier batches:
 // order_params of the changed orders ($1..$15) and fill_params ($16..$20).
+//
+// A dead letter's replay (store/dead_letters.h) is kReplayRows: the same upsert, fill
+// update and inserts without a checkpoint: order_params ($1..$15), fill_params
+// ($16..$20), trade_params ($21..$32), account_params ($33..$37).
 namespace sql {
 extern const char* const kReadCheckpoint;
 extern const std::string kWriteBatch;
 extern const char* const kMoveCheckpoint;
 extern const std::string kWriteChanges;
+extern const std::string kReplayRows;
 }  // namespace sql
 
 std::vector<std::string> order_params(const std::vector<OrderRow>& rows,

@@ -1,0 +1,375 @@
+// The pure parts of the dead-letter queue: the payload a refused record becomes and the
+// replay parameters it gives back, the dead letter's entity and key, and the spill file
+// (its records, and its behaviour on a file system that fails writes and fsyncs).
+#include "spot/store/dead_letters.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "spot/engine/engine.h"
+#include "spot/store/dead_letter_spill.h"
+
+namespace spot {
+namespace {
+
+using nlohmann::json;
+
+SymbolSpec btc() {
+  SymbolSpec s;
+  s.name = "BTC-USDT";
+  return s;  // tick 0.01, lot 0.001
+}
+
+SubmitOrder limit(std::uint64_t account, Side side, Ticks price, Lots qty,
+                  std::string client_id = "") {
+  SubmitOrder o;
+  o.account = AccountId{account};
+  o.symbol = 0;
+  o.side = side;
+  o.type = OrderType::Limit;
+  o.tif = TimeInForce::Gtc;
+  o.price = price;
+  o.qty = qty;
+  o.client_order_id = std::move(client_id);
+  return o;
+}
+
+// Records seq 1, 2, ... executed on an engine into `batch`, which the test clears to
+// start the next batch (so that later records change orders of earlier batches).
+class Records {
+ public:
+  Records() : engine_({btc()}, EngineLimits{}) {}
+  void run(const CommandBody& command, const std::string& request_id = "rid") {
+    JournalRecord record;
+    record.seq = ++seq_;
+    record.command = command;
+    record.request_id = request_id;
+    record.time_ns = static_cast<std::int64_t>(seq_) * 1'000'000'000;
+    batch.add(record, engine_.execute(command, request_id));
+  }
+  ProjectionBatch batch;
+  const SymbolTable symbols{{btc()}};
+
+ private:
+  Engine engine_;
+  std::uint64_t seq_ = 0;
+};
+
+// What the projector's one statement would send for these rows (kWriteBatch's
+// parameters after the checkpoint), which kReplayRows takes in the same order.
+std::vector<std::string> projector_params(const ProjectionBatch& batch,
+                                          const SymbolTable& symbols) {
+  std::vector<OrderRow> orders = batch.new_orders();
+  for (OrderRow& r : batch.changed_orders()) orders.push_back(r);
+  std::vector<std::string> out;
+  for (auto&& columns : {order_params(orders, symbols), fill_params(batch.fills(), symbols),
+                         trade_params(batch.trades(), symbols), account_params(batch.accounts())}) {
+    out.insert(out.end(), columns.begin(), columns.end());
+  }
+  return out;
+}
+
+TEST(DeadLetterPayload, ReplaysExactlyTheRowsTheProjectorWouldHaveWritten) {
+  Records r;
+  r.run(CreateAccount{"maker", "h1"}, "acct-1");
+  r.run(CreateAccount{"taker \"quoted\" \\ caf\xc3\xa9", "h2"}, "acct-2");
+  r.run(limit(1, Side::Sell, 10'000, 5'000, "ask-1"), "req-ask");  // order 1 rests
+  r.run(limit(1, Side::Sell, 10'100, 1'000), "req-ask-2");         // order 2 rests
+  r.batch.clear();
+  r.run(limit(2, Side::Buy, 10'000, 2'000, "buy-1"), "req-buy");  // fills order 1 (earlier)
+  r.run(CancelRequest{AccountId{1}, OrderId{2}});                 // order 2 changed
+  SubmitOrder market = limit(2, Side::Buy, 0, 500);
+  market.type = OrderType::Market;
+  market.tif = TimeInForce::Ioc;
+  r.run(market, "req-market");  // a NULL price
+  ASSERT_FALSE(r.batch.fills().empty());
+  ASSERT_FALSE(r.batch.changed_orders().empty());
+  ASSERT_FALSE(r.batch.trades().empty());
+
+  const std::string payload = payload_json(r.batch, r.symbols);
+  std::vector<std::string> params;
+  const Status s = replay_params(payload, &params);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(params, projector_params(r.batch, r.symbols));
+  EXPECT_EQ(params.size(), 37u);  // kReplayRows' $1..$37
+
+  // What an operator reads: the columns by name, decimals exact.
+  const json j = json::parse(payload);
+  EXPECT_EQ(j["journal_seq"], 7);
+  EXPECT_EQ(j["orders"][0]["symbol"], "BTC-USDT");
+  EXPECT_EQ(j["orders"][0]["price"], "100.00");
+  EXPECT_EQ(j["orders"][0]["client_order_id"], "buy-1");
+  EXPECT_TRUE(j["orders"][1]["price"].is_null());   // the market order
+  EXPECT_EQ(j["orders"][2]["status"], "CANCELED");  // changed: order 2 of the first batch
+  EXPECT_EQ(j["fills"][0]["order_id"], 1);
+  EXPECT_EQ(j["fills"][0]["leaves"], "2.500");  // 5 less 2 and 0.5
+
+  // Accounts too, with names that need quoting in an array literal.
+  Records a;
+  a.run(CreateAccount{"odd \"name\" \\ {x}", "h"}, "acct");
+  ASSERT_TRUE(replay_params(payload_json(a.batch, a.symbols), &params).ok());
+  EXPECT_EQ(params, projector_params(a.batch, a.symbols));
+}
+
+TEST(DeadLetterPayload, APayloadThisSpotdDidNotWriteIsRefusedWithWhereItIsWrong) {
+  std::vector<std::string> params;
+  for (
+      const auto& [payload, why] : std::vector<std::pair<std::string, std::string>>{
+          {"not json", "not a JSON object"},
+          {"[1,2]", "not a JSON object"},
+          {R"({"orders":{}})", "orders is not a list"},
+          {R"({"orders":[1]})", "orders holds a non-object"},
+          {R"({"trades":[{"trade_id":1}]})", "trades[0].symbol is missing"},
+          {R"({"fills":[{"order_id":1,"leaves":"1; DROP","status":"FILLED","journal_seq":1,"updated_us":1}]})",
+           "fills[0].leaves is not a decimal"},
+          {R"({"fills":[{"order_id":1,"leaves":true,"status":"FILLED","journal_seq":1,"updated_us":1}]})",
+           "fills[0].leaves is neither text, integer nor null"}}) {
+    const Status s = replay_params(payload, &params);
+    EXPECT_EQ(s.code(), StatusCode::Corruption) << payload;
+    EXPECT_NE(s.message().find(why), std::string::npos) << s.message();
+  }
+  // No rows at all is a valid (empty) replay.
+  ASSERT_TRUE(replay_params("{}", &params).ok());
+  EXPECT_EQ(params.size(), 37u);
+  EXPECT_EQ(params[0], "{}");
+}
+
+TEST(DeadLetter, NamesTheOrderOrAccountTheRecordWroteAndKeysOnItsJournalRecord) {
+  Records r;
+  r.run(CreateAccount{"maker", "h1"}, "acct-1");
+  const DbError refused = DbError::from_sqlstate("23514", "violates check constraint");
+  DeadLetter d = make_dead_letter(r.batch, refused, r.symbols, 123);
+  EXPECT_EQ(d.entity, "account");
+  EXPECT_EQ(d.entity_id, 1u);
+  EXPECT_EQ(d.journal_seq, 1u);
+  EXPECT_EQ(d.idempotency_key, "account:1:1");
+  EXPECT_EQ(d.correlation_id, "acct-1");
+  EXPECT_EQ(d.error_class, "23");
+  EXPECT_EQ(d.sqlstate, "23514");
+  EXPECT_EQ(d.failed_at_us, 123);
+
+  r.batch.clear();
+  r.run(limit(1, Side::Sell, 10'000, 5'000, "ask"), "req-ask");
+  r.batch.clear();
+  r.run(limit(1, Side::Buy, 10'000, 1'000), "req-buy");  // order 2 takes from order 1
+  d = make_dead_letter(r.batch, refused, r.symbols, 0);
+  EXPECT_EQ(d.entity, "order");
+  EXPECT_EQ(d.entity_id, 2u);  // the taker: its whole row; the maker's is a fill
+  EXPECT_EQ(d.idempotency_key, "order:2:3");
+  EXPECT_EQ(d.correlation_id, "req-buy");
+  r.batch.clear();
+  r.run(CancelRequest{AccountId{1}, OrderId{1}}, "req-cancel");
+  d = make_dead_letter(r.batch, refused, r.symbols, 0);
+  EXPECT_EQ(d.entity_id, 1u);
+  EXPECT_EQ(d.idempotency_key, "order:1:4");
+}
+
+TEST(DeadLetterStatus, NamesRoundTrip) {
+  for (const char* name : {"PENDING", "REPLAYING", "RESOLVED", "DISCARDED"}) {
+    const auto s = parse_dead_letter_status(name);
+    ASSERT_TRUE(s.has_value()) << name;
+    EXPECT_EQ(to_string(*s), name);
+  }
+  EXPECT_FALSE(parse_dead_letter_status("pending").has_value());
+  EXPECT_FALSE(parse_dead_letter_status("").has_value());
+}
+
+DeadLetter letter(std::uint64_t seq) {
+  DeadLetter d;
+  d.journal_seq = seq;
+  d.entity = "order";
+  d.entity_id = seq * 10;
+  d.idempotency_key = "order:" + std::to_string(seq * 10) + ":" + std::to_string(seq);
+  d.correlation_id = "corr-" + std::to_string(seq);
+  d.payload = R"({"orders":[],"fills":[],"trades":[],"accounts":[]})";
+  d.error_class = "23";
+  d.sqlstate = "23505";
+  d.message = "duplicate key value\nDETAIL: tab\there";
+  d.failed_at_us = static_cast<std::int64_t>(seq) * 1'000;
+  return d;
+}
+
+TEST(DeadLetterSpillRecords, RoundTripAndATornTailIsNotAnError) {
+  std::string bytes;
+  for (std::uint64_t i = 1; i <= 3; ++i) bytes += encode_spill_record(letter(i));
+  std::vector<DeadLetter> out;
+  std::size_t used = 0;
+  ASSERT_TRUE(decode_spill_records(bytes, &out, &used).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[1], letter(2));
+  EXPECT_EQ(used, bytes.size());
+  // Every cut inside the last record leaves the first two.
+  const std::size_t two =
+      encode_spill_record(letter(1)).size() + encode_spill_record(letter(2)).size();
+  for (std::size_t cut = two; cut < bytes.size(); ++cut) {
+    ASSERT_TRUE(decode_spill_records(std::string_view(bytes).substr(0, cut), &out, &used).ok());
+    EXPECT_EQ(out.size(), 2u);
+    EXPECT_EQ(used, two);
+  }
+  // A damaged last record is a torn write; a damaged one with others after it is not.
+  std::string damaged = bytes;
+  damaged[bytes.size() - 2] ^= 0x20;
+  ASSERT_TRUE(decode_spill_records(damaged, &out, &used).ok());
+  EXPECT_EQ(out.size(), 2u);
+  damaged = bytes;
+  damaged[12] ^= 0x20;
+  EXPECT_EQ(decode_spill_records(damaged, &out, &used).code(), StatusCode::Corruption);
+}
+
+// A real directory whose appends and fsyncs can be made to fail.
+class FaultyFileSystem final : public FileSystem {
+ public:
+  bool fail_append = false;  // writes half of the data, then fails
+  bool fail_sync = false;    // fdatasync fails
+  bool fail_rename = false;
+
+  Status open_append(const std::string& path, std::unique_ptr<AppendFile>* file) override {
+    std::unique_ptr<AppendFile> inner;
+    Status s = real_.open_append(path, &inner);
+    if (s.ok()) *file = std::make_unique<File>(std::move(inner), *this);
+    return s;
+  }
+  Status read_file(const std::string& p, std::string* out) override {
+    return real_.read_file(p, out);
+  }
+  Status list(const std::string& d, std::vector<std::string>* names) override {
+    return real_.list(d, names);
+  }
+  Status truncate(const std::string& p, std::uint64_t s) override { return real_.truncate(p, s); }
+  Status create_dirs(const std::string& d) override { return real_.create_dirs(d); }
+  Status sync_dir(const std::string& d) override { return real_.sync_dir(d); }
+  Status rename(const std::string& a, const std::string& b) override {
+    if (fail_rename) return Status::io_error("rename: injected failure");
+    return real_.rename(a, b);
+  }
+  Status remove(const std::string& p) override { return real_.remove(p); }
+
+ private:
+  class File final : public AppendFile {
+   public:
+    File(std::unique_ptr<AppendFile> inner, FaultyFileSystem& fs)
+        : inner_(std::move(inner)), fs_(fs) {}
+    Status append(std::string_view data) override {
+      if (fs_.fail_append) {
+        (void)inner_->append(data.substr(0, data.size() / 2));
+        return Status::no_space("write: injected full disk");
+      }
+      return inner_->append(data);
+    }
+    Status sync() override {
+      if (fs_.fail_sync) return Status::fsync_failed("fdatasync: injected failure");
+      return inner_->sync();
+    }
+
+   private:
+    std::unique_ptr<AppendFile> inner_;
+    FaultyFileSystem& fs_;
+  };
+  PosixFileSystem real_;
+};
+
+class SpillTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("spot-spill-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir() const { return dir_.string(); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(SpillTest, EntriesSurviveARestartUntilReleasedAndAppendsGoOnWhileDraining) {
+  FaultyFileSystem fs;
+  {
+    DeadLetterSpill spill(fs, dir());
+    ASSERT_TRUE(spill.open().ok());
+    EXPECT_EQ(spill.size(), 0u);
+    ASSERT_TRUE(spill.append(letter(1)).ok());
+    ASSERT_TRUE(spill.append(letter(2)).ok());
+    EXPECT_EQ(spill.size(), 2u);
+  }
+  DeadLetterSpill spill(fs, dir());  // a restart
+  ASSERT_TRUE(spill.open().ok());
+  EXPECT_EQ(spill.size(), 2u);
+  std::vector<DeadLetter> taken;
+  ASSERT_TRUE(spill.take(&taken).ok());
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0], letter(1));
+  // While those are on their way to the table, a new one goes into a new file.
+  ASSERT_TRUE(spill.append(letter(3)).ok());
+  EXPECT_EQ(spill.size(), 3u);
+  // The database was not there: the next take() returns the same two again.
+  ASSERT_TRUE(spill.take(&taken).ok());
+  ASSERT_EQ(taken.size(), 2u);
+  ASSERT_TRUE(spill.release().ok());
+  EXPECT_EQ(spill.size(), 1u);
+  ASSERT_TRUE(spill.take(&taken).ok());
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0], letter(3));
+  ASSERT_TRUE(spill.release().ok());
+  EXPECT_EQ(spill.size(), 0u);
+  ASSERT_TRUE(spill.take(&taken).ok());
+  EXPECT_TRUE(taken.empty());
+  DeadLetterSpill after(fs, dir());
+  ASSERT_TRUE(after.open().ok());
+  EXPECT_EQ(after.size(), 0u);
+}
+
+TEST_F(SpillTest, AFailedWriteOrFsyncIsReportedAndLeavesNoHalfRecordBehind) {
+  FaultyFileSystem fs;
+  DeadLetterSpill spill(fs, dir());
+  ASSERT_TRUE(spill.open().ok());
+  ASSERT_TRUE(spill.append(letter(1)).ok());
+  fs.fail_append = true;
+  EXPECT_EQ(spill.append(letter(2)).code(), StatusCode::NoSpace);
+  fs.fail_append = false;
+  fs.fail_sync = true;
+  EXPECT_EQ(spill.append(letter(3)).code(), StatusCode::FsyncFailed);
+  fs.fail_sync = false;
+  EXPECT_EQ(spill.size(), 1u);  // only what was durable counts
+  ASSERT_TRUE(spill.append(letter(4)).ok());
+  // The half-written record is gone; the one whose fsync failed may be there (it is
+  // whole; the table skips a key twice), and everything decodes.
+  DeadLetterSpill reopened(fs, dir());
+  ASSERT_TRUE(reopened.open().ok());
+  std::vector<DeadLetter> taken;
+  ASSERT_TRUE(reopened.take(&taken).ok());
+  ASSERT_GE(taken.size(), 2u);
+  EXPECT_EQ(taken.front(), letter(1));
+  EXPECT_EQ(taken.back(), letter(4));
+  for (const DeadLetter& d : taken) EXPECT_NE(d.journal_seq, 2u);
+  // A failed rename keeps the entries where they were.
+  ASSERT_TRUE(reopened.release().ok());
+  ASSERT_TRUE(reopened.append(letter(5)).ok());
+  fs.fail_rename = true;
+  EXPECT_FALSE(reopened.take(&taken).ok());
+  fs.fail_rename = false;
+  EXPECT_EQ(reopened.size(), 1u);
+  ASSERT_TRUE(reopened.take(&taken).ok());
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0], letter(5));
+}
+
+TEST_F(SpillTest, ADamagedFileIsRefusedAtOpenNotSilentlyEmptied) {
+  PosixFileSystem fs;
+  std::string bytes = encode_spill_record(letter(1)) + encode_spill_record(letter(2));
+  bytes[10] ^= 0x40;
+  {
+    std::unique_ptr<AppendFile> f;
+    ASSERT_TRUE(fs.open_append(dir() + "/" + kDeadLetterSpillName, &f).ok());
+    ASSERT_TRUE(f->append(bytes).ok());
+  }
+  DeadLetterSpill spill(fs, dir());
+  const Status s = spill.open();
+  EXPECT_EQ(s.code(), StatusCode::Corruption);
+  EXPECT_NE(s.message().find(kDeadLetterSpillName), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace spot
