@@ -440,6 +440,41 @@ TEST(ProjectorPg, ARecordRefusedInACopyBatchIsSetAsideAndEverythingElseCommits) 
   poison_record({"--set", "postgres.copy_min_rows=1"}, "COPY orders");
 }
 
+// The same refusal met while catching up a backlog in full batches, so that the next
+// batch is being read ahead (on the second thread) when the database refuses this one:
+// what was read ahead is dropped, the refused record is isolated and set aside, and
+// every other record commits once.
+TEST(ProjectorPg, ARecordRefusedWhileTheNextBatchIsReadAheadIsSetAsideAlone) {
+  PostgresServer pg;
+  auto spotd = spotd_with(
+      pg.url(), "", {"--set", "engine.order_history=2", "--set", "postgres.batch_max_records=40"});
+  const std::string key = spotd->create_account("ahead");
+  HttpClient c(spotd->http_port());
+  const auto order = [&](const std::string& side, const std::string& client_id) {
+    std::string body =
+        R"({"symbol":"BTC-USDT","side":")" + side +
+        R"(","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000")";
+    if (!client_id.empty()) body += R"(,"clientOrderId":")" + client_id + "\"";
+    const HttpReply r =
+        c.request(http::verb::post, "/api/v1/orders", body + "}", {{"X-API-Key", key}});
+    ASSERT_EQ(r.status, 201u) << r.body;
+  };
+  order("BUY", "dup");
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  // A backlog of 401 records with the refused one in the middle.
+  pg.stop();
+  for (int i = 0; i < 200; ++i) order("BUY", "");
+  order("SELL", "dup");
+  for (int i = 0; i < 200; ++i) order("SELL", "");
+  pg.start();
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(20));
+  EXPECT_EQ(metric(*spotd, "spot_db_dead_letters_total"), 1);
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders"), "401");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders WHERE client_order_id = 'dup'"), "1");
+  EXPECT_EQ(pg.psql("SELECT count(DISTINCT order_id) FROM orders"), "401");
+  EXPECT_EQ(spotd->terminate(), 0);
+}
+
 // Every query the code issues, and the reads back office runs, use an index on tables
 // of 200,000 rows: EXPLAIN shows no sequential scan of orders, trades or accounts.
 TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
