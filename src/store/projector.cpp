@@ -366,9 +366,9 @@ void Projector::adapt_batch_cap(double seconds) {
   const std::size_t floor = std::min<std::size_t>(max, 1'000);
   const double slow = static_cast<double>(options_.postgres.breaker.slow_call_ms) / 1e3;
   std::size_t cap = batch_cap_;
-  if (seconds > slow / 4) {
+  if (seconds > slow / 2) {
     cap = std::max(floor, cap / 2);
-  } else if (seconds < slow / 8 && batch_.records() >= cap) {
+  } else if (seconds < slow / 4 && batch_.records() >= cap) {
     cap = std::min(max, cap * 2);
   }
   if (cap != batch_cap_) {

@@ -99,9 +99,9 @@ class Projector {
   // committed, the records read ahead become batch_; otherwise they are dropped and the
   // replica, which is past them, is synced again from the checkpoint.
   void finish_read_ahead(bool keep);
-  // After a batch of batch_cap_ records took `seconds` to write: halves the cap when the
-  // call came within a quarter of breaker_slow_call_ms, doubles it (up to
-  // batch_max_records) when it took under an eighth.
+  // After a batch took `seconds` to write: halves the cap when that was more than half
+  // of breaker_slow_call_ms, doubles it (up to batch_max_records) when a full batch took
+  // under a quarter.
   void adapt_batch_cap(double seconds);
   // Writes the batch (or, if `skip`, only moves the checkpoint past it).
   DbError write_batch(bool skip);
