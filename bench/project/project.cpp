@@ -50,15 +50,16 @@ double seconds_since(SteadyClock::time_point t0) {
 
 DbError with_connection(const std::string& url,
                         const std::function<void(pqxx::connection&)>& work) {
-  try {
-    pqxx::connection c(url);
-    work(c);
-  } catch (const pqxx::sql_error& e) {
-    return DbError::from_sqlstate(e.sqlstate(), e.what());
-  } catch (const std::exception& e) {
-    return DbError::availability(e.what());
-  }
-  return DbError();
+  // The projector's own session (errors classified as it classifies them), with room for
+  // the md5 of a million rows.
+  PostgresOptions options;
+  options.url = url;
+  options.statement_timeout_ms = 600'000;
+  options.call_deadline_ms = 600'000;
+  PgSession session(options);
+  const DbError error = session.connect();
+  if (!error.ok()) return error;
+  return session.run(work);
 }
 
 // Everything the migrations created (and any row) goes; the next user starts at schema 0.

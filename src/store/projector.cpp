@@ -28,13 +28,27 @@ std::uint64_t seed_from_clock(const Clock& clock) {
   return static_cast<std::uint64_t>(clock.monotonic_ns()) ^ 0x9e3779b97f4a7c15ull;
 }
 
+// Order entry first: like the snapshot thread, the projector's threads take the CPU
+// matching, the journal and the network leave (nice 19 still guarantees them a share, so
+// under full load the projection lags, on disk, and catches up after).
+void lower_priority(const char* thread) {
+  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19) != 0) {
+    log::warn("cannot lower a projector thread's priority", {},
+              {{"thread", thread}, {"error", std::strerror(errno)}});
+  }
+}
+
+// The read-ahead reads this many records at a time between looks at its cancel flag.
+constexpr std::size_t kReadAheadStep = 4'096;
+
 // About this much COPY text per message to the server.
 constexpr std::size_t kCopyChunkBytes = 64 * 1024;
 
 // COPY of `rows` into `table`, formatted with CopyText a chunk at a time, so that the
 // server parses and inserts one chunk while the next is formatted. libpqxx 6.4's
 // stream_to converts and escapes field by field (a string per field, a message per
-// row: a third slower than the server here); its tablewriter takes lines ready-made,
+// row), slow enough that the server waited on it (its COPY of a catch-up's orders took
+// 25% longer than of the same rows from a buffer); its tablewriter takes lines ready-made,
 // and since the COPY protocol does not care where a message ends, each chunk goes as
 // one "line" of many rows (write_raw_line adds the last newline). tablewriter is
 // deprecated in favour of stream_to, which has no such call in 6.4.
@@ -85,7 +99,8 @@ Projector::Projector(FileSystem& fs, ProjectorOptions options, DurableSeq durabl
                    if (to == BreakerState::Open) h.state = "down";
                  });
                }),
-      retry_(options_.postgres.retry, seed_from_clock(clock)) {
+      retry_(options_.postgres.retry, seed_from_clock(clock)),
+      batch_cap_(options_.postgres.batch_max_records) {
   health_.state = "connecting";
 }
 
@@ -292,21 +307,76 @@ Status Projector::resync(std::uint64_t checkpoint) {
 }
 
 Status Projector::fill() {
-  const std::uint64_t committed = committed_seq();
-  const std::size_t limit = isolate_until_ > committed ? 1 : options_.postgres.batch_max_records;
-  if (batch_.records() >= limit) return Status();
-  const std::uint64_t next = reader_->next_seq();
-  const std::uint64_t until =
-      std::min<std::uint64_t>(durable_seq_(), next - 1 + (limit - batch_.records()));
-  if (until < next) return Status();
+  const bool isolating = isolate_until_ > committed_seq();
   const bool was_empty = batch_.empty();
-  Engine& replica = *replica_;
-  ProjectionBatch& batch = batch_;
-  const Status s = reader_->read_until(until, [&replica, &batch](const JournalRecord& record) {
-    batch.add(record, replica.execute(record.command, record.request_id));
-  });
+  const Status s = read_into(batch_, isolating ? 1 : batch_cap_);
   if (was_empty && !batch_.empty()) batch_started_ = SteadyClock::now();
   return s;
+}
+
+Status Projector::read_into(ProjectionBatch& batch, std::size_t limit) {
+  if (batch.records() >= limit) return Status();
+  const std::uint64_t next = reader_->next_seq();
+  const std::uint64_t until =
+      std::min<std::uint64_t>(durable_seq_(), next - 1 + (limit - batch.records()));
+  if (until < next) return Status();
+  Engine& replica = *replica_;
+  return reader_->read_until(until, [&replica, &batch](const JournalRecord& record) {
+    batch.add(record, replica.execute(record.command, record.request_id));
+  });
+}
+
+void Projector::start_read_ahead() {
+  next_batch_.clear();
+  cancel_read_ahead_.store(false, std::memory_order_relaxed);
+  const std::size_t limit = batch_cap_;
+  read_ahead_ = std::async(std::launch::async, [this, limit] {
+    lower_priority("read-ahead");
+    while (next_batch_.records() < limit && !cancel_read_ahead_.load(std::memory_order_relaxed)) {
+      const std::size_t before = next_batch_.records();
+      const Status s = read_into(next_batch_, std::min(limit, before + kReadAheadStep));
+      if (!s.ok()) return s;
+      if (next_batch_.records() == before) break;  // all that is durable is read
+    }
+    return Status();
+  });
+}
+
+void Projector::finish_read_ahead(bool keep) {
+  if (!read_ahead_.valid()) return;
+  if (!keep) cancel_read_ahead_.store(true, std::memory_order_relaxed);
+  const Status s = read_ahead_.get();
+  if (keep && s.ok() && synced_ && batch_.empty()) {
+    std::swap(batch_, next_batch_);
+    next_batch_.clear();
+    if (!batch_.empty()) batch_started_ = SteadyClock::now();
+    return;
+  }
+  if (!s.ok()) {
+    log::error("projector cannot read the journal", {},
+               {{"code", std::string(s.code_name())}, {"error", s.message()}});
+  }
+  // The replica and the reader are past batch_: follow the journal again from the
+  // checkpoint (the data error path does that itself).
+  next_batch_.clear();
+  synced_ = false;
+}
+
+void Projector::adapt_batch_cap(double seconds) {
+  const std::size_t max = options_.postgres.batch_max_records;
+  const std::size_t floor = std::min<std::size_t>(max, 1'000);
+  const double slow = static_cast<double>(options_.postgres.breaker.slow_call_ms) / 1e3;
+  std::size_t cap = batch_cap_;
+  if (seconds > slow / 2) {
+    cap = std::max(floor, cap / 2);
+  } else if (seconds < slow / 4 && batch_.records() >= cap) {
+    cap = std::min(max, cap * 2);
+  }
+  if (cap != batch_cap_) {
+    log::info("projector batch size", {},
+              {{"records", std::to_string(cap)}, {"last_batch_seconds", std::to_string(seconds)}});
+    batch_cap_ = cap;
+  }
 }
 
 DbError Projector::write_batch(bool skip) {
@@ -347,9 +417,10 @@ DbError Projector::write_batch(bool skip) {
     batch_.clear();
     return DbError();
   }
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  if (!skip) adapt_batch_cap(seconds);
   if (metrics_ != nullptr) {
-    metrics_->projector_batch(static_cast<double>(batch_.records()),
-                              std::chrono::duration<double>(SteadyClock::now() - t0).count());
+    metrics_->projector_batch(static_cast<double>(batch_.records()), seconds);
     metrics_->projector_checkpoint(static_cast<double>(to));
     if (copy) metrics_->projector_copy_batch();
   }
@@ -475,13 +546,7 @@ void Projector::report_lag() {
 }
 
 void Projector::run() {
-  // Order entry first: like the snapshot thread, the projector takes the CPU matching,
-  // the journal and the network leave (nice 19 still guarantees it a share, so under
-  // full load it lags, on disk, and catches up after).
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19) != 0) {
-    log::warn("cannot lower the projector thread's priority", {},
-              {{"error", std::strerror(errno)}});
-  }
+  lower_priority("projector");
   const auto follow = std::chrono::milliseconds(options_.follow_ms);
   const auto flush = std::chrono::milliseconds(options_.postgres.flush_ms);
   while (true) {
@@ -545,13 +610,15 @@ void Projector::run() {
       stopping = stopping_;
     }
     const bool isolating = isolate_until_ > committed_seq();
-    const bool full = isolating || batch_.records() >= options_.postgres.batch_max_records;
+    const bool full = isolating || batch_.records() >= batch_cap_;
     if (!full && !stopping && SteadyClock::now() - batch_started_ < flush) {
       pause(follow);
       continue;
     }
     DbError data;
+    if (!isolating && full && durable_seq_() > batch_.last_seq()) start_read_ahead();
     Outcome o = call([&] { return write_batch(false); }, &data);
+    finish_read_ahead(o == Outcome::Ok);
     if (o == Outcome::Stopped) break;
     if (o == Outcome::Ok) {
       report_lag();

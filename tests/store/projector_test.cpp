@@ -392,6 +392,17 @@ TEST(ProjectorPg, ACallToAFrozenServerEndsAtItsDeadline) {
   EXPECT_TRUE(session.connected());
 }
 
+// An IOC limit order of 1.000 BTC at 100.00 with an optional clientOrderId, accepted.
+void ioc_order(HttpClient& c, const std::string& key, const std::string& side,
+               const std::string& client_id) {
+  std::string body = R"({"symbol":"BTC-USDT","side":")" + side +
+                     R"(","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000")";
+  if (!client_id.empty()) body += R"(,"clientOrderId":")" + client_id + "\"";
+  const HttpReply r =
+      c.request(http::verb::post, "/api/v1/orders", body + "}", {{"X-API-Key", key}});
+  EXPECT_EQ(r.status, 201u) << r.body;
+}
+
 // A record PostgreSQL refuses for good (a data error, SQLSTATE 23) is set aside on its
 // own and everything around it commits. The engine forgets finished orders beyond
 // engine.order_history, so it accepts a clientOrderId again that the database, which
@@ -404,13 +415,7 @@ void poison_record(std::vector<std::string> extra, const std::string& refused_by
   const std::string key = spotd->create_account("poison");
   HttpClient c(spotd->http_port());
   const auto order = [&](const std::string& side, const std::string& client_id) {
-    std::string body =
-        R"({"symbol":"BTC-USDT","side":")" + side +
-        R"(","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000")";
-    if (!client_id.empty()) body += R"(,"clientOrderId":")" + client_id + "\"";
-    const HttpReply r =
-        c.request(http::verb::post, "/api/v1/orders", body + "}", {{"X-API-Key", key}});
-    EXPECT_EQ(r.status, 201u) << r.body;
+    ioc_order(c, key, side, client_id);
   };
   order("BUY", "dup");  // expires at once (nothing to match): finished
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
@@ -438,6 +443,35 @@ TEST(ProjectorPg, ARecordTheDatabaseRefusesIsSetAsideAndEverythingElseCommits) {
 // aside as in the one-statement path.
 TEST(ProjectorPg, ARecordRefusedInACopyBatchIsSetAsideAndEverythingElseCommits) {
   poison_record({"--set", "postgres.copy_min_rows=1"}, "COPY orders");
+}
+
+// The same refusal met while catching up a backlog in full batches, so that the next
+// batch is being read ahead (on the second thread) when the database refuses this one:
+// what was read ahead is dropped, the refused record is isolated and set aside, and
+// every other record commits once.
+TEST(ProjectorPg, ARecordRefusedWhileTheNextBatchIsReadAheadIsSetAsideAlone) {
+  PostgresServer pg;
+  auto spotd = spotd_with(
+      pg.url(), "", {"--set", "engine.order_history=2", "--set", "postgres.batch_max_records=40"});
+  const std::string key = spotd->create_account("ahead");
+  HttpClient c(spotd->http_port());
+  const auto order = [&](const std::string& side, const std::string& client_id) {
+    ioc_order(c, key, side, client_id);
+  };
+  order("BUY", "dup");
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  // A backlog of 401 records with the refused one in the middle.
+  pg.stop();
+  for (int i = 0; i < 200; ++i) order("BUY", "");
+  order("SELL", "dup");
+  for (int i = 0; i < 200; ++i) order("SELL", "");
+  pg.start();
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(20));
+  EXPECT_EQ(metric(*spotd, "spot_db_dead_letters_total"), 1);
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders"), "401");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders WHERE client_order_id = 'dup'"), "1");
+  EXPECT_EQ(pg.psql("SELECT count(DISTINCT order_id) FROM orders"), "401");
+  EXPECT_EQ(spotd->terminate(), 0);
 }
 
 // Every query the code issues, and the reads back office runs, use an index on tables

@@ -28,7 +28,7 @@ struct PostgresOptions {
   // Client side, per call: past this the socket is shut down, so a frozen server (which
   // enforces no statement_timeout) cannot hang the calling thread.
   std::int64_t call_deadline_ms = 5'000;
-  std::size_t batch_max_records = 20'000;  // journal records per projector transaction
+  std::size_t batch_max_records = 200'000;  // journal records per projector transaction, at most
   // A batch with at least this many new rows (orders created in it, trades, accounts)
   // writes them by COPY in a transaction of its own (BEGIN, checkpoint guard, a COPY per
   // table, one statement for the orders of earlier batches, COMMIT: up to six

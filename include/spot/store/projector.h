@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -85,8 +86,23 @@ class Projector {
   DbError establish(std::uint64_t* checkpoint);
   // Rebuilds the replica at `checkpoint` from the newest snapshot at or before it.
   Status resync(std::uint64_t checkpoint);
-  // Reads durable records into the batch, up to the batch limit.
+  // Reads durable records into batch_, up to the batch limit.
   Status fill();
+  // Reads durable records into `batch` until it holds `limit` records or no more are
+  // durable.
+  Status read_into(ProjectionBatch& batch, std::size_t limit);
+  // While batch_ is written (a full batch: the journal holds more), the records after it
+  // are read into next_batch_ on a second thread, so that the journal read and the
+  // replica's execution overlap the server's work instead of taking turns with it.
+  void start_read_ahead();
+  // Waits for the read-ahead, if one runs. If `keep` (the write succeeded) and batch_ was
+  // committed, the records read ahead become batch_; otherwise they are dropped and the
+  // replica, which is past them, is synced again from the checkpoint.
+  void finish_read_ahead(bool keep);
+  // After a batch took `seconds` to write: halves the cap when that was more than half
+  // of breaker_slow_call_ms, doubles it (up to batch_max_records) when a full batch took
+  // under a quarter.
+  void adapt_batch_cap(double seconds);
   // Writes the batch (or, if `skip`, only moves the checkpoint past it).
   DbError write_batch(bool skip);
   // The two ways write_batch writes: as one statement (kWriteBatch), or, for at least
@@ -119,8 +135,12 @@ class Projector {
   std::unique_ptr<Engine> replica_;
   std::unique_ptr<JournalReader> reader_;
   ProjectionBatch batch_;
-  bool synced_ = false;    // replica_ and reader_ are at committed_seq_ + batch
-  bool migrated_ = false;  // migrations applied once per process
+  ProjectionBatch next_batch_;  // the read-ahead's, while batch_ is written
+  std::future<Status> read_ahead_;
+  std::atomic<bool> cancel_read_ahead_{false};
+  std::size_t batch_cap_ = 0;  // records per batch now (adapt_batch_cap)
+  bool synced_ = false;        // replica_ and reader_ are at committed_seq_ + batch
+  bool migrated_ = false;      // migrations applied once per process
   bool last_call_failed_ = false;
   std::uint64_t isolate_until_ = 0;  // one record per batch up to here (after a data error)
   std::chrono::steady_clock::time_point batch_started_;
