@@ -162,39 +162,19 @@ struct DurableState {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<JournalWriter> journal;  // null: journal disabled
   std::unique_ptr<Snapshotter> snapshots;  // null: periodic snapshots disabled
-  // With a database: dead letters wait in the spill file (under the journal directory)
-  // until the DLQ thread has them in the table. Declared before the projector, whose
-  // dead-letter hook uses them, so that they outlive it.
+  // With a database: the spill file (under the journal directory) of dead letters the
+  // table could not take yet, and the DLQ thread. Declared before the projector, which
+  // uses them, so that they outlive it.
   std::unique_ptr<DeadLetterSpill> spill;
   std::unique_ptr<DeadLetterQueue> dead_letters;
   std::unique_ptr<Projector> projector;  // null: embedded (no database)
-};
 
-// The projector's dead-letter hook: the refused record becomes an entry of the spill
-// file, fsynced before the projector moves past it, and the DLQ thread moves it into
-// the table.
-Projector::DeadLetter dead_letter_hook(const Config& config, Metrics& metrics,
-                                       DeadLetterSpill& spill, DeadLetterQueue& dlq) {
-  auto symbols = std::make_shared<const SymbolTable>(config.symbols);
-  return [symbols, &metrics, &spill, &dlq](const ProjectionBatch& batch, const DbError& error) {
-    const DeadLetter letter =
-        make_dead_letter(batch, error, *symbols, SystemClock::instance().wall_ns() / 1'000);
-    metrics.dlq_event(letter.entity, letter.error_class);
-    const Status s = spill.append(letter);
-    if (!s.ok()) {
-      log::error(
-          "dead letter could not be written to the spill file; the record is only in the "
-          "journal",
-          letter.correlation_id,
-          {{"seq", std::to_string(letter.journal_seq)},
-           {"code", std::string(s.code_name())},
-           {"error", s.message()}});
-      return;
-    }
-    metrics.dlq_spilled(static_cast<double>(spill.size()));
-    dlq.notify_spilled();
-  };
-}
+  // The DLQ thread tells the projector when entries were settled: it stops first, then
+  // the projector goes (whose thread may still notify the stopped queue, which is fine).
+  ~DurableState() {
+    if (dead_letters) dead_letters->stop();
+  }
+};
 
 bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableState& state) {
   if (config.journal.dir.empty()) {
@@ -247,11 +227,13 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
     metrics.dlq_spilled(static_cast<double>(state.spill->size()));
     state.dead_letters =
         std::make_unique<DeadLetterQueue>(config.postgres, config.dlq, *state.spill, &metrics);
-    state.dead_letters->start();
+    // The projector writes dead letters with its checkpoint (or spills them); the DLQ
+    // thread then refreshes the gauges, and tells it when an operator settled entries.
     state.projector = std::make_unique<Projector>(
         fs, std::move(po), [j = state.journal.get()] { return j->durable_seq(); }, &metrics,
-        SystemClock::instance(),
-        dead_letter_hook(config, metrics, *state.spill, *state.dead_letters));
+        SystemClock::instance(), state.spill.get(),
+        [dlq = state.dead_letters.get()](const std::vector<DeadLetter>&) { dlq->notify(); });
+    state.dead_letters->start([p = state.projector.get()] { p->parked_changed(); });
     state.projector->start();
   }
   if (config.snapshot.interval_ms > 0) {

@@ -1,6 +1,7 @@
 #include "spot/store/dead_letters.h"
 
 #include <array>
+#include <charconv>
 #include <set>
 #include <utility>
 
@@ -229,7 +230,49 @@ const char* const kInsertDeadLetter =
     "ON CONFLICT (idempotency_key) DO NOTHING";
 #undef SPOT_DLQ_AT
 
+#define SPOT_DLQ_PARKED                                                               \
+  "SELECT coalesce(string_agg(DISTINCT entity_id::text, ','), '') FROM dead_letters " \
+  "WHERE entity = 'order' AND status IN ('PENDING', 'REPLAYING')"
+const char* const kReadCheckpointAndParked =
+    "SELECT c.last_seq, (" SPOT_DLQ_PARKED
+    "), (SELECT coalesce(string_agg(s.status || '=' || s.n, ','), '') FROM (SELECT status, "
+    "count(*) AS n FROM dead_letters GROUP BY status) s) FROM projector_checkpoint c WHERE c.id "
+    "= 1";
+const char* const kReadParked = SPOT_DLQ_PARKED;
+#undef SPOT_DLQ_PARKED
+
 }  // namespace sql
+
+std::vector<std::uint64_t> parse_id_list(std::string_view text) {
+  std::vector<std::uint64_t> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    std::uint64_t v = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec == std::errc() && end == item.data() + item.size()) out.push_back(v);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> parse_status_counts(std::string_view text) {
+  std::vector<std::pair<std::string, double>> out;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const std::size_t eq = item.find('=');
+    if (eq != std::string_view::npos) {
+      std::uint64_t n = 0;
+      std::from_chars(item.data() + eq + 1, item.data() + item.size(), n);
+      out.emplace_back(std::string(item.substr(0, eq)), static_cast<double>(n));
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
 
 namespace {
 
@@ -634,12 +677,13 @@ DbError DeadLetterStore::refresh_gauges() {
 DeadLetterQueue::DeadLetterQueue(PostgresOptions postgres, DeadLetterOptions options,
                                  DeadLetterSpill& spill, Metrics* metrics)
     : store_(std::move(postgres), std::move(options), metrics), spill_(spill), metrics_(metrics) {
-  spilled_ = spill_.size() > 0;
+  notified_ = spill_.size() > 0;
 }
 
 DeadLetterQueue::~DeadLetterQueue() { stop(); }
 
-void DeadLetterQueue::start() {
+void DeadLetterQueue::start(std::function<void()> changed) {
+  changed_ = std::move(changed);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -662,10 +706,10 @@ bool DeadLetterQueue::post(Job job) {
   return true;
 }
 
-void DeadLetterQueue::notify_spilled() {
+void DeadLetterQueue::notify() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    spilled_ = true;
+    notified_ = true;
   }
   wake_.notify_all();
 }
@@ -708,13 +752,15 @@ void DeadLetterQueue::run() {
   while (true) {
     Job job;
     bool drain = false;
+    bool refresh = false;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, retry, [this] { return stopping_ || !jobs_.empty() || spilled_; });
+      wake_.wait_for(lock, retry, [this] { return stopping_ || !jobs_.empty() || notified_; });
       // Queued jobs still run when stopping: each holds a request waiting for its answer.
       if (stopping_ && jobs_.empty()) break;
-      drain = spilled_ || spill_.size() > 0;
-      spilled_ = false;
+      refresh = notified_;
+      drain = notified_ || spill_.size() > 0;
+      notified_ = false;
       if (!jobs_.empty()) {
         job = std::move(jobs_.front());
         jobs_.pop_front();
@@ -722,7 +768,11 @@ void DeadLetterQueue::run() {
     }
     // Spilled entries first: a list or replay then sees them.
     if (drain) drain_spill();
-    if (job) job(store_);
+    if (refresh) store_.refresh_gauges();
+    if (job) {
+      job(store_);
+      if (changed_) changed_();
+    }
   }
 }
 

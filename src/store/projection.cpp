@@ -112,6 +112,29 @@ void ProjectionBatch::clear() {
   accounts_.clear();
 }
 
+bool ProjectionBatch::take_order(std::uint64_t order_id, ProjectionBatch* out) {
+  const auto it = order_index_.find(order_id);
+  if (it == order_index_.end()) return false;
+  const std::size_t at = it->second;
+  out->clear();
+  out->records_ = records_;
+  out->first_seq_ = first_seq_;
+  out->last_seq_ = last_seq_;
+  out->first_time_ns_ = first_time_ns_;
+  if (orders_[at].created) {
+    --new_orders_;
+    out->new_orders_ = 1;
+  }
+  out->orders_.push_back(std::move(orders_[at]));
+  out->order_index_.emplace(order_id, 0);
+  orders_.erase(orders_.begin() + static_cast<std::ptrdiff_t>(at));
+  order_index_.erase(it);
+  for (auto& [id, index] : order_index_) {
+    if (index > at) --index;
+  }
+  return true;
+}
+
 std::vector<OrderRow> ProjectionBatch::new_orders() const {
   std::vector<OrderRow> out;
   out.reserve(new_orders_);

@@ -12,6 +12,7 @@
 #include "spot/journal/snapshot.h"
 #include "spot/log/log.h"
 #include "spot/metrics/metrics.h"
+#include "spot/store/dead_letter_spill.h"
 #include "spot/store/migrations.h"
 
 namespace spot {
@@ -76,13 +77,15 @@ void copy_rows(pqxx::work& tx, const char* table, const std::array<const char*, 
 }  // namespace
 
 Projector::Projector(FileSystem& fs, ProjectorOptions options, DurableSeq durable_seq,
-                     Metrics* metrics, const Clock& clock, DeadLetter dead_letter)
+                     Metrics* metrics, const Clock& clock, DeadLetterSpill* spill,
+                     DeadLettered dead_lettered)
     : fs_(fs),
       options_(std::move(options)),
       durable_seq_(std::move(durable_seq)),
       metrics_(metrics),
       clock_(clock),
-      dead_letter_(std::move(dead_letter)),
+      spill_(spill),
+      dead_lettered_(std::move(dead_lettered)),
       symbols_(options_.symbols),
       session_(options_.postgres),
       breaker_(options_.postgres.breaker, clock,
@@ -263,7 +266,21 @@ DbError Projector::establish(std::uint64_t* checkpoint) {
       throw std::runtime_error(
           "another spotd is projecting into this database (its advisory lock is held)");
     }
-    *checkpoint = tx.exec(sql::kReadCheckpoint)[0][0].as<std::uint64_t>();
+    // With the checkpoint, in the same round trip: the parked orders (parking survives a
+    // restart) and the dead letters by status (the gauge, without a statement of its own).
+    const pqxx::result r = tx.exec(sql::kReadCheckpointAndParked);
+    *checkpoint = r[0][0].as<std::uint64_t>();
+    const std::vector<std::uint64_t> parked = parse_id_list(r[0][1].as<std::string>());
+    parked_orders_ = std::unordered_set<std::uint64_t>(parked.begin(), parked.end());
+    reload_parked_.store(false, std::memory_order_relaxed);
+    if (metrics_ != nullptr) {
+      for (const char* status : {"PENDING", "REPLAYING", "RESOLVED", "DISCARDED"}) {
+        metrics_->dlq_entries(status, 0);
+      }
+      for (const auto& [status, n] : parse_status_counts(r[0][2].as<std::string>())) {
+        metrics_->dlq_entries(status, n);
+      }
+    }
     // Prepared at their first use (libpqxx), on this connection.
     c.prepare("write_batch", sql::kWriteBatch);
     c.prepare("move_checkpoint", sql::kMoveCheckpoint);
@@ -379,7 +396,96 @@ void Projector::adapt_batch_cap(double seconds) {
   }
 }
 
-DbError Projector::write_batch(bool skip) {
+DbError Projector::read_parked() {
+  std::string ids;
+  const DbError error = session_.run([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    ids = tx.exec(sql::kReadParked)[0][0].as<std::string>();
+  });
+  if (metrics_ != nullptr) metrics_->db_statements(1);
+  if (!error.ok()) return error;
+  const std::vector<std::uint64_t> parked = parse_id_list(ids);
+  parked_orders_ = std::unordered_set<std::uint64_t>(parked.begin(), parked.end());
+  return DbError();
+}
+
+std::vector<DeadLetter> Projector::park() {
+  std::vector<DeadLetter> letters;
+  std::vector<std::uint64_t> ids;
+  for (const std::uint64_t id : parked_orders_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  const std::int64_t now_us = clock_.wall_ns() / 1'000;
+  for (const std::uint64_t id : ids) {
+    ProjectionBatch held;
+    if (!batch_.take_order(id, &held)) continue;
+    DeadLetter d;
+    d.journal_seq = held.last_seq();
+    d.entity = "order";
+    d.entity_id = id;
+    d.idempotency_key = "order:" + std::to_string(id) + ":" + std::to_string(d.journal_seq);
+    d.payload = payload_json(held, symbols_);
+    d.error_class = "parked";
+    d.message = "held behind an earlier dead letter of order " + std::to_string(id) +
+                ": replay that one first";
+    d.failed_at_us = now_us;
+    for (const OrderRow& r : held.changed_orders()) d.correlation_id = r.correlation_id;
+    letters.push_back(std::move(d));
+  }
+  return letters;
+}
+
+Projector::Outcome Projector::set_aside(const DbError& refused) {
+  const DeadLetter letter = make_dead_letter(batch_, refused, symbols_, clock_.wall_ns() / 1'000);
+  if (metrics_ != nullptr) {
+    metrics_->dead_letter();
+    metrics_->dlq_event(letter.entity, letter.error_class);
+  }
+  log::error("projector: PostgreSQL refused a journal record; it is set aside",
+             letter.correlation_id,
+             {{"seq", std::to_string(letter.journal_seq)},
+              {"entity", letter.entity + " " + std::to_string(letter.entity_id)},
+              {"sqlstate", refused.sqlstate},
+              {"error", refused.message}});
+  bool spilled = false;
+  const auto spill = [&] {
+    if (spilled || spill_ == nullptr) return;
+    const Status s = spill_->append(letter);
+    if (s.ok()) {
+      spilled = true;
+      if (metrics_ != nullptr) metrics_->dlq_spilled(static_cast<double>(spill_->size()));
+      log::warn("projector: the dead letter waits in the spill file for the database", {},
+                {{"seq", std::to_string(letter.journal_seq)}});
+    } else {
+      log::error(
+          "projector: the dead letter cannot be spilled either; it is kept until the "
+          "database takes it (the journal holds the record)",
+          {}, {{"code", std::string(s.code_name())}, {"error", s.message()}});
+    }
+  };
+  DbError data;
+  // The dead letter and the checkpoint past its record, in one transaction. If the
+  // database is not there, the dead letter is spilled before the call is retried.
+  Outcome o = call(
+      [&] {
+        const DbError e = write_batch(true, {letter});
+        if (e.kind == DbErrorKind::Availability) spill();
+        return e;
+      },
+      &data);
+  if (o == Outcome::DataError) {
+    // dead_letters itself refuses it: the spilled copy is what there is, then.
+    log::error("projector: dead_letters refused the dead letter; it waits in the spill file", {},
+               {{"sqlstate", data.sqlstate}, {"error", data.message}});
+    spill();
+    o = call([&] { return write_batch(true); }, &data);
+  }
+  if (o != Outcome::Ok) return o == Outcome::Stopped ? Outcome::Stopped : Outcome::Ok;
+  if (letter.entity == "order") parked_orders_.insert(letter.entity_id);
+  if (dead_lettered_) dead_lettered_({letter});
+  return Outcome::Ok;
+}
+
+DbError Projector::write_batch(bool skip, const std::vector<DeadLetter>& letters) {
   if (!session_.connected()) {
     std::uint64_t checkpoint = 0;
     const DbError error = establish(&checkpoint);
@@ -407,8 +513,8 @@ DbError Projector::write_batch(bool skip) {
   const std::uint64_t to = batch_.last_seq();
   const bool copy = !skip && batch_.new_rows() >= options_.postgres.copy_min_rows;
   bool moved = false;
-  const DbError error =
-      copy ? write_copy(from, to, &moved) : write_statement(from, to, skip, &moved);
+  const DbError error = copy ? write_copy(from, to, &moved, letters)
+                             : write_statement(from, to, skip, &moved, letters);
   if (!error.ok()) return error;
   if (moved) {
     log::error("projector: the checkpoint moved under this projector; following it again", {},
@@ -430,7 +536,8 @@ DbError Projector::write_batch(bool skip) {
   return DbError();
 }
 
-DbError Projector::write_statement(std::uint64_t from, std::uint64_t to, bool skip, bool* moved) {
+DbError Projector::write_statement(std::uint64_t from, std::uint64_t to, bool skip, bool* moved,
+                                   const std::vector<DeadLetter>& letters) {
   // Every column of every table, as array literals ('{}' when the batch has none). New
   // and changed orders go together: the upsert takes either.
   std::vector<OrderRow> orders;
@@ -456,18 +563,36 @@ DbError Projector::write_statement(std::uint64_t from, std::uint64_t to, bool sk
   append(account_params(skip ? no_accounts : batch_.accounts()));
   int statements = 0;
   const DbError error = session_.run([&](pqxx::connection& c) {
-    // One statement is one transaction: the rows and the checkpoint commit together.
-    pqxx::nontransaction tx(c);
-    ++statements;
+    if (letters.empty()) {
+      // One statement is one transaction: the rows and the checkpoint commit together.
+      pqxx::nontransaction tx(c);
+      ++statements;
+      const pqxx::result r =
+          tx.exec_prepared("write_batch", pqxx::prepare::make_dynamic_params(params));
+      *moved = r[0][0].as<int>() != 1;
+      return;
+    }
+    // With dead letters: they commit with the rows and the checkpoint, or not at all.
+    pqxx::work tx(c);
+    statements += 3;  // BEGIN, the batch, COMMIT or ROLLBACK
     const pqxx::result r =
         tx.exec_prepared("write_batch", pqxx::prepare::make_dynamic_params(params));
     *moved = r[0][0].as<int>() != 1;
+    if (*moved) return;  // rolled back
+    for (const DeadLetter& d : letters) {
+      ++statements;
+      tx.exec_params(sql::kInsertDeadLetter, d.idempotency_key, d.journal_seq, d.entity,
+                     d.entity_id, d.correlation_id, d.payload, d.error_class, d.sqlstate, d.message,
+                     d.failed_at_us);
+    }
+    tx.commit();
   });
   if (metrics_ != nullptr) metrics_->db_statements(statements);
   return error;
 }
 
-DbError Projector::write_copy(std::uint64_t from, std::uint64_t to, bool* moved) {
+DbError Projector::write_copy(std::uint64_t from, std::uint64_t to, bool* moved,
+                              const std::vector<DeadLetter>& letters) {
   const std::vector<OrderRow> created = batch_.new_orders();
   const std::vector<TradeRow>& trades = batch_.trades();
   const std::vector<AccountRow>& accounts = batch_.accounts();
@@ -517,6 +642,12 @@ DbError Projector::write_copy(std::uint64_t from, std::uint64_t to, bool* moved)
       if (!changes.empty()) {
         ++statements;
         tx.exec_prepared("write_changes", pqxx::prepare::make_dynamic_params(changes));
+      }
+      for (const DeadLetter& d : letters) {
+        ++statements;
+        tx.exec_params(sql::kInsertDeadLetter, d.idempotency_key, d.journal_seq, d.entity,
+                       d.entity_id, d.correlation_id, d.payload, d.error_class, d.sqlstate,
+                       d.message, d.failed_at_us);
       }
       ++statements;  // COMMIT
       open = false;
@@ -616,11 +747,43 @@ void Projector::run() {
       continue;
     }
     DbError data;
-    if (!isolating && full && durable_seq_() > batch_.last_seq()) start_read_ahead();
-    Outcome o = call([&] { return write_batch(false); }, &data);
+    // Parking (only once some order has a dead letter): what a record writes of a
+    // parked order becomes a dead letter behind it, one record at a time.
+    std::vector<DeadLetter> parked;
+    ProjectionBatch unparked;
+    if (!parked_orders_.empty()) {
+      if (reload_parked_.exchange(false, std::memory_order_acq_rel)) {
+        if (call([&] { return read_parked(); }, &data) == Outcome::Stopped) break;
+      }
+      if (batch_.touches_any(parked_orders_)) {
+        if (batch_.records() > 1) {
+          isolate_until_ = batch_.last_seq();
+          synced_ = false;
+          batch_.clear();
+          const Status r = resync(committed_seq());
+          if (r.ok()) synced_ = true;
+          continue;
+        }
+        unparked = batch_;  // to set the record aside whole if the rest is refused
+        parked = park();
+      }
+    }
+    if (!isolating && full && parked.empty() && durable_seq_() > batch_.last_seq()) {
+      start_read_ahead();
+    }
+    Outcome o = call([&] { return write_batch(false, parked); }, &data);
     finish_read_ahead(o == Outcome::Ok);
     if (o == Outcome::Stopped) break;
     if (o == Outcome::Ok) {
+      if (!parked.empty()) {
+        if (metrics_ != nullptr) {
+          for (const DeadLetter& d : parked) metrics_->dlq_event(d.entity, d.error_class);
+        }
+        log::warn("projector: rows of a parked order are held behind its dead letter", {},
+                  {{"seq", std::to_string(parked.front().journal_seq)},
+                   {"orders", std::to_string(parked.size())}});
+        if (dead_lettered_) dead_lettered_(parked);
+      }
       report_lag();
       continue;
     }
@@ -639,14 +802,8 @@ void Projector::run() {
       if (r.ok()) synced_ = true;
       continue;
     }
-    if (metrics_ != nullptr) metrics_->dead_letter();
-    log::error("projector: PostgreSQL refused a journal record; it is set aside", {},
-               {{"seq", std::to_string(batch_.first_seq())},
-                {"sqlstate", data.sqlstate},
-                {"error", data.message}});
-    if (dead_letter_) dead_letter_(batch_, data);
-    o = call([&] { return write_batch(true); }, &data);
-    if (o == Outcome::Stopped) break;
+    if (!parked.empty()) batch_ = std::move(unparked);
+    if (set_aside(data) == Outcome::Stopped) break;
   }
   session_.close();
   {

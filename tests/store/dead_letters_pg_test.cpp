@@ -624,26 +624,32 @@ TEST(DeadLetterPg, SpotctlDoesEverySubcommandAndSaysWhatWentWrong) {
 
 // The dead_letters table cannot be written when a record is refused (a trigger fails
 // its inserts as a server shutting down would, SQLSTATE 57P03): the dead letter waits in
-// the spill file under the journal directory, through the database going down and
-// spotd being killed and restarted, and is in the table once the database takes it.
+// the spill file under the journal directory, through the database going down and spotd
+// being killed and restarted, and is in the table, once, when the database takes it.
+// Until then the projector holds its checkpoint before the record (the dead letter and
+// the checkpoint commit together), so the orders after it wait too.
 TEST(DeadLetterFault, ADeadLetterTheTableCannotTakeWaitsInTheSpillFileAcrossARestart) {
   PostgresServer pg;
   auto spotd = spotd_with(pg.url(), "", {"--set", "dlq.spill_retry_ms=100"});
   const std::string key = spotd->create_account("spill");
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  const std::uint64_t before = db_checkpoint(pg);
   pg.psql(
       "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
       "'the database system is shutting down' USING ERRCODE = '57P03'; END $$; "
-      "CREATE TRIGGER refuse BEFORE INSERT ON dead_letters FOR EACH ROW EXECUTE FUNCTION refuse()");
+      "CREATE TRIGGER refuse BEFORE INSERT ON dead_letters FOR EACH ROW EXECUTE FUNCTION "
+      "refuse()");
   poison_orders(pg);
   const std::uint64_t poison = submit(*spotd, key, "poison-1");
-  submit(*spotd, key, "fine-1");
-  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  const std::uint64_t fine = submit(*spotd, key, "fine-1");
   const std::string spill = spotd->journal_dir() + "/dead-letters.spill";
-  EXPECT_TRUE(std::filesystem::exists(spill) || std::filesystem::exists(spill + ".draining"));
+  for (int i = 0; i < 200 && metric(*spotd, "spot_dlq_spill_entries") != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
   EXPECT_EQ(metric(*spotd, "spot_dlq_spill_entries"), 1);
+  EXPECT_TRUE(std::filesystem::exists(spill) || std::filesystem::exists(spill + ".draining"));
   EXPECT_EQ(pg.psql("SELECT count(*) FROM dead_letters"), "0");
-  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders"), "1");  // the fine one
+  EXPECT_EQ(db_checkpoint(pg), before);  // not past the record without its dead letter
 
   // The database goes; spotd dies; spotd comes back while the database is still away.
   pg.stop();
@@ -656,21 +662,96 @@ TEST(DeadLetterFault, ADeadLetterTheTableCannotTakeWaitsInTheSpillFileAcrossARes
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(pg.psql("SELECT count(*) FROM dead_letters"), "0");  // the trigger still refuses
   pg.psql("DROP TRIGGER refuse ON dead_letters");
+  wait_for_checkpoint(pg, durable_seq(*second), std::chrono::seconds(30));
   std::string in_table;
   for (int i = 0; i < 100; ++i) {
     in_table = pg.psql("SELECT entity || ':' || entity_id || ':' || status FROM dead_letters");
-    if (!in_table.empty()) break;
+    if (!in_table.empty() && metric(*second, "spot_dlq_spill_entries") == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_EQ(in_table, "order:" + std::to_string(poison) + ":PENDING");
-  for (int i = 0; i < 100 && metric(*second, "spot_dlq_spill_entries") != 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  EXPECT_EQ(in_table, "order:" + std::to_string(poison) + ":PENDING");  // once
   EXPECT_EQ(metric(*second, "spot_dlq_spill_entries"), 0);
   EXPECT_FALSE(std::filesystem::exists(spill));
   EXPECT_FALSE(std::filesystem::exists(spill + ".draining"));
-  EXPECT_EQ(pg.psql("SELECT count(*) FROM dead_letters"), "1");  // once
+  EXPECT_EQ(pg.psql("SELECT order_id FROM orders"), std::to_string(fine));
   EXPECT_EQ(second->terminate(), 0);
+}
+
+// The poisoned order rests and trades: what later records write of it (the fill a taker
+// makes, its cancel) is held behind its dead letter in journal order, across a restart,
+// while the takers' rows and the trades commit. Once the cause is fixed, replaying all
+// applies them in order, and the database is the journal.
+TEST(DeadLetterPg, LaterEventsOfAPoisonedOrderWaitBehindItInJournalOrderAcrossARestart) {
+  PostgresServer pg;
+  auto spotd = spotd_with(pg.url());
+  const std::string maker = spotd->create_account("maker");
+  const std::string taker = spotd->create_account("taker");
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  poison_orders(pg);
+  const auto order = [&](const SpotdProcess& s, const std::string& key, const std::string& side,
+                         const std::string& tif, const std::string& qty,
+                         const std::string& client) {
+    const HttpReply r = HttpClient(s.http_port())
+                            .request(http::verb::post, "/api/v1/orders",
+                                     R"({"symbol":"ETH-USDT","side":")" + side +
+                                         R"(","type":"LIMIT","timeInForce":")" + tif +
+                                         R"(","price":"99999.00","quantity":")" + qty +
+                                         R"(","clientOrderId":")" + client + "\"}",
+                                     {{"X-API-Key", key}});
+    EXPECT_EQ(r.status, 201u) << r.body;
+    return json::parse(r.body);
+  };
+  const std::uint64_t poisoned =
+      order(*spotd, maker, "SELL", "GTC", "1.000", "poison-maker")["orderId"].get<std::uint64_t>();
+  const json took = order(*spotd, taker, "BUY", "IOC", "0.400", "taker-1");
+  ASSERT_EQ(took["fills"].size(), 1u) << took.dump();
+  const std::uint64_t taker_id = took["orderId"].get<std::uint64_t>();
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  EXPECT_EQ(spotd->terminate(), 0);
+
+  // A restart: the parked order is read back at connect; its cancel waits behind it.
+  auto second = spotd_with(pg.url(), spotd->journal_dir());
+  const HttpReply cancel =
+      HttpClient(second->http_port())
+          .request(http::verb::delete_, "/api/v1/orders/" + std::to_string(poisoned), "",
+                   {{"X-API-Key", maker}});
+  EXPECT_EQ(cancel.status, 200u) << cancel.body;
+  order(*second, taker, "BUY", "IOC", "0.100", "taker-2");  // nothing left to take: expires
+  wait_for_checkpoint(pg, durable_seq(*second), std::chrono::seconds(10));
+
+  const std::string id = std::to_string(poisoned);
+  EXPECT_EQ(pg.psql("SELECT error_class || ':' || coalesce(sqlstate, '') FROM dead_letters "
+                    "WHERE entity = 'order' AND entity_id = " +
+                    id + " ORDER BY journal_seq"),
+            "23:23514\nparked:\nparked:");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM dead_letters"), "3");  // that order's, nothing else
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders WHERE order_id = " + id), "0");
+  // The taker and the trade are rows.
+  EXPECT_EQ(pg.psql("SELECT status, executed_qty FROM orders WHERE order_id = " +
+                    std::to_string(taker_id)),
+            "FILLED|0.40");  // ETH-USDT: lot 0.01
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM trades WHERE maker_order_id = " + id), "1");
+  const json entries = pending(*second);
+  ASSERT_EQ(entries.size(), 3u);
+  // The cancel alone may not go first.
+  HttpReply r =
+      admin(*second, http::verb::post, "/admin/v1/dlq/" + entries[2]["id"].dump() + "/replay");
+  EXPECT_EQ(r.status, 409u) << r.body;
+  EXPECT_NE(r.body.find("comes first"), std::string::npos) << r.body;
+
+  cure_orders(pg);
+  r = admin(*second, http::verb::post, "/admin/v1/dlq/replay?status=PENDING", R"({"by":"ops"})");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(json::parse(r.body)["resolved"], 3) << r.body;
+  EXPECT_EQ(pg.psql("SELECT status, executed_qty, journal_seq FROM orders WHERE order_id = " + id),
+            "CANCELED|0.40|" + entries[2]["journalSeq"].dump());
+  // Unparked: the order's next events (none here) and everyone else's flow as before.
+  const Load load = run_load(*second, taker, 500, 1);
+  EXPECT_EQ(load.errors(), 0u);
+  wait_for_checkpoint(pg, durable_seq(*second), std::chrono::seconds(10));
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM dead_letters WHERE status <> 'RESOLVED'"), "0");
+  EXPECT_EQ(second->terminate(), 0);
+  expect_database_equals_journal(pg, *second);
 }
 
 }  // namespace

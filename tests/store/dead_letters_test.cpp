@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "spot/engine/engine.h"
 #include "spot/store/dead_letter_spill.h"
@@ -164,6 +165,51 @@ TEST(DeadLetter, NamesTheOrderOrAccountTheRecordWroteAndKeysOnItsJournalRecord) 
   d = make_dead_letter(r.batch, refused, r.symbols, 0);
   EXPECT_EQ(d.entity_id, 1u);
   EXPECT_EQ(d.idempotency_key, "order:1:4");
+}
+
+// Parking takes one order's rows out of a record's batch: the rest (the taker, the
+// trade) stays and is what the projector writes.
+TEST(ProjectionBatch, TakeOrderMovesOneOrdersRowsAndLeavesTheRest) {
+  Records r;
+  r.run(CreateAccount{"maker", "h1"});
+  r.run(limit(1, Side::Sell, 10'000, 5'000, "ask-1"));  // order 1
+  r.run(limit(1, Side::Sell, 10'000, 5'000, "ask-2"));  // order 2
+  r.batch.clear();
+  r.run(limit(1, Side::Buy, 10'000, 7'000, "buy"));  // order 3 takes from 1 and 2
+  ASSERT_EQ(r.batch.fills().size(), 2u);
+  const std::unordered_set<std::uint64_t> parked = {2};
+  EXPECT_TRUE(r.batch.touches_any(parked));
+  ProjectionBatch held;
+  ASSERT_TRUE(r.batch.take_order(2, &held));
+  EXPECT_FALSE(r.batch.touches_any(parked));
+  ASSERT_EQ(held.fills().size(), 1u);
+  EXPECT_EQ(held.fills()[0].order_id, 2u);
+  EXPECT_EQ(held.last_seq(), r.batch.last_seq());
+  EXPECT_TRUE(held.trades().empty());
+  ASSERT_EQ(r.batch.fills().size(), 1u);
+  EXPECT_EQ(r.batch.fills()[0].order_id, 1u);
+  ASSERT_EQ(r.batch.new_orders().size(), 1u);
+  EXPECT_EQ(r.batch.new_orders()[0].order_id, 3u);
+  EXPECT_EQ(r.batch.trades().size(), 2u);
+  EXPECT_EQ(r.batch.new_rows(), 1u + 2u);
+  // The taker itself, a new order.
+  ASSERT_TRUE(r.batch.take_order(3, &held));
+  EXPECT_EQ(held.new_orders().size(), 1u);
+  EXPECT_EQ(held.new_rows(), 1u);
+  EXPECT_TRUE(r.batch.new_orders().empty());
+  EXPECT_FALSE(r.batch.take_order(99, &held));
+}
+
+TEST(DeadLetterLists, ParseWhatTheProjectorReadsAtConnect) {
+  EXPECT_EQ(parse_id_list(""), std::vector<std::uint64_t>{});
+  EXPECT_EQ(parse_id_list("1,7,42"), (std::vector<std::uint64_t>{1, 7, 42}));
+  EXPECT_EQ(parse_id_list("5,x,6"), (std::vector<std::uint64_t>{5, 6}));
+  const auto counts = parse_status_counts("PENDING=2,RESOLVED=15");
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[0].first, "PENDING");
+  EXPECT_EQ(counts[0].second, 2);
+  EXPECT_EQ(counts[1].second, 15);
+  EXPECT_TRUE(parse_status_counts("").empty());
 }
 
 TEST(DeadLetterStatus, NamesRoundTrip) {

@@ -94,7 +94,17 @@ namespace sql {
 // Inserts a dead letter ($1..$10: the fields of DeadLetter in declaration order, the
 // time as µs); nothing if its idempotency key is there already.
 extern const char* const kInsertDeadLetter;
+// The projector's first statement on a connection: its checkpoint, the orders with a
+// PENDING or REPLAYING dead letter ("1,7,42"), and the entries by status
+// ("PENDING=2,RESOLVED=5"), in one round trip.
+extern const char* const kReadCheckpointAndParked;
+// The parked orders alone, as above.
+extern const char* const kReadParked;
 }  // namespace sql
+
+// "1,7,42" -> {1, 7, 42}; "PENDING=2,RESOLVED=5" -> counts by status.
+std::vector<std::uint64_t> parse_id_list(std::string_view text);
+std::vector<std::pair<std::string, double>> parse_status_counts(std::string_view text);
 
 // What an admin operation came to; `body` is JSON for the response.
 struct DeadLetterAnswer {
@@ -173,14 +183,17 @@ class DeadLetterQueue {
                   Metrics* metrics);
   ~DeadLetterQueue();
 
-  void start();
+  // `changed` runs on the DLQ thread after every job (an operator may have resolved or
+  // discarded entries: the projector reads its parked orders again).
+  void start(std::function<void()> changed = {});
   void stop();
 
   // Runs `job` on the DLQ thread; false (the job is dropped) when
   // options.max_queued_requests jobs are waiting already or the queue is stopped.
   bool post(Job job);
-  // Wakes the thread to move the spill file into the table now.
-  void notify_spilled();
+  // Dead letters were written or spilled: the thread moves the spill file into the
+  // table and refreshes spot_dlq_entries.
+  void notify();
 
   const DeadLetterOptions& options() const { return store_.options(); }
 
@@ -195,7 +208,8 @@ class DeadLetterQueue {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Job> jobs_;
-  bool spilled_ = false;
+  std::function<void()> changed_;
+  bool notified_ = false;
   bool stopping_ = false;
   bool drain_failed_logged_ = false;  // DLQ thread only
   std::thread thread_;

@@ -90,6 +90,18 @@ class ProjectionBatch {
   const std::vector<TradeRow>& trades() const { return trades_; }
   const std::vector<AccountRow>& accounts() const { return accounts_; }
   std::size_t order_count() const { return orders_.size(); }
+  // Whether the batch writes a row of any of `order_ids` (a whole row or a fill).
+  template <class Set>
+  bool touches_any(const Set& order_ids) const {
+    for (const PendingOrder& p : orders_) {
+      if (order_ids.contains(p.row.order_id)) return true;
+    }
+    return false;
+  }
+  // Moves what the batch writes of order `order_id` (its whole row or its fill) into
+  // `out`, a batch of the same records holding only that; trades and accounts stay.
+  // False if the batch has nothing of that order.
+  bool take_order(std::uint64_t order_id, ProjectionBatch* out);
   // Rows the database has never held: new orders, trades and accounts (what the
   // projector may COPY rather than upsert).
   std::size_t new_rows() const { return new_orders_ + trades_.size() + accounts_.size(); }

@@ -21,6 +21,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
+#include <vector>
 
 #include "spot/core/clock.h"
 #include "spot/engine/engine.h"
@@ -28,12 +30,14 @@
 #include "spot/journal/reader.h"
 #include "spot/resilience/circuit_breaker.h"
 #include "spot/resilience/retry.h"
+#include "spot/store/dead_letters.h"
 #include "spot/store/postgres.h"
 #include "spot/store/projection.h"
 
 namespace spot {
 
 class Metrics;
+class DeadLetterSpill;
 
 struct ProjectorOptions {
   PostgresOptions postgres;
@@ -58,12 +62,24 @@ struct ProjectorHealth {
 class Projector {
  public:
   using DurableSeq = std::function<std::uint64_t()>;
-  // A record PostgreSQL refused with a data error (SQLSTATE 22, 23), as a batch of its
-  // own: the rows it tried to write, and why. The projector then moves past it.
-  using DeadLetter = std::function<void(const ProjectionBatch&, const DbError&)>;
+  // Dead letters the projector has just committed (a record PostgreSQL refused with a
+  // data error, or the rows of a later record held behind an order's dead letter).
+  using DeadLettered = std::function<void(const std::vector<DeadLetter>&)>;
 
+  // Dead letters. A record PostgreSQL refuses with a data error (SQLSTATE 22, 23) is
+  // written to dead_letters in the transaction that moves the checkpoint past it. If that
+  // transaction fails for want of the database, the dead letter goes to `spill` (fsynced)
+  // first, so that it is never only in memory, and the transaction is retried as any
+  // call; the DLQ thread moves the spilled copy (a duplicate key then, skipped). Then the
+  // order is *parked*: what later records write of it (its whole row, a fill) becomes a
+  // dead letter of its own, in journal order, so that a replay applies everything in
+  // sequence; the rest of those records (the taker's row, the trade) commits as usual.
+  // The parked orders (those with a PENDING or REPLAYING dead letter) are read at every
+  // connection, so parking survives a restart; parked_changed() (an operator resolved or
+  // discarded entries) makes the projector read them again before its next write. With
+  // no order parked none of this costs a statement. `spill` may be null (no spill).
   Projector(FileSystem& fs, ProjectorOptions options, DurableSeq durable_seq, Metrics* metrics,
-            const Clock& clock, DeadLetter dead_letter = {});
+            const Clock& clock, DeadLetterSpill* spill = nullptr, DeadLettered dead_lettered = {});
   ~Projector();
 
   void start();
@@ -77,6 +93,10 @@ class Projector {
   std::uint64_t committed_seq() const { return committed_seq_.load(std::memory_order_acquire); }
 
   ProjectorHealth health() const;
+
+  // From any thread: dead letters were resolved or discarded; the parked orders are read
+  // again before the next write.
+  void parked_changed() { reload_parked_.store(true, std::memory_order_release); }
 
  private:
   enum class Outcome { Ok, DataError, Stopped };
@@ -103,13 +123,25 @@ class Projector {
   // of breaker_slow_call_ms, doubles it (up to batch_max_records) when a full batch took
   // under a quarter.
   void adapt_batch_cap(double seconds);
-  // Writes the batch (or, if `skip`, only moves the checkpoint past it).
-  DbError write_batch(bool skip);
-  // The two ways write_batch writes: as one statement (kWriteBatch), or, for at least
-  // copy_min_rows new rows, as a transaction that COPYs them. Either sets `moved` (and
-  // writes nothing) when the checkpoint is not at `from`.
-  DbError write_statement(std::uint64_t from, std::uint64_t to, bool skip, bool* moved);
-  DbError write_copy(std::uint64_t from, std::uint64_t to, bool* moved);
+  // Writes the batch (or, if `skip`, only moves the checkpoint past it), and `letters`
+  // in the same transaction.
+  DbError write_batch(bool skip, const std::vector<DeadLetter>& letters = {});
+  // The two ways write_batch writes: as one statement (kWriteBatch; with dead letters, in
+  // a transaction with their inserts), or, for at least copy_min_rows new rows, as a
+  // transaction that COPYs them. Either sets `moved` (and writes nothing) when the
+  // checkpoint is not at `from`.
+  DbError write_statement(std::uint64_t from, std::uint64_t to, bool skip, bool* moved,
+                          const std::vector<DeadLetter>& letters);
+  DbError write_copy(std::uint64_t from, std::uint64_t to, bool* moved,
+                     const std::vector<DeadLetter>& letters);
+  // The refused one-record batch_: its dead letter and the checkpoint past it, committed
+  // together (spilled first if the database is not there). Stopped, or Ok.
+  Outcome set_aside(const DbError& refused);
+  // What the one-record batch_ writes of parked orders: taken out of it, one dead letter
+  // per order (empty if it touches none).
+  std::vector<DeadLetter> park();
+  // The orders with a PENDING or REPLAYING dead letter, from the table.
+  DbError read_parked();
   // Runs `op` under the breaker, with backoff retries, until it succeeds, fails with a
   // data error, or the projector stops.
   Outcome call(const std::function<DbError()>& op, DbError* data_error);
@@ -125,7 +157,8 @@ class Projector {
   DurableSeq durable_seq_;
   Metrics* metrics_;
   const Clock& clock_;
-  DeadLetter dead_letter_;
+  DeadLetterSpill* spill_;
+  DeadLettered dead_lettered_;
   SymbolTable symbols_;
   PgSession session_;
   CircuitBreaker breaker_;
@@ -143,6 +176,8 @@ class Projector {
   bool migrated_ = false;      // migrations applied once per process
   bool last_call_failed_ = false;
   std::uint64_t isolate_until_ = 0;  // one record per batch up to here (after a data error)
+  std::unordered_set<std::uint64_t> parked_orders_;  // orders with an unresolved dead letter
+  std::atomic<bool> reload_parked_{false};
   std::chrono::steady_clock::time_point batch_started_;
 
   std::atomic<std::uint64_t> committed_seq_{0};
