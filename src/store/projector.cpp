@@ -419,7 +419,11 @@ std::vector<DeadLetter> Projector::park() {
     ProjectionBatch held;
     if (!batch_.take_order(id, &held)) continue;
     DeadLetter d;
-    d.journal_seq = held.last_seq();
+    // The batch holds the order once, in its state after the last record that changed
+    // it (rows are states, not deltas): that record is the dead letter's.
+    for (const OrderRow& o : held.new_orders()) d.journal_seq = o.journal_seq;
+    for (const OrderRow& o : held.changed_orders()) d.journal_seq = o.journal_seq;
+    for (const OrderFillRow& f : held.fills()) d.journal_seq = f.journal_seq;
     d.entity = "order";
     d.entity_id = id;
     d.idempotency_key = "order:" + std::to_string(id) + ":" + std::to_string(d.journal_seq);
@@ -756,15 +760,7 @@ void Projector::run() {
         if (call([&] { return read_parked(); }, &data) == Outcome::Stopped) break;
       }
       if (batch_.touches_any(parked_orders_)) {
-        if (batch_.records() > 1) {
-          isolate_until_ = batch_.last_seq();
-          synced_ = false;
-          batch_.clear();
-          const Status r = resync(committed_seq());
-          if (r.ok()) synced_ = true;
-          continue;
-        }
-        unparked = batch_;  // to set the record aside whole if the rest is refused
+        unparked = batch_;  // to isolate with every row if the rest is refused
         parked = park();
       }
     }

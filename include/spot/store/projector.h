@@ -71,9 +71,9 @@ class Projector {
   // transaction fails for want of the database, the dead letter goes to `spill` (fsynced)
   // first, so that it is never only in memory, and the transaction is retried as any
   // call; the DLQ thread moves the spilled copy (a duplicate key then, skipped). Then the
-  // order is *parked*: what later records write of it (its whole row, a fill) becomes a
+  // order is *parked*: what later batches write of it (its whole row, a fill) becomes a
   // dead letter of its own, in journal order, so that a replay applies everything in
-  // sequence; the rest of those records (the taker's row, the trade) commits as usual.
+  // sequence; the rest of those batches (the taker's row, the trade) commits as usual.
   // The parked orders (those with a PENDING or REPLAYING dead letter) are read at every
   // connection, so parking survives a restart; parked_changed() (an operator resolved or
   // discarded entries) makes the projector read them again before its next write. With
@@ -137,8 +137,9 @@ class Projector {
   // The refused one-record batch_: its dead letter and the checkpoint past it, committed
   // together (spilled first if the database is not there). Stopped, or Ok.
   Outcome set_aside(const DbError& refused);
-  // What the one-record batch_ writes of parked orders: taken out of it, one dead letter
-  // per order (empty if it touches none).
+  // What batch_ writes of parked orders: taken out of it, one dead letter per order (its
+  // state after the batch, keyed on the last record that changed it; empty if the batch
+  // touches none). The rest of the batch is written as usual.
   std::vector<DeadLetter> park();
   // The orders with a PENDING or REPLAYING dead letter, from the table.
   DbError read_parked();
