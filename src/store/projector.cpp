@@ -751,8 +751,8 @@ void Projector::run() {
       continue;
     }
     DbError data;
-    // Parking (only once some order has a dead letter): what a record writes of a
-    // parked order becomes a dead letter behind it, one record at a time.
+    // Parking (only once some order has a dead letter): what the batch writes of a
+    // parked order becomes a dead letter behind it; the rest is written as usual.
     std::vector<DeadLetter> parked;
     ProjectionBatch unparked;
     if (!parked_orders_.empty()) {
@@ -760,7 +760,7 @@ void Projector::run() {
         if (call([&] { return read_parked(); }, &data) == Outcome::Stopped) break;
       }
       if (batch_.touches_any(parked_orders_)) {
-        unparked = batch_;  // to isolate with every row if the rest is refused
+        unparked = batch_;  // whole again if the rest is refused (isolated as usual)
         parked = park();
       }
     }
