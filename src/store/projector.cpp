@@ -389,6 +389,7 @@ DbError Projector::write_batch(bool skip) {
                 {{"checkpoint", std::to_string(checkpoint)}});
       committed_seq_.store(checkpoint, std::memory_order_release);
       set_health([checkpoint](ProjectorHealth& h) { h.checkpoint = checkpoint; });
+      if (listener_ != nullptr && !skip) listener_->committed(batch_);
       batch_.clear();
       return DbError();
     }
@@ -425,6 +426,7 @@ DbError Projector::write_batch(bool skip) {
   }
   committed_seq_.store(to, std::memory_order_release);
   set_health([to](ProjectorHealth& h) { h.checkpoint = to; });
+  if (listener_ != nullptr && !skip) listener_->committed(batch_);
   batch_.clear();
   return DbError();
 }
@@ -615,6 +617,8 @@ void Projector::run() {
       continue;
     }
     DbError data;
+    // Before the read-ahead moves the replica past the batch.
+    if (listener_ != nullptr) listener_->sealed(batch_, *replica_);
     if (!isolating && full && durable_seq_() > batch_.last_seq()) start_read_ahead();
     Outcome o = call([&] { return write_batch(false); }, &data);
     finish_read_ahead(o == Outcome::Ok);

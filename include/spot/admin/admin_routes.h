@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "spot/cache/cache_writer.h"
 #include "spot/engine/order_queue.h"
 #include "spot/gateway/account_directory.h"
 #include "spot/gateway/gateway.h"
@@ -35,6 +36,9 @@ class AdminHandler final : public HttpHandler {
   // The database projector whose health /readyz shows; null (the default): embedded.
   // Set once before the daemon reports ready; it must outlive the handler's use of it.
   void set_projector(const Projector* projector) { projector_.store(projector); }
+  // The Redis cache writer whose health /readyz shows; null (the default): no cache.
+  // The same contract as set_projector.
+  void set_cache(const CacheWriter* cache) { cache_.store(cache); }
 
  private:
   bool authorized(const HttpRequest& request) const;
@@ -53,6 +57,7 @@ class AdminHandler final : public HttpHandler {
   Metrics& metrics_;
   AdminOptions options_;
   std::atomic<const Projector*> projector_{nullptr};
+  std::atomic<const CacheWriter*> cache_{nullptr};
 };
 
 }  // namespace spot

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spot/admin/admin_routes.h"
+#include "spot/cache/redis.h"
 #include "spot/engine/engine.h"
 #include "spot/engine/symbol.h"
 #include "spot/gateway/gateway.h"
@@ -41,6 +42,7 @@ struct Config {
   JournalOptions journal;
   SnapshotPolicy snapshot;
   PostgresOptions postgres;  // url empty: embedded, journal only
+  RedisOptions redis;        // url empty: no cache
   struct Shutdown {
     std::int64_t drain_timeout_ms = 5'000;
   } shutdown;

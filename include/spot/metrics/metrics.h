@@ -60,6 +60,13 @@ class Metrics {
   void projector_checkpoint(double seq) { projector_checkpoint_->Set(seq); }
   void dead_letter() { dead_letters_->Increment(); }
 
+  // The Redis write-through cache (cache/).
+  void cache_write(double seconds, double commands);
+  // `reason`: "queue_full" or "unavailable" (breaker open, or the write failed).
+  void cache_dropped(const char* reason, double batches);
+  void cache_epoch(double epoch) { cache_epoch_->Set(epoch); }
+  void cache_queue_rows(double rows) { cache_queue_rows_->Set(rows); }
+
   // The text exposition format (what /metrics serves), with process metrics refreshed.
   std::string scrape();
 
@@ -112,6 +119,14 @@ class Metrics {
   prometheus::Gauge* projector_lag_seconds_;
   prometheus::Gauge* projector_checkpoint_;
   prometheus::Counter* dead_letters_;
+
+  prometheus::Counter* cache_writes_;
+  prometheus::Histogram* cache_write_seconds_;
+  prometheus::Counter* cache_commands_;
+  prometheus::Counter* cache_dropped_queue_full_;
+  prometheus::Counter* cache_dropped_unavailable_;
+  prometheus::Gauge* cache_epoch_;
+  prometheus::Gauge* cache_queue_rows_;
 
   std::mutex process_mutex_;
   std::mutex http_mutex_;
