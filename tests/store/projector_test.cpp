@@ -392,6 +392,17 @@ TEST(ProjectorPg, ACallToAFrozenServerEndsAtItsDeadline) {
   EXPECT_TRUE(session.connected());
 }
 
+// An IOC limit order of 1.000 BTC at 100.00 with an optional clientOrderId, accepted.
+void ioc_order(HttpClient& c, const std::string& key, const std::string& side,
+               const std::string& client_id) {
+  std::string body = R"({"symbol":"BTC-USDT","side":")" + side +
+                     R"(","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000")";
+  if (!client_id.empty()) body += R"(,"clientOrderId":")" + client_id + "\"";
+  const HttpReply r =
+      c.request(http::verb::post, "/api/v1/orders", body + "}", {{"X-API-Key", key}});
+  EXPECT_EQ(r.status, 201u) << r.body;
+}
+
 // A record PostgreSQL refuses for good (a data error, SQLSTATE 23) is set aside on its
 // own and everything around it commits. The engine forgets finished orders beyond
 // engine.order_history, so it accepts a clientOrderId again that the database, which
@@ -404,13 +415,7 @@ void poison_record(std::vector<std::string> extra, const std::string& refused_by
   const std::string key = spotd->create_account("poison");
   HttpClient c(spotd->http_port());
   const auto order = [&](const std::string& side, const std::string& client_id) {
-    std::string body =
-        R"({"symbol":"BTC-USDT","side":")" + side +
-        R"(","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000")";
-    if (!client_id.empty()) body += R"(,"clientOrderId":")" + client_id + "\"";
-    const HttpReply r =
-        c.request(http::verb::post, "/api/v1/orders", body + "}", {{"X-API-Key", key}});
-    EXPECT_EQ(r.status, 201u) << r.body;
+    ioc_order(c, key, side, client_id);
   };
   order("BUY", "dup");  // expires at once (nothing to match): finished
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
@@ -451,13 +456,7 @@ TEST(ProjectorPg, ARecordRefusedWhileTheNextBatchIsReadAheadIsSetAsideAlone) {
   const std::string key = spotd->create_account("ahead");
   HttpClient c(spotd->http_port());
   const auto order = [&](const std::string& side, const std::string& client_id) {
-    std::string body =
-        R"({"symbol":"BTC-USDT","side":")" + side +
-        R"(","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000")";
-    if (!client_id.empty()) body += R"(,"clientOrderId":")" + client_id + "\"";
-    const HttpReply r =
-        c.request(http::verb::post, "/api/v1/orders", body + "}", {{"X-API-Key", key}});
-    ASSERT_EQ(r.status, 201u) << r.body;
+    ioc_order(c, key, side, client_id);
   };
   order("BUY", "dup");
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
