@@ -308,6 +308,7 @@ void CacheWriter::write(const CacheUpdate& update) {
   };
   if (!breaker_.allow()) {
     need_epoch_ = true;
+    published_epoch_.store(0, std::memory_order_release);
     drop("unavailable", 1);
     return;
   }

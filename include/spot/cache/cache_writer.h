@@ -103,7 +103,8 @@ class CacheWriter final : public ProjectionListener {
   void committed(const ProjectionBatch& batch) override;
 
   // The epoch a reader in this process reads; 0 while there is none to read (not yet
-  // connected, or a round trip failed since the epoch began). Any thread.
+  // connected, or since a round trip failed or a batch was dropped for the breaker, until
+  // the next epoch begins). Any thread.
   std::uint64_t epoch() const { return published_epoch_.load(std::memory_order_acquire); }
 
   CacheHealth health() const;
