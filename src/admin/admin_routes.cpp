@@ -84,6 +84,21 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id,
                             {"schemaVersion", h.schema_version},
                             {"lastError", h.last_error}};
     }
+    // Nor does the cache: Redis down only means reads go to PostgreSQL.
+    const CacheWriter* cache = cache_.load();
+    if (cache == nullptr) {
+      status["cache"] = "none";
+    } else {
+      const CacheHealth h = cache->health();
+      status["cache"] = "redis";
+      status["redis"] = {{"state", h.state},
+                         {"breaker", std::string(to_string(h.breaker))},
+                         {"epoch", h.epoch},
+                         {"writtenSeq", h.written_seq},
+                         {"droppedBatches", h.dropped_batches},
+                         {"queuedRows", h.queued_rows},
+                         {"lastError", h.last_error}};
+    }
     return answer(responder, "/readyz", json_response(code, status.dump()));
   }
   if (path == "/metrics" && request.method() == http::verb::get) {

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -219,6 +220,49 @@ const std::map<std::string, Key>& keys() {
                    "the table"),
       SPOT_INT_KEY("dlq.replay_stale_ms", dlq.replay_stale_ms, 1'000, 86'400'000,
                    "a dead letter REPLAYING this long (a replay cut off) may be replayed again"),
+      SPOT_STR_KEY("redis.url", redis.url,
+                   "redis://[[user]:password@]host[:port][/db] of the write-through cache; "
+                   "empty: no cache (needs postgres.url: Redis is written after PostgreSQL)"),
+      SPOT_STR_KEY("redis.key_prefix", redis.key_prefix,
+                   "every cache key starts with this and ':' ([A-Za-z0-9._-], 1-64)"),
+      SPOT_INT_KEY("redis.connect_timeout_ms", redis.connect_timeout_ms, 1, 600'000,
+                   "connect (and AUTH, SELECT) deadline; also the deadline of the ping"),
+      SPOT_INT_KEY("redis.command_timeout_ms", redis.command_timeout_ms, 1, 600'000,
+                   "deadline of every round trip: past it the connection is dropped"),
+      SPOT_INT_KEY("redis.ping_interval_ms", redis.ping_interval_ms, 10, 60'000,
+                   "while the breaker is open, a PING this often"),
+      SPOT_INT_KEY("redis.order_ttl_s", redis.order_ttl_s, 1, 365 * 86'400,
+                   "time to live of an order's key, from its last change"),
+      SPOT_INT_KEY("redis.trades_ttl_s", redis.trades_ttl_s, 1, 365 * 86'400,
+                   "time to live of an order's trade list, from its order's last change"),
+      SPOT_INT_KEY("redis.open_orders_ttl_s", redis.open_orders_ttl_s, 1, 365 * 86'400,
+                   "time to live of an account's open-order key, from its last change"),
+      SPOT_INT_KEY("redis.depth_ttl_s", redis.depth_ttl_s, 1, 365 * 86'400,
+                   "time to live of a symbol's depth key, from its last change"),
+      SPOT_INT_KEY("redis.depth_levels", redis.depth_levels, 1, 10'000,
+                   "price levels per side cached per symbol"),
+      SPOT_INT_KEY("redis.open_orders_max_ids", redis.open_orders_max_ids, 0, 10'000'000,
+                   "an account with more live orders has no open-order key"),
+      SPOT_INT_KEY("redis.queue_max_rows", redis.queue_max_rows, 1, 100'000'000,
+                   "orders and trades waiting for Redis at most; a batch beyond is dropped"),
+      SPOT_INT_KEY("redis.pipeline_max_commands", redis.pipeline_max_commands, 1, 10'000'000,
+                   "commands per round trip (one MULTI/EXEC); a larger batch takes several"),
+      SPOT_INT_KEY("redis.drain_timeout_ms", redis.drain_timeout_ms, 0, 3'600'000,
+                   "at shutdown, writing what is queued takes at most this long"),
+      SPOT_INT_KEY("redis.breaker_window_calls", redis.breaker.window_calls, 1, 10'000,
+                   "circuit breaker: outcomes of the last N round trips are judged"),
+      SPOT_INT_KEY("redis.breaker_min_calls", redis.breaker.min_calls, 1, 10'000,
+                   "circuit breaker: no opening before this many round trips in the window"),
+      SPOT_NUM_KEY("redis.breaker_failure_ratio", redis.breaker.failure_ratio,
+                   "circuit breaker: opens when this share of the window failed or was slow"),
+      SPOT_INT_KEY("redis.breaker_slow_call_ms", redis.breaker.slow_call_ms, 1, kBreakerMaxMs,
+                   "circuit breaker: a round trip slower than this counts as failed"),
+      SPOT_INT_KEY("redis.breaker_open_ms", redis.breaker.open_ms, 1, kBreakerMaxMs,
+                   "circuit breaker: first open wait before a half-open probe"),
+      SPOT_INT_KEY("redis.breaker_open_max_ms", redis.breaker.open_max_ms, 1, kBreakerMaxMs,
+                   "circuit breaker: the open wait doubles per failed probe up to this"),
+      SPOT_INT_KEY("redis.breaker_probe_deadline_ms", redis.breaker.probe_deadline_ms, 1,
+                   kBreakerMaxMs, "circuit breaker: a probe not answered within this failed"),
       SPOT_INT_KEY("shutdown.drain_timeout_ms", shutdown.drain_timeout_ms, 0, 3'600'000,
                    "on SIGTERM, time allowed to answer in-flight requests"),
       SPOT_STR_KEY("log.level", log.level, "trace, debug, info, warn, error or off"),
@@ -283,6 +327,28 @@ std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index,
                          "'" + *value + "' is not a positive multiple of the step"};
     }
     *b.target = steps.value();
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> validate_redis(const Config& config) {
+  const RedisOptions& r = config.redis;
+  const std::string& prefix = r.key_prefix;
+  if (prefix.empty() || prefix.size() > 64 ||
+      !std::all_of(prefix.begin(), prefix.end(), [](unsigned char c) {
+        return std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
+      })) {
+    return ConfigError{"redis.key_prefix", "1 to 64 characters of [A-Za-z0-9._-]"};
+  }
+  if (const std::string_view why = validate_options(r.breaker); !why.empty()) {
+    return ConfigError{"redis.breaker_*", std::string(why)};
+  }
+  if (r.url.empty()) return std::nullopt;
+  std::string error;
+  if (!parse_redis_url(r.url, &error)) return ConfigError{"redis.url", error};
+  if (config.postgres.url.empty()) {
+    return ConfigError{"redis.url",
+                       "needs postgres.url: the cache is written after PostgreSQL commits"};
   }
   return std::nullopt;
 }
@@ -429,6 +495,7 @@ std::optional<ConfigError> validate_config(const Config& config) {
   if (const std::string_view why = validate_options(config.postgres.retry); !why.empty()) {
     return ConfigError{"postgres.retry_*", std::string(why)};
   }
+  if (auto e = validate_redis(config)) return e;
   return std::nullopt;
 }
 

@@ -12,6 +12,7 @@
 
 #include "spot/admin/admin_routes.h"
 #include "spot/app/matching_loop.h"
+#include "spot/cache/cache_writer.h"
 #include "spot/engine/engine.h"
 #include "spot/gateway/account_directory.h"
 #include "spot/gateway/fill_router.h"
@@ -138,7 +139,10 @@ class Network {
          {"symbols", std::to_string(config_.symbols.size())},
          {"mode", config_.postgres.url.empty() ? "embedded" : "postgres"},
          {"postgres", config_.postgres.url.empty() ? std::string("none (embedded: journal only)")
-                                                   : redact_password(config_.postgres.url)}});
+                                                   : redact_password(config_.postgres.url)},
+         {"cache", config_.redis.url.empty() ? "none" : "redis"},
+         {"redis", config_.redis.url.empty() ? std::string("none (no cache)")
+                                             : redact_redis_url(config_.redis.url)}});
   }
 
  private:
@@ -167,6 +171,8 @@ struct DurableState {
   // uses them, so that they outlive it.
   std::unique_ptr<DeadLetterSpill> spill;
   std::unique_ptr<DeadLetterQueue> dead_letters;
+  std::unique_ptr<CacheWriter> cache;  // null: no cache; declared before the projector,
+                                       // which tells it of each batch, so it outlives it
   std::unique_ptr<Projector> projector;  // null: embedded (no database)
 
   // The DLQ thread tells the projector when entries were settled: it stops first, then
@@ -234,6 +240,12 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
         SystemClock::instance(), state.spill.get(),
         [dlq = state.dead_letters.get()](const std::vector<DeadLetter>&) { dlq->notify(); });
     state.dead_letters->start([p = state.projector.get()] { p->parked_changed(); });
+    if (!config.redis.url.empty()) {
+      state.cache = std::make_unique<CacheWriter>(config.redis, config.symbols, &metrics,
+                                                  SystemClock::instance());
+      state.cache->start();
+      state.projector->set_listener(state.cache.get());
+    }
     state.projector->start();
   }
   if (config.snapshot.interval_ms > 0) {
@@ -283,6 +295,7 @@ void close_state(const Config& config, FileSystem& fs, const MatchingLoop& loop,
                {"durable_seq", std::to_string(state.journal->durable_seq())}});
   }
   if (state.dead_letters) state.dead_letters->stop();
+  if (state.cache) state.cache->stop(std::chrono::milliseconds(config.redis.drain_timeout_ms));
   const std::uint64_t last_seq = state.journal->durable_seq();
   if (state.journal->failed() || loop.halted() || state.journal->last_seq() != last_seq) {
     log::warn("no snapshot at shutdown: the journal failed; the next start replays it");
@@ -381,6 +394,7 @@ int run_daemon(const Config& config, FileSystem& fs) {
       [&](AccountId id, const std::string& key_hash) { admission.accounts.add(key_hash, id); });
   net.admin().set_projector(state.projector.get());
   net.admin().set_dead_letters(state.dead_letters.get());
+  net.admin().set_cache(state.cache.get());
 
   std::atomic<bool> failure_logged{false};
   MatchingLoop loop(*state.engine, admission.queue, metrics, clock, config.engine.batch_max,

@@ -284,6 +284,17 @@ AccountReply Engine::create_account(const CreateAccount& request) {
   return reply;
 }
 
+const OrderRecord* Engine::find(OrderId id) const {
+  const std::uint32_t s = find_slot(id.value);
+  return s == SlotIndex::kNone ? nullptr : &slot(s).record;
+}
+
+std::vector<std::uint64_t> Engine::open_order_ids(AccountId account) const {
+  const auto it = accounts_.find(account.value);
+  if (it == accounts_.end()) return {};
+  return sorted_open_ids(it->second);
+}
+
 OrderRecord* Engine::find_record(OrderId id) {
   const std::uint32_t s = find_slot(id.value);
   return s == SlotIndex::kNone ? nullptr : &slot(s).record;

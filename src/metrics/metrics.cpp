@@ -229,6 +229,41 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                       .Help("Dead letters waiting in the local spill file for the database.")
                       .Register(r)
                       .Add({});
+  // The Redis cache: its breaker's state from the start, like postgres's.
+  breaker_state_->Add({{"dependency", "redis"}}).Set(0);
+  cache_writes_ = &BuildCounter()
+                       .Name("spot_cache_writes_total")
+                       .Help("Committed batches written to Redis.")
+                       .Register(r)
+                       .Add({});
+  cache_write_seconds_ = &BuildHistogram()
+                              .Name("spot_cache_write_seconds")
+                              .Help("Time one batch took to write to Redis (its round trips).")
+                              .Register(r)
+                              .Add({}, buckets);
+  cache_commands_ = &BuildCounter()
+                         .Name("spot_cache_commands_total")
+                         .Help("Redis commands sent by the cache writer (MULTI and EXEC included).")
+                         .Register(r)
+                         .Add({});
+  auto& cache_dropped = BuildCounter()
+                            .Name("spot_cache_dropped_writes_total")
+                            .Help(
+                                "Committed batches not written to Redis, by reason (queue_full, "
+                                "unavailable); the next write starts a new cache epoch.")
+                            .Register(r);
+  cache_dropped_queue_full_ = &cache_dropped.Add({{"reason", "queue_full"}});
+  cache_dropped_unavailable_ = &cache_dropped.Add({{"reason", "unavailable"}});
+  cache_epoch_ = &BuildGauge()
+                      .Name("spot_cache_epoch")
+                      .Help("The Redis cache epoch (key prefix) being written; 0: none yet.")
+                      .Register(r)
+                      .Add({});
+  cache_queue_rows_ = &BuildGauge()
+                           .Name("spot_cache_queue_rows")
+                           .Help("Orders and trades of committed batches waiting for Redis.")
+                           .Register(r)
+                           .Add({});
   process_cpu_seconds_ = &BuildCounter()
                               .Name("process_cpu_seconds_total")
                               .Help("User and system CPU time spent, in seconds.")
@@ -297,6 +332,18 @@ void Metrics::breaker_transition(const std::string& dependency, const std::strin
 void Metrics::projector_batch(double records, double seconds) {
   projector_batch_records_->Observe(records);
   projector_batch_seconds_->Observe(seconds);
+}
+
+void Metrics::cache_write(double seconds, double commands) {
+  cache_writes_->Increment();
+  cache_write_seconds_->Observe(seconds);
+  cache_commands_->Increment(commands);
+}
+
+void Metrics::cache_dropped(const char* reason, double batches) {
+  (std::string_view(reason) == "queue_full" ? cache_dropped_queue_full_
+                                            : cache_dropped_unavailable_)
+      ->Increment(batches);
 }
 
 void Metrics::projector_lag(double events, double seconds) {

@@ -500,6 +500,7 @@ DbError Projector::write_batch(bool skip, const std::vector<DeadLetter>& letters
                 {{"checkpoint", std::to_string(checkpoint)}});
       committed_seq_.store(checkpoint, std::memory_order_release);
       set_health([checkpoint](ProjectorHealth& h) { h.checkpoint = checkpoint; });
+      if (listener_ != nullptr && !skip) listener_->committed(batch_);
       batch_.clear();
       return DbError();
     }
@@ -536,6 +537,7 @@ DbError Projector::write_batch(bool skip, const std::vector<DeadLetter>& letters
   }
   committed_seq_.store(to, std::memory_order_release);
   set_health([to](ProjectorHealth& h) { h.checkpoint = to; });
+  if (listener_ != nullptr && !skip) listener_->committed(batch_);
   batch_.clear();
   return DbError();
 }
@@ -764,6 +766,9 @@ void Projector::run() {
         parked = park();
       }
     }
+    // Before the read-ahead moves the replica past the batch, and after parking (the
+    // cache holds what the database holds).
+    if (listener_ != nullptr) listener_->sealed(batch_, *replica_);
     if (!isolating && full && parked.empty() && durable_seq_() > batch_.last_seq()) {
       start_read_ahead();
     }

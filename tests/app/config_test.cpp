@@ -317,12 +317,54 @@ TEST(ConfigEnvironment, EveryKeyHasItsVariable) {
       auto strings = [](const Config& c) {
         return c.http.address + "|" + c.tcp.address + "|" + c.admin.address + "|" + c.admin.token +
                "|" + c.log.level + "|" + c.ports_file + "|" + c.journal.dir + "|" + c.postgres.url +
-               "|" + c.admin.token_label;
+               "|" + c.admin.token_label + "|" + c.redis.url + "|" + c.redis.key_prefix;
       };
       EXPECT_EQ(strings(from_env), strings(direct));
       EXPECT_NE(strings(from_env), strings(d));
     }
   }
+}
+
+// [redis]: a URL that parses, only beside a database (the cache is written after
+// PostgreSQL commits), a prefix that is safe in a key, usable breaker options.
+TEST(ConfigRedis, IsValidatedAndNeedsADatabase) {
+  Config c;
+  c.symbols = {SymbolSpec{}};
+  EXPECT_FALSE(validate_config(c));  // no cache: the default
+  c.redis.url = "redis://127.0.0.1:6379/0";
+  auto e = validate_config(c);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "redis.url");
+  EXPECT_NE(e->message.find("postgres.url"), std::string::npos) << e->message;
+  c.journal.dir = "/tmp/j";
+  c.postgres.url = "postgresql://postgres@127.0.0.1:5432/spotd";
+  EXPECT_FALSE(validate_config(c));
+  c.redis.url = "redis://127.0.0.1:99999/0";
+  e = validate_config(c);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "redis.url");
+  c.redis.url = "http://127.0.0.1:6379";
+  EXPECT_TRUE(validate_config(c));
+  c.redis.url = "redis://:pw@cache:6380/3";
+  EXPECT_FALSE(validate_config(c));
+  for (const char* bad : {"", "has space", "a:b", "x*"}) {
+    Config p = c;
+    p.redis.key_prefix = bad;
+    e = validate_config(p);
+    ASSERT_TRUE(e) << bad;
+    EXPECT_EQ(e->key, "redis.key_prefix");
+  }
+  Config b = c;
+  b.redis.breaker.min_calls = b.redis.breaker.window_calls + 1;
+  e = validate_config(b);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "redis.breaker_*");
+  EXPECT_TRUE(set_config_value(c, "redis.command_timeout_ms", "0"));
+  EXPECT_TRUE(set_config_value(c, "redis.pipeline_max_commands", "0"));
+  EXPECT_FALSE(set_config_value(c, "redis.order_ttl_s", "60"));
+  EXPECT_EQ(c.redis.order_ttl_s, 60);
+  EXPECT_FALSE(apply_environment(c, {"SPOT_REDIS_URL=redis://127.0.0.1:7000/1"}));
+  EXPECT_EQ(c.redis.url, "redis://127.0.0.1:7000/1");
 }
 
 TEST(ConfigSetValue, SetsChecksAndRejects) {
@@ -478,6 +520,14 @@ TEST(ShippedConfig, MatchesTheCompiledDefaults) {
   EXPECT_DOUBLE_EQ(loaded.limits.burst_per_account, d.limits.burst_per_account);
   EXPECT_EQ(loaded.shutdown.drain_timeout_ms, d.shutdown.drain_timeout_ms);
   EXPECT_EQ(loaded.log.level, d.log.level);
+  EXPECT_EQ(loaded.redis.url, d.redis.url);
+  EXPECT_EQ(loaded.redis.key_prefix, d.redis.key_prefix);
+  EXPECT_EQ(loaded.redis.command_timeout_ms, d.redis.command_timeout_ms);
+  EXPECT_EQ(loaded.redis.order_ttl_s, d.redis.order_ttl_s);
+  EXPECT_EQ(loaded.redis.queue_max_rows, d.redis.queue_max_rows);
+  EXPECT_EQ(loaded.redis.pipeline_max_commands, d.redis.pipeline_max_commands);
+  EXPECT_EQ(loaded.redis.breaker.slow_call_ms, d.redis.breaker.slow_call_ms);
+  EXPECT_EQ(loaded.redis.breaker.probe_deadline_ms, d.redis.breaker.probe_deadline_ms);
 }
 
 TEST(ConfigKeys, EveryKeyIsDescribed) {

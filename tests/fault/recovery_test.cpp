@@ -246,7 +246,9 @@ TEST(Fault, FullDiskFailsClosed) {
     const auto readyz = admin.request(http::verb::get, "/readyz");
     EXPECT_EQ(readyz.status, 503u);
     // It says what failed, not "starting".
-    EXPECT_EQ(readyz.body, R"({"mode":"embedded","reason":"journal: no_space","status":"failed"})");
+    EXPECT_EQ(
+        readyz.body,
+        R"({"cache":"none","mode":"embedded","reason":"journal: no_space","status":"failed"})");
     const std::string metrics = admin.request(http::verb::get, "/metrics").body;
     EXPECT_NE(metrics.find("spot_journal_failed 1"), std::string::npos);
     // A full disk is reported as one, not as a generic I/O error.

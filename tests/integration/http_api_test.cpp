@@ -334,7 +334,7 @@ TEST(Admin, TokenHealthAndMetrics) {
   const auto ready = admin.request(http::verb::get, "/readyz");
   EXPECT_EQ(ready.status, 200u);
   // No database configured: spotd says it runs embedded.
-  EXPECT_EQ(ready.body, R"({"mode":"embedded","status":"ready"})");
+  EXPECT_EQ(ready.body, R"({"cache":"none","mode":"embedded","status":"ready"})");
   EXPECT_EQ(admin.request(http::verb::post, "/admin/v1/accounts").status, 401u);
   EXPECT_EQ(
       admin.request(http::verb::post, "/admin/v1/accounts", "", {{"Authorization", "Bearer wrong"}})

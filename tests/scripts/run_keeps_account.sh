@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # scripts/run keeps one demo account and one admin token across restarts, and makes a
 # new account when the journal (and with it the account) is gone; by default it runs
-# spotd with its PostgreSQL cluster and stops the cluster with spotd.
+# spotd with its PostgreSQL cluster and its Redis, and stops both with spotd.
 #   tests/scripts/run_keeps_account.sh <spotd binary>
 # Runs scripts/run --embedded three times on a temporary var directory, then once with
-# the cluster (var/pg), every listener on 127.0.0.1 with an ephemeral port (the cluster:
-# 5432 or the next free one), so it can run beside other tests.
+# the cluster (var/pg) and Redis (var/redis), every listener on 127.0.0.1 with an
+# ephemeral port (the cluster: 5432 or the next free one; Redis: 6379 or the next free
+# one), so it can run beside other tests.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 <spotd binary>" >&2; exit 2; }
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -19,6 +20,7 @@ cleanup() {
     wait "$run_pid" 2>/dev/null || true
   fi
   if [ -d "$work/var/pg/data" ]; then "$root/scripts/pg" stop "$work/var/pg" 2>/dev/null || true; fi
+  if [ -d "$work/var/redis" ]; then "$root/scripts/redis" stop "$work/var/redis" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -99,6 +101,8 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $key1" \
 [ "$status" = 401 ] || fail "after deleting the journal: the old key got $status, expected 401"
 grep -q '^database: none' "$work/third.out" || fail "third run (--embedded): a database was used"
 [ ! -e "$work/var/pg" ] || fail "--embedded runs made a cluster"
+grep -q '^cache: none' "$work/third.out" || fail "third run (--embedded): a cache was used"
+[ ! -e "$work/var/redis" ] || fail "--embedded runs started Redis"
 stop third
 
 # The default: a cluster in var/pg, its URL in the banner and spotd's environment, and
@@ -116,8 +120,17 @@ db=$(/usr/lib/postgresql/15/bin/psql -X -At "$url" -c 'SELECT current_database()
 spotd_pid=$(sed -nE 's/^spotd is running \(pid ([0-9]+)\).*/\1/p' "$work/fourth.out")
 tr '\0' '\n' <"/proc/$spotd_pid/environ" | grep -qxF "SPOT_POSTGRES_URL=$url" ||
   fail "fourth run: spotd does not have SPOT_POSTGRES_URL=$url"
+redis_url=$(sed -nE 's/^cache: (redis:[^ ]+) .*/\1/p' "$work/fourth.out")
+[[ "$redis_url" =~ ^redis://127\.0\.0\.1:[0-9]+/0$ ]] || fail "fourth run: no Redis URL"
+[ "$("$root/scripts/redis" url "$work/var/redis")" = "$redis_url" ] ||
+  fail "fourth run: the Redis URL is not the server's"
+tr '\0' '\n' <"/proc/$spotd_pid/environ" | grep -qxF "SPOT_REDIS_URL=$redis_url" ||
+  fail "fourth run: spotd does not have SPOT_REDIS_URL=$redis_url"
 stop fourth
 rc=0
 "$root/scripts/pg" status "$work/var/pg" >/dev/null || rc=$?
 [ "$rc" = 3 ] || fail "after the fourth run: the cluster is still running (scripts/pg status: $rc)"
-echo "PASS: scripts/run kept key and token across a restart, replaced the account with the journal, and ran and stopped its cluster"
+rc=0
+"$root/scripts/redis" status "$work/var/redis" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 3 ] || fail "after the fourth run: Redis is still running (scripts/redis status: $rc)"
+echo "PASS: scripts/run kept key and token across a restart, replaced the account with the journal, and ran and stopped its cluster and Redis"

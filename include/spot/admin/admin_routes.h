@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "spot/cache/cache_writer.h"
 #include "spot/engine/order_queue.h"
 #include "spot/gateway/account_directory.h"
 #include "spot/gateway/gateway.h"
@@ -43,6 +44,9 @@ class AdminHandler final : public HttpHandler {
   // The dead-letter queue the /admin/v1/dlq routes use; null (the default): embedded,
   // and those routes answer 503. Same lifetime rule as set_projector.
   void set_dead_letters(DeadLetterQueue* dlq) { dead_letters_.store(dlq); }
+  // The Redis cache writer whose health /readyz shows; null (the default): no cache.
+  // The same contract as set_projector.
+  void set_cache(const CacheWriter* cache) { cache_.store(cache); }
 
  private:
   bool authorized(const HttpRequest& request) const;
@@ -65,6 +69,7 @@ class AdminHandler final : public HttpHandler {
   AdminOptions options_;
   std::atomic<const Projector*> projector_{nullptr};
   std::atomic<DeadLetterQueue*> dead_letters_{nullptr};
+  std::atomic<const CacheWriter*> cache_{nullptr};
 };
 
 }  // namespace spot

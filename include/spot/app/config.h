@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spot/admin/admin_routes.h"
+#include "spot/cache/redis.h"
 #include "spot/engine/engine.h"
 #include "spot/engine/symbol.h"
 #include "spot/gateway/gateway.h"
@@ -43,6 +44,7 @@ struct Config {
   SnapshotPolicy snapshot;
   PostgresOptions postgres;  // url empty: embedded, journal only
   DeadLetterOptions dlq;     // used with postgres only
+  RedisOptions redis;        // url empty: no cache
   struct Shutdown {
     std::int64_t drain_timeout_ms = 5'000;
   } shutdown;

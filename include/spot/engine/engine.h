@@ -52,6 +52,12 @@ class Engine {
     for (const auto& [id, account] : accounts_) fn(AccountId{id}, account.key_hash);
   }
 
+  // The record of order `id`, live or finished; null if the engine never had it or has
+  // forgotten it (past order_history). Valid until the next command.
+  const OrderRecord* find(OrderId id) const;
+  // The ids of the account's live orders, ascending (none for an unknown account).
+  std::vector<std::uint64_t> open_order_ids(AccountId account) const;
+
   const Matcher& matcher() const { return matcher_; }
   std::size_t account_count() const { return accounts_.size(); }
   std::size_t record_count() const { return by_id_.size(); }

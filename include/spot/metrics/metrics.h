@@ -67,6 +67,13 @@ class Metrics {
   void dlq_replay(const std::string& result);
   void dlq_spilled(double n) { dlq_spilled_->Set(n); }
 
+  // The Redis write-through cache (cache/).
+  void cache_write(double seconds, double commands);
+  // `reason`: "queue_full" or "unavailable" (breaker open, or the write failed).
+  void cache_dropped(const char* reason, double batches);
+  void cache_epoch(double epoch) { cache_epoch_->Set(epoch); }
+  void cache_queue_rows(double rows) { cache_queue_rows_->Set(rows); }
+
   // The text exposition format (what /metrics serves), with process metrics refreshed.
   std::string scrape();
 
@@ -123,6 +130,14 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* dlq_entries_;
   prometheus::Family<prometheus::Counter>* dlq_replays_;
   prometheus::Gauge* dlq_spilled_;
+
+  prometheus::Counter* cache_writes_;
+  prometheus::Histogram* cache_write_seconds_;
+  prometheus::Counter* cache_commands_;
+  prometheus::Counter* cache_dropped_queue_full_;
+  prometheus::Counter* cache_dropped_unavailable_;
+  prometheus::Gauge* cache_epoch_;
+  prometheus::Gauge* cache_queue_rows_;
 
   std::mutex process_mutex_;
   std::mutex http_mutex_;

@@ -59,6 +59,22 @@ struct ProjectorHealth {
   std::string last_error;  // of the last failed call; empty once a call succeeds
 };
 
+// What follows the projection (the Redis cache, cache/): told of every batch the
+// projector commits, on the projector thread. Neither call may block (they run between
+// the projector's journal reads and its database writes) and neither may keep a
+// reference to what it is given.
+class ProjectionListener {
+ public:
+  virtual ~ProjectionListener() = default;
+  // `batch` is complete and about to be written; `replica` has executed exactly its
+  // records (its state is the state as of batch.last_seq()). A batch that is not
+  // committed after all (a data error, the checkpoint moved) is followed by another
+  // sealed() and no committed(): each committed() is for the batch sealed last.
+  virtual void sealed(const ProjectionBatch& batch, const Engine& replica) = 0;
+  // The batch sealed last is committed (its rows and the checkpoint at its last_seq).
+  virtual void committed(const ProjectionBatch& batch) = 0;
+};
+
 class Projector {
  public:
   using DurableSeq = std::function<std::uint64_t()>;
@@ -97,6 +113,9 @@ class Projector {
   // From any thread: dead letters were resolved or discarded; the parked orders are read
   // again before the next write.
   void parked_changed() { reload_parked_.store(true, std::memory_order_release); }
+
+  // REQUIRES: called before start(); `listener` outlives the projector's thread.
+  void set_listener(ProjectionListener* listener) { listener_ = listener; }
 
  private:
   enum class Outcome { Ok, DataError, Stopped };
@@ -160,6 +179,7 @@ class Projector {
   const Clock& clock_;
   DeadLetterSpill* spill_;
   DeadLettered dead_lettered_;
+  ProjectionListener* listener_ = nullptr;
   SymbolTable symbols_;
   PgSession session_;
   CircuitBreaker breaker_;
