@@ -43,7 +43,9 @@ TEST(ProjectorPg, EveryJournaledOrderAndTradeIsARowOnceWithinTheStatementBudget)
   const std::string key = spotd->create_account("w1");
   const Load load = run_load(*spotd, key, 2'000, 4);
   EXPECT_EQ(load.errors(), 0u) << load.summary.dump();
-  EXPECT_GT(load.summary["acked"].get<std::uint64_t>(), 7'000u);
+  // The load was a steady one near its rate (8,000 requests offered; a machine busy with
+  // other builds may fall behind, which only raises statements per order).
+  EXPECT_GT(load.summary["acked"].get<std::uint64_t>(), 4'000u);
   const auto took = wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
   std::printf("caught up %lld ms after the load\n", static_cast<long long>(took.count()));
   const double statements = metric(*spotd, "spot_db_statements_total");
@@ -169,11 +171,22 @@ TEST(ProjectorPg, ASecondSpotdOnTheSameDatabaseSaysSoAndTakesOrders) {
   const std::string other = second->create_account("second");
   const Load load = run_load(*second, other, 500, 1);
   EXPECT_EQ(load.errors(), 0u);
-  const json r = readyz(*second);
+  // Order entry is ready; the projector says why it does not project. (Between its
+  // attempts lastError may be another one's, such as a ping that a busy machine did not
+  // answer in time: it is looked at until it names the other spotd.)
+  json r = readyz(*second);
   EXPECT_EQ(r["status"], "ready");
-  EXPECT_NE(r["postgres"]["lastError"].get<std::string>().find("another spotd is projecting"),
-            std::string::npos)
-      << r.dump();
+  const auto names_the_other = [&] {
+    r = readyz(*second);
+    return r["postgres"]["lastError"].get<std::string>().find("another spotd is projecting") !=
+           std::string::npos;
+  };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool named = false;
+  while (!(named = names_the_other()) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(named) << r.dump();
   EXPECT_EQ(pg.psql("SELECT count(*) FROM schema_version"), std::to_string(migrations().size()));
   EXPECT_EQ(second->terminate(), 0);
   wait_for_checkpoint(pg, durable_seq(*first), std::chrono::seconds(10));
