@@ -39,6 +39,14 @@ void lower_priority(const char* thread) {
   }
 }
 
+// The server answered, and failed this statement for what it did rather than for being
+// unavailable: it cancelled it at statement_timeout (57014), or aborted it as a
+// serialization failure or deadlock (class 40). Retried like any availability error; a
+// call that spends its retries on it is treated as refused (Projector::call).
+bool fails_per_statement(const DbError& error) {
+  return error.sqlstate == "57014" || error.sqlstate.starts_with("40");
+}
+
 // The read-ahead reads this many records at a time between looks at its cancel flag.
 constexpr std::size_t kReadAheadStep = 4'096;
 
@@ -183,6 +191,7 @@ void Projector::note_error(const DbError& error) {
 Projector::Outcome Projector::call(const std::function<DbError()>& op, DbError* data_error) {
   const PostgresOptions& pg = options_.postgres;
   std::uint32_t retry = 0;
+  std::uint32_t refused_by_server = 0;  // attempts in a row failed by fails_per_statement
   while (true) {
     if (past_stop_deadline()) return Outcome::Stopped;
     if (!breaker_.allow()) {
@@ -230,6 +239,23 @@ Projector::Outcome Projector::call(const std::function<DbError()>& op, DbError* 
     breaker_.record_failure();
     note_error(error);
     report_lag();
+    // A statement the server answered by cancelling it (statement timeout) or aborting
+    // it (serialization failure, deadlock) again and again: once this call has spent its
+    // retries on it, the batch is treated as refused, so that it is split and the one
+    // record that cannot be written within the deadline goes to the dead-letter queue
+    // instead of holding up everything after it. (A server that does not answer, or
+    // drops the connection, is an outage: never that.)
+    if (fails_per_statement(error)) {
+      if (++refused_by_server > pg.retries_per_call) {
+        log::warn("projector: a statement failed on every attempt; treating it as refused", {},
+                  {{"attempts", std::to_string(refused_by_server)}, {"sqlstate", error.sqlstate}});
+        error.kind = DbErrorKind::Data;
+        *data_error = error;
+        return Outcome::DataError;
+      }
+    } else {
+      refused_by_server = 0;
+    }
     if (retry < pg.retries_per_call && retry_.try_acquire_retry()) {
       // Exponential backoff with full jitter between the attempts of one call.
       if (metrics_ != nullptr) metrics_->db_retry();
@@ -326,7 +352,7 @@ Status Projector::resync(std::uint64_t checkpoint) {
 Status Projector::fill() {
   const bool isolating = isolate_until_ > committed_seq();
   const bool was_empty = batch_.empty();
-  const Status s = read_into(batch_, isolating ? 1 : batch_cap_);
+  const Status s = read_into(batch_, isolating ? isolate_limit_ : batch_cap_);
   if (was_empty && !batch_.empty()) batch_started_ = SteadyClock::now();
   return s;
 }
@@ -776,6 +802,7 @@ void Projector::run() {
     finish_read_ahead(o == Outcome::Ok);
     if (o == Outcome::Stopped) break;
     if (o == Outcome::Ok) {
+      if (isolating) isolate_limit_ = std::min(isolate_limit_ * 2, batch_cap_);
       if (!parked.empty()) {
         if (metrics_ != nullptr) {
           for (const DeadLetter& d : parked) metrics_->dlq_event(d.entity, d.error_class);
@@ -789,13 +816,16 @@ void Projector::run() {
       continue;
     }
     if (batch_.records() > 1) {
-      // Some record of the batch is refused: go again from the checkpoint one record
-      // per transaction until past this batch, so that only the refused ones are set
-      // aside and everything else commits.
-      log::warn("projector: a batch was refused with a data error; isolating the record", {},
+      // Some record of the batch is refused: go again from the checkpoint in halves
+      // (a half that commits lets the next batch double again), until the refused record
+      // is a batch of its own, so that only it is set aside and everything else commits:
+      // a few dozen transactions for one refused record in the largest batch.
+      log::warn("projector: a batch was refused with a data error; splitting it", {},
                 {{"first_seq", std::to_string(batch_.first_seq())},
-                 {"last_seq", std::to_string(batch_.last_seq())}});
-      isolate_until_ = batch_.last_seq();
+                 {"last_seq", std::to_string(batch_.last_seq())},
+                 {"records", std::to_string(batch_.records())}});
+      isolate_until_ = std::max(isolate_until_, batch_.last_seq());
+      isolate_limit_ = std::max<std::size_t>(1, batch_.records() / 2);
       synced_ = false;
       batch_.clear();
       // A resync from the checkpoint already known (no database call needed).

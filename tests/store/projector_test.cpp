@@ -59,10 +59,14 @@ TEST(ProjectorPg, EveryJournaledOrderAndTradeIsARowOnceWithinTheStatementBudget)
 }
 
 // The COPY path end to end: every batch with a new row goes by COPY (copy_min_rows=1),
-// under W1 load and with an account whose name needs COPY's escapes.
+// under W1 load and with an account whose name needs COPY's escapes. (Batches of at
+// most 400 records: a projector that falls behind on a busy machine catches up in
+// batches as large as batch_max_records, and this test wants many.)
 TEST(ProjectorPg, BatchesByCopyWriteEveryOrderTradeAndAccountOnce) {
   PostgresServer pg;
-  auto spotd = spotd_with(pg.url(), "", {"--set", "postgres.copy_min_rows=1"});
+  auto spotd =
+      spotd_with(pg.url(), "",
+                 {"--set", "postgres.copy_min_rows=1", "--set", "postgres.batch_max_records=400"});
   const std::string key = spotd->create_account("w1");
   // JSON for: tab, backslash, a non-ASCII letter, newline.
   spotd->create_account("odd\\tname \\\\ caf\\u00e9\\nend");
@@ -327,6 +331,49 @@ TEST(ProjectorPg, ARecordRefusedWhileTheNextBatchIsReadAheadIsSetAsideAlone) {
   EXPECT_EQ(pg.psql("SELECT count(*) FROM orders"), "401");
   EXPECT_EQ(pg.psql("SELECT count(*) FROM orders WHERE client_order_id = 'dup'"), "1");
   EXPECT_EQ(pg.psql("SELECT count(DISTINCT order_id) FROM orders"), "401");
+  EXPECT_EQ(spotd->terminate(), 0);
+}
+
+// A record the server cannot write within statement_timeout on any attempt (a trigger
+// sleeps on it): once a call has spent its retries on it, the batch is treated as
+// refused and split in halves, and that record alone becomes a dead letter with SQLSTATE
+// 57014; everything else commits, in a handful of transactions rather than one per
+// record. (The breaker is kept out of it: it would only add its open waits.)
+TEST(ProjectorPg, ARecordThatTimesOutOnEveryAttemptIsSetAsideAlone) {
+  PostgresServer pg;
+  auto spotd = spotd_with(
+      pg.url(), "",
+      {"--set", "postgres.statement_timeout_ms=300", "--set", "postgres.retries_per_call=1",
+       "--set", "postgres.breaker_window_calls=1000", "--set", "postgres.breaker_min_calls=1000"});
+  const std::string key = spotd->create_account("slow");
+  HttpClient c(spotd->http_port());
+  ioc_order(c, key, "BUY", "");
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  pg.psql(
+      "CREATE FUNCTION slow_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+      "NEW.client_order_id = 'slow' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END $$");
+  pg.psql(
+      "CREATE TRIGGER slow_order BEFORE INSERT OR UPDATE ON orders FOR EACH ROW EXECUTE "
+      "FUNCTION slow_order()");
+  // A backlog of 601 orders, the slow one in the middle.
+  pg.stop();
+  for (int i = 0; i < 300; ++i) ioc_order(c, key, "BUY", "");
+  ioc_order(c, key, "SELL", "slow");
+  for (int i = 0; i < 300; ++i) ioc_order(c, key, "SELL", "");
+  pg.start();
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(60));
+  EXPECT_EQ(metric(*spotd, "spot_db_dead_letters_total"), 1);
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders"), "601");
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM orders WHERE client_order_id = 'slow'"), "0");
+  EXPECT_EQ(pg.psql("SELECT sqlstate || ' ' || entity FROM dead_letters"), "57014 order");
+  const std::string log = spotd->log();
+  std::size_t splits = 0;
+  for (std::size_t at = log.find("splitting it"); at != std::string::npos;
+       at = log.find("splitting it", at + 1)) {
+    ++splits;
+  }
+  EXPECT_GE(splits, 1u);
+  EXPECT_LE(splits, 12u) << "a batch of about 600 records needs about log2(600) splits";
   EXPECT_EQ(spotd->terminate(), 0);
 }
 

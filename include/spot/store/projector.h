@@ -196,7 +196,11 @@ class Projector {
   bool synced_ = false;        // replica_ and reader_ are at committed_seq_ + batch
   bool migrated_ = false;      // migrations applied once per process
   bool last_call_failed_ = false;
-  std::uint64_t isolate_until_ = 0;  // one record per batch up to here (after a data error)
+  // After a data error: batches up to here are split, isolate_limit_ records each (half
+  // of the refused batch; halved at each refusal, doubled at each commit), until the
+  // refused record is a batch of its own.
+  std::uint64_t isolate_until_ = 0;
+  std::size_t isolate_limit_ = 1;
   std::unordered_set<std::uint64_t> parked_orders_;  // orders with an unresolved dead letter
   std::atomic<bool> reload_parked_{false};
   std::chrono::steady_clock::time_point batch_started_;
