@@ -372,8 +372,10 @@ TEST(ProjectorPg, ARecordThatTimesOutOnEveryAttemptIsSetAsideAlone) {
        at = log.find("splitting it", at + 1)) {
     ++splits;
   }
+  // Each halving that keeps the refused record costs at most two refusals (the doubled
+  // batch after a committed half, then its half again): about 2 log2(600) at most.
   EXPECT_GE(splits, 1u);
-  EXPECT_LE(splits, 12u) << "a batch of about 600 records needs about log2(600) splits";
+  EXPECT_LE(splits, 21u) << "a batch of about 600 records needs at most about 2 log2(600) splits";
   EXPECT_EQ(spotd->terminate(), 0);
 }
 
