@@ -154,7 +154,15 @@ TEST(Recovery, PeriodicSnapshotsThenSigkill) {
       c.request(http::verb::post, "/api/v1/orders", order_body("BUY", "1", "50"),
                 {{"X-API-Key", key}});
     }
-    const auto metrics = HttpClient(first.admin_port()).request(http::verb::get, "/metrics").body;
+    // The snapshot thread reports its snapshot just after the file is in place: the
+    // metrics are read until they show it.
+    std::string metrics;
+    const auto reported = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    do {
+      metrics = HttpClient(first.admin_port()).request(http::verb::get, "/metrics").body;
+      if (metrics.find("spot_snapshot_age_seconds -1") == std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    } while (std::chrono::steady_clock::now() < reported);
     EXPECT_NE(metrics.find("spot_snapshot_serialize_seconds "), std::string::npos);
     EXPECT_EQ(metrics.find("spot_snapshot_age_seconds -1"), std::string::npos);
     state = admin_state(first);
