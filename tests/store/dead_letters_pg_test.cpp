@@ -20,6 +20,7 @@
 #include "spot/store/dead_letters.h"
 #include "spot/store/migrations.h"
 #include "spot/store/postgres.h"
+#include "store/order_fixtures.h"
 #include "store/store_test_support.h"
 #include "support/postgres_server.h"
 
@@ -41,25 +42,8 @@ void cure_orders(const PostgresServer& pg) {
   pg.psql("ALTER TABLE orders DROP CONSTRAINT no_poison");
 }
 
-SymbolSpec btc() {
-  SymbolSpec s;
-  s.name = "BTC-USDT";
-  return s;  // tick 0.01, lot 0.001
-}
-
-SubmitOrder limit(std::uint64_t account, Side side, Ticks price, Lots qty,
-                  std::string client_id = "") {
-  SubmitOrder o;
-  o.account = AccountId{account};
-  o.symbol = 0;
-  o.side = side;
-  o.type = OrderType::Limit;
-  o.tif = TimeInForce::Gtc;
-  o.price = price;
-  o.qty = qty;
-  o.client_order_id = std::move(client_id);
-  return o;
-}
+using test::btc;
+using test::limit;
 
 // Journal records 1, 2, ... executed on an engine, each the dead letter it would be if
 // the database refused it.

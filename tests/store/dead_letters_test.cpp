@@ -11,31 +11,15 @@
 
 #include "spot/engine/engine.h"
 #include "spot/store/dead_letter_spill.h"
+#include "store/order_fixtures.h"
 
 namespace spot {
 namespace {
 
 using nlohmann::json;
 
-SymbolSpec btc() {
-  SymbolSpec s;
-  s.name = "BTC-USDT";
-  return s;  // tick 0.01, lot 0.001
-}
-
-SubmitOrder limit(std::uint64_t account, Side side, Ticks price, Lots qty,
-                  std::string client_id = "") {
-  SubmitOrder o;
-  o.account = AccountId{account};
-  o.symbol = 0;
-  o.side = side;
-  o.type = OrderType::Limit;
-  o.tif = TimeInForce::Gtc;
-  o.price = price;
-  o.qty = qty;
-  o.client_order_id = std::move(client_id);
-  return o;
-}
+using test::btc;
+using test::limit;
 
 // Records seq 1, 2, ... executed on an engine into `batch`, which the test clears to
 // start the next batch (so that later records change orders of earlier batches).

@@ -8,29 +8,13 @@
 
 #include "spot/engine/engine.h"
 #include "spot/store/postgres.h"
+#include "store/order_fixtures.h"
 
 namespace spot {
 namespace {
 
-SymbolSpec btc() {
-  SymbolSpec s;
-  s.name = "BTC-USDT";
-  return s;  // tick 0.01, lot 0.001
-}
-
-SubmitOrder limit(std::uint64_t account, Side side, Ticks price, Lots qty,
-                  std::string client_id = "") {
-  SubmitOrder o;
-  o.account = AccountId{account};
-  o.symbol = 0;
-  o.side = side;
-  o.type = OrderType::Limit;
-  o.tif = TimeInForce::Gtc;
-  o.price = price;
-  o.qty = qty;
-  o.client_order_id = std::move(client_id);
-  return o;
-}
+using test::btc;
+using test::limit;
 
 // Executes commands as journal records seq 1, 2, ... (time = seq seconds) into a batch.
 class Projected {
