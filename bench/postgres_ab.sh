@@ -50,7 +50,7 @@ start_spotd() {  # $1 = embedded | postgres
 
 stop_spotd() {
   local statements accepted
-  statements=$(curl -s "127.0.0.1:$admin/metrics" | awk '$1=="spot_db_statements_total"{print $2}')
+  statements=$(curl -s "127.0.0.1:$admin/metrics" | awk '$1 ~ /^spot_db_statements_total/{s+=$2} END{print s+0}')
   accepted=$(curl -s "127.0.0.1:$admin/metrics" | awk '$1=="spot_orders_accepted_total"{print $2}')
   echo "    db statements ${statements:-0} for ${accepted:-0} accepted orders"
   kill -TERM "$spotd_pid"

@@ -263,6 +263,21 @@ const std::map<std::string, Key>& keys() {
                    "circuit breaker: the open wait doubles per failed probe up to this"),
       SPOT_INT_KEY("redis.breaker_probe_deadline_ms", redis.breaker.probe_deadline_ms, 1,
                    kBreakerMaxMs, "circuit breaker: a probe not answered within this failed"),
+      SPOT_INT_KEY("reads.threads", reads.threads, 1, 64,
+                   "reader threads of the read path (Redis, then PostgreSQL), each with its "
+                   "own connections"),
+      SPOT_INT_KEY("reads.queue_max", reads.queue_max, 1, 1'000'000,
+                   "reads waiting for a reader, at most; one more gets 503 -1016"),
+      SPOT_INT_KEY("reads.deadline_ms", reads.deadline_ms, 1, 600'000,
+                   "a read of the read path not answered within this gets 503 -1007"),
+      SPOT_INT_KEY("reads.redis_timeout_ms", reads.redis_timeout_ms, 1, 60'000,
+                   "each Redis round trip of a read (and its connect), at most"),
+      SPOT_INT_KEY("reads.projection_poll_ms", reads.projection_poll_ms, 1, 10'000,
+                   "a read waiting for the projection to catch up looks again this often"),
+      SPOT_INT_KEY("reads.default_limit", reads.default_limit, 1, 100'000,
+                   "allOrders and myTrades without limit= return this many rows"),
+      SPOT_INT_KEY("reads.max_limit", reads.max_limit, 1, 100'000,
+                   "the largest limit= of allOrders and myTrades"),
       SPOT_INT_KEY("shutdown.drain_timeout_ms", shutdown.drain_timeout_ms, 0, 3'600'000,
                    "on SIGTERM, time allowed to answer in-flight requests"),
       SPOT_STR_KEY("log.level", log.level, "trace, debug, info, warn, error or off"),
@@ -327,6 +342,13 @@ std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index,
                          "'" + *value + "' is not a positive multiple of the step"};
     }
     *b.target = steps.value();
+  }
+  return std::nullopt;
+}
+
+std::optional<ConfigError> validate_reads(const ReadOptions& r) {
+  if (r.default_limit > r.max_limit) {
+    return ConfigError{"reads.default_limit", "must be at most reads.max_limit"};
   }
   return std::nullopt;
 }
@@ -496,6 +518,7 @@ std::optional<ConfigError> validate_config(const Config& config) {
     return ConfigError{"postgres.retry_*", std::string(why)};
   }
   if (auto e = validate_redis(config)) return e;
+  if (auto e = validate_reads(config.reads)) return e;
   return std::nullopt;
 }
 

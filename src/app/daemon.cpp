@@ -13,6 +13,7 @@
 #include "spot/admin/admin_routes.h"
 #include "spot/app/matching_loop.h"
 #include "spot/cache/cache_writer.h"
+#include "spot/cache/read_path.h"
 #include "spot/engine/engine.h"
 #include "spot/gateway/account_directory.h"
 #include "spot/gateway/fill_router.h"
@@ -118,6 +119,7 @@ class Network {
 
   asio::io_context& context() { return ioc_; }
   AdminHandler& admin() { return admin_; }
+  ApiHandler& api() { return api_; }
 
   void write_ports_file(const std::string& path) const {
     const std::string tmp = path + ".tmp";
@@ -171,9 +173,12 @@ struct DurableState {
   // uses them, so that they outlive it.
   std::unique_ptr<DeadLetterSpill> spill;
   std::unique_ptr<DeadLetterQueue> dead_letters;
-  std::unique_ptr<CacheWriter> cache;  // null: no cache; declared before the projector,
-                                       // which tells it of each batch, so it outlives it
+  std::unique_ptr<CacheWriter> cache;    // null: no cache; declared before the projector,
+                                         // which tells it of each batch, so it outlives it
   std::unique_ptr<Projector> projector;  // null: embedded (no database)
+  // With a database: reads of what engine memory no longer has. Declared after the
+  // projector and the cache, whose progress it reads, so that it stops first.
+  std::unique_ptr<ReadPath> reads;
 
   // The DLQ thread tells the projector when entries were settled: it stops first, then
   // the projector goes (whose thread may still notify the stopped queue, which is fine).
@@ -247,6 +252,12 @@ bool open_state(const Config& config, FileSystem& fs, Metrics& metrics, DurableS
       state.projector->set_listener(state.cache.get());
     }
     state.projector->start();
+    state.reads = std::make_unique<ReadPath>(
+        config.reads, config.postgres, state.cache ? &config.redis : nullptr, state.cache.get(),
+        config.symbols, &metrics, SystemClock::instance(),
+        [j = state.journal.get()] { return j->durable_seq(); },
+        [p = state.projector.get()] { return p->committed_seq(); });
+    state.reads->start();
   }
   if (config.snapshot.interval_ms > 0) {
     SnapshotterOptions so{
@@ -285,6 +296,7 @@ void close_state(const Config& config, FileSystem& fs, const MatchingLoop& loop,
                  DurableState& state) {
   if (!state.journal) return;
   if (state.snapshots) state.snapshots->stop();
+  if (state.reads) state.reads->stop();
   state.journal->stop();
   std::uint64_t hold_seq = kNoHold;
   if (state.projector) {
@@ -392,6 +404,7 @@ int run_daemon(const Config& config, FileSystem& fs) {
   }
   state.engine->for_each_account(
       [&](AccountId id, const std::string& key_hash) { admission.accounts.add(key_hash, id); });
+  net.api().set_read_path(state.reads.get());
   net.admin().set_projector(state.projector.get());
   net.admin().set_dead_letters(state.dead_letters.get());
   net.admin().set_cache(state.cache.get());

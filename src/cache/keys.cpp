@@ -11,16 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-// The enum whose to_string() is `text`, among the first `count` values.
-template <class E>
-std::optional<E> enum_named(std::string_view text, int count) {
-  for (int i = 0; i < count; ++i) {
-    const E e = static_cast<E>(i);
-    if (to_string(e) == text) return e;
-  }
-  return std::nullopt;
-}
-
 // `text` as steps of `step`, if it is an exact decimal on the grid.
 std::optional<std::int64_t> steps_of(const json& text, Decimal step) {
   if (!text.is_string()) return std::nullopt;

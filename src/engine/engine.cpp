@@ -245,6 +245,12 @@ OrderReply Engine::get(const GetOrder& request) const {
   const OrderRecord* owned = find_owned(request.account, request.order_id);
   if (owned == nullptr) {
     reply.reject = RejectReason::UnknownOrder;
+    // An id handed out once whose record has left memory: the read path has it.
+    const std::uint64_t id = request.order_id.value;
+    if (id != 0 && id < next_order_id_ && find_slot(id) == SlotIndex::kNone) {
+      reply.forgotten = true;
+      reply.order.id = request.order_id;
+    }
     return reply;
   }
   reply.order = *owned;

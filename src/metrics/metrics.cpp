@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "spot/core/assert.h"
+
 namespace spot {
 
 Metrics::Metrics(const std::string& version) : registry_(std::make_shared<prometheus::Registry>()) {
@@ -141,11 +143,15 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                             .Help("Snapshots that could not be written.")
                             .Register(r)
                             .Add({});
-  db_statements_ = &BuildCounter()
-                        .Name("spot_db_statements_total")
-                        .Help("SQL statements sent to PostgreSQL (BEGIN and COMMIT included).")
-                        .Register(r)
-                        .Add({});
+  auto& db_statements = BuildCounter()
+                            .Name("spot_db_statements_total")
+                            .Help(
+                                "SQL statements sent to PostgreSQL (BEGIN and COMMIT included), "
+                                "by kind: write (projector, dead-letter queue) or read (the "
+                                "API's read path).")
+                            .Register(r);
+  db_statements_ = &db_statements.Add({{"kind", "write"}});
+  db_read_statements_ = &db_statements.Add({{"kind", "read"}});
   db_errors_ = &BuildCounter()
                     .Name("spot_db_errors_total")
                     .Help(
@@ -264,6 +270,30 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                            .Help("Orders and trades of committed batches waiting for Redis.")
                            .Register(r)
                            .Add({});
+  auto& cache_requests = BuildCounter()
+                             .Name("spot_cache_requests_total")
+                             .Help(
+                                 "Redis lookups of the read path by result: hit, miss, error "
+                                 "(failed, or skipped while Redis is unavailable).")
+                             .Register(r);
+  cache_requests_ = {&cache_requests.Add({{"result", "hit"}}),
+                     &cache_requests.Add({{"result", "miss"}}),
+                     &cache_requests.Add({{"result", "error"}})};
+  read_queue_ = &BuildGauge()
+                     .Name("spot_read_queue_depth")
+                     .Help("Reads waiting for a reader thread (Redis, then PostgreSQL).")
+                     .Register(r)
+                     .Add({});
+  read_failures_ = &BuildCounter()
+                        .Name("spot_read_failures_total")
+                        .Help(
+                            "Reads of the read path answered with an error, by reason: "
+                            "queue_full, deadline, unavailable (PostgreSQL), not_projected.")
+                        .Register(r);
+  read_failed_ = {&read_failures_->Add({{"reason", "queue_full"}}),
+                  &read_failures_->Add({{"reason", "deadline"}}),
+                  &read_failures_->Add({{"reason", "unavailable"}}),
+                  &read_failures_->Add({{"reason", "not_projected"}})};
   process_cpu_seconds_ = &BuildCounter()
                               .Name("process_cpu_seconds_total")
                               .Help("User and system CPU time spent, in seconds.")
@@ -338,6 +368,15 @@ void Metrics::cache_write(double seconds, double commands) {
   cache_writes_->Increment();
   cache_write_seconds_->Observe(seconds);
   cache_commands_->Increment(commands);
+}
+
+void Metrics::read_failed(const char* reason) {
+  static constexpr std::array<std::string_view, 4> kReasons = {"queue_full", "deadline",
+                                                               "unavailable", "not_projected"};
+  for (std::size_t i = 0; i < kReasons.size(); ++i) {
+    if (kReasons[i] == reason) return read_failed_[i]->Increment();
+  }
+  SPOT_ASSERT(false, "metrics: a known read failure reason");
 }
 
 void Metrics::cache_dropped(const char* reason, double batches) {

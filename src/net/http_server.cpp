@@ -155,11 +155,13 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
   // Renders, on the strand, every reply the inbox holds, then writes what is ready.
   void on_replies() {
     for (Delivery& d : inbox_.take()) {
-      Slot& slot = at(d.slot);
       const auto* refused = std::get_if<Refused>(&d.reply);
-      finish(slot,
-             refused != nullptr ? refusal_response(*refused) : slot.render(std::move(d.reply)));
-      slot.render = nullptr;
+      RenderReply render = std::move(at(d.slot).render);
+      at(d.slot).render = nullptr;
+      std::optional<HttpResponse> response =
+          refused != nullptr ? refusal_response(*refused) : render(std::move(d.reply));
+      // nullopt: the render called answer_later(), which armed the slot again.
+      if (response) finish(at(d.slot), std::move(*response));
     }
     do_write();
   }

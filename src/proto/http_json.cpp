@@ -174,6 +174,58 @@ std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
   return j.dump();
 }
 
+std::string all_orders_json(const std::vector<OrderAt>& orders, const SymbolTable& symbols) {
+  json list = json::array();
+  for (const OrderAt& o : orders) {
+    json j = json::parse(order_json(o.order, symbols.spec(o.order.symbol), nullptr));
+    j["time"] = o.created_us / 1'000;
+    j["updateTime"] = o.updated_us / 1'000;
+    list.push_back(std::move(j));
+  }
+  return list.dump();
+}
+
+namespace {
+
+__extension__ using U128 = unsigned __int128;  // GCC and Clang; not ISO C++
+
+// price x qty exactly, as a decimal string with the scales of both steps added.
+std::string quote_qty(Ticks price, Lots qty, const SymbolSpec& spec) {
+  U128 v = static_cast<U128>(price) * static_cast<std::uint64_t>(spec.tick_size.mantissa) *
+           static_cast<std::uint64_t>(qty) * static_cast<std::uint64_t>(spec.lot_size.mantissa);
+  const int scale = spec.tick_size.scale + spec.lot_size.scale;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  if (scale == 0) return digits;
+  if (digits.size() <= static_cast<std::size_t>(scale)) {
+    digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
+  }
+  digits.insert(digits.size() - static_cast<std::size_t>(scale), 1, '.');
+  return digits;
+}
+
+}  // namespace
+
+std::string my_trades_json(const std::vector<AccountTrade>& trades, const SymbolTable& symbols) {
+  json list = json::array();
+  for (const AccountTrade& t : trades) {
+    const SymbolSpec& spec = symbols.spec(t.symbol);
+    list.push_back({{"symbol", spec.name},
+                    {"id", t.trade_id},
+                    {"orderId", t.order_id},
+                    {"price", format_steps(t.price, spec.tick_size)},
+                    {"qty", format_steps(t.qty, spec.lot_size)},
+                    {"quoteQty", quote_qty(t.price, t.qty, spec)},
+                    {"time", t.time_us / 1'000},
+                    {"isBuyer", t.is_buyer},
+                    {"isMaker", t.is_maker}});
+  }
+  return list.dump();
+}
+
 std::string open_orders_json(const std::vector<OrderRecord>& orders, const SymbolTable& symbols) {
   std::string body = "[";
   for (const OrderRecord& o : orders) {

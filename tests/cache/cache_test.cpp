@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "cache/cache_test_support.h"
 #include "integration/spotd_process.h"
 #include "spot/cache/keys.h"
 #include "spot/cache/redis.h"
@@ -30,107 +31,6 @@ namespace {
 namespace http = boost::beast::http;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-std::uint64_t seed() {
-  static const std::uint64_t s = [] {
-    const char* env = std::getenv("SPOT_TEST_SEED");
-    const std::uint64_t v = env != nullptr ? std::strtoull(env, nullptr, 10)
-                                           : static_cast<std::uint64_t>(std::random_device{}());
-    std::printf("SPOT_TEST_SEED=%llu\n", static_cast<unsigned long long>(v));
-    return v;
-  }();
-  return s;
-}
-
-// The symbols SpotdProcess configures (tests/integration/spotd_process.cpp).
-SymbolTable test_symbols() {
-  SymbolSpec btc;
-  btc.name = "BTC-USDT";
-  btc.tick_size = Decimal{1, 2};
-  btc.lot_size = Decimal{1, 3};
-  SymbolSpec eth;
-  eth.name = "ETH-USDT";
-  eth.tick_size = Decimal{5, 2};
-  eth.lot_size = Decimal{1, 2};
-  return SymbolTable({btc, eth});
-}
-
-std::unique_ptr<SpotdProcess> spotd_with(const PostgresServer& pg, const RedisServer& redis,
-                                         std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {
-      "--set", "postgres.url=" + pg.url(),       "--set", "postgres.flush_ms=50",
-      "--set", "postgres.drain_timeout_ms=3000", "--set", "redis.url=" + redis.url()};
-  args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<SpotdProcess>(args);
-}
-
-json readyz(const SpotdProcess& spotd) {
-  const HttpReply r = HttpClient(spotd.admin_port()).request(http::verb::get, "/readyz");
-  return json::parse(r.body);
-}
-
-double metric(const SpotdProcess& spotd, const std::string& name) {
-  const std::string text = HttpClient(spotd.admin_port()).request(http::verb::get, "/metrics").body;
-  const std::size_t at = text.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
-}
-
-struct Load {
-  json summary;
-  std::uint64_t errors() const {
-    std::uint64_t n = 0;
-    for (const auto& [name, count] : summary["errors"].items()) n += count.get<std::uint64_t>();
-    return n;
-  }
-};
-
-Load run_load(const SpotdProcess& spotd, const std::string& key, double rate, double seconds,
-              std::uint64_t client_offset = 0) {
-  const ExitResult r =
-      run_program({SPOT_BENCH_PATH, "http", "--port", std::to_string(spotd.http_port()),
-                   "--api-key", key, "--rate", std::to_string(rate), "--duration",
-                   std::to_string(seconds), "--connections", "4", "--prefill", "20", "--seed",
-                   std::to_string(seed()), "--client-id-offset", std::to_string(client_offset)});
-  EXPECT_EQ(r.status, 0) << r.output;
-  Load load;
-  const std::size_t line = r.output.rfind("{\"mode\"");
-  if (line == std::string::npos) {
-    ADD_FAILURE() << "no summary from spot-bench: " << r.output;
-    load.summary = json{{"errors", json::object()}, {"acked", 0}};
-    return load;
-  }
-  load.summary = json::parse(r.output.substr(line, r.output.find('\n', line) - line));
-  return load;
-}
-
-std::vector<std::string> split(const std::string& text, char by) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  std::size_t at = 0;
-  while (at <= text.size()) {
-    const std::size_t end = std::min(text.find(by, at), text.size());
-    out.push_back(text.substr(at, end - at));
-    at = end + 1;
-  }
-  return out;
-}
-
-// Waits until the projector has committed everything durable and the cache has written
-// it (readyz: redis.writtenSeq == postgres.checkpoint == durableSeq).
-void wait_for_cache(const SpotdProcess& spotd, std::chrono::seconds limit) {
-  const auto t0 = Clock::now();
-  json r;
-  while (Clock::now() - t0 < limit) {
-    r = readyz(spotd);
-    const auto durable = r["postgres"]["durableSeq"].get<std::uint64_t>();
-    if (durable > 0 && r["postgres"]["checkpoint"].get<std::uint64_t>() == durable &&
-        r["redis"]["writtenSeq"].get<std::uint64_t>() == durable) {
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ADD_FAILURE() << "the cache did not catch up within " << limit.count() << " s: " << r.dump();
-}
 
 // Every order row of PostgreSQL whose id is in `only` (all when empty) has its key in
 // epoch `epoch` of Redis, in the same state, with the journal record of the row and a

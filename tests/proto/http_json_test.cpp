@@ -188,6 +188,49 @@ TEST(ParseOrder, ErrorMessagesNameTheBadField) {
   EXPECT_NE(symbol.error->msg.find("NOPE"), std::string::npos) << symbol.error->msg;
 }
 
+TEST(AllOrdersJson, AddsTimesInMillisecondsToEachOrder) {
+  const SymbolTable m = symbols();
+  OrderAt at;
+  at.order.id = OrderId{5};
+  at.order.symbol = 1;
+  at.order.price = 40;  // 2.00 in ticks of 0.05
+  at.order.qty = 150;
+  at.order.status = OrderStatus::Canceled;
+  at.created_us = 1'700'000'000'123'456;
+  at.updated_us = 1'700'000'001'000'999;
+  const json j = json::parse(all_orders_json({at}, m));
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0].at("orderId"), 5);
+  EXPECT_EQ(j[0].at("symbol"), "ETH-USDT");
+  EXPECT_EQ(j[0].at("price"), "2.00");
+  EXPECT_EQ(j[0].at("origQty"), "1.50");
+  EXPECT_EQ(j[0].at("status"), "CANCELED");
+  EXPECT_EQ(j[0].at("time"), 1'700'000'000'123);
+  EXPECT_EQ(j[0].at("updateTime"), 1'700'000'001'000);
+  EXPECT_EQ(all_orders_json({}, m), "[]");
+}
+
+TEST(MyTradesJson, QuoteQuantityIsExactAtEveryScale) {
+  const SymbolTable m = symbols();
+  // 100.25 x 1.500 = 150.37500; 0.01 x 0.001 = 0.00001; a product past int64.
+  const std::vector<AccountTrade> trades = {
+      {7, 42, 0, 10'025, 1'500, true, false, 1'700'000'000'000'000},
+      {8, 43, 0, 1, 1, false, true, 0},
+      {9, 44, 0, 9'000'000'000'000, 9'000'000'000, false, false, 0}};
+  const json j = json::parse(my_trades_json(trades, m));
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[0].at("id"), 7);
+  EXPECT_EQ(j[0].at("orderId"), 42);
+  EXPECT_EQ(j[0].at("price"), "100.25");
+  EXPECT_EQ(j[0].at("qty"), "1.500");
+  EXPECT_EQ(j[0].at("quoteQty"), "150.37500");
+  EXPECT_EQ(j[0].at("isBuyer"), true);
+  EXPECT_EQ(j[0].at("isMaker"), false);
+  EXPECT_EQ(j[0].at("time"), 1'700'000'000'000);
+  EXPECT_EQ(j[1].at("quoteQty"), "0.00001");
+  EXPECT_EQ(j[2].at("quoteQty"), "810000000000000000.00000");
+}
+
 TEST(OrderJson, FormatsDecimalsOnTheSymbolsGrid) {
   const SymbolTable m = symbols();
   OrderRecord o;

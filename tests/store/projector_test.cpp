@@ -48,7 +48,7 @@ TEST(ProjectorPg, EveryJournaledOrderAndTradeIsARowOnceWithinTheStatementBudget)
   EXPECT_GT(load.summary["acked"].get<std::uint64_t>(), 4'000u);
   const auto took = wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
   std::printf("caught up %lld ms after the load\n", static_cast<long long>(took.count()));
-  const double statements = metric(*spotd, "spot_db_statements_total");
+  const double statements = metric(*spotd, "spot_db_statements_total{kind=\"write\"}");
   const double accepted = metric(*spotd, "spot_orders_accepted_total");
   std::printf("%.0f statements for %.0f accepted orders: %.4f per order\n", statements, accepted,
               statements / accepted);
@@ -444,7 +444,12 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
       {"symbol orders", {"SYM-3", hour_ago, now}},
       {"order trades", {"4242"}},
       {"symbol trades", {"SYM-3", hour_ago, now}},
-      {"account trades", {"17", "SYM-1", "100", "500"}}};
+      {"account trades", {"17", "SYM-1", "100", "500"}},
+      {"read order", {"123456"}},
+      {"read account orders from", {"17", "SYM-1", "946684800000000", "4102444800000000", "500"}},
+      {"read account orders newest", {"17", "SYM-1", "946684800000000", "4102444800000000", "500"}},
+      {"read account trades from", {"17", "SYM-1", "100", "500"}},
+      {"read account trades newest", {"17", "SYM-1", "0", "500"}}};
   for (const sql::NamedQuery& q : sql::read_queries()) {
     expect_no_seq_scan(q.name, plan(q.text, params.at(q.name)));
   }

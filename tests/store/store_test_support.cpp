@@ -103,6 +103,7 @@ Load run_load(const SpotdProcess& spotd, const std::string& key, double rate, do
 
 std::vector<std::string> split(const std::string& text, char by) {
   std::vector<std::string> out;
+  if (text.empty()) return out;
   std::size_t at = 0;
   while (at <= text.size()) {
     const std::size_t end = std::min(text.find(by, at), text.size());

@@ -39,6 +39,7 @@ struct Load {
 Load run_load(const SpotdProcess& spotd, const std::string& key, double rate, double seconds,
               std::uint64_t client_offset = 0);
 
+// The fields of `text` between `by`s; none for an empty text.
 std::vector<std::string> split(const std::string& text, char by);
 
 // The database holds exactly what the journal says: rebuilt by recovery from the

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "spot/admin/admin_routes.h"
+#include "spot/cache/read_path.h"
 #include "spot/cache/redis.h"
 #include "spot/engine/engine.h"
 #include "spot/engine/symbol.h"
@@ -45,6 +46,7 @@ struct Config {
   PostgresOptions postgres;  // url empty: embedded, journal only
   DeadLetterOptions dlq;     // used with postgres only
   RedisOptions redis;        // url empty: no cache
+  ReadOptions reads;         // the read path, used with postgres only
   struct Shutdown {
     std::int64_t drain_timeout_ms = 5'000;
   } shutdown;

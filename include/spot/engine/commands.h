@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -19,6 +20,17 @@ enum class OrderStatus : std::uint8_t { New, PartiallyFilled, Filled, Canceled, 
 std::string_view to_string(OrderStatus s);
 inline bool is_terminal(OrderStatus s) {
   return s != OrderStatus::New && s != OrderStatus::PartiallyFilled;
+}
+
+// The enum whose to_string() is `text`, among the first `count` values (Side,
+// OrderType, TimeInForce, OrderStatus as stored in Redis and PostgreSQL).
+template <class E>
+std::optional<E> enum_named(std::string_view text, int count) {
+  for (int i = 0; i < count; ++i) {
+    const E e = static_cast<E>(i);
+    if (to_string(e) == text) return e;
+  }
+  return std::nullopt;
 }
 
 struct Fill {
@@ -87,6 +99,9 @@ struct OrderReply {
   OrderRecord order;
   std::vector<Fill> fills;  // fills of this request (submit only)
   bool replayed = false;    // an idempotent resend: the original order, no new matching
+  // The order's record has left memory (finished, past engine.order_history): order.id
+  // names it, and the read path (cache/read_path.h) has the rest.
+  bool forgotten = false;
   std::vector<MakerFill> maker_fills;
 };
 

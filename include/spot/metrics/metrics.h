@@ -47,7 +47,10 @@ class Metrics {
   void snapshot_failed() { snapshot_failures_->Increment(); }
 
   // PostgreSQL and the projector that follows the journal into it.
+  // Statements sent by the writers (projector, dead-letter queue): kind="write".
   void db_statements(double n) { db_statements_->Increment(n); }
+  // Statements sent by the API's read path (cache/read_path.h): kind="read".
+  void db_read_statements(double n) { db_read_statements_->Increment(n); }
   // `error_class`: the SQLSTATE class ("08", "23", ...), or "connection" / "timeout".
   void db_error(const std::string& error_class);
   void db_retry() { db_retries_->Increment(); }
@@ -73,6 +76,15 @@ class Metrics {
   void cache_dropped(const char* reason, double batches);
   void cache_epoch(double epoch) { cache_epoch_->Set(epoch); }
   void cache_queue_rows(double rows) { cache_queue_rows_->Set(rows); }
+  // The read path: a Redis lookup's result (hit, miss, error: Redis failed, or was
+  // skipped because it is unavailable), reads waiting for a reader, and reads answered
+  // with an error by reason (queue_full, deadline, unavailable, not_projected).
+  enum class CacheResult : std::uint8_t { Hit, Miss, Error };
+  void cache_request(CacheResult result) {
+    cache_requests_[static_cast<std::size_t>(result)]->Increment();
+  }
+  void read_queue(double depth) { read_queue_->Set(depth); }
+  void read_failed(const char* reason);
 
   // The text exposition format (what /metrics serves), with process metrics refreshed.
   std::string scrape();
@@ -115,6 +127,7 @@ class Metrics {
   prometheus::Gauge* process_start_time_;
 
   prometheus::Counter* db_statements_;
+  prometheus::Counter* db_read_statements_;
   prometheus::Family<prometheus::Counter>* db_errors_;
   prometheus::Counter* db_retries_;
   prometheus::Family<prometheus::Gauge>* breaker_state_;
@@ -138,6 +151,10 @@ class Metrics {
   prometheus::Counter* cache_dropped_unavailable_;
   prometheus::Gauge* cache_epoch_;
   prometheus::Gauge* cache_queue_rows_;
+  std::array<prometheus::Counter*, 3> cache_requests_{};
+  prometheus::Gauge* read_queue_;
+  prometheus::Family<prometheus::Counter>* read_failures_;
+  std::array<prometheus::Counter*, 4> read_failed_{};
 
   std::mutex process_mutex_;
   std::mutex http_mutex_;

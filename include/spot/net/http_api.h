@@ -3,9 +3,11 @@
 // gateway, and renders the engine's reply on the connection's strand.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <string>
 
+#include "spot/cache/read_path.h"
 #include "spot/engine/symbol.h"
 #include "spot/gateway/gateway.h"
 #include "spot/net/http_server.h"
@@ -23,6 +25,11 @@ class ApiHandler final : public HttpHandler {
   // `symbols` never changes after start-up; every I/O thread reads it.
   ApiHandler(Gateway& gateway, const SymbolTable& symbols, ApiOptions options);
   void handle(HttpRequest& request, const std::string& request_id, Responder responder) override;
+
+  // The read path for orders that have left engine memory, and for allOrders and
+  // myTrades (null: none, an embedded spotd). Set once the database side is up; it
+  // must outlive every request (stop the listeners first).
+  void set_read_path(ReadPath* reads) { reads_.store(reads, std::memory_order_release); }
 
  private:
   struct Call;
@@ -43,6 +50,15 @@ class ApiHandler final : public HttpHandler {
   void open_orders(Call& call);
   void depth(Call& call);
   void exchange_info(Call& call);
+  void all_orders(Call& call);
+  void my_trades(Call& call);
+  // The caller of a read-path route, or the answer refusing it (nullopt: answered).
+  std::optional<AccountId> read_caller(Call& call, ReadPath** reads);
+  // Hands the order of a forgotten reply (of a GET, or of a `resend` of its
+  // clientOrderId) to the read path, whose answer comes through answer_later; returns
+  // the response now only if there is no read path.
+  std::optional<HttpResponse> read_forgotten(Responder responder, AccountId account, OrderId id,
+                                             bool resend);
 
   // Admits `request` through the gateway; `render` makes the response of the engine's
   // reply. `decode_error` is the codec's own answer for a request that did not decode.
@@ -53,6 +69,7 @@ class ApiHandler final : public HttpHandler {
   const SymbolTable& symbols_;
   ApiOptions options_;
   std::string exchange_info_;
+  std::atomic<ReadPath*> reads_{nullptr};
 };
 
 }  // namespace spot

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -30,8 +31,10 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 // Turns the engine's reply to a request into its response. Runs on the session's
 // strand. A Refused reply never reaches it: the session answers that with
-// refusal_response.
-using RenderReply = std::function<HttpResponse(Reply&&)>;
+// refusal_response. A render that cannot answer yet (the reply sends it on to the read
+// path) calls answer_later() on the request's Responder and returns nullopt: the
+// request is then answered through that completion.
+using RenderReply = std::function<std::optional<HttpResponse>(Reply&&)>;
 
 struct HttpOptions {
   std::string address = "0.0.0.0";
@@ -69,7 +72,7 @@ class Responder {
   // Answers now. Only on the session's strand, i.e. inside HttpHandler::handle.
   void answer(HttpResponse&& response);
   // The completion for Gateway::submit. It may run on any thread and only hands the
-  // reply to the session's strand; `render` runs there.
+  // reply to the session's strand; `render` runs there (and may call answer_later()).
   std::function<void(Reply&&)> reply_to(RenderReply render);
   // For a response made elsewhere (a handler whose work blocks runs it on a thread of
   // its own): the completion takes the finished response. It may run on any thread and

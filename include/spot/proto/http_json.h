@@ -43,6 +43,28 @@ std::string open_orders_json(const std::vector<OrderRecord>& orders, const Symbo
 std::string depth_json(const DepthReply& depth, const SymbolSpec& spec);
 std::string exchange_info_json(const SymbolTable& symbols);
 
+// An order of GET /api/v1/allOrders: order_json's fields plus "time" and "updateTime"
+// (ms since the Unix epoch).
+struct OrderAt {
+  OrderRecord order;
+  std::int64_t created_us = 0;
+  std::int64_t updated_us = 0;
+};
+std::string all_orders_json(const std::vector<OrderAt>& orders, const SymbolTable& symbols);
+
+// A trade of GET /api/v1/myTrades, from the side of the account that asked.
+struct AccountTrade {
+  std::uint64_t trade_id = 0;
+  std::uint64_t order_id = 0;  // the account's order in the trade
+  SymbolId symbol = 0;
+  Ticks price = 0;
+  Lots qty = 0;
+  bool is_buyer = false;
+  bool is_maker = false;
+  std::int64_t time_us = 0;
+};
+std::string my_trades_json(const std::vector<AccountTrade>& trades, const SymbolTable& symbols);
+
 // A positive decimal integer (ids, limits); nullopt for anything else.
 std::optional<std::uint64_t> parse_positive(std::string_view text);
 // The value of `name` in the query string of "path?a=1&b=2" ("" if absent).

@@ -44,12 +44,65 @@ inline constexpr std::string_view kAccountTrades =
     "SELECT * FROM trades WHERE (maker_account_id = $1 OR taker_account_id = $1) AND "
     "symbol = $2 AND trade_id >= $3 ORDER BY trade_id LIMIT $4";
 
+// The read path of the API (store/reads.h) names its columns, times as µs since the Unix
+// epoch.
+#define SPOT_ORDER_COLUMNS                                                                    \
+  "order_id, account_id, symbol, side, type, time_in_force, price::text, quantity::text, "    \
+  "executed_qty::text, status, coalesce(client_order_id, ''), coalesce(correlation_id, ''), " \
+  "journal_seq, (extract(epoch FROM created_at) * 1000000)::bigint, "                         \
+  "(extract(epoch FROM updated_at) * 1000000)::bigint"
+#define SPOT_TRADE_COLUMNS                                                                       \
+  "trade_id, symbol, price::text, qty::text, maker_order_id, maker_account_id, taker_order_id, " \
+  "taker_account_id, taker_side, coalesce(correlation_id, ''), journal_seq, "                    \
+  "(extract(epoch FROM executed_at) * 1000000)::bigint"
+
+// GET order of an order no longer in memory: $1 order id.
+inline constexpr std::string_view kReadOrder =
+    "SELECT " SPOT_ORDER_COLUMNS " FROM orders WHERE order_id = $1";
+// allOrders from a time on, oldest first: $1 account, $2 symbol, $3 from µs, $4 to µs
+// (exclusive), $5 limit.
+inline constexpr std::string_view kReadAccountOrdersFrom =
+    "SELECT " SPOT_ORDER_COLUMNS
+    " FROM orders WHERE account_id = $1 AND created_at >= to_timestamp($3::bigint / 1e6) AND "
+    "created_at < to_timestamp($4::bigint / 1e6) AND symbol = $2 ORDER BY created_at, order_id "
+    "LIMIT $5";
+// allOrders without a start: the newest $5 before $4 µs (exclusive), newest first.
+inline constexpr std::string_view kReadAccountOrdersNewest =
+    "SELECT " SPOT_ORDER_COLUMNS
+    " FROM orders WHERE account_id = $1 AND created_at >= to_timestamp($3::bigint / 1e6) AND "
+    "created_at < to_timestamp($4::bigint / 1e6) AND symbol = $2 ORDER BY created_at DESC, "
+    "order_id DESC LIMIT $5";
+// myTrades from a trade id on, oldest first: $1 account, $2 symbol, $3 from trade id,
+// $4 limit.
+inline constexpr std::string_view kReadAccountTradesFrom =
+    "SELECT " SPOT_TRADE_COLUMNS
+    " FROM trades WHERE (maker_account_id = $1 OR taker_account_id = $1) AND symbol = $2 AND "
+    "trade_id >= $3 ORDER BY trade_id LIMIT $4";
+// myTrades without fromId: the account's newest $4 trades of the symbol, newest first
+// ($3 is ignored; kept so both take the same parameters).
+inline constexpr std::string_view kReadAccountTradesNewest =
+    "SELECT " SPOT_TRADE_COLUMNS
+    " FROM trades WHERE (maker_account_id = $1 OR taker_account_id = $1) AND symbol = $2 AND "
+    "$3::bigint >= 0 ORDER BY trade_id DESC LIMIT $4";
+
+#undef SPOT_ORDER_COLUMNS
+#undef SPOT_TRADE_COLUMNS
+
 inline const std::vector<NamedQuery>& read_queries() {
   static const std::vector<NamedQuery> all = {
-      {"order by id", kOrderById},      {"order by client id", kOrderByClientId},
-      {"open orders", kOpenOrders},     {"account orders", kAccountOrders},
-      {"symbol orders", kSymbolOrders}, {"order trades", kOrderTrades},
-      {"symbol trades", kSymbolTrades}, {"account trades", kAccountTrades}};
+      {"order by id", kOrderById},
+      {"order by client id", kOrderByClientId},
+      {"open orders", kOpenOrders},
+      {"account orders", kAccountOrders},
+      {"symbol orders", kSymbolOrders},
+      {"order trades", kOrderTrades},
+      {"symbol trades", kSymbolTrades},
+      {"account trades", kAccountTrades},
+      {"read order", kReadOrder},
+      {"read account orders from", kReadAccountOrdersFrom},
+      {"read account orders newest", kReadAccountOrdersNewest},
+      {"read account trades from", kReadAccountTradesFrom},
+      {"read account trades newest", kReadAccountTradesNewest}};
   return all;
 }
 
