@@ -346,14 +346,16 @@ bool ReadPath::order(AccountId account, OrderId id, OrderDone done) {
   return enqueue(std::move(job));
 }
 
-bool ReadPath::account_orders(const AccountOrdersQuery& query, OrdersDone done) {
+template <class Row, class Read>
+bool ReadPath::rows(Read read, std::function<void(const ReadOutcome&, std::vector<Row>&&)> done) {
   Job job;
+  // Every record durable now (each order acknowledged before this request among them)
+  // is in the database before the read.
   job.min_seq = durable_seq_();
-  job.run = [this, query, done](Reader& r) -> std::uint64_t {
+  job.run = [this, read, done](Reader& r) -> std::uint64_t {
     const std::uint64_t projected = projected_seq_();
-    std::vector<OrderRow> rows;
-    const DbError e =
-        pg_call(r, [&](pqxx::connection& c) { rows = read_account_orders(c, query, symbols_); });
+    std::vector<Row> rows;
+    const DbError e = pg_call(r, [&](pqxx::connection& c) { rows = read(c); });
     if (!e.ok()) {
       if (metrics_ != nullptr) metrics_->read_failed("unavailable");
       done(outcome(Kind::Unavailable, "the database did not answer: " + e.message), {});
@@ -368,26 +370,16 @@ bool ReadPath::account_orders(const AccountOrdersQuery& query, OrdersDone done) 
   return enqueue(std::move(job));
 }
 
+bool ReadPath::account_orders(const AccountOrdersQuery& query, OrdersDone done) {
+  return rows<OrderRow>(
+      [this, query](pqxx::connection& c) { return read_account_orders(c, query, symbols_); },
+      std::move(done));
+}
+
 bool ReadPath::account_trades(const AccountTradesQuery& query, TradesDone done) {
-  Job job;
-  job.min_seq = durable_seq_();
-  job.run = [this, query, done](Reader& r) -> std::uint64_t {
-    const std::uint64_t projected = projected_seq_();
-    std::vector<TradeRow> rows;
-    const DbError e =
-        pg_call(r, [&](pqxx::connection& c) { rows = read_account_trades(c, query, symbols_); });
-    if (!e.ok()) {
-      if (metrics_ != nullptr) metrics_->read_failed("unavailable");
-      done(outcome(Kind::Unavailable, "the database did not answer: " + e.message), {});
-      return 0;
-    }
-    ReadOutcome o = outcome(Kind::Ok);
-    o.projected_seq = projected;
-    done(o, std::move(rows));
-    return 0;
-  };
-  job.fail = [done](ReadOutcome o) { done(o, {}); };
-  return enqueue(std::move(job));
+  return rows<TradeRow>(
+      [this, query](pqxx::connection& c) { return read_account_trades(c, query, symbols_); },
+      std::move(done));
 }
 
 }  // namespace spot

@@ -120,6 +120,10 @@ class ReadPath {
   };
 
   bool enqueue(Job job);
+  // allOrders and myTrades: `read` (one statement) once the projection has reached every
+  // record durable now.
+  template <class Row, class Read>
+  bool rows(Read read, std::function<void(const ReadOutcome&, std::vector<Row>&&)> done);
   void serve(Reader& reader);
   // The next job whose projection is there, failing those past their deadline; false
   // when stopping.
