@@ -11,7 +11,8 @@
 # Environment (defaults): ORDERS=20000 ORDER_RATE=2000 READS=20000 READ_RATE=2000
 # HISTORY=1000 (engine.order_history: most GETs ask for orders that left memory)
 # GET_SET=2000 GET_RATIO=0.8 OPEN_RATIO=0.1 DEPTH_RATIO=0.1 CONNECTIONS=8 SEED=20240601
-# SPOTD, SPOT_BENCH (default build/release/...). Everything listens on 127.0.0.1; the
+# SPOTD, SPOT_BENCH (default build/release/...); JSON_OUT=FILE also keeps spot-bench's
+# JSON lines, one per run. Everything listens on 127.0.0.1; the
 # servers live in a temp directory and are removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,6 +93,7 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
+[ -n "${JSON_OUT:-}" ] && cp "$work/results" "$JSON_OUT"
 echo "== side by side ($rounds round(s); spot-bench mixed, seed $SEED)"
 python3 - "$work/results" <<'EOF'
 import json, sys

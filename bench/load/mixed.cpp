@@ -201,6 +201,7 @@ std::string to_json(const MixedOptions& o, const Report& r) {
                  {"sent", r.orders.sent},
                  {"accepted", r.orders_accepted},
                  {"cancel_unknown", r.orders.cancel_unknown},
+                 {"cancel_unmapped", r.orders.cancel_unmapped},
                  {"open_at_end", r.open_after_orders},
                  {"errors", r.orders.errors.total()},
                  {"error_kinds", errors_json(r.orders.errors)}};
