@@ -113,6 +113,7 @@ rows = [
     ("read p99 ms", lambda r: "%.2f" % r["reads"]["p99_ms"]),
     ("db read stmts / 1,000 reads", lambda r: "%.2f" % r["db"]["read_statements_per_1000_reads"]),
     ("db stmts / accepted order", lambda r: "%.4f" % r["db"]["statements_per_order"]),
+    ("  with the reads' stmts", lambda r: "%.4f" % r["db"]["statements_per_order_whole_run"]),
     ("cache hit", lambda r: "%d" % r["cache_requests"]["hit"]),
     ("cache miss", lambda r: "%d" % r["cache_requests"]["miss"]),
     ("cache error", lambda r: "%d" % r["cache_requests"]["error"]),

@@ -123,6 +123,8 @@ void expect_counts_add_up(const json& report) {
   // The projector wrote the orders: some statements, fewer than one per order.
   EXPECT_GT(db["statements_orders_phase"].get<double>(), 0);
   EXPECT_GT(db["statements_per_order"].get<double>(), 0);
+  EXPECT_GE(db["statements_per_order_whole_run"].get<double>(),
+            db["statements_per_order"].get<double>());
   EXPECT_GE(db["read_statements"].get<double>(), 0);
   EXPECT_GE(db["read_statements_per_1000_reads"].get<double>(), 0);
   for (const char* result : {"hit", "miss", "error"}) {
