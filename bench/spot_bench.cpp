@@ -4,6 +4,8 @@
 //   spot-bench http --port P --api-key K --rate R --duration S --connections C [--acks-out F]
 //   [--sweep] spot-bench tcp  --port P --api-key K --rate R --duration S --connections C
 //   [--acks-out F] [--sweep]
+//   spot-bench mixed --port P --admin-port A --api-key K [--orders N] [--order-rate R]
+//   [--reads M] [--read-rate R] [--get-ratio G --open-ratio O --depth-ratio D] [--get-set S]
 //   spot-bench replay --ops N --seed S --prefill P [--snapshot-at K] --dir D [--repeat R]
 //   spot-bench project --postgres URL [--orders N] [--rounds R] [--batch-max-records B]
 //   [--copy-min-rows C] [--flush-ms F] [--dir D]
@@ -27,6 +29,7 @@
 #endif
 
 #include "bench/load/load.h"
+#include "bench/load/mixed.h"
 #include "bench/project/project.h"
 #include "bench/replay/replay.h"
 #include "bench/workload/workload.h"
@@ -225,6 +228,52 @@ int main(int argc, char** argv) {
   add_load_options(tcp, "spotd TCP port");
   tcp->add_option("--symbols", load.symbols, "symbols configured in spotd")->capture_default_str();
 
+  // Orders, then reads of them, with spotd's database and cache counters (issue 11).
+  spot::bench::load::MixedOptions mixed_options;
+  CLI::App* mixed = app.add_subcommand(
+      "mixed", "W1 orders over HTTP, then GET order / openOrders / depth reads of them");
+  mixed->add_option("--host", mixed_options.host, "spotd address (loopback only in tests)")
+      ->capture_default_str();
+  mixed->add_option("--port", mixed_options.port, "spotd HTTP port")->required();
+  mixed
+      ->add_option("--admin-port", mixed_options.admin_port, "spotd admin port (/metrics, /readyz)")
+      ->required();
+  mixed->add_option("--api-key", mixed_options.api_key, "X-API-Key")->required();
+  mixed->add_option("--label", mixed_options.label,
+                    "name of the run in the output (default: cache-on / cache-off from /readyz)");
+  mixed->add_option("--seed", mixed_options.seed, "W1 and read-mix seed")->capture_default_str();
+  mixed->add_option("--prefill", mixed_options.prefill, "W1 prefill per symbol (unmeasured)")
+      ->capture_default_str();
+  mixed->add_option("--orders", mixed_options.orders, "W1 ops after prefill (orders and cancels)")
+      ->capture_default_str();
+  mixed->add_option("--order-rate", mixed_options.order_rate, "offered W1 ops/s (open loop)")
+      ->capture_default_str();
+  mixed->add_option("--reads", mixed_options.reads, "reads in the read phase")
+      ->capture_default_str();
+  mixed->add_option("--read-rate", mixed_options.read_rate, "offered reads/s (open loop)")
+      ->capture_default_str();
+  mixed->add_option("--get-ratio", mixed_options.get_ratio, "weight of GET /api/v1/orders/{id}")
+      ->capture_default_str();
+  mixed->add_option("--open-ratio", mixed_options.open_ratio, "weight of GET /api/v1/openOrders")
+      ->capture_default_str();
+  mixed->add_option("--depth-ratio", mixed_options.depth_ratio, "weight of GET /api/v1/depth")
+      ->capture_default_str();
+  mixed
+      ->add_option("--get-set", mixed_options.get_set,
+                   "GET ids: this many of the oldest orders finished in the order phase, drawn "
+                   "uniformly")
+      ->capture_default_str();
+  mixed->add_option("--connections", mixed_options.connections, "connections")
+      ->capture_default_str();
+  mixed
+      ->add_option("--client-id-offset", mixed_options.client_id_offset,
+                   "added to client order ids (ids are idempotent per account)")
+      ->capture_default_str();
+  mixed
+      ->add_option("--catchup-timeout", mixed_options.catchup_timeout_s,
+                   "seconds to wait for the projector (and cache) after the order phase")
+      ->capture_default_str();
+
   spot::bench::ReplayOptions replay_options;
   CLI::App* replay_cmd =
       app.add_subcommand("replay", "journal W1, then time start-up recovery from that journal");
@@ -291,6 +340,7 @@ int main(int argc, char** argv) {
   if (core->parsed()) return run_core(workload, ops, seed, prefill, repeat, dump, replay);
   if (http->parsed()) return spot::bench::load::run_http(load);
   if (tcp->parsed()) return spot::bench::load::run_tcp(load);
+  if (mixed->parsed()) return spot::bench::load::run_mixed(mixed_options);
   if (replay_cmd->parsed()) {
     spot::bench::ReplayResult result;
     std::string error;

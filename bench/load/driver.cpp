@@ -32,7 +32,7 @@ constexpr std::int64_t kHeartbeatCheckNs = 250'000'000;
 constexpr std::int64_t kScheduleLeadNs = 2'000'000;  // start of the schedule after "now"
 constexpr std::size_t kMaxTcpFrameBytes = 256;
 constexpr std::int64_t kShutdownNs = 1'000'000'000;  // to let aborted handlers run
-constexpr HttpLimits kHttpLimits{};
+constexpr std::uint32_t kDepthLevels = 20;           // levels a mixed-mode depth read asks for
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
@@ -74,10 +74,14 @@ struct Connection {
 
 class Driver {
  public:
-  Driver(const DriverConfig& config, const Workload& workload, std::vector<std::uint64_t>* acks)
+  // Plays the workload's ops, or `reads` instead when not null (then `workload` is empty).
+  Driver(const DriverConfig& config, const Workload& workload, std::vector<std::uint64_t>* acks,
+         const std::vector<ReadOp>* reads = nullptr)
       : config_(config),
         opts_(config.options),
         workload_(workload),
+        reads_(reads),
+        op_count_(reads != nullptr ? reads->size() : workload.ops.size()),
         acks_(acks),
         work_(asio::make_work_guard(io_)),
         pump_timer_(io_),
@@ -85,6 +89,8 @@ class Driver {
         schedule_(0, config.rate) {}
 
   RunResult run();
+  // The per-kind side of a run of reads. REQUIRES: run() has returned.
+  std::array<ReadKindResult, kReadKinds> read_results();
 
  private:
   enum class Phase : std::uint8_t { Connect, Prefill, Measure, Drain, Done };
@@ -113,6 +119,7 @@ class Driver {
 
   Connection* pick_connection();
   void dispatch(std::size_t op_index, std::int64_t intended_ns, bool measured);
+  void dispatch_read(std::size_t read_index, std::int64_t intended_ns);
   void top_up_prefill();
   void pump();
   void arm_heartbeat();
@@ -121,6 +128,8 @@ class Driver {
   const DriverConfig& config_;
   const LoadOptions& opts_;
   const Workload& workload_;
+  const std::vector<ReadOp>* reads_;
+  std::size_t op_count_;  // workload ops, or reads
   std::vector<std::uint64_t>* acks_;
 
   asio::io_context io_;
@@ -145,6 +154,8 @@ class Driver {
 
   LatencyRecorder latency_;
   RunResult result_;
+  std::array<LatencyRecorder, kReadKinds> read_latency_;
+  std::array<ReadKindResult, kReadKinds> reads_by_kind_{};
 };
 
 template <class Pred>
@@ -164,8 +175,8 @@ RunResult Driver::run() {
   result_.duration_s = config_.duration_s;
   result_.connections = opts_.connections;
   prefill_ops_ = workload_.prefill_ops();
-  assert(workload_.ops.size() >= prefill_ops_ + config_.warmup_ops);
-  result_.ops = workload_.ops.size() - prefill_ops_ - config_.warmup_ops;
+  assert(op_count_ >= prefill_ops_ + config_.warmup_ops);
+  result_.ops = op_count_ - prefill_ops_ - config_.warmup_ops;
   latency_.reserve(result_.ops);
   // Order ids are 1, 2, ... over non-cancel ops, so they stay below ops.size() + 1.
   server_id_.assign(workload_.ops.size() + 1, 0);
@@ -206,12 +217,12 @@ RunResult Driver::run() {
   phase_ = Phase::Measure;
   schedule_ = Schedule(now_ns() + kScheduleLeadNs, config_.rate);
   next_op_ = prefill_ops_;
-  const std::size_t scheduled = workload_.ops.size() - prefill_ops_;
+  const std::size_t scheduled = op_count_ - prefill_ops_;
   const std::int64_t schedule_end_ns = schedule_.intended_ns(scheduled == 0 ? 0 : scheduled - 1);
   const std::int64_t drain_end_ns = schedule_end_ns + seconds_to_ns(opts_.drain_s);
   pump();
-  run_until([&] { return next_op_ == workload_.ops.size(); }, drain_end_ns);
-  for (std::size_t i = next_op_; i < workload_.ops.size(); ++i) {
+  run_until([&] { return next_op_ == op_count_; }, drain_end_ns);
+  for (std::size_t i = next_op_; i < op_count_; ++i) {
     if (i - prefill_ops_ >= config_.warmup_ops) result_.errors.add(ErrorKind::Unsent);
   }
 
@@ -352,7 +363,7 @@ bool Driver::parse_http(Connection& c, std::int64_t arrival_ns) {
   for (;;) {
     HttpResponse response;
     const HttpParse status =
-        parse_http_response(std::string_view(c.in).substr(used), kHttpLimits, response);
+        parse_http_response(std::string_view(c.in).substr(used), config_.http_limits, response);
     if (status == HttpParse::NeedMore) break;
     if (status == HttpParse::Bad || c.pending.empty()) {
       fail(c, ErrorKind::BadResponse, /*retry=*/true);
@@ -431,6 +442,12 @@ void Driver::on_answer(Connection& c, const Reply& reply, std::int64_t arrival_n
   --measured_in_flight_;
   ++result_.answered;
   latency_.record(arrival_ns - p.intended_ns);
+  if (reads_ != nullptr) {
+    const auto kind = static_cast<std::size_t>((*reads_)[p.op_index].kind);
+    read_latency_[kind].record(arrival_ns - p.intended_ns);
+    if (k.outcome == Outcome::Read) ++reads_by_kind_[kind].ok;
+    if (k.outcome == Outcome::ReadNotFound) ++reads_by_kind_[kind].not_found;
+  }
   switch (k.outcome) {
     case Outcome::Accepted:
     case Outcome::Canceled:
@@ -439,6 +456,10 @@ void Driver::on_answer(Connection& c, const Reply& reply, std::int64_t arrival_n
     case Outcome::CancelUnknown:
       ++result_.acked;
       ++result_.cancel_unknown;
+      break;
+    case Outcome::Read:
+    case Outcome::ReadNotFound:
+      ++result_.acked;
       break;
     case Outcome::Error:
       result_.errors.add(k.error);
@@ -488,6 +509,10 @@ Connection* Driver::pick_connection() {
 }
 
 void Driver::dispatch(std::size_t op_index, std::int64_t intended_ns, bool measured) {
+  if (reads_ != nullptr) {
+    dispatch_read(op_index, intended_ns);
+    return;
+  }
   const Op& op = workload_.ops[op_index];
   std::uint64_t target = 0;
   if (op.kind == OpKind::Cancel) {
@@ -538,6 +563,54 @@ void Driver::dispatch(std::size_t op_index, std::int64_t intended_ns, bool measu
   }
 }
 
+void Driver::dispatch_read(std::size_t read_index, std::int64_t intended_ns) {
+  const ReadOp& read = (*reads_)[read_index];
+  Connection* c = pick_connection();
+  if (c == nullptr) {
+    result_.errors.add(ErrorKind::NoConnection);
+    return;
+  }
+  if (c->out.size() >= kMaxSendBufferBytes) {
+    result_.errors.add(ErrorKind::SendOverflow);
+    return;
+  }
+  if (c->out.empty() && !c->writing) dirty_.push_back(c);
+  RequestKind kind = RequestKind::GetOrder;
+  switch (read.kind) {
+    case ReadKind::GetOrder:
+      config_.http->get_order(read.order_id, c->out);
+      break;
+    case ReadKind::OpenOrders:
+      kind = RequestKind::OpenOrders;
+      config_.http->open_orders(read.symbol, c->out);
+      break;
+    case ReadKind::Depth:
+    case ReadKind::kCount:
+      kind = RequestKind::Depth;
+      config_.http->depth(read.symbol, kDepthLevels, c->out);
+      break;
+  }
+  c->pending.push_back(
+      {static_cast<std::uint32_t>(read_index), kind, /*measured=*/true, intended_ns});
+  ++in_flight_;
+  ++measured_in_flight_;
+  ++result_.sent;
+  ++reads_by_kind_[static_cast<std::size_t>(read.kind)].sent;
+}
+
+std::array<ReadKindResult, kReadKinds> Driver::read_results() {
+  std::array<std::uint64_t, kReadKinds> planned{};
+  for (const ReadOp& r : *reads_) ++planned[static_cast<std::size_t>(r.kind)];
+  std::array<ReadKindResult, kReadKinds> out = reads_by_kind_;
+  for (std::size_t k = 0; k < kReadKinds; ++k) {
+    // Everything planned that did not come back 2xx or not-found: answered with an
+    // error, lost with its connection, timed out, or never sent.
+    out[k].errors = planned[k] - out[k].ok - out[k].not_found;
+    out[k].latency = summarize(read_latency_[k]);
+  }
+  return out;
+}
+
 void Driver::top_up_prefill() {
   const std::size_t window = kPrefillWindowPerConnection * conns_.size();
   const std::int64_t now = now_ns();
@@ -551,7 +624,7 @@ void Driver::pump() {
   if (phase_ != Phase::Measure) return;
   const std::int64_t now = now_ns();
   std::size_t batch = 0;
-  while (next_op_ < workload_.ops.size() && batch < kMaxDispatchBatch) {
+  while (next_op_ < op_count_ && batch < kMaxDispatchBatch) {
     const std::size_t k = next_op_ - prefill_ops_;
     const std::int64_t intended_ns = schedule_.intended_ns(k);
     if (intended_ns > now) break;
@@ -560,7 +633,7 @@ void Driver::pump() {
     ++batch;
   }
   flush_dirty();
-  if (next_op_ == workload_.ops.size()) return;
+  if (next_op_ == op_count_) return;
   if (batch == kMaxDispatchBatch) {
     asio::post(io_, [this] { pump(); });
     return;
@@ -595,8 +668,20 @@ RunResult drive(const DriverConfig& config, const Workload& workload,
   return driver->run();
 }
 
+ReadRunResult drive_reads(const DriverConfig& config, const std::vector<ReadOp>& reads) {
+  assert(config.protocol == Protocol::Http && config.http != nullptr);
+  static const Workload kNoOps;
+  auto driver = std::make_unique<Driver>(config, kNoOps, nullptr, &reads);
+  ReadRunResult out;
+  out.run = driver->run();
+  out.run.mode = "reads";
+  out.by_kind = driver->read_results();
+  return out;
+}
+
 std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
-                                    std::string_view target, double timeout_s, std::string* error) {
+                                    std::string_view target, double timeout_s, std::string* error,
+                                    const HttpLimits& limits, std::string_view api_key) {
   asio::io_context io;
   tcp::socket socket(io);
   boost::system::error_code ec;
@@ -607,7 +692,7 @@ std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
     return std::nullopt;
   }
   std::string request;
-  HttpRequestWriter::get(target, host + ":" + std::to_string(port), request);
+  HttpRequestWriter::get(target, host + ":" + std::to_string(port), request, api_key);
   std::string in;
   std::vector<char> chunk(kReadChunkBytes);
   std::optional<std::string> body;
@@ -624,7 +709,7 @@ std::optional<std::string> http_get(const std::string& host, std::uint16_t port,
                              if (rec) return finish("reading the response: " + rec.message());
                              in.append(chunk.data(), n);
                              HttpResponse response;
-                             switch (parse_http_response(in, kHttpLimits, response)) {
+                             switch (parse_http_response(in, limits, response)) {
                                case HttpParse::NeedMore:
                                  return read_more();
                                case HttpParse::Bad:

@@ -226,12 +226,33 @@ void HttpRequestWriter::cancel(std::uint64_t server_order_id, std::string& out) 
   out += "\r\n\r\n";
 }
 
-void HttpRequestWriter::get(std::string_view target, std::string_view host_header,
-                            std::string& out) {
+void HttpRequestWriter::get_order(std::uint64_t server_order_id, std::string& out) const {
+  get("/api/v1/orders/" + std::to_string(server_order_id), host_header_, out, api_key_);
+}
+
+// Symbol names of exchangeInfo are used as they are: spotd's names (BTC-USDT) need no
+// percent-encoding.
+void HttpRequestWriter::open_orders(std::uint32_t symbol, std::string& out) const {
+  get("/api/v1/openOrders?symbol=" + symbols_[symbol % symbols_.size()].name, host_header_, out,
+      api_key_);
+}
+
+void HttpRequestWriter::depth(std::uint32_t symbol, std::uint32_t limit, std::string& out) const {
+  get("/api/v1/depth?symbol=" + symbols_[symbol % symbols_.size()].name +
+          "&limit=" + std::to_string(limit),
+      host_header_, out, api_key_);
+}
+
+void HttpRequestWriter::get(std::string_view target, std::string_view host_header, std::string& out,
+                            std::string_view api_key) {
   out += "GET ";
   out += target;
   out += " HTTP/1.1\r\nHost: ";
   out += host_header;
+  if (!api_key.empty()) {
+    out += "\r\nX-API-Key: ";
+    out += api_key;
+  }
   out += "\r\nAccept: application/json\r\n\r\n";
 }
 

@@ -60,8 +60,18 @@ class HttpRequestWriter {
   // DELETE /api/v1/orders/<server_order_id>.
   void cancel(std::uint64_t server_order_id, std::string& out) const;
 
-  // A bare GET (for exchangeInfo).
-  static void get(std::string_view target, std::string_view host_header, std::string& out);
+  // The reads of the mixed mode, with the API key: GET /api/v1/orders/<id>,
+  // GET /api/v1/openOrders?symbol=<name> and GET /api/v1/depth?symbol=<name>&limit=<n>.
+  // Symbol s is symbols[s % symbols.size()], as for orders.
+  void get_order(std::uint64_t server_order_id, std::string& out) const;
+  void open_orders(std::uint32_t symbol, std::string& out) const;
+  void depth(std::uint32_t symbol, std::uint32_t limit, std::string& out) const;
+  std::size_t symbol_count() const { return symbols_.size(); }
+
+  // A bare GET (for exchangeInfo, /metrics, /readyz), with X-API-Key when api_key is not
+  // empty.
+  static void get(std::string_view target, std::string_view host_header, std::string& out,
+                  std::string_view api_key = {});
 
   // The JSON body of order(); exposed for tests.
   std::string order_body(const Op& op, std::uint64_t client_id) const;

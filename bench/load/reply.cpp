@@ -20,6 +20,11 @@ Classified outcome(Outcome o, std::uint64_t order_id = 0) {
 
 Classified classify_http(RequestKind kind, const Reply& reply) {
   const int status = reply.http_status;
+  const bool read = kind == RequestKind::GetOrder || kind == RequestKind::OpenOrders ||
+                    kind == RequestKind::Depth;
+  if (read && status >= 200 && status < 300) return outcome(Outcome::Read);
+  // An order that has left the server's memory, while no read path reaches further back.
+  if (status == 404 && kind == RequestKind::GetOrder) return outcome(Outcome::ReadNotFound);
   if (status >= 200 && status < 300) {
     if (kind == RequestKind::Cancel) return outcome(Outcome::Canceled);
     // An order is only acknowledged with its id: without it no cancel could name it.

@@ -9,7 +9,9 @@
 
 namespace spot::bench::load {
 
-enum class RequestKind : std::uint8_t { Order, Cancel };
+// Order and Cancel are the W1 ops; GetOrder, OpenOrders and Depth the reads of the
+// mixed mode (HTTP only).
+enum class RequestKind : std::uint8_t { Order, Cancel, GetOrder, OpenOrders, Depth };
 
 // The first response to one request: an HTTP response, or a tcp Accepted, Canceled
 // (reason requested) or Rejected.
@@ -26,6 +28,8 @@ enum class Outcome : std::uint8_t {
   Accepted,       // an order acknowledged with its server id
   Canceled,       // a cancel done
   CancelUnknown,  // a cancel of an order already filled or canceled: not an error
+  Read,           // a read answered 2xx
+  ReadNotFound,   // GET order answered 404: the server no longer knows the order
   Error,
 };
 
