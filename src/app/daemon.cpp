@@ -386,7 +386,12 @@ int replay_journal_only(const Config& config, FileSystem& fs) {
 
 int run_daemon(const Config& config, FileSystem& fs) {
   log::init(config.log.level);
-  Metrics metrics(kVersion);
+  Metrics metrics(kVersion, kCommit);
+  {
+    std::vector<std::string> names;
+    for (const SymbolSpec& spec : config.symbols) names.push_back(spec.name);
+    metrics.add_books(names);
+  }
   const Clock& clock = SystemClock::instance();
   Admission admission(config, metrics, clock);
 

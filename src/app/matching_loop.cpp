@@ -47,6 +47,11 @@ void MatchingLoop::run() {
     // Backpressure before execution: take only what the journal can take now.
     if (journal_ != nullptr && (take = journal_->wait_for_room(batch_max_, kWait)) == 0) continue;
     batch.clear();
+    const std::size_t depth = queue_.size();
+    if (depth > high_water_) {
+      high_water_ = depth;
+      metrics_.queue_high_water(static_cast<double>(depth));
+    }
     queue_.pop_batch(batch, take);
     // One wall-clock reading stamps the journal records of the whole batch.
     const std::int64_t now_ns = journal_ != nullptr ? clock_.wall_ns() : 0;
@@ -60,6 +65,23 @@ void MatchingLoop::run() {
       notify_makers(reply);
       this->reply(command.done, std::move(reply));
     }
+    publish_books();
+  }
+  publish_books();
+}
+
+void MatchingLoop::publish_books() {
+  // Ten times a second at most: a few gauges per symbol, off the per-command path.
+  constexpr std::int64_t kEveryNs = 100'000'000;
+  const std::int64_t now = clock_.monotonic_ns();
+  if (now - books_published_ns_ < kEveryNs) return;
+  books_published_ns_ = now;
+  const Matcher& m = engine_.matcher();
+  for (SymbolId s = 0; s < m.symbol_count(); ++s) {
+    const OrderBook& b = m.book(s);
+    metrics_.book(s, static_cast<double>(b.order_count()),
+                  static_cast<double>(b.level_count(Side::Buy)),
+                  static_cast<double>(b.level_count(Side::Sell)));
   }
 }
 

@@ -332,13 +332,19 @@ bool ReadPath::order(AccountId account, OrderId id, OrderDone done) {
       // record durable now (the order finished before the engine answered), it is.
       return std::max<std::uint64_t>(durable_seq_(), 1);
     }
+    if (!row) {
+      // The id of a submit the engine rejected (it uses up an id and leaves no record),
+      // or of an order held in the dead-letter queue: no such order in the record.
+      done(outcome(Kind::NotFound), OrderRecord{});
+      return 0;
+    }
     if (metrics_ != nullptr) metrics_->read_failed("not_projected");
     log::warn("order not in the database in its final state although the projection passed it", {},
               {{"order_id", std::to_string(id.value)}});
     done(outcome(Kind::NotProjected,
                  "order " + std::to_string(id.value) +
                      " is not in the database in its final state although the projection has "
-                     "passed it (held in the dead-letter queue?)"),
+                     "passed it (a record of it is held in the dead-letter queue)"),
          {});
     return 0;
   };

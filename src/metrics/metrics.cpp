@@ -12,7 +12,8 @@
 
 namespace spot {
 
-Metrics::Metrics(const std::string& version) : registry_(std::make_shared<prometheus::Registry>()) {
+Metrics::Metrics(const std::string& version, const std::string& commit)
+    : registry_(std::make_shared<prometheus::Registry>()) {
   using prometheus::BuildCounter;
   using prometheus::BuildGauge;
   using prometheus::BuildHistogram;
@@ -21,7 +22,7 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
       .Name("spot_build_info")
       .Help("Build information; the value is always 1.")
       .Register(r)
-      .Add({{"version", version}})
+      .Add({{"version", version}, {"commit", commit}})
       .Set(1);
   http_requests_ = &BuildCounter()
                         .Name("spot_http_requests_total")
@@ -60,6 +61,19 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                       .Help("Commands waiting in the OrderQueue.")
                       .Register(r)
                       .Add({});
+  queue_high_water_ = &BuildGauge()
+                           .Name("spot_queue_depth_high_water")
+                           .Help("The most commands the OrderQueue has held at once since start.")
+                           .Register(r)
+                           .Add({});
+  book_orders_ = &BuildGauge()
+                      .Name("spot_book_resting_orders")
+                      .Help("Orders resting in the book, by symbol.")
+                      .Register(r);
+  book_levels_ = &BuildGauge()
+                      .Name("spot_book_levels")
+                      .Help("Price levels in the book, by symbol and side (bid, ask).")
+                      .Register(r);
   auto& connections = BuildGauge()
                           .Name("spot_connections")
                           .Help("Open client connections, by protocol.")
@@ -315,6 +329,8 @@ Metrics::Metrics(const std::string& version) : registry_(std::make_shared<promet
                              .Register(r)
                              .Add({});
   process_start_time_->Set(static_cast<double>(std::time(nullptr)));
+  process_threads_ =
+      &BuildGauge().Name("process_threads").Help("Threads of the process.").Register(r).Add({});
 }
 
 void Metrics::http_request(const std::string& route, unsigned status) {
@@ -441,6 +457,27 @@ void Metrics::update_process_metrics() {
     ++fds;
   }
   process_open_fds_->Set(static_cast<double>(fds));
+  std::size_t threads = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/task", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++threads;
+  }
+  process_threads_->Set(static_cast<double>(threads));
+}
+
+void Metrics::add_books(const std::vector<std::string>& symbols) {
+  for (const std::string& name : symbols) {
+    books_.push_back({&book_orders_->Add({{"symbol", name}}),
+                      &book_levels_->Add({{"symbol", name}, {"side", "bid"}}),
+                      &book_levels_->Add({{"symbol", name}, {"side", "ask"}})});
+  }
+}
+
+void Metrics::book(std::size_t symbol, double orders, double bid_levels, double ask_levels) {
+  if (symbol >= books_.size()) return;
+  books_[symbol].orders->Set(orders);
+  books_[symbol].bids->Set(bid_levels);
+  books_[symbol].asks->Set(ask_levels);
 }
 
 std::string Metrics::scrape() {

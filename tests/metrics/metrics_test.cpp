@@ -32,6 +32,30 @@ bool has_line_starting(const std::string& scrape, const std::string& prefix) {
   return false;
 }
 
+TEST(Metrics, BuildInfoBooksQueueHighWaterAndThreads) {
+  Metrics m("1.2.3", "abc1234");
+  m.add_books({"BTC-USDT", "ETH-USDT"});
+  m.book(1, 7, 3, 2);
+  m.book(2, 99, 99, 99);  // no such symbol: ignored
+  m.queue_high_water(42);
+  m.read_failed("deadline");
+  m.cache_request(Metrics::CacheResult::Hit);
+  m.db_read_statements(2);
+  m.db_statements(5);
+  const std::string s = m.scrape();
+  EXPECT_EQ(value_of(s, R"(spot_build_info{commit="abc1234",version="1.2.3"})"), 1);
+  EXPECT_EQ(value_of(s, R"(spot_book_resting_orders{symbol="ETH-USDT"})"), 7);
+  EXPECT_EQ(value_of(s, R"(spot_book_levels{side="bid",symbol="ETH-USDT"})"), 3);
+  EXPECT_EQ(value_of(s, R"(spot_book_levels{side="ask",symbol="ETH-USDT"})"), 2);
+  EXPECT_EQ(value_of(s, R"(spot_book_resting_orders{symbol="BTC-USDT"})"), 0);
+  EXPECT_EQ(value_of(s, "spot_queue_depth_high_water"), 42);
+  EXPECT_EQ(value_of(s, R"(spot_read_failures_total{reason="deadline"})"), 1);
+  EXPECT_EQ(value_of(s, R"(spot_cache_requests_total{result="hit"})"), 1);
+  EXPECT_EQ(value_of(s, R"(spot_db_statements_total{kind="read"})"), 2);
+  EXPECT_EQ(value_of(s, R"(spot_db_statements_total{kind="write"})"), 5);
+  EXPECT_GE(value_of(s, "process_threads"), 1);
+}
+
 TEST(Metrics, ScrapeShowsCountersByLabel) {
   Metrics m("9.8.7");
   m.order_received();

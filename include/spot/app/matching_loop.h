@@ -49,6 +49,8 @@ class MatchingLoop {
   void halt();
   void observe(const Command& command, const Reply& reply);
   void notify_makers(const Reply& reply) const;
+  // The book gauges (spot_book_*), at most every 100 ms.
+  void publish_books();
   // Hands a reply back and counts it.
   void reply(std::function<void(Reply&&)>& done, Reply&& reply);
 
@@ -60,7 +62,9 @@ class MatchingLoop {
   FillRouter* maker_fills_;
   JournalWriter* journal_;
   std::function<void()> on_journal_failure_;
-  bool halted_ = false;  // matching thread (read after stop)
+  bool halted_ = false;                                   // matching thread (read after stop)
+  std::size_t high_water_ = 0;                            // matching thread
+  std::int64_t books_published_ns_ = -1'000'000'000'000;  // matching thread
   std::atomic<std::uint64_t> replied_{0};
   std::thread thread_;
 };

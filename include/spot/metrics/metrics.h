@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -23,7 +24,7 @@ namespace spot {
 
 class Metrics {
  public:
-  explicit Metrics(const std::string& version);
+  explicit Metrics(const std::string& version, const std::string& commit = "unknown");
 
   // Counts one HTTP request by route template and status code.
   void http_request(const std::string& route, unsigned status);
@@ -34,6 +35,12 @@ class Metrics {
   void trades(double n) { trades_->Increment(n); }
   void order_latency(double seconds) { order_latency_->Observe(seconds); }
   void queue_depth(double depth) { queue_depth_->Set(depth); }
+  // The deepest the OrderQueue has been since start (the matching thread sees it).
+  void queue_high_water(double depth) { queue_high_water_->Set(depth); }
+  // The books, by symbol name: creates the gauges once (before the matching thread
+  // runs); book() then sets symbol i's resting orders and price levels per side.
+  void add_books(const std::vector<std::string>& symbols);
+  void book(std::size_t symbol, double orders, double bid_levels, double ask_levels);
   prometheus::Gauge& connections(bool tcp) { return tcp ? *tcp_connections_ : *http_connections_; }
   void ready(bool is_ready) { ready_->Set(is_ready ? 1 : 0); }
   void journal_batch(double records, double bytes, double fsync_seconds);
@@ -126,6 +133,16 @@ class Metrics {
   prometheus::Gauge* process_open_fds_;
   prometheus::Gauge* process_start_time_;
 
+  prometheus::Gauge* queue_high_water_;
+  prometheus::Family<prometheus::Gauge>* book_orders_;
+  prometheus::Family<prometheus::Gauge>* book_levels_;
+  struct BookGauges {
+    prometheus::Gauge* orders;
+    prometheus::Gauge* bids;
+    prometheus::Gauge* asks;
+  };
+  std::vector<BookGauges> books_;
+  prometheus::Gauge* process_threads_;
   prometheus::Counter* db_statements_;
   prometheus::Counter* db_read_statements_;
   prometheus::Family<prometheus::Counter>* db_errors_;
