@@ -87,6 +87,8 @@ struct OrderReply {
   OrderRecord order;
   std::vector<Fill> fills;  // fills of this request (submit only)
   bool replayed = false;    // an idempotent resend: the original order, no new matching
+  bool forgotten =
+      false;  // the order's record has left memory: order.id names it, the read path has the rest
   std::vector<MakerFill> maker_fills;
 };
 
