@@ -9,7 +9,7 @@
 // taken for the forgotten one (probability about size() / 2^64 per keyed submit).
 //
 // Memory: a ring of 16-byte entries that grows to `capacity` and is then overwritten in
-// place, and a FlatIndex (16-byte slots, load factor at most 1/2) over it: 32 to 64
+// place, and a FlatIndex (16-byte slots, load factor at most 1/2) over it: 48 to 80
 // bytes per key, 49.6 at the default of 1,000,000 keys (memory_bytes(); 47 MiB).
 // Once the ring is full, adding a key allocates nothing.
 #pragma once
