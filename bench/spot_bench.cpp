@@ -7,6 +7,7 @@
 //   spot-bench mixed --port P --admin-port A --api-key K [--orders N] [--order-rate R]
 //   [--reads M] [--read-rate R] [--get-ratio G --open-ratio O --depth-ratio D] [--get-set S]
 //   spot-bench replay --ops N --seed S --prefill P [--snapshot-at K] --dir D [--repeat R]
+//   [--order-history H] [--idempotency-window W]
 //   spot-bench project --postgres URL [--orders N] [--rounds R] [--batch-max-records B]
 //   [--copy-min-rows C] [--flush-ms F] [--dir D]
 //
@@ -292,6 +293,15 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--repeat", replay_options.repeat, "timed recoveries; median reported")
       ->capture_default_str()
       ->check(CLI::Range(1, 101));
+  replay_cmd
+      ->add_option("--order-history", replay_options.order_history,
+                   "engine.order_history of the live and the recovered engine")
+      ->capture_default_str();
+  replay_cmd
+      ->add_option("--idempotency-window", replay_options.idempotency_window,
+                   "engine.idempotency_window of the live and the recovered engine")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000'000}));
 
   spot::bench::ProjectOptions project_options;
   CLI::App* project_cmd = app.add_subcommand(

@@ -113,11 +113,15 @@ bool run_replay(const ReplayOptions& o, ReplayResult* result, std::string* error
   }
   fs::create_directories(o.dir);
   const Workload w = generate_w1({o.seed, o.ops, o.prefill});
-  Engine live(symbol_specs(w), engine_limits(w));
+  EngineLimits limits = engine_limits(w);
+  limits.order_history = o.order_history;
+  limits.idempotency_window = o.idempotency_window;
+  Engine live(symbol_specs(w), limits);
   std::uint64_t last_seq = 0;
   if (!write_journal(w, o.dir, o.snapshot_at, live, &last_seq, error)) return false;
   for (const auto& entry : fs::directory_iterator(o.dir)) {
     if (entry.path().extension() == ".wal") result->journal_bytes += entry.file_size();
+    if (entry.path().extension() == ".snap") result->snapshot_bytes = entry.file_size();
   }
 
   PosixFileSystem files;
@@ -125,7 +129,7 @@ bool run_replay(const ReplayOptions& o, ReplayResult* result, std::string* error
   for (int r = 0; r < o.repeat; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     RecoveredEngine recovered;
-    const Status s = recover_engine(files, o.dir, symbol_specs(w), engine_limits(w), &recovered);
+    const Status s = recover_engine(files, o.dir, symbol_specs(w), limits, &recovered);
     const auto t1 = std::chrono::steady_clock::now();
     if (!s.ok()) {
       *error = s.message();
@@ -138,6 +142,12 @@ bool run_replay(const ReplayOptions& o, ReplayResult* result, std::string* error
     result->state_hash = recovered.engine->state_hash();
     result->hash_matches = result->state_hash == live.state_hash();
     result->trades = recovered.engine->trade_count();
+    std::string state;
+    recovered.engine->serialize(state);
+    result->end_state_bytes = state.size();
+    result->records_in_memory = recovered.engine->record_count();
+    result->window_keys = recovered.engine->idempotency_window().size();
+    result->window_memory_bytes = recovered.engine->idempotency_window().memory_bytes();
   }
   std::sort(runs.begin(), runs.end());
   const auto& median = runs[runs.size() / 2];
@@ -148,22 +158,29 @@ bool run_replay(const ReplayOptions& o, ReplayResult* result, std::string* error
 }
 
 std::string to_json(const ReplayOptions& o, const ReplayResult& r) {
-  char buf[512];
-  std::snprintf(buf, sizeof(buf),
-                "{\"mode\":\"replay\",\"seed\":%llu,\"ops\":%llu,\"prefill\":%llu,\"repeat\":%d,"
-                "\"snapshot_seq\":%llu,\"records\":%llu,\"journal_bytes\":%llu,\"trades\":%llu,"
-                "\"seconds\":%.6f,\"snapshot_seconds\":%.6f,\"replay_seconds\":%.6f,"
-                "\"records_per_s\":%.0f,\"replay_records_per_s\":%.0f,\"state_hash\":\"%016llx\","
-                "\"hash_matches\":%s}",
-                static_cast<unsigned long long>(o.seed), static_cast<unsigned long long>(o.ops),
-                static_cast<unsigned long long>(o.prefill), o.repeat,
-                static_cast<unsigned long long>(r.snapshot_seq),
-                static_cast<unsigned long long>(r.records),
-                static_cast<unsigned long long>(r.journal_bytes),
-                static_cast<unsigned long long>(r.trades), r.seconds, r.snapshot_seconds,
-                r.replay_seconds, r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0.0,
-                r.replay_seconds > 0 ? static_cast<double>(r.records) / r.replay_seconds : 0.0,
-                static_cast<unsigned long long>(r.state_hash), r.hash_matches ? "true" : "false");
+  char buf[1024];
+  std::snprintf(
+      buf, sizeof(buf),
+      "{\"mode\":\"replay\",\"seed\":%llu,\"ops\":%llu,\"prefill\":%llu,\"repeat\":%d,"
+      "\"snapshot_seq\":%llu,\"records\":%llu,\"journal_bytes\":%llu,\"trades\":%llu,"
+      "\"seconds\":%.6f,\"snapshot_seconds\":%.6f,\"replay_seconds\":%.6f,"
+      "\"records_per_s\":%.0f,\"replay_records_per_s\":%.0f,\"state_hash\":\"%016llx\","
+      "\"hash_matches\":%s,\"order_history\":%zu,\"idempotency_window\":%zu,"
+      "\"snapshot_bytes\":%llu,\"end_state_bytes\":%llu,\"records_in_memory\":%llu,"
+      "\"window_keys\":%llu,\"window_memory_bytes\":%llu}",
+      static_cast<unsigned long long>(o.seed), static_cast<unsigned long long>(o.ops),
+      static_cast<unsigned long long>(o.prefill), o.repeat,
+      static_cast<unsigned long long>(r.snapshot_seq), static_cast<unsigned long long>(r.records),
+      static_cast<unsigned long long>(r.journal_bytes), static_cast<unsigned long long>(r.trades),
+      r.seconds, r.snapshot_seconds, r.replay_seconds,
+      r.seconds > 0 ? static_cast<double>(r.records) / r.seconds : 0.0,
+      r.replay_seconds > 0 ? static_cast<double>(r.records) / r.replay_seconds : 0.0,
+      static_cast<unsigned long long>(r.state_hash), r.hash_matches ? "true" : "false",
+      o.order_history, o.idempotency_window, static_cast<unsigned long long>(r.snapshot_bytes),
+      static_cast<unsigned long long>(r.end_state_bytes),
+      static_cast<unsigned long long>(r.records_in_memory),
+      static_cast<unsigned long long>(r.window_keys),
+      static_cast<unsigned long long>(r.window_memory_bytes));
   return buf;
 }
 

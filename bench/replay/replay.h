@@ -23,6 +23,9 @@ struct ReplayOptions {
   std::uint64_t snapshot_at = 0;  // journal records covered by a snapshot; 0: none
   std::string dir;                // must not exist or be empty
   int repeat = 1;                 // timed recoveries; the median is reported
+  // The live and the recovered engine's (engine.order_history, engine.idempotency_window).
+  std::size_t order_history = EngineLimits{}.order_history;
+  std::size_t idempotency_window = EngineLimits{}.idempotency_window;
 };
 
 struct ReplayResult {
@@ -35,6 +38,11 @@ struct ReplayResult {
   double replay_seconds = 0;        // of that run: reading and replaying the journal
   bool hash_matches = false;
   std::uint64_t state_hash = 0;
+  std::uint64_t snapshot_bytes = 0;       // the snapshot file written at snapshot_at, if any
+  std::uint64_t end_state_bytes = 0;      // Engine::serialize of the recovered engine at the end
+  std::uint64_t records_in_memory = 0;    // order records the recovered engine holds
+  std::uint64_t window_keys = 0;          // keys in its idempotency window
+  std::uint64_t window_memory_bytes = 0;  // what its idempotency window allocates
 };
 
 // The engine limits of a W1 run: books sized for it, no per-account open-order limit

@@ -128,7 +128,11 @@ const std::map<std::string, Key>& keys() {
       SPOT_INT_KEY("engine.batch_max", engine.batch_max, 1, 1 << 20,
                    "commands the matching thread takes per batch"),
       SPOT_INT_KEY("engine.order_history", engine.limits.order_history, 0, 1'000'000'000,
-                   "finished orders kept for GET and clientOrderId idempotency"),
+                   "finished orders kept whole in memory for GET and clientOrderId idempotency "
+                   "(older ones: the read path)"),
+      SPOT_INT_KEY("engine.idempotency_window", engine.limits.idempotency_window, 0, 1'000'000'000,
+                   "idempotency keys of orders past order_history kept (hash -> order id, about "
+                   "50 bytes each); a resend within them gets no new order; 0 keeps none"),
       SPOT_INT_KEY("engine.max_open_orders_per_account", engine.limits.max_open_orders_per_account,
                    1, 100'000'000, "resting orders one account may have"),
       SPOT_INT_KEY("engine.book_order_capacity", engine.limits.book_capacity.orders, 16, 1 << 26,

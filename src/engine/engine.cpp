@@ -4,7 +4,6 @@
 #include "spot/core/binary.h"
 
 #include <algorithm>
-#include <functional>
 
 namespace spot {
 namespace {
@@ -19,13 +18,25 @@ bool has_idempotency_key(const std::string& client_order_id, std::uint64_t clien
   return !client_order_id.empty() || client_token != 0;
 }
 
+// FNV-1a 64 of a string: a hash defined byte for byte, unlike std::hash, because the
+// idempotency window keeps these hashes in snapshots.
+std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
 // The idempotency key of an order is (account, client_order_id) if it has one, else
 // (account, client_token). Only its hash is indexed; candidates are checked against the
-// record (key_matches), so two keys with the same hash stay distinct.
+// record (key_matches), so two keys with the same hash stay distinct while the record
+// is remembered. Past order_history only the hash is kept (IdempotencyWindow).
 std::uint64_t idempotency_hash(AccountId account, const std::string& client_order_id,
                                std::uint64_t client_token) {
   if (!client_order_id.empty()) {
-    return mix64(std::hash<std::string_view>{}(client_order_id) ^ mix64(account.value * 2));
+    return mix64(fnv1a(client_order_id) ^ mix64(account.value * 2));
   }
   return mix64(client_token ^ mix64(account.value * 2 + 1));
 }
@@ -58,7 +69,9 @@ std::string_view to_string(OrderStatus s) {
 }
 
 Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
-    : matcher_(std::move(symbols), limits.book_capacity), limits_(limits) {
+    : matcher_(std::move(symbols), limits.book_capacity),
+      limits_(limits),
+      window_(limits.idempotency_window) {
   events_.reserve(1024);
 }
 
@@ -78,13 +91,12 @@ std::uint32_t Engine::allocate_slot() {
 
 std::uint32_t Engine::find_slot(std::uint64_t id) const { return by_id_.find(id); }
 
-std::uint32_t Engine::find_by_key(AccountId account, const std::string& client_order_id,
+std::uint32_t Engine::find_by_key(std::uint64_t key_hash, AccountId account,
+                                  const std::string& client_order_id,
                                   std::uint64_t client_token) const {
-  if (!has_idempotency_key(client_order_id, client_token)) return SlotIndex::kNone;
-  return by_key_.find(idempotency_hash(account, client_order_id, client_token),
-                      [&](std::uint32_t s) {
-                        return key_matches(slot(s).record, account, client_order_id, client_token);
-                      });
+  return by_key_.find(key_hash, [&](std::uint32_t s) {
+    return key_matches(slot(s).record, account, client_order_id, client_token);
+  });
 }
 
 void Engine::index_slot(std::uint32_t s) {
@@ -144,11 +156,26 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
     reply.reject = RejectReason::Unauthorized;
     return reply;
   }
-  const std::uint32_t seen = find_by_key(order.account, order.client_order_id, order.client_token);
-  if (seen != SlotIndex::kNone) {
-    reply.order = slot(seen).record;
-    reply.replayed = true;
-    return reply;
+  if (has_idempotency_key(order.client_order_id, order.client_token)) {
+    const std::uint64_t key_hash =
+        idempotency_hash(order.account, order.client_order_id, order.client_token);
+    const std::uint32_t seen =
+        find_by_key(key_hash, order.account, order.client_order_id, order.client_token);
+    if (seen != SlotIndex::kNone) {
+      reply.order = slot(seen).record;
+      reply.replayed = true;
+      return reply;
+    }
+    // A key whose record has left memory: only the original id is known here.
+    if (const std::uint64_t forgotten_id = window_.find(key_hash); forgotten_id != 0) {
+      reply.replayed = true;
+      reply.forgotten = true;
+      reply.order.id = OrderId{forgotten_id};
+      reply.order.account = order.account;
+      reply.order.client_order_id = order.client_order_id;
+      reply.order.client_token = order.client_token;
+      return reply;
+    }
   }
   if (account->second.open_slots.size() >= limits_.max_open_orders_per_account &&
       order.tif == TimeInForce::Gtc) {
@@ -221,7 +248,12 @@ OrderReply Engine::cancel(const CancelRequest& request) {
   const OrderRecord* owned = find_owned(request.account, request.order_id);
   if (owned == nullptr || is_terminal(owned->status)) {
     reply.reject = RejectReason::UnknownOrder;
-    if (owned != nullptr) reply.order = *owned;
+    if (owned != nullptr) {
+      reply.order = *owned;
+    } else if (forgot(request.order_id)) {
+      reply.forgotten = true;
+      reply.order.id = request.order_id;
+    }
     return reply;
   }
   const std::uint32_t s = find_slot(request.order_id.value);
@@ -245,9 +277,9 @@ OrderReply Engine::get(const GetOrder& request) const {
   const OrderRecord* owned = find_owned(request.account, request.order_id);
   if (owned == nullptr) {
     reply.reject = RejectReason::UnknownOrder;
-    // An id handed out once whose record has left memory: the read path has it.
-    const std::uint64_t id = request.order_id.value;
-    if (id != 0 && id < next_order_id_ && find_slot(id) == SlotIndex::kNone) {
+    // An id handed out once but forgotten since: the read path may have it (and checks
+    // its owner; the engine no longer can).
+    if (forgot(request.order_id)) {
       reply.forgotten = true;
       reply.order.id = request.order_id;
     }
@@ -293,6 +325,10 @@ AccountReply Engine::create_account(const CreateAccount& request) {
 const OrderRecord* Engine::find(OrderId id) const {
   const std::uint32_t s = find_slot(id.value);
   return s == SlotIndex::kNone ? nullptr : &slot(s).record;
+}
+
+bool Engine::forgot(OrderId id) const {
+  return id.value != 0 && id.value < next_order_id_ && find_slot(id.value) == SlotIndex::kNone;
 }
 
 std::vector<std::uint64_t> Engine::open_order_ids(AccountId account) const {
@@ -341,6 +377,7 @@ void Engine::forget_oldest_finished() {
   if (sl.has_key) {
     const bool keyed = by_key_.erase(sl.key_hash, s);
     SPOT_ASSERT(keyed, "engine: a keyed record is in the idempotency index");
+    window_.add(sl.key_hash, id);
   }
   by_id_.erase(id);
   sl.record.id = OrderId{0};
@@ -353,7 +390,10 @@ namespace {
 using Out = binary::Writer;
 using In = binary::Reader;
 
-constexpr std::uint32_t kEngineFormat = 1;
+// 1: counters, accounts, finished records, live records.
+// 2: the same, then the idempotency window. Restore reads both.
+constexpr std::uint32_t kEngineFormat = 2;
+constexpr std::uint32_t kEngineFormatWithoutWindow = 1;
 
 }  // namespace
 
@@ -401,6 +441,12 @@ void Engine::serialize(std::string& out) const {
   std::sort(live.begin(), live.end());
   o.put(static_cast<std::uint64_t>(live.size()));
   for (const auto& [id, s] : live) put_record(slot(s).record);
+  // The idempotency window, oldest first (the order that rebuilds it exactly).
+  o.put(static_cast<std::uint64_t>(window_.size()));
+  window_.for_each([&o](std::uint64_t key_hash, std::uint64_t order_id) {
+    o.put(key_hash);
+    o.put(order_id);
+  });
 }
 
 Status Engine::restore(std::string_view in) {
@@ -412,7 +458,9 @@ Status Engine::restore(std::string_view in) {
   std::uint64_t last_order_id = 0;
   std::uint64_t last_trade_id = 0;
   std::uint64_t accounts = 0;
-  if (!i.get(format) || format != kEngineFormat) return fail("unknown format");
+  if (!i.get(format) || (format != kEngineFormat && format != kEngineFormatWithoutWindow)) {
+    return fail("unknown format");
+  }
   if (!i.get(next_order_id_) || !i.get(next_account_id_) || !i.get(last_order_id) ||
       !i.get(last_trade_id) || !i.get(accounts)) {
     return fail("truncated header");
@@ -479,6 +527,20 @@ Status Engine::restore(std::string_view in) {
     }
     add_open(s);  // live records come in id order, so each open list is sorted already
   }
+  if (format != kEngineFormatWithoutWindow) {
+    std::uint64_t keys = 0;
+    if (!i.get(keys)) return fail("truncated idempotency window");
+    // More keys than this engine's window holds (a snapshot taken with a larger one):
+    // the oldest leave as they are added, as they would have.
+    window_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(keys, 1u << 30)));
+    for (std::uint64_t k = 0; k < keys; ++k) {
+      std::uint64_t key_hash = 0;
+      std::uint64_t order_id = 0;
+      if (!i.get(key_hash) || !i.get(order_id)) return fail("truncated idempotency window");
+      if (order_id == 0 || order_id >= next_order_id_) return fail("bad idempotency window key");
+      window_.add(key_hash, order_id);
+    }
+  }
   if (!i.done()) return fail("trailing bytes");
   by_id_.reserve(slots_used_);
   by_key_.reserve(slots_used_);
@@ -487,6 +549,9 @@ Status Engine::restore(std::string_view in) {
     if (find_slot(slot(s).record.id.value) != SlotIndex::kNone) return fail("duplicate order id");
     index_slot(s);
   }
+  // A snapshot of an engine with a longer order_history: forget the oldest now, as the
+  // next finished order would (their keys join the idempotency window).
+  while (finished_.size() > limits_.order_history) forget_oldest_finished();
   return Status();
 }
 
@@ -531,6 +596,11 @@ std::uint64_t Engine::state_hash() const {
       }
     }
   }
+  mix(window_.size());
+  window_.for_each([&mix](std::uint64_t key_hash, std::uint64_t order_id) {
+    mix(key_hash);
+    mix(order_id);
+  });
   return h;
 }
 
@@ -561,6 +631,17 @@ bool Engine::check_invariants(std::string* why) const {
   std::size_t in_books = 0;
   for (SymbolId s = 0; s < matcher_.symbol_count(); ++s) in_books += matcher_.book(s).order_count();
   if (in_books != live) return fail("books hold orders the engine has no live record of");
+  if (finished_.size() > limits_.order_history)
+    return fail("more finished records than order_history");
+  if (window_.capacity() != limits_.idempotency_window) {
+    return fail("idempotency window capacity differs from idempotency_window");
+  }
+  if (!window_.check_invariants(why)) return false;
+  bool window_ids_ok = true;
+  window_.for_each([&](std::uint64_t, std::uint64_t order_id) {
+    if (order_id >= next_order_id_) window_ids_ok = false;
+  });
+  if (!window_ids_ok) return fail("idempotency window names an order id not handed out yet");
   return true;
 }
 

@@ -61,6 +61,14 @@ std::string render_order_reply(const OrderReply& reply, std::uint64_t client_tok
                  out);
     return out;
   }
+  if (reply.replayed && reply.forgotten) {
+    // A resend of an order whose record has left memory: there is no record to send
+    // again, only the original order's id.
+    wire::encode(wire::Rejected{client_token, reply.order.id.value, static_cast<std::uint8_t>('O'),
+                                RejectReason::DuplicateClientOrderId},
+                 out);
+    return out;
+  }
   const OrderRecord& o = reply.order;
   wire::encode(wire::Accepted{o.client_token, o.id.value, o.symbol, o.side, o.type, o.tif,
                               status_code(o.status), o.price, o.qty, o.executed},

@@ -88,6 +88,7 @@ io_threads = 3
 queue_capacity = 1024
 batch_max = 64
 order_history = 500
+idempotency_window = 300
 max_open_orders_per_account = 77
 book_order_capacity = 2048
 book_level_capacity = 128
@@ -142,6 +143,7 @@ lot_size = "0.001"
   EXPECT_EQ(c.engine.queue_capacity, 1024u);
   EXPECT_EQ(c.engine.batch_max, 64u);
   EXPECT_EQ(c.engine.limits.order_history, 500u);
+  EXPECT_EQ(c.engine.limits.idempotency_window, 300u);
   EXPECT_EQ(c.engine.limits.max_open_orders_per_account, 77u);
   EXPECT_EQ(c.engine.limits.book_capacity.orders, 2048u);
   EXPECT_EQ(c.engine.limits.book_capacity.levels, 128u);
@@ -373,6 +375,12 @@ TEST(ConfigSetValue, SetsChecksAndRejects) {
   EXPECT_EQ(c.tcp.port, 0);
   EXPECT_FALSE(set_config_value(c, "engine.order_history", "0"));
   EXPECT_EQ(c.engine.limits.order_history, 0u);
+  EXPECT_EQ(Config{}.engine.limits.order_history, 50'000u);
+  EXPECT_EQ(Config{}.engine.limits.idempotency_window, 1'000'000u);
+  EXPECT_FALSE(set_config_value(c, "engine.idempotency_window", "0"));  // keeps none
+  EXPECT_EQ(c.engine.limits.idempotency_window, 0u);
+  EXPECT_FALSE(set_config_value(c, "engine.idempotency_window", "1000000000"));
+  EXPECT_EQ(c.engine.limits.idempotency_window, 1'000'000'000u);
   EXPECT_FALSE(set_config_value(c, "limits.orders_per_second_per_account", "2.5"));
   EXPECT_DOUBLE_EQ(c.limits.orders_per_second_per_account, 2.5);
   EXPECT_FALSE(set_config_value(c, "ports_file", "/run/spotd.json"));
@@ -390,6 +398,9 @@ TEST(ConfigSetValue, SetsChecksAndRejects) {
       {"engine.io_threads", "0"},
       {"engine.io_threads", "257"},
       {"tcp.max_frame_bytes", "69"},
+      {"engine.idempotency_window", "-1"},
+      {"engine.idempotency_window", "1000000001"},
+      {"engine.idempotency_window", "lots"},
       {"limits.burst_per_account", "-1"},
       {"limits.burst_per_account", "abc"},
       {"limits.burst_per_account", "1x"},
@@ -514,6 +525,7 @@ TEST(ShippedConfig, MatchesTheCompiledDefaults) {
   EXPECT_EQ(loaded.admin.port, d.admin.port);
   EXPECT_EQ(loaded.engine.queue_capacity, d.engine.queue_capacity);
   EXPECT_EQ(loaded.engine.limits.order_history, d.engine.limits.order_history);
+  EXPECT_EQ(loaded.engine.limits.idempotency_window, d.engine.limits.idempotency_window);
   EXPECT_EQ(loaded.engine.limits.book_capacity.orders, d.engine.limits.book_capacity.orders);
   EXPECT_DOUBLE_EQ(loaded.limits.orders_per_second_per_account,
                    d.limits.orders_per_second_per_account);

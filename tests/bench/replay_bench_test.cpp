@@ -56,6 +56,30 @@ TEST(ReplayBench, RecoversFromASnapshotPlusTheTail) {
   fs::remove_all(o.dir);
 }
 
+// A short history: the recovered engine holds fewer records, the keys of the rest sit
+// in its idempotency window, and the state still matches.
+TEST(ReplayBench, ReportsTheStateSizesOfAShortHistory) {
+  ReplayOptions o;
+  o.ops = 20'000;
+  o.prefill = 50;
+  o.snapshot_at = 12'000;
+  o.order_history = 1'000;
+  o.idempotency_window = 5'000;
+  o.dir = fresh_dir("short-history");
+  ReplayResult r;
+  std::string error;
+  ASSERT_TRUE(run_replay(o, &r, &error)) << error;
+  EXPECT_TRUE(r.hash_matches);
+  EXPECT_GT(r.snapshot_bytes, 0u);
+  EXPECT_GT(r.end_state_bytes, 0u);
+  EXPECT_EQ(r.window_keys, 5'000u);
+  EXPECT_GE(r.window_memory_bytes, 5'000u * 32u);
+  EXPECT_LT(r.records_in_memory, 20'000u);
+  const std::string json = to_json(o, r);
+  EXPECT_NE(json.find("\"window_keys\":5000"), std::string::npos) << json;
+  fs::remove_all(o.dir);
+}
+
 TEST(ReplayBench, RefusesADirectoryThatIsNotEmpty) {
   ReplayOptions o;
   o.dir = fresh_dir("busy");

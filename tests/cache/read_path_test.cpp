@@ -339,15 +339,56 @@ TEST(ReadPath, AllOrdersAndMyTradesAreTheDatabaseRowsIncludingTheCallersLatest) 
   EXPECT_EQ(spotd->terminate(), 0);
 }
 
+// A resent clientOrderId of an order that has left memory: the original order (from the
+// read path), never a second one; past the idempotency window, a new order.
+TEST(ReadPath, AResentClientOrderIdOfAForgottenOrderReturnsTheOriginal) {
+  PostgresServer pg;
+  RedisServer redis;
+  auto spotd = spotd_with(pg, redis, {"--set", "engine.order_history=2"});
+  Trader alice(*spotd, "alice");
+  const std::string body = order_body("BUY", "10.00", "0.010", "IOC", "keep-me");
+  const json first = alice.place(body);
+  EXPECT_EQ(first["status"], "EXPIRED");
+  expired_orders(alice, 5);
+  wait_for_cache(*spotd, std::chrono::seconds(20));
+  const json again = alice.place(body, 200);
+  EXPECT_EQ(again["orderId"], first["orderId"]);
+  EXPECT_EQ(final_state(again), final_state(first));
+  EXPECT_FALSE(again.contains("fills"));
+  // With Redis down too: from PostgreSQL.
+  redis.stop();
+  EXPECT_EQ(alice.place(body, 200)["orderId"], first["orderId"]);
+  EXPECT_EQ(std::stoull(pg.psql("SELECT count(*) FROM orders WHERE client_order_id = 'keep-me'")),
+            1u);
+  EXPECT_EQ(spotd->terminate(), 0);
+
+  // No window: the key is free again once the order has left memory.
+  PostgresServer pg2;
+  RedisServer redis2;
+  auto windowless = spotd_with(
+      pg2, redis2, {"--set", "engine.order_history=2", "--set", "engine.idempotency_window=0"});
+  Trader bob(*windowless, "bob");
+  const json original = bob.place(body);
+  expired_orders(bob, 5);
+  EXPECT_NE(bob.place(body, 201)["orderId"], original["orderId"]);
+  EXPECT_EQ(windowless->terminate(), 0);
+}
+
 // Without a database there is no read path: a clear error, not a hang.
 TEST(ReadPath, AnEmbeddedSpotdRefusesAllOrdersClearly) {
-  SpotdProcess spotd;
-  const std::string key = spotd.create_account("a");
-  const HttpReply r =
-      HttpClient(spotd.http_port())
-          .request(http::verb::get, "/api/v1/allOrders?symbol=BTC-USDT", "", {{"X-API-Key", key}});
+  SpotdProcess spotd(std::vector<std::string>{"--set", "engine.order_history=1"});
+  Trader alice(spotd, "a");
+  const HttpReply r = alice.get("/api/v1/allOrders?symbol=BTC-USDT");
   EXPECT_EQ(r.status, 501u) << r.body;
   EXPECT_EQ(json::parse(r.body)["code"], -1016);
+  // An order that left memory is gone without a database: GET says unknown, a resend of
+  // its clientOrderId says duplicate (never a second order).
+  const std::string body = order_body("BUY", "10.00", "0.010", "IOC", "once");
+  const std::uint64_t id = alice.place(body)["orderId"];
+  expired_orders(alice, 3);
+  EXPECT_EQ(alice.order(id).status, 404u);
+  const json dup = alice.place(body, 400);
+  EXPECT_EQ(dup["code"], -2010) << dup;
 }
 
 // Reads of orders that left memory go on while Redis is stopped and started again, and

@@ -560,34 +560,169 @@ TEST_F(EngineOpenOrderLimitTest, RestingOrdersAreCappedPerAccount) {
   EXPECT_EQ(submit(alice_, buy(94, 1)).reject, RejectReason::None);
 }
 
+// Two finished orders remembered whole, and the keys of three more forgotten ones.
 class EngineHistoryTest : public EngineTest {
  protected:
-  static EngineLimits limits() {
+  static EngineLimits limits(std::size_t window) {
     EngineLimits l = small_limits();
     l.order_history = 2;
+    l.idempotency_window = window;
     return l;
   }
-  EngineHistoryTest() : EngineTest(limits()) {}
+  explicit EngineHistoryTest(std::size_t window = 3) : EngineTest(limits(window)) {}
+
+  static Order ioc() { return with_tif(buy(100, 1), TimeInForce::Ioc); }  // finishes at once
+  std::uint64_t last_order_id() const { return engine_.state().last_order_id; }
 };
 
-TEST_F(EngineHistoryTest, OldestFinishedOrderIsForgottenAndItsClientIdFreed) {
+TEST_F(EngineHistoryTest, OldestFinishedOrderIsForgottenButItsKeyIsKept) {
   // Three orders finish (IOCs with nothing to match): only the last two are remembered.
-  const Order ioc = with_tif(buy(100, 1), TimeInForce::Ioc);
-  const OrderId first = submit(alice_, with_client_id(ioc, "c1")).order.id;
-  const OrderId second = submit(alice_, with_client_id(ioc, "c2")).order.id;
+  const OrderId first = submit(alice_, with_client_id(ioc(), "c1")).order.id;
+  const OrderId second = submit(alice_, with_client_id(ioc(), "c2")).order.id;
   EXPECT_EQ(get(alice_, first).order.status, OrderStatus::Expired);
-  const OrderId third = submit(alice_, with_client_id(ioc, "c3")).order.id;
+  const OrderId third = submit(alice_, with_client_id(ioc(), "c3")).order.id;
 
-  EXPECT_EQ(get(alice_, first).reject, RejectReason::UnknownOrder);
+  const OrderReply gone = get(alice_, first);
+  EXPECT_EQ(gone.reject, RejectReason::UnknownOrder);
+  EXPECT_TRUE(gone.forgotten);
+  EXPECT_EQ(gone.order.id, first);
   EXPECT_EQ(get(alice_, second).order.status, OrderStatus::Expired);
+  EXPECT_FALSE(get(alice_, second).forgotten);
   EXPECT_EQ(get(alice_, third).order.status, OrderStatus::Expired);
   EXPECT_EQ(engine_.record_count(), 2u);
+  EXPECT_EQ(engine_.idempotency_window().size(), 1u);
 
-  // "c2" is still remembered; "c1" may be used again for a new order.
-  EXPECT_TRUE(submit(alice_, with_client_id(ioc, "c2")).replayed);
+  // "c2" is still remembered whole: the full record comes back, as before.
+  const OrderReply remembered = submit(alice_, with_client_id(ioc(), "c2"));
+  EXPECT_TRUE(remembered.replayed);
+  EXPECT_FALSE(remembered.forgotten);
+  EXPECT_EQ(remembered.order.id, second);
+  EXPECT_EQ(remembered.order.status, OrderStatus::Expired);
+
+  // "c1" has only its key left: the original id, and no new order.
+  const std::uint64_t last = last_order_id();
+  const OrderReply resent = submit(alice_, with_client_id(buy(90, 7), "c1"));
+  EXPECT_EQ(resent.reject, RejectReason::None);
+  EXPECT_TRUE(resent.replayed);
+  EXPECT_TRUE(resent.forgotten);
+  EXPECT_EQ(resent.order.id, first);
+  EXPECT_EQ(resent.order.account, alice_);
+  EXPECT_EQ(resent.order.client_order_id, "c1");
+  EXPECT_EQ(resent.order.client_token, 0u);
+  // Everything else is unknown here, so default.
+  EXPECT_EQ(resent.order.price, 0);
+  EXPECT_EQ(resent.order.qty, 0);
+  EXPECT_EQ(resent.order.status, OrderStatus::New);
+  EXPECT_TRUE(resent.order.request_id.empty());
+  EXPECT_TRUE(resent.fills.empty());
+  EXPECT_TRUE(resent.maker_fills.empty());
+  EXPECT_EQ(last_order_id(), last);
+  EXPECT_EQ(engine_.record_count(), 2u);
+  EXPECT_EQ(engine_.matcher().book(0).order_count(), 0u);
+
+  // The account is part of the key: bob's "c1" is his first.
+  const OrderReply bobs = submit(bob_, with_client_id(buy(90, 1), "c1"));
+  EXPECT_FALSE(bobs.replayed);
+  EXPECT_GT(bobs.order.id, third);
+}
+
+TEST_F(EngineHistoryTest, ForgottenTokensAreKeptToo) {
+  const OrderId first = submit(alice_, with_token(ioc(), 41)).order.id;
+  for (int i = 0; i < 2; ++i) submit(alice_, ioc());
+  ASSERT_EQ(engine_.find(first), nullptr);
+  const std::uint64_t last = last_order_id();
+  const OrderReply resent = submit(alice_, with_token(sell(150, 3), 41));
+  EXPECT_TRUE(resent.replayed);
+  EXPECT_TRUE(resent.forgotten);
+  EXPECT_EQ(resent.order.id, first);
+  EXPECT_EQ(resent.order.client_token, 41u);
+  EXPECT_TRUE(resent.order.client_order_id.empty());
+  EXPECT_EQ(last_order_id(), last);
+  // A client_order_id with the same digits is another key.
+  EXPECT_FALSE(submit(alice_, with_client_id(ioc(), "41")).replayed);
+}
+
+TEST_F(EngineHistoryTest, OrdersWithoutAKeyLeaveNothingBehind) {
+  for (int i = 0; i < 5; ++i) submit(alice_, ioc());
+  EXPECT_EQ(engine_.idempotency_window().size(), 0u);
+}
+
+TEST_F(EngineHistoryTest, PastTheWindowAResendIsANewOrder) {
+  // c1..c4 are forgotten, and the window of 3 keeps c2..c4.
+  std::vector<OrderId> ids;
+  for (int i = 1; i <= 6; ++i) {
+    ids.push_back(submit(alice_, with_client_id(ioc(), "c" + std::to_string(i))).order.id);
+  }
+  EXPECT_EQ(engine_.idempotency_window().size(), 3u);
+  const OrderReply c2 = submit(alice_, with_client_id(ioc(), "c2"));
+  EXPECT_TRUE(c2.forgotten);
+  EXPECT_EQ(c2.order.id, ids[1]);
+  const OrderReply c1 = submit(alice_, with_client_id(buy(90, 1), "c1"));
+  EXPECT_FALSE(c1.replayed);
+  EXPECT_FALSE(c1.forgotten);
+  EXPECT_GT(c1.order.id, ids[5]);
+  EXPECT_EQ(c1.order.status, OrderStatus::New);
+  // The old c1 is still an id the engine handed out and forgot.
+  EXPECT_TRUE(get(alice_, ids[0]).forgotten);
+}
+
+TEST_F(EngineHistoryTest, GetAndCancelTellAForgottenIdFromOneNeverHandedOut) {
+  const OrderId first = submit(alice_, ioc()).order.id;
+  for (int i = 0; i < 2; ++i) submit(alice_, ioc());
+  const OrderId resting = submit(bob_, buy(90, 1)).order.id;
+
+  const OrderReply forgotten_get = get(alice_, first);
+  EXPECT_EQ(forgotten_get.reject, RejectReason::UnknownOrder);
+  EXPECT_TRUE(forgotten_get.forgotten);
+  EXPECT_EQ(forgotten_get.order.id, first);
+  // The engine cannot tell who owned a forgotten id: the read path checks the owner.
+  EXPECT_TRUE(get(bob_, first).forgotten);
+
+  const OrderReply forgotten_cancel = cancel(alice_, first);
+  EXPECT_EQ(forgotten_cancel.reject, RejectReason::UnknownOrder);
+  EXPECT_TRUE(forgotten_cancel.forgotten);
+  EXPECT_EQ(forgotten_cancel.order.id, first);
+
+  for (const OrderId never : {OrderId{0}, OrderId{resting.value + 1}, OrderId{1'000'000}}) {
+    const OrderReply g = get(alice_, never);
+    EXPECT_EQ(g.reject, RejectReason::UnknownOrder);
+    EXPECT_FALSE(g.forgotten) << never.value;
+    EXPECT_EQ(g.order.id, OrderId{0});
+    EXPECT_FALSE(cancel(alice_, never).forgotten) << never.value;
+  }
+  // Another account's remembered order is unknown, not forgotten.
+  EXPECT_FALSE(get(alice_, resting).forgotten);
+  EXPECT_FALSE(cancel(alice_, resting).forgotten);
+  // A finished order still remembered: unknown to cancel, with its record.
+  const OrderReply finished = cancel(alice_, OrderId{first.value + 2});
+  EXPECT_EQ(finished.reject, RejectReason::UnknownOrder);
+  EXPECT_FALSE(finished.forgotten);
+  EXPECT_EQ(finished.order.status, OrderStatus::Expired);
+}
+
+TEST_F(EngineHistoryTest, AnIdTakenByARejectedSubmitAlsoReadsAsForgotten) {
+  // The matcher's rejects take an id (it is in the journal's replay either way) and
+  // leave no record, so the engine cannot tell that id from a forgotten order's.
+  const OrderReply bad = submit(alice_, buy(0, 1));
+  ASSERT_EQ(bad.reject, RejectReason::BadPrice);
+  const OrderId next = submit(alice_, buy(90, 1)).order.id;
+  EXPECT_TRUE(get(alice_, OrderId{next.value - 1}).forgotten);
+}
+
+class EngineNoWindowTest : public EngineHistoryTest {
+ protected:
+  EngineNoWindowTest() : EngineHistoryTest(0) {}
+};
+
+TEST_F(EngineNoWindowTest, AForgottenOrdersClientIdMayBeUsedAgain) {
+  const OrderId first = submit(alice_, with_client_id(ioc(), "c1")).order.id;
+  for (int i = 0; i < 2; ++i) submit(alice_, ioc());
+  EXPECT_EQ(engine_.idempotency_window().size(), 0u);
+  EXPECT_TRUE(get(alice_, first).forgotten);
   const OrderReply reused = submit(alice_, with_client_id(buy(90, 1), "c1"));
   EXPECT_FALSE(reused.replayed);
-  EXPECT_GT(reused.order.id, third);
+  EXPECT_FALSE(reused.forgotten);
+  EXPECT_GT(reused.order.id, first);
   EXPECT_EQ(reused.order.status, OrderStatus::New);
 }
 
@@ -615,6 +750,7 @@ struct RandomCase {
   std::uint32_t seed;
   std::size_t order_history;
   std::size_t max_open_orders;
+  std::size_t idempotency_window = EngineLimits{}.idempotency_window;
 };
 
 class EngineRandomTest : public ::testing::TestWithParam<RandomCase> {};
@@ -624,6 +760,7 @@ TEST_P(EngineRandomTest, InvariantsHoldAfterEveryStep) {
   EngineLimits limits = small_limits();
   limits.order_history = param.order_history;
   limits.max_open_orders_per_account = param.max_open_orders;
+  limits.idempotency_window = param.idempotency_window;
   Engine engine(symbols(), limits);
   std::vector<AccountId> accounts;
   for (int i = 0; i < 3; ++i) {
@@ -635,6 +772,7 @@ TEST_P(EngineRandomTest, InvariantsHoldAfterEveryStep) {
   std::size_t rejects = 0;
   std::size_t cancels = 0;
   std::size_t replays = 0;
+  std::size_t forgotten_replays = 0;
 
   for (int step = 0; step < 3000; ++step) {
     SCOPED_TRACE("seed " + std::to_string(param.seed) + " step " + std::to_string(step));
@@ -670,6 +808,11 @@ TEST_P(EngineRandomTest, InvariantsHoldAfterEveryStep) {
             << to_string(reply.reject);
       } else if (reply.replayed) {
         ++replays;
+        if (reply.forgotten) {
+          ++forgotten_replays;
+          EXPECT_EQ(engine.find(reply.order.id), nullptr);
+          EXPECT_TRUE(engine.get(GetOrder{account, reply.order.id}).forgotten);
+        }
         EXPECT_TRUE(reply.fills.empty());
         EXPECT_EQ(reply.order.client_order_id, o.client_order_id);
         EXPECT_EQ(reply.order.account, account);
@@ -716,6 +859,9 @@ TEST_P(EngineRandomTest, InvariantsHoldAfterEveryStep) {
   EXPECT_GT(rejects, 0u);
   EXPECT_GT(cancels, 0u);
   EXPECT_GT(replays, 0u);
+  if (param.order_history <= 50 && param.idempotency_window >= 1000) {
+    EXPECT_GT(forgotten_replays, 0u);
+  }
   EXPECT_GT(engine.trade_count(), 0u);
 }
 
@@ -723,11 +869,13 @@ INSTANTIATE_TEST_SUITE_P(Seeds, EngineRandomTest,
                          ::testing::Values(RandomCase{1, 1'000'000, 100'000},
                                            RandomCase{2, 1'000'000, 100'000},
                                            RandomCase{3, 50, 100'000}, RandomCase{4, 0, 100'000},
-                                           RandomCase{5, 20, 8}),
+                                           RandomCase{5, 20, 8}, RandomCase{6, 5, 100'000, 4},
+                                           RandomCase{7, 0, 100'000, 0}),
                          [](const ::testing::TestParamInfo<RandomCase>& info) {
                            return "seed" + std::to_string(info.param.seed) + "_history" +
                                   std::to_string(info.param.order_history) + "_open" +
-                                  std::to_string(info.param.max_open_orders);
+                                  std::to_string(info.param.max_open_orders) + "_window" +
+                                  std::to_string(info.param.idempotency_window);
                          });
 
 }  // namespace

@@ -184,6 +184,36 @@ TEST_F(Tcp, BadLoginIsRejectedAndClosed) {
   EXPECT_FALSE(c.receive(std::chrono::seconds(2)).has_value());
 }
 
+// A resent token whose order has left memory (past engine.order_history) but whose key
+// is still in engine.idempotency_window: no second order, a Rejected that names the
+// original order; past the window the token is a new order.
+TEST(TcpIdempotency, AForgottenOrdersTokenIsRejectedWithTheOriginalId) {
+  SpotdProcess spotd({"--set", "engine.order_history=1", "--set", "engine.idempotency_window=2"});
+  const std::string key = spotd.create_account();
+  TcpClient c(spotd.tcp_port());
+  ASSERT_TRUE(c.login(key));
+  const auto ioc = [&](std::uint64_t token) {
+    c.send(enter(token, Side::Buy, 100, 10, TimeInForce::Ioc));
+    const auto accepted = expect<wire::Accepted>(c, 'A');
+    EXPECT_EQ(expect<wire::Canceled>(c, 'C').reason, wire::CancelReasonCode::Expired);
+    return accepted.order_id;
+  };
+  const std::uint64_t first = ioc(31);
+  ioc(32);  // 31 is forgotten; its key stays
+  c.send(enter(31, Side::Sell, 200, 5));
+  const auto duplicate = expect<wire::Rejected>(c, 'J');
+  EXPECT_EQ(duplicate.client_order_id, 31u);
+  EXPECT_EQ(duplicate.order_id, first);
+  EXPECT_EQ(duplicate.rejected_type, 'O');
+  EXPECT_EQ(duplicate.reason, RejectReason::DuplicateClientOrderId);
+  ioc(33);
+  ioc(34);  // the window of 2 now holds 32 and 33
+  c.send(enter(31, Side::Buy, 100, 10));
+  const auto again = expect<wire::Accepted>(c, 'A');
+  EXPECT_GT(again.order_id, first);
+  EXPECT_EQ(again.status, wire::OrderStatusCode::New);
+}
+
 TEST(TcpTimers, HeartbeatsAndIdleTimeout) {
   SpotdProcess spotd(
       {"--set", "tcp.heartbeat_interval_ms=100", "--set", "tcp.idle_timeout_ms=600"});

@@ -546,6 +546,7 @@ TEST(EngineSnapshot, RestoreEqualsTheOriginalAndBehavesTheSame) {
         ASSERT_EQ(ra->order.id, rb.order.id) << i;
         ASSERT_EQ(ra->fills.size(), rb.fills.size()) << i;
         ASSERT_EQ(ra->replayed, rb.replayed) << i;
+        ASSERT_EQ(ra->forgotten, rb.forgotten) << i;
       }
     }
     EXPECT_EQ(restored.state_hash(), original.state_hash());
@@ -555,6 +556,173 @@ TEST(EngineSnapshot, RestoreEqualsTheOriginalAndBehavesTheSame) {
     EXPECT_EQ(damaged.code(), StatusCode::Corruption) << damaged.to_string();
     EXPECT_FALSE(damaged.message().empty());
   }
+}
+
+// busy_commands, then resends of the first `resends` keys "k<i>" it may have used
+// (some are live, some finished, some forgotten, some never used).
+std::vector<CommandBody> commands_with_resends(int n, int seed, int resends) {
+  std::vector<CommandBody> out = busy_commands(n, seed);
+  for (int i = 0; i < resends; ++i) {
+    SubmitOrder o =
+        order(1 + static_cast<std::uint64_t>(i % 2), Side::Buy, 90, 1, "k" + std::to_string(i));
+    o.tif = TimeInForce::Ioc;
+    out.push_back(o);
+  }
+  return out;
+}
+
+EngineLimits short_history(std::size_t history, std::size_t window) {
+  EngineLimits limits;
+  limits.order_history = history;
+  limits.idempotency_window = window;
+  return limits;
+}
+
+// One account's IOC with a client order id: nothing rests, so it finishes at once.
+SubmitOrder finishing(const std::string& client) {
+  SubmitOrder o = order(1, Side::Buy, 100, 1, client);
+  o.tif = TimeInForce::Ioc;
+  return o;
+}
+
+Engine ran(const EngineLimits& limits, int orders) {
+  Engine e(one_symbol(), limits);
+  e.execute(CreateAccount{"a", "h1"}, "r");
+  for (int i = 0; i < orders; ++i) e.execute(finishing("k" + std::to_string(i)), "r");
+  return e;
+}
+
+TEST(EngineSnapshot, TheIdempotencyWindowIsRestoredExactlyAndHashed) {
+  const EngineLimits limits = short_history(3, 50);
+  Engine original = ran(limits, 20);
+  ASSERT_EQ(original.idempotency_window().size(), 17u);  // k0..k16
+  std::string state;
+  original.serialize(state);
+  Engine restored(one_symbol(), limits);
+  const Status status = restored.restore(state);
+  ASSERT_TRUE(status.ok()) << status.to_string();
+  std::string why;
+  EXPECT_TRUE(restored.check_invariants(&why)) << why;
+  EXPECT_EQ(restored.state_hash(), original.state_hash());
+  std::string again;
+  restored.serialize(again);
+  EXPECT_EQ(again, state);
+  // Both answer a resend of a forgotten key alike (k2 was order 3).
+  for (Engine* e : {&original, &restored}) {
+    const auto r = std::get<OrderReply>(e->execute(finishing("k2"), "r"));
+    EXPECT_TRUE(r.replayed);
+    EXPECT_TRUE(r.forgotten);
+    EXPECT_EQ(r.order.id, OrderId{3});
+  }
+  EXPECT_EQ(restored.state_hash(), original.state_hash());
+
+  // Engines that differ only in their windows have different hashes.
+  EXPECT_NE(ran(short_history(3, 0), 20).state_hash(), original.state_hash());
+  EXPECT_NE(ran(short_history(3, 16), 20).state_hash(), ran(limits, 20).state_hash());
+}
+
+TEST(EngineSnapshot, ASnapshotOfALongerHistoryOrWindowIsTrimmedAsTheEngineWouldHave) {
+  std::string state;
+  ran(short_history(3, 50), 20).serialize(state);
+  for (const EngineLimits& limits :
+       {short_history(1, 50), short_history(3, 10), short_history(0, 5), short_history(1000, 50)}) {
+    Engine restored(one_symbol(), limits);
+    ASSERT_TRUE(restored.restore(state).ok());
+    std::string why;
+    EXPECT_TRUE(restored.check_invariants(&why)) << why;
+    const Engine direct = ran(limits, 20);
+    if (limits.order_history > 3) {
+      // A longer history cannot bring back records the snapshot no longer has.
+      EXPECT_EQ(restored.record_count(), 3u);
+      EXPECT_EQ(restored.idempotency_window().size(), 17u);
+    } else {
+      EXPECT_EQ(restored.state_hash(), direct.state_hash()) << limits.order_history;
+      EXPECT_EQ(restored.record_count(), direct.record_count());
+      EXPECT_EQ(restored.idempotency_window().size(), direct.idempotency_window().size());
+    }
+  }
+}
+
+TEST(EngineSnapshot, ReadsTheFormatWithoutAWindow) {
+  // Format 1 is format 2 without the window's count and entries at the end.
+  const EngineLimits limits = short_history(3, 0);
+  const Engine original = ran(limits, 20);
+  std::string state;
+  original.serialize(state);
+  ASSERT_EQ(state[0], '\x02');
+  std::string v1 = state.substr(0, state.size() - 8);
+  v1[0] = '\x01';
+  Engine restored(one_symbol(), short_history(3, 50));
+  const Status status = restored.restore(v1);
+  ASSERT_TRUE(status.ok()) << status.to_string();
+  EXPECT_EQ(restored.idempotency_window().size(), 0u);
+  EXPECT_EQ(restored.record_count(), 3u);
+  EXPECT_EQ(restored.state_hash(), original.state_hash());
+  // A format this engine does not know is refused.
+  std::string v3 = state;
+  v3[0] = '\x03';
+  Engine future(one_symbol(), limits);
+  EXPECT_EQ(future.restore(v3).code(), StatusCode::Corruption);
+}
+
+TEST(EngineSnapshot, AWindowEntryNamingAnIdNotHandedOutIsRefused) {
+  const EngineLimits limits = short_history(3, 50);
+  std::string state;
+  ran(limits, 20).serialize(state);
+  // The last entry's order id is the state's last 8 bytes.
+  std::string bad = state;
+  for (int b = 0; b < 8; ++b) bad[bad.size() - 8 + static_cast<std::size_t>(b)] = '\x7f';
+  Engine e(one_symbol(), limits);
+  const Status status = e.restore(bad);
+  EXPECT_EQ(status.code(), StatusCode::Corruption);
+  EXPECT_NE(status.message().find("idempotency window"), std::string::npos) << status.message();
+}
+
+// Replaying the journal, from the start or from a snapshot, rebuilds the window: the
+// same hash, and the same replies to resends of forgotten keys.
+TEST(Snapshot, ReplayRebuildsTheIdempotencyWindow) {
+  TempDir dir;
+  const EngineLimits limits = short_history(5, 200);
+  const auto commands = commands_with_resends(3000, 11, 400);
+  const std::size_t split = 1500;
+  Engine live(one_symbol(), limits);
+  std::size_t forgotten = 0;
+  for (const auto& c : commands) {
+    const Reply r = live.execute(c, "rid");
+    if (const auto* o = std::get_if<OrderReply>(&r)) forgotten += o->forgotten ? 1 : 0;
+  }
+  EXPECT_GT(forgotten, 0u);
+  EXPECT_GT(live.idempotency_window().size(), 0u);
+
+  write_all(dir.path(), commands, 1, 4096);
+  PosixFileSystem posix;
+  Engine from_start(one_symbol(), limits);
+  const RecoveryResult all = recover_journal(
+      posix, dir.path(),
+      [&from_start](const CommandBody& c, const std::string& rid) { from_start.execute(c, rid); },
+      1);
+  ASSERT_TRUE(all.status.ok()) << all.status.to_string();
+  EXPECT_EQ(from_start.state_hash(), live.state_hash());
+
+  Engine at_split(one_symbol(), limits);
+  for (std::size_t i = 0; i < split; ++i) at_split.execute(commands[i], "rid");
+  std::string state;
+  at_split.serialize(state);
+  ASSERT_TRUE(write_snapshot(posix, dir.path(), split, state, 1).ok());
+  std::unique_ptr<Engine> engine;
+  LoadedSnapshot loaded;
+  std::string warning;
+  ASSERT_TRUE(
+      load_newest_snapshot(posix, dir.path(), one_symbol(), limits, engine, &loaded, &warning)
+          .ok());
+  const RecoveryResult tail = recover_journal(
+      posix, dir.path(),
+      [&engine](const CommandBody& c, const std::string& rid) { engine->execute(c, rid); },
+      loaded.last_seq + 1);
+  ASSERT_TRUE(tail.status.ok()) << tail.status.to_string();
+  EXPECT_EQ(engine->state_hash(), live.state_hash());
+  std::string why;
+  EXPECT_TRUE(engine->check_invariants(&why)) << why;
 }
 
 TEST(EngineSnapshot, RestoreRefusesOrderIdCountersOutOfStep) {

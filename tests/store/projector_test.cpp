@@ -265,12 +265,15 @@ void ioc_order(HttpClient& c, const std::string& key, const std::string& side,
 
 // A record PostgreSQL refuses for good (a data error, SQLSTATE 23) is set aside on its
 // own and everything around it commits. The engine forgets finished orders beyond
-// engine.order_history, so it accepts a clientOrderId again that the database, which
-// forgets nothing, holds as unique: the poison record.
+// engine.order_history and, with engine.idempotency_window = 0, their keys too, so it
+// accepts a clientOrderId again that the database, which forgets nothing, holds as
+// unique: the poison record. (With a window, the key is refused for as long as the
+// window holds it, and accepted again past it: the same record, just later.)
 // `refused_by`: what the log says refused the record first (the statement or the COPY).
 void poison_record(std::vector<std::string> extra, const std::string& refused_by) {
   PostgresServer pg;
-  extra.insert(extra.end(), {"--set", "engine.order_history=2"});
+  extra.insert(extra.end(),
+               {"--set", "engine.order_history=2", "--set", "engine.idempotency_window=0"});
   auto spotd = spotd_with(pg.url(), "", extra);
   const std::string key = spotd->create_account("poison");
   HttpClient c(spotd->http_port());
@@ -311,8 +314,10 @@ TEST(ProjectorPg, ARecordRefusedInACopyBatchIsSetAsideAndEverythingElseCommits) 
 // every other record commits once.
 TEST(ProjectorPg, ARecordRefusedWhileTheNextBatchIsReadAheadIsSetAsideAlone) {
   PostgresServer pg;
-  auto spotd = spotd_with(
-      pg.url(), "", {"--set", "engine.order_history=2", "--set", "postgres.batch_max_records=40"});
+  auto spotd =
+      spotd_with(pg.url(), "",
+                 {"--set", "engine.order_history=2", "--set", "engine.idempotency_window=0",
+                  "--set", "postgres.batch_max_records=40"});
   const std::string key = spotd->create_account("ahead");
   HttpClient c(spotd->http_port());
   const auto order = [&](const std::string& side, const std::string& client_id) {

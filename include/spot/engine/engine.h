@@ -16,12 +16,18 @@
 #include "spot/core/flat_index.h"
 #include "spot/core/status.h"
 #include "spot/engine/commands.h"
+#include "spot/engine/idempotency_window.h"
 #include "spot/engine/matcher.h"
 
 namespace spot {
 
 struct EngineLimits {
-  std::size_t order_history = 1'000'000;  // finished orders remembered for GET and idempotency
+  // Finished orders whose whole record is kept for GET and idempotency; older ones are
+  // served by the read path (Redis, then PostgreSQL).
+  std::size_t order_history = 50'000;
+  // Idempotency keys of orders past order_history, kept as (key hash -> order id) for
+  // this many more orders (IdempotencyWindow); 0 keeps none.
+  std::size_t idempotency_window = 1'000'000;
   std::size_t max_open_orders_per_account = 100'000;
   // Preallocated per symbol: orders, and price levels per side.
   BookCapacity book_capacity{65'536, 4'096};
@@ -55,19 +61,25 @@ class Engine {
   // The record of order `id`, live or finished; null if the engine never had it or has
   // forgotten it (past order_history). Valid until the next command.
   const OrderRecord* find(OrderId id) const;
+  // True if `id` was handed out (to an order, or to a submit the matcher rejected) but
+  // has no record in memory: the read path may know it.
+  bool forgot(OrderId id) const;
   // The ids of the account's live orders, ascending (none for an unknown account).
   std::vector<std::uint64_t> open_order_ids(AccountId account) const;
 
   const Matcher& matcher() const { return matcher_; }
   std::size_t account_count() const { return accounts_.size(); }
   std::size_t record_count() const { return by_id_.size(); }
+  const IdempotencyWindow& idempotency_window() const { return window_; }
   std::uint64_t trade_count() const { return matcher_.last_trade_id(); }
 
   bool check_invariants(std::string* why = nullptr) const;
 
   // A digest (FNV-1a 64) of everything replay must rebuild: every resting order in
-  // book priority order, the live order records, accounts, and the id counters. Two
-  // engines with equal hashes match every future command the same way.
+  // book priority order, the live order records, accounts, the id counters, and the
+  // idempotency window in order. Two engines with equal hashes answer every future
+  // command the same way, except GETs and resends of finished orders still within
+  // order_history: the finished records are not in it.
   std::uint64_t state_hash() const;
 
  private:
@@ -101,8 +113,8 @@ class Engine {
   }
   std::uint32_t allocate_slot();
   std::uint32_t find_slot(std::uint64_t id) const;
-  std::uint32_t find_by_key(AccountId account, const std::string& client_order_id,
-                            std::uint64_t client_token) const;
+  std::uint32_t find_by_key(std::uint64_t key_hash, AccountId account,
+                            const std::string& client_order_id, std::uint64_t client_token) const;
   // Files a filled-in slot under its id and idempotency key.
   void index_slot(std::uint32_t s);
   void add_open(std::uint32_t s);
@@ -124,6 +136,7 @@ class Engine {
   SlotIndex by_id_;                        // order id -> slot, every remembered order
   SlotIndex by_key_;                       // idempotency hash of (account, client id) -> slot
   std::deque<std::uint64_t> finished_;     // finished order ids, oldest first
+  IdempotencyWindow window_;               // keys of forgotten finished orders
   std::map<std::uint64_t, Account> accounts_;
   EventBuffer events_;
 };
