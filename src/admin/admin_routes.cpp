@@ -125,12 +125,35 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id,
     if (path == "/admin/v1/state" && request.method() == http::verb::get) {
       return state(request_id, responder);
     }
+    if (path == "/admin/v1/log") return log_level(request, request_id, responder);
     if (path == "/admin/v1/dlq" || path.substr(0, 14) == "/admin/v1/dlq/") {
       return dead_letters(request, target, path, responder);
     }
     return answer(responder, "/admin/v1", error_response(404, -1100, "no such admin route"));
   }
   answer(responder, "other", error_response(404, -1100, "no such route"));
+}
+
+// GET /admin/v1/log: {"level":...}; PUT with {"level":"debug"} changes it at once.
+void AdminHandler::log_level(HttpRequest& request, const std::string& request_id,
+                             Responder& responder) {
+  if (request.method() == http::verb::get) {
+    return answer(responder, "/admin/v1/log",
+                  json_response(200, json{{"level", log::level()}}.dump()));
+  }
+  if (request.method() != http::verb::put) {
+    return answer(responder, "/admin/v1/log", error_response(405, -1100, "GET or PUT"));
+  }
+  const json body = json::parse(request.body(), nullptr, false);
+  const bool named = body.is_object() && body.contains("level") && body["level"].is_string();
+  const std::string before = log::level();
+  if (!named || !log::set_level(body["level"].get<std::string>())) {
+    return answer(
+        responder, "/admin/v1/log",
+        error_response(400, -1102, "body must be {\"level\":\"trace|debug|info|warn|error|off\"}"));
+  }
+  log::warn("log level changed", request_id, {{"from", before}, {"to", log::level()}});
+  answer(responder, "/admin/v1/log", json_response(200, json{{"level", log::level()}}.dump()));
 }
 
 namespace {

@@ -285,6 +285,8 @@ const std::map<std::string, Key>& keys() {
       SPOT_INT_KEY("shutdown.drain_timeout_ms", shutdown.drain_timeout_ms, 0, 3'600'000,
                    "on SIGTERM, time allowed to answer in-flight requests"),
       SPOT_STR_KEY("log.level", log.level, "trace, debug, info, warn, error or off"),
+      SPOT_INT_KEY("log.repeats_per_second", log.repeats_per_second, 0, 1'000'000,
+                   "lines of one message a second at most (info and above; 0: no limit)"),
       SPOT_STR_KEY("ports_file", ports_file,
                    "if set, write the bound ports here as JSON once listening"),
   };

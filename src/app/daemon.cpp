@@ -12,6 +12,7 @@
 
 #include "spot/admin/admin_routes.h"
 #include "spot/app/matching_loop.h"
+#include "spot/app/service_notify.h"
 #include "spot/cache/cache_writer.h"
 #include "spot/cache/read_path.h"
 #include "spot/engine/engine.h"
@@ -101,7 +102,10 @@ class Network {
     admin_server_->start();
     tcp_->start();
     for (std::size_t i = 0; i < config_.engine.io_threads; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+      threads_.emplace_back([this] {
+        log::set_component("net");
+        ioc_.run();
+      });
     }
   }
 
@@ -335,9 +339,35 @@ void close_state(const Config& config, FileSystem& fs, const MatchingLoop& loop,
 // had its reply handed back), then stop the I/O threads, all within
 // shutdown.drain_timeout_ms. Returns once they have stopped.
 void serve_until_signal(const Config& config, Network& net, Gateway& gateway,
-                        const MatchingLoop& loop, Metrics& metrics) {
+                        const MatchingLoop& loop, Metrics& metrics, const ServiceNotifier& notifier,
+                        const Clock& clock) {
   asio::io_context& ioc = net.context();
   asio::signal_set signals(ioc, SIGTERM, SIGINT);
+  // systemd's watchdog (WatchdogSec=): a ping at half the interval while the matching
+  // thread goes round its loop; a hung one stops the pings and systemd restarts spotd.
+  asio::steady_timer watchdog(ioc);
+  bool stopping = false;
+  bool warned = false;
+  std::function<void()> ping = [&] {
+    if (stopping) return;
+    const auto interval = *notifier.watchdog_interval();
+    const bool alive = clock.monotonic_ns() - loop.heartbeat_ns() <
+                       std::chrono::duration_cast<std::chrono::nanoseconds>(interval).count();
+    if (alive) {
+      notifier.notify("WATCHDOG=1");
+      warned = false;
+    } else if (!warned) {
+      warned = true;
+      log::error(
+          "matching thread has not gone round its loop within the watchdog interval: "
+          "no watchdog ping");
+    }
+    watchdog.expires_after(interval);
+    watchdog.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) ping();
+    });
+  };
+  if (notifier.watchdog_interval()) ping();
   asio::steady_timer drain_timer(ioc);
   std::chrono::steady_clock::time_point deadline;
   std::function<void()> poll_drain = [&] {
@@ -357,6 +387,9 @@ void serve_until_signal(const Config& config, Network& net, Gateway& gateway,
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     log::info("signal received, draining", {}, {{"signal", std::to_string(signo)}});
+    stopping = true;
+    watchdog.cancel();
+    notifier.notify("STOPPING=1");
     gateway.start_draining();
     metrics.ready(false);
     net.stop_accepting();
@@ -385,7 +418,7 @@ int replay_journal_only(const Config& config, FileSystem& fs) {
 }
 
 int run_daemon(const Config& config, FileSystem& fs) {
-  log::init(config.log.level);
+  log::init(config.log.level, config.log.repeats_per_second);
   Metrics metrics(kVersion, kCommit);
   {
     std::vector<std::string> names;
@@ -430,8 +463,10 @@ int run_daemon(const Config& config, FileSystem& fs) {
   admission.gateway.set_ready(true);
   metrics.ready(true);
   net.log_ready();
+  const ServiceNotifier notifier;
+  notifier.notify("READY=1\nSTATUS=taking orders");
 
-  serve_until_signal(config, net, admission.gateway, loop, metrics);
+  serve_until_signal(config, net, admission.gateway, loop, metrics, notifier, clock);
   loop.stop();
   close_state(config, fs, loop, state);
   log::info("spotd stopped");

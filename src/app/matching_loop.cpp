@@ -30,7 +30,11 @@ MatchingLoop::MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, 
 MatchingLoop::~MatchingLoop() { stop(); }
 
 void MatchingLoop::start() {
-  thread_ = std::thread([this] { run(); });
+  heartbeat_ns_.store(clock_.monotonic_ns(), std::memory_order_relaxed);
+  thread_ = std::thread([this] {
+    log::set_component("matching");
+    run();
+  });
 }
 
 void MatchingLoop::stop() {
@@ -45,7 +49,10 @@ void MatchingLoop::run() {
   while (queue_.wait(kWait)) {
     std::size_t take = batch_max_;
     // Backpressure before execution: take only what the journal can take now.
-    if (journal_ != nullptr && (take = journal_->wait_for_room(batch_max_, kWait)) == 0) continue;
+    if (journal_ != nullptr && (take = journal_->wait_for_room(batch_max_, kWait)) == 0) {
+      heartbeat_ns_.store(clock_.monotonic_ns(), std::memory_order_relaxed);
+      continue;
+    }
     batch.clear();
     const std::size_t depth = queue_.size();
     if (depth > high_water_) {
@@ -74,6 +81,7 @@ void MatchingLoop::publish_books() {
   // Ten times a second at most: a few gauges per symbol, off the per-command path.
   constexpr std::int64_t kEveryNs = 100'000'000;
   const std::int64_t now = clock_.monotonic_ns();
+  heartbeat_ns_.store(now, std::memory_order_relaxed);
   if (now - books_published_ns_ < kEveryNs) return;
   books_published_ns_ = now;
   const Matcher& m = engine_.matcher();

@@ -170,7 +170,10 @@ CacheWriter::CacheWriter(RedisOptions options, std::vector<SymbolSpec> symbols, 
 CacheWriter::~CacheWriter() { stop(std::chrono::milliseconds(0)); }
 
 void CacheWriter::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    log::set_component("cache");
+    run();
+  });
 }
 
 void CacheWriter::stop(std::chrono::milliseconds drain) {

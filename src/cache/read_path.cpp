@@ -73,7 +73,10 @@ ReadPath::~ReadPath() { stop(); }
 void ReadPath::start() {
   for (std::size_t i = 0; i < options_.threads; ++i) {
     readers_.push_back(std::make_unique<Reader>(pg_options_, redis_options_));
-    threads_.emplace_back([this, r = readers_.back().get()] { serve(*r); });
+    threads_.emplace_back([this, r = readers_.back().get()] {
+      log::set_component("reads");
+      serve(*r);
+    });
   }
 }
 

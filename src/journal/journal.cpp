@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "spot/journal/codec.h"
+#include "spot/log/log.h"
 #include "spot/metrics/metrics.h"
 
 namespace spot {
@@ -34,7 +35,10 @@ JournalWriter::JournalWriter(FileSystem& fs, JournalOptions options, std::uint64
 JournalWriter::~JournalWriter() { stop(); }
 
 void JournalWriter::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    log::set_component("journal");
+    run();
+  });
 }
 
 void JournalWriter::stop() {

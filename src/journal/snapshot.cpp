@@ -13,6 +13,7 @@
 #include "spot/core/binary.h"
 #include "spot/journal/codec.h"
 #include "spot/journal/journal.h"
+#include "spot/log/log.h"
 #include "spot/metrics/metrics.h"
 
 namespace spot {
@@ -178,7 +179,10 @@ Snapshotter::Snapshotter(FileSystem& fs, SnapshotterOptions options, DurableSeq 
 Snapshotter::~Snapshotter() { stop(); }
 
 void Snapshotter::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    log::set_component("snapshot");
+    run();
+  });
 }
 
 void Snapshotter::stop() {

@@ -80,6 +80,9 @@ void ApiHandler::submit(Call& call, Gateway::Request request, RenderReply render
   const auto refused =
       gateway_.submit(std::move(request), call.responder.reply_to(std::move(render)));
   if (!refused) return;
+  log::info(
+      "request refused", call.request_id,
+      {{"route", std::string(call.path)}, {"reason", std::string(to_string(refused->reason))}});
   if (decode_error != nullptr && refused->reason == invalid) {
     return call.responder.answer(
         error_response(decode_error->status, decode_error->code, decode_error->msg));

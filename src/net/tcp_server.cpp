@@ -1,5 +1,6 @@
 #include "spot/net/tcp_server.h"
 
+#include <atomic>
 #include <deque>
 #include <variant>
 
@@ -11,7 +12,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
-#include "spot/gateway/correlation.h"
 #include "spot/log/log.h"
 #include "spot/net/listener.h"
 #include "spot/net/reply_inbox.h"
@@ -97,8 +97,15 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
         slot_(std::move(slot)),
         login_timer_(socket_.get_executor()),
         idle_timer_(socket_.get_executor()),
-        heartbeat_timer_(socket_.get_executor()) {
+        heartbeat_timer_(socket_.get_executor()),
+        session_id_(next_session_id()) {
     inbuf_.resize(std::max<std::size_t>(4096, options().max_frame_bytes * 16));
+  }
+
+  // A number per connection since start, for correlation ids.
+  static std::uint64_t next_session_id() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
   }
 
   void run() {
@@ -323,7 +330,13 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
 
   // Admits a request through the gateway; its reply is rendered into its slot.
   void submit(Gateway::Request request, Slot slot) {
-    request.request_id = correlation_id({});
+    // "tcp-<session>-<n>": n is the client's own token of a new order, else the
+    // session's request count; the same id goes to the journal and the database rows.
+    ++requests_;
+    const auto* order = std::get_if<SubmitOrder>(&request.body);
+    const std::uint64_t n =
+        order != nullptr && order->client_token != 0 ? order->client_token : requests_;
+    request.request_id = "tcp-" + std::to_string(session_id_) + "-" + std::to_string(n);
     const std::size_t index = add_slot(std::move(slot));
     auto on_reply = [self = shared_from_this(), index](Reply&& reply) {
       self->hand_over(Delivery{index, std::move(reply)});
@@ -448,6 +461,8 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   std::string outbuf_;
   std::string writebuf_;
   AccountId account_;
+  const std::uint64_t session_id_;
+  std::uint64_t requests_ = 0;  // admitted through submit() so far
   bool reading_ = false;
   bool parsing_ = false;
   bool writing_ = false;

@@ -684,7 +684,10 @@ DeadLetterQueue::~DeadLetterQueue() { stop(); }
 
 void DeadLetterQueue::start(std::function<void()> changed) {
   changed_ = std::move(changed);
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    log::set_component("dlq");
+    run();
+  });
 }
 
 void DeadLetterQueue::stop() {

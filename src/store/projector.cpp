@@ -118,7 +118,10 @@ Projector::Projector(FileSystem& fs, ProjectorOptions options, DurableSeq durabl
 Projector::~Projector() { stop(std::chrono::milliseconds(0)); }
 
 void Projector::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    log::set_component("projector");
+    run();
+  });
 }
 
 void Projector::stop(std::chrono::milliseconds drain) {

@@ -199,7 +199,7 @@ TEST_F(HttpApi, CorrelationIdsAreEchoedAndLogged) {
   EXPECT_EQ(none.headers["X-Request-ID"].size(), 24u);
   // The rejected order's log line carries the id, as JSON.
   const std::string log = spotd_->log();
-  const auto at = log.find(R"("request_id":"trace-42")");
+  const auto at = log.find(R"("correlation_id":"trace-42")");
   ASSERT_NE(at, std::string::npos) << log;
   const auto line_start = log.rfind('\n', at) + 1;
   EXPECT_EQ(log.substr(line_start, 7), R"({"ts":")");

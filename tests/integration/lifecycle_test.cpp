@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -63,6 +66,44 @@ TEST(Lifecycle, EnvironmentOverridesTheFile) {
   unsetenv("SPOT_HTTP_MAX_CONNECTIONS");
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("SPOT_HTTP_MAX_CONNECTIONS"), std::string::npos) << r.output;
+}
+
+// systemd's Type=notify and WatchdogSec=, as config/spotd.service sets them: READY=1 once
+// spotd takes orders, watchdog pings at half the interval, STOPPING=1 on SIGTERM.
+TEST(Lifecycle, TellsTheServiceManagerReadyWatchdogAndStopping) {
+  const std::string path = "/tmp/spotd-notify-" + std::to_string(getpid());
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  unlink(path.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const auto receive = [&] {
+    char buf[512];
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    return n < 0 ? std::string("(nothing)") : std::string(buf, static_cast<std::size_t>(n));
+  };
+  setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  setenv("WATCHDOG_USEC", "400000", 1);  // pings every 200 ms
+  unsetenv("WATCHDOG_PID");
+  auto spotd = std::make_unique<SpotdProcess>();
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("WATCHDOG_USEC");
+  EXPECT_EQ(receive(), "READY=1\nSTATUS=taking orders");
+  // Ready means ready: an order is taken now.
+  const std::string key = spotd->create_account("n");
+  EXPECT_EQ(receive(), "WATCHDOG=1");
+  EXPECT_EQ(receive(), "WATCHDOG=1");
+  EXPECT_EQ(spotd->terminate(), 0);
+  tv = timeval{0, 500'000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string last;
+  for (std::string m = receive(); m != "(nothing)"; m = receive()) last = m;
+  EXPECT_EQ(last, "STOPPING=1");
+  close(fd);
+  unlink(path.c_str());
 }
 
 TEST(Lifecycle, SigtermAnswersInFlightRequestsThenExitsZero) {

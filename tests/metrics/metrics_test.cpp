@@ -92,7 +92,7 @@ TEST(Metrics, ScrapeShowsCountersByLabel) {
   EXPECT_EQ(value_of(s, "spot_ready"), 1);
   EXPECT_EQ(value_of(s, R"(spot_connections{protocol="http"})"), 1);
   EXPECT_EQ(value_of(s, R"(spot_connections{protocol="tcp"})"), 3);
-  EXPECT_EQ(value_of(s, R"(spot_build_info{version="9.8.7"})"), 1);
+  EXPECT_EQ(value_of(s, R"(spot_build_info{commit="unknown",version="9.8.7"})"), 1);
   EXPECT_NE(s.find("# TYPE spot_http_requests_total counter"), std::string::npos);
   EXPECT_NE(s.find("# TYPE spot_order_latency_seconds histogram"), std::string::npos);
 

@@ -19,6 +19,7 @@
 #include "spot/app/config.h"
 #include "spot/core/decimal.h"
 #include "spot/journal/file_system.h"
+#include "spot/journal/reader.h"
 #include "spot/journal/recovery.h"
 #include "spot/store/migrations.h"
 #include "spot/store/postgres.h"
@@ -294,6 +295,69 @@ void poison_record(std::vector<std::string> extra, const std::string& refused_by
   EXPECT_EQ(pg.psql("SELECT count(*) FROM orders WHERE client_order_id = 'dup'"), "1");
   EXPECT_EQ(readyz(*spotd)["postgres"]["breaker"], "closed");
   EXPECT_EQ(metric(*spotd, "spot_circuit_breaker_state{dependency=\"postgres\"}"), 0);
+  EXPECT_EQ(spotd->terminate(), 0);
+}
+
+// One correlation id per request, followed everywhere it goes: the response header, the
+// log lines of the request, the journal record, the orders and trades rows, and the
+// dead letter of a record the database refused.
+TEST(ProjectorPg, ACorrelationIdGoesFromTheRequestToEveryRowAndLogLine) {
+  PostgresServer pg;
+  auto spotd = spotd_with(
+      pg.url(), "", {"--set", "engine.order_history=2", "--set", "engine.idempotency_window=0"});
+  const std::string key = spotd->create_account("corr");
+  HttpClient c(spotd->http_port());
+  const auto post = [&](const std::string& body, const std::string& id, unsigned status) {
+    HttpReply r = c.request(http::verb::post, "/api/v1/orders", body,
+                            {{"X-API-Key", key}, {"X-Request-ID", id}});
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.headers["X-Request-ID"], id);
+    return r;
+  };
+  const auto limit = [](const std::string& side, const std::string& tif, const std::string& cid) {
+    return R"({"symbol":"BTC-USDT","side":")" + side + R"(","type":"LIMIT","timeInForce":")" + tif +
+           R"(","price":"100.00","quantity":"1.000")" +
+           (cid.empty() ? "" : R"(,"clientOrderId":")" + cid + "\"") + "}";
+  };
+  post(limit("SELL", "GTC", ""), "corr-maker", 201);
+  post(limit("BUY", "GTC", ""), "corr-taker", 201);  // trades with the maker
+  post(R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","price":"0.001","quantity":"1"})",
+       "corr-bad", 400);
+  // The poison record (see poison_record below): "dup" again once the engine forgot it.
+  post(limit("BUY", "IOC", "dup"), "corr-dup-1", 201);
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  for (int i = 0; i < 3; ++i)
+    post(limit("BUY", "IOC", ""), "corr-filler-" + std::to_string(i), 201);
+  post(limit("SELL", "IOC", "dup"), "corr-dup-2", 201);
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+
+  EXPECT_EQ(pg.psql("SELECT correlation_id FROM orders WHERE order_id = 1"), "corr-maker");
+  EXPECT_EQ(pg.psql("SELECT correlation_id FROM orders WHERE order_id = 2"), "corr-taker");
+  EXPECT_EQ(pg.psql("SELECT correlation_id FROM trades"), "corr-taker");
+  EXPECT_EQ(pg.psql("SELECT correlation_id FROM dead_letters"), "corr-dup-2");
+  // Log lines: JSON with the id in correlation_id (the reject, the dead letter).
+  const std::string log = spotd->log();
+  for (const char* id : {"corr-bad", "corr-dup-2"}) {
+    const std::size_t at = log.find(std::string(R"("correlation_id":")") + id + "\"");
+    ASSERT_NE(at, std::string::npos) << id << "\n" << log;
+    const std::size_t start = log.rfind('\n', at) + 1;
+    const json line = json::parse(log.substr(start, log.find('\n', at) - start));
+    EXPECT_TRUE(line.contains("ts") && line.contains("level") && line.contains("msg") &&
+                line.contains("component") && line["fields"].is_object())
+        << line;
+  }
+  // The journal records carry the ids of the requests that wrote them (read while
+  // spotd runs: at its stop it snapshots, and the segments behind the snapshot go).
+  std::map<std::string, int> seen;
+  PosixFileSystem fs;
+  JournalReader reader(fs, spotd->journal_dir(), 1);
+  const Status read =
+      reader.read_until(durable_seq(*spotd), [&](const JournalRecord& r) { ++seen[r.request_id]; });
+  ASSERT_TRUE(read.ok()) << read.to_string();
+  for (const char* id : {"corr-maker", "corr-taker", "corr-dup-1", "corr-dup-2"}) {
+    EXPECT_EQ(seen[id], 1) << id;
+  }
+  EXPECT_EQ(seen["corr-bad"], 0);  // a reject changes nothing: no record
   EXPECT_EQ(spotd->terminate(), 0);
 }
 

@@ -53,6 +53,7 @@ class AdminHandler final : public HttpHandler {
   void create_account(HttpRequest& request, const std::string& request_id, Responder& responder);
   // GET /admin/v1/state: the engine's state hash and counters (for recovery checks).
   void state(const std::string& request_id, Responder& responder);
+  void log_level(HttpRequest& request, const std::string& request_id, Responder& responder);
   // /admin/v1/dlq and below; `path` has no query string.
   void dead_letters(HttpRequest& request, std::string_view target, std::string_view path,
                     Responder& responder);

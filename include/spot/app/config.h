@@ -52,6 +52,8 @@ struct Config {
   } shutdown;
   struct Log {
     std::string level = "info";  // trace, debug, info, warn, error, off
+    // Lines of one message a second, at most (info and above; 0: no limit).
+    std::size_t repeats_per_second = 20;
   } log;
   std::string ports_file;  // if set, the bound ports are written here as JSON
   std::vector<SymbolSpec> symbols;

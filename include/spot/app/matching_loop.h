@@ -35,6 +35,9 @@ class MatchingLoop {
   // never be snapshotted or served again. Valid after stop().
   bool halted() const { return halted_; }
 
+  // When the matching thread last went round its loop (monotonic ns; it does at least
+  // every 50 ms while running): the service watchdog's sign of life.
+  std::int64_t heartbeat_ns() const { return heartbeat_ns_.load(std::memory_order_relaxed); }
   // Replies handed back so far (Command::done run); see Gateway::admitted.
   std::uint64_t replied() const { return replied_.load(std::memory_order_acquire); }
 
@@ -66,6 +69,7 @@ class MatchingLoop {
   std::size_t high_water_ = 0;                            // matching thread
   std::int64_t books_published_ns_ = -1'000'000'000'000;  // matching thread
   std::atomic<std::uint64_t> replied_{0};
+  std::atomic<std::int64_t> heartbeat_ns_{0};
   std::thread thread_;
 };
 
