@@ -2,6 +2,7 @@
 
 #include "spot/core/assert.h"
 #include "spot/core/binary.h"
+#include "spot/core/fnv.h"
 
 #include <algorithm>
 
@@ -16,17 +17,6 @@ std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finalizer
 
 bool has_idempotency_key(const std::string& client_order_id, std::uint64_t client_token) {
   return !client_order_id.empty() || client_token != 0;
-}
-
-// FNV-1a 64 of a string: a hash defined byte for byte, unlike std::hash, because the
-// idempotency window keeps these hashes in snapshots.
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (const char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h;
 }
 
 // The idempotency key of an order is (account, client_order_id) if it has one, else
@@ -567,13 +557,8 @@ StateReply Engine::state() const {
 }
 
 std::uint64_t Engine::state_hash() const {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  auto mix = [&h](std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) {
-      h ^= (v >> (8 * i)) & 0xFF;
-      h *= 0x100000001b3ull;
-    }
-  };
+  std::uint64_t h = kFnvOffset;
+  auto mix = [&h](std::uint64_t v) { h = fnv1a(v, h); };
   mix(next_order_id_);
   mix(next_account_id_);
   mix(matcher_.last_trade_id());

@@ -59,7 +59,7 @@ TEST(ServiceNotifier, WithoutNotifySocketDoesNothing) {
 
 TEST(ServiceNotifier, SendsToAPathAndToTheAbstractNamespace) {
   for (const std::string& path : {"/tmp/spot-notify-" + std::to_string(getpid()),
-                                 "@spot-notify-" + std::to_string(getpid())}) {
+                                  "@spot-notify-" + std::to_string(getpid())}) {
     NotifySocket s(path);
     const Env env("NOTIFY_SOCKET", path);
     const ServiceNotifier n;

@@ -826,7 +826,8 @@ TEST(Snapshot, AHoldKeepsTheSnapshotAndSegmentsAReaderStillNeeds) {
   const auto segments = [&] {
     std::vector<std::uint64_t> firsts;
     for (const auto& e : fs::directory_iterator(dir.path())) {
-      if (e.path().extension() == ".wal") firsts.push_back(segment_first_seq(e.path().filename().string()));
+      if (e.path().extension() == ".wal")
+        firsts.push_back(segment_first_seq(e.path().filename().string()));
     }
     std::sort(firsts.begin(), firsts.end());
     return firsts;
@@ -838,15 +839,15 @@ TEST(Snapshot, AHoldKeepsTheSnapshotAndSegmentsAReaderStillNeeds) {
   EXPECT_EQ(segments().front(), 1u);
   ASSERT_TRUE(write_snapshot(posix, dir.path(), 2000, state, 1, 1500).ok());
   EXPECT_TRUE(fs::exists(dir.path() + "/" + snapshot_name(1000)));  // the holder's
-  EXPECT_LE(segments().front(), 1001u);  // record 1001 on stays
+  EXPECT_LE(segments().front(), 1001u);                             // record 1001 on stays
   EXPECT_GT(segments()[1], 1001u);
   ASSERT_TRUE(write_snapshot(posix, dir.path(), 2500, state, 1, 2200).ok());
   EXPECT_FALSE(fs::exists(dir.path() + "/" + snapshot_name(1000)));
   EXPECT_TRUE(fs::exists(dir.path() + "/" + snapshot_name(2000)));  // held now
   const auto kept = segments();
   ASSERT_GT(kept.size(), 1u);
-  EXPECT_LE(kept.front(), 2001u);   // record 2001 on is still there
-  EXPECT_GT(kept[1], 2001u);        // and nothing wholly before snapshot 2000
+  EXPECT_LE(kept.front(), 2001u);  // record 2001 on is still there
+  EXPECT_GT(kept[1], 2001u);       // and nothing wholly before snapshot 2000
   ASSERT_TRUE(write_snapshot(posix, dir.path(), 3000, state, 1, kNoHold).ok());
   EXPECT_FALSE(fs::exists(dir.path() + "/" + snapshot_name(2000)));
   EXPECT_FALSE(fs::exists(dir.path() + "/" + snapshot_name(2500)));
