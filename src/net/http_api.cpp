@@ -98,7 +98,7 @@ void ApiHandler::post_order(Call& call) {
   const SymbolTable* symbols = &symbols_;
   submit(
       call, std::move(request),
-      [this, symbols, rid = call.request_id, responder = call.responder,
+      [this, symbols, rid = call.request_id, responder = call.responder.weak(),
        account](Reply&& r) -> std::optional<HttpResponse> {
         auto& reply = std::get<OrderReply>(r);
         if (reply.reject != RejectReason::None) {
@@ -108,7 +108,8 @@ void ApiHandler::post_order(Call& call) {
         }
         // A resend of an order that has left memory: the original, from the read path.
         if (reply.forgotten && account) {
-          return read_forgotten(responder, *account, reply.order.id, true);
+          if (auto live = responder.lock())
+            return read_forgotten(*live, *account, reply.order.id, true);
         }
         const SymbolSpec& spec = symbols->spec(reply.order.symbol);
         return json_response(
@@ -144,12 +145,14 @@ void ApiHandler::order_by_id(Call& call, bool cancel) {
   submit(
       call, std::move(request),
       [this, symbols, cancel, account,
-       responder = call.responder](Reply&& r) -> std::optional<HttpResponse> {
+       responder = call.responder.weak()](Reply&& r) -> std::optional<HttpResponse> {
         auto& reply = std::get<OrderReply>(r);
         // Finished and no longer in memory: Redis, then PostgreSQL. (A cancel of it is
         // an unknown order: it is not open.)
         if (!cancel && reply.forgotten && account) {
-          return read_forgotten(responder, *account, reply.order.id, false);
+          if (auto live = responder.lock()) {
+            return read_forgotten(*live, *account, reply.order.id, false);
+          }
         }
         if (cancel && reply.reject == RejectReason::UnknownOrder) {
           return error_response(404, -2011, "unknown order: not open, or not yours");

@@ -79,6 +79,25 @@ class Responder {
   // must run exactly once.
   std::function<void(HttpResponse&&)> answer_later();
 
+  // A Responder that does not keep its connection alive: what a render may capture (a
+  // render is kept by the connection, so a Responder in it would be a cycle that never
+  // frees the connection).
+  class Weak {
+   public:
+    // The Responder, while its connection exists (always, inside its render).
+    std::optional<Responder> lock() const {
+      if (auto line = line_.lock()) return Responder(std::move(line), slot_);
+      return std::nullopt;
+    }
+
+   private:
+    friend class Responder;
+    Weak(std::weak_ptr<Line> line, std::size_t slot) : line_(std::move(line)), slot_(slot) {}
+    std::weak_ptr<Line> line_;
+    std::size_t slot_;
+  };
+  Weak weak() const { return Weak(line_, slot_); }
+
  private:
   std::shared_ptr<Line> line_;
   std::size_t slot_;
