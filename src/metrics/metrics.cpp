@@ -172,6 +172,10 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                         "PostgreSQL calls that failed, by SQLSTATE class (or connection, "
                         "timeout).")
                     .Register(r);
+  // The classes an outage produces exist from the start, so a rate over them reads zero on a
+  // healthy spotd instead of having no series (SQLSTATE classes appear when first seen).
+  for (const char* error_class : {"connection", "timeout"})
+    db_errors_->Add({{"class", error_class}});
   db_retries_ = &BuildCounter()
                      .Name("spot_db_retries_total")
                      .Help("PostgreSQL calls retried after an availability error.")
@@ -186,6 +190,11 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                               .Name("spot_circuit_breaker_transitions_total")
                               .Help("Circuit breaker state changes, by dependency and new state.")
                               .Register(r);
+  for (const char* dependency : {"postgres", "redis"}) {
+    for (const char* to : {"closed", "half_open", "open"}) {
+      breaker_transitions_->Add({{"dependency", dependency}, {"to", to}});
+    }
+  }
   const prometheus::Histogram::BucketBoundaries batch_buckets = {1,    4,    16,    64,   256,
                                                                  1024, 4096, 16384, 65536};
   projector_batch_records_ = &BuildHistogram()
@@ -244,6 +253,9 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                           "Dead-letter replays by result (resolved, failed, conflict, "
                           "unavailable).")
                       .Register(r);
+  for (const char* result : {"resolved", "failed", "conflict", "unavailable"}) {
+    dlq_replays_->Add({{"result", result}});
+  }
   dlq_spilled_ = &BuildGauge()
                       .Name("spot_dlq_spill_entries")
                       .Help("Dead letters waiting in the local spill file for the database.")

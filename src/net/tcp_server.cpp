@@ -322,6 +322,11 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     }
     account_ = *account;
     login_timer_.cancel();
+    // Which account a session is, so a trader's complaint ("account A, token n") leads to
+    // the correlation ids tcp-<session>-<n> of its records and rows.
+    log::info(
+        "tcp login", "tcp-" + std::to_string(session_id_),
+        {{"session", std::to_string(session_id_)}, {"account", std::to_string(account_.value)}});
     server_->fills.subscribe(account_, weak_from_this());
     std::string out;
     wire::encode(wire::LoginAccepted{account_.value}, out);

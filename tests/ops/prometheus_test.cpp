@@ -2,6 +2,9 @@
 // scraping a real spotd projecting into a private PostgreSQL, under load from spot-bench.
 //   Dashboard.*: every PromQL expression of docker/grafana/dashboards/spotd.json parses
 //     (Prometheus runs it) and names only metrics spotd exports. Label `integration`.
+//   Scrape.*: a loaded spotd with PostgreSQL and Redis attached passes `promtool check
+//     metrics`, and the series an outage would move exist, at zero, before it. Label
+//     `integration`.
 //   PrometheusFault.*: the order rate, p99 latency and breaker state reach Prometheus,
 //     and the alert rules of docker/prometheus/alerts.yml fire for real: PostgreSQL
 //     stopped, SpotdCircuitBreakerOpen firing; started again, resolved. Label `fault`.
@@ -18,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "cache/cache_test_support.h"
 #include "ops/prometheus_server.h"
 #include "ops/promql.h"
 #include "store/store_test_support.h"
@@ -155,6 +159,69 @@ TEST(Dashboard, ExpressionsParseAndNameOnlyExportedMetrics) {
     }
     const json r = prom.query(runnable);
     EXPECT_EQ(r.value("status", ""), "success") << expr << "\n" << r.dump();
+  }
+  EXPECT_EQ(spotd->terminate(), 0);
+}
+
+// `promtool check metrics` on an exposition: its complaints ("" when clean).
+std::string promtool_complaints(const std::string& exposition, int& status) {
+  const std::string path = ::testing::TempDir() + "/scrape.txt";
+  { std::ofstream(path) << exposition; }
+  const std::string command = std::string(PROMTOOL_PATH) + " check metrics < " + path + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("cannot run " + command);
+  std::string output;
+  char buf[512];
+  while (fgets(buf, sizeof(buf), pipe) != nullptr) output += buf;
+  status = pclose(pipe);
+  return output;
+}
+
+TEST(Scrape, LoadedSpotdWithPostgresAndRedisPassesPromtool) {
+  PostgresServer pg;
+  RedisServer redis;
+  auto spotd = spotd_with(pg, redis);
+  const std::string key = spotd->create_account("scrape");
+  const Load load = run_load(*spotd, key, 500, 3);
+  EXPECT_EQ(load.errors(), 0u) << load.summary.dump();
+  wait_for_cache(*spotd, std::chrono::seconds(30));
+  // The read path too: one history read (PostgreSQL through the reader threads).
+  HttpClient api(spotd->http_port());
+  const auto history = api.request(http::verb::get, "/api/v1/allOrders?symbol=BTC-USDT&limit=5", "",
+                                   {{"X-API-Key", key}});
+  EXPECT_EQ(history.status, 200u) << history.body;
+
+  const auto scrape = HttpClient(spotd->admin_port()).request(http::verb::get, "/metrics");
+  ASSERT_EQ(scrape.status, 200u);
+  int status = -1;
+  const std::string complaints = promtool_complaints(scrape.body, status);
+  EXPECT_EQ(status, 0) << complaints;
+  EXPECT_EQ(complaints, "");
+
+  // The database, the cache and the read path did work.
+  EXPECT_GT(metric(*spotd, "spot_db_statements_total{kind=\"write\"}"), 0);
+  EXPECT_GT(metric(*spotd, "spot_db_statements_total{kind=\"read\"}"), 0);
+  EXPECT_GT(metric(*spotd, "spot_cache_writes_total"), 0);
+  EXPECT_GT(metric(*spotd, "spot_projector_checkpoint"), 0);
+  // What an outage or a dead letter would move is there before it, at zero, so a rate()
+  // or an alert over it has a series to read on a healthy spotd.
+  for (const char* series : {
+           "spot_db_errors_total{class=\"connection\"}",
+           "spot_db_errors_total{class=\"timeout\"}",
+           "spot_db_retries_total",
+           "spot_db_dead_letters_total",
+           "spot_circuit_breaker_transitions_total{dependency=\"postgres\",to=\"open\"}",
+           "spot_circuit_breaker_transitions_total{dependency=\"redis\",to=\"half_open\"}",
+           "spot_circuit_breaker_state{dependency=\"postgres\"}",
+           "spot_circuit_breaker_state{dependency=\"redis\"}",
+           "spot_dlq_entries{status=\"PENDING\"}",
+           "spot_dlq_replays_total{result=\"resolved\"}",
+           "spot_dlq_replays_total{result=\"failed\"}",
+           "spot_cache_dropped_writes_total{reason=\"unavailable\"}",
+           "spot_read_failures_total{reason=\"deadline\"}",
+           "spot_orders_rejected_total{reason=\"OVERLOADED\"}",
+       }) {
+    EXPECT_EQ(metric(*spotd, series), 0) << series;
   }
   EXPECT_EQ(spotd->terminate(), 0);
 }

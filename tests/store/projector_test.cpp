@@ -329,6 +329,20 @@ TEST(ProjectorPg, ACorrelationIdGoesFromTheRequestToEveryRowAndLogLine) {
   for (int i = 0; i < 3; ++i)
     post(limit("BUY", "IOC", ""), "corr-filler-" + std::to_string(i), 201);
   post(limit("SELL", "IOC", "dup"), "corr-dup-2", 201);
+  // Over TCP the id is tcp-<session>-<the client's token>; the session's login line says
+  // which account it is. A SELL at 200.00 that rests.
+  TcpClient tcp(spotd->tcp_port());
+  ASSERT_TRUE(tcp.login(key));
+  std::string enter;
+  proto::tcp::encode(
+      proto::tcp::EnterOrder{{{}, 0, Side::Sell, OrderType::Limit, TimeInForce::Gtc, 20'000, 1'000},
+                             77},
+      enter);
+  tcp.send(enter);
+  const auto accepted = tcp.receive_non_heartbeat();
+  ASSERT_TRUE(accepted.has_value());
+  proto::tcp::Accepted ack;
+  ASSERT_TRUE(proto::tcp::decode(accepted->frame(), ack));
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
 
   EXPECT_EQ(pg.psql("SELECT correlation_id FROM orders WHERE order_id = 1"), "corr-maker");
@@ -337,6 +351,18 @@ TEST(ProjectorPg, ACorrelationIdGoesFromTheRequestToEveryRowAndLogLine) {
   EXPECT_EQ(pg.psql("SELECT correlation_id FROM dead_letters"), "corr-dup-2");
   // Log lines: JSON with the id in correlation_id (the reject, the dead letter).
   const std::string log = spotd->log();
+  std::string tcp_id;
+  if (const std::size_t at = log.find(R"("msg":"tcp login")"); at != std::string::npos) {
+    const std::size_t start = log.rfind('\n', at) + 1;
+    const json line = json::parse(log.substr(start, log.find('\n', at) - start));
+    tcp_id = line["correlation_id"].get<std::string>() + "-77";
+    EXPECT_EQ(line["correlation_id"], "tcp-" + line["fields"]["session"].get<std::string>());
+    EXPECT_NE(line["fields"]["account"], "");
+  }
+  ASSERT_FALSE(tcp_id.empty()) << log;
+  EXPECT_EQ(
+      pg.psql("SELECT correlation_id FROM orders WHERE order_id = " + std::to_string(ack.order_id)),
+      tcp_id);
   for (const char* id : {"corr-bad", "corr-dup-2"}) {
     const std::size_t at = log.find(std::string(R"("correlation_id":")") + id + "\"");
     ASSERT_NE(at, std::string::npos) << id << "\n" << log;
@@ -357,6 +383,7 @@ TEST(ProjectorPg, ACorrelationIdGoesFromTheRequestToEveryRowAndLogLine) {
   for (const char* id : {"corr-maker", "corr-taker", "corr-dup-1", "corr-dup-2"}) {
     EXPECT_EQ(seen[id], 1) << id;
   }
+  EXPECT_EQ(seen[tcp_id], 1) << tcp_id;
   EXPECT_EQ(seen["corr-bad"], 0);  // a reject changes nothing: no record
   EXPECT_EQ(spotd->terminate(), 0);
 }
