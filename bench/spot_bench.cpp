@@ -31,6 +31,7 @@
 
 #include "bench/load/load.h"
 #include "bench/load/mixed.h"
+#include "bench/load/null_server.h"
 #include "bench/project/project.h"
 #include "bench/replay/replay.h"
 #include "bench/workload/workload.h"
@@ -275,6 +276,25 @@ int main(int argc, char** argv) {
                    "seconds to wait for the projector (and cache) after the order phase")
       ->capture_default_str();
 
+  // The load generator's ceiling (issue 14): a server that answers at once.
+  spot::bench::load::NullServerOptions null_options;
+  CLI::App* null_cmd = app.add_subcommand(
+      "null-server", "answer every order request at once (the load generator's ceiling)");
+  null_cmd->add_option("--host", null_options.host, "listen address (loopback)")
+      ->capture_default_str();
+  null_cmd->add_option("--http-port", null_options.http_port, "HTTP port (0: ephemeral)")
+      ->capture_default_str();
+  null_cmd->add_option("--tcp-port", null_options.tcp_port, "TCP port (0: ephemeral)")
+      ->capture_default_str();
+  null_cmd->add_option("--threads", null_options.threads, "I/O threads")->capture_default_str();
+  null_cmd
+      ->add_option("--duration", null_options.duration_s, "stop after this many s; 0: at a signal")
+      ->capture_default_str();
+  null_cmd->add_option("--max-connections", null_options.max_connections, "connection limit")
+      ->capture_default_str();
+  null_cmd->add_option("--ports-file", null_options.ports_file,
+                       "write {\"http\":P,\"tcp\":P} here once listening");
+
   spot::bench::ReplayOptions replay_options;
   CLI::App* replay_cmd =
       app.add_subcommand("replay", "journal W1, then time start-up recovery from that journal");
@@ -351,6 +371,7 @@ int main(int argc, char** argv) {
   if (http->parsed()) return spot::bench::load::run_http(load);
   if (tcp->parsed()) return spot::bench::load::run_tcp(load);
   if (mixed->parsed()) return spot::bench::load::run_mixed(mixed_options);
+  if (null_cmd->parsed()) return spot::bench::load::run_null_server(null_options);
   if (replay_cmd->parsed()) {
     spot::bench::ReplayResult result;
     std::string error;
