@@ -1,5 +1,6 @@
 #include "spot/log/log.h"
 
+#include <pthread.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <chrono>
@@ -52,7 +53,13 @@ void init(const std::string& level, std::size_t repeats_per_second) {
   repeats().per_second = repeats_per_second;
 }
 
-void set_component(std::string_view component) { t_component = std::string(component); }
+void set_component(std::string_view component) {
+  t_component = std::string(component);
+  if (component != "main") {
+    const std::string name = ("spot-" + t_component).substr(0, 15);  // the kernel's limit
+    pthread_setname_np(pthread_self(), name.c_str());
+  }
+}
 
 std::string level() {
   const auto name = spdlog::level::to_string_view(spdlog::default_logger()->level());

@@ -22,7 +22,9 @@ using Field = std::pair<std::string_view, std::string>;
 // REQUIRES: level is one of trace, debug, info, warn, error, off.
 void init(const std::string& level, std::size_t repeats_per_second = 20);
 
-// Names the calling thread's component in its log lines ("main" until set).
+// Names the calling thread's component in its log lines ("main" until set), and the
+// thread itself "spot-<component>" (cut to 15 bytes) for top -H, ps -L and perf. The main
+// thread keeps the process's name.
 void set_component(std::string_view component);
 
 // The level now ("info", ...), and a change of it at run time: false, and no change, for
