@@ -3,51 +3,17 @@
 # block and of docs/runbook-dlq.md's "Try it against scripts/run" block, run as written
 # against scripts/run (spotd with its PostgreSQL cluster and Redis).
 #   tests/scripts/operator_walkthrough.sh <spotd binary>
-# Only the ports change (every listener on 127.0.0.1 with an ephemeral port, so it can run
-# beside other tests) and the paths of var/ and build/release/. Each curl must answer 2xx
+# Only the ports change (ephemeral, on 127.0.0.1: scripts_run_support.sh) and the paths of
+# var/ and build/release/. Each curl must answer 2xx
 # with a JSON body (/metrics: the text format), except the dead-letter routes of id 1 in
 # the README block, which run before any dead letter exists: 404, spotctl exit 5. In the
 # runbook block each command must exit 0, or the code its comment names ("# exit 7"), and
 # the last one must show the replayed row.
 set -euo pipefail
-[ $# -eq 1 ] || { echo "usage: $0 <spotd binary>" >&2; exit 2; }
-root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="$(cd "$(dirname "$1")" && pwd)"
-work="$(mktemp -d /tmp/spot-walkthrough-XXXXXX)"
-# The cluster in $work/var/pg runs as the user postgres, which must be able to reach it.
-chmod 711 "$work"
-run_pid=""
-cleanup() {
-  if [ -n "$run_pid" ]; then
-    kill -TERM "$run_pid" 2>/dev/null || true
-    wait "$run_pid" 2>/dev/null || true
-  fi
-  if [ -d "$work/var/pg/data" ]; then "$root/scripts/pg" stop "$work/var/pg" 2>/dev/null || true; fi
-  if [ -d "$work/var/redis" ]; then "$root/scripts/redis" stop "$work/var/redis" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/run.out "$work"/run.err "$work"/body "$work"/cmd.out; do
-    [ -s "$f" ] && { echo "--- $f" >&2; tail -40 "$f" >&2; }
-  done
-  exit 1
-}
+source "$(dirname "$0")/scripts_run_support.sh"
 
-export SPOTD="$1" SPOT_VAR_DIR="$work/var"
-export SPOT_HTTP_ADDRESS=127.0.0.1 SPOT_HTTP_PORT=0 SPOT_TCP_ADDRESS=127.0.0.1 SPOT_TCP_PORT=0
-export SPOT_ADMIN_ADDRESS=127.0.0.1 SPOT_ADMIN_PORT=0 SPOT_LOG_LEVEL=warn
-unset SPOTD_ADMIN_TOKEN SPOT_JOURNAL_DIR
-
-(cd "$root" && exec scripts/run) >"$work/run.out" 2>"$work/run.err" &
-run_pid=$!
-for _ in $(seq 1 600); do
-  grep -q '^Ctrl-C stops spotd' "$work/run.out" && break
-  kill -0 "$run_pid" 2>/dev/null || fail "scripts/run exited before its banner"
-  sleep 0.1
-done
-grep -q '^Ctrl-C stops spotd' "$work/run.out" || fail "no banner from scripts/run within 60 s"
+start run
 ports="$(cat "$work/var/ports.json")"
 port_of() { echo "$ports" | sed -E "s/.*\"$1\":([0-9]+).*/\1/"; }
 http_port="$(port_of http)"
@@ -141,9 +107,5 @@ done <<<"$runbook"
 grep -qE '^ +[0-9]+ \| NEW' "$work/cmd.out" || fail "the replayed order is not in the database"
 echo "docs/runbook-dlq.md: $steps steps as documented, the dead letter replayed"
 
-kill -TERM "$run_pid"
-rc=0
-wait "$run_pid" || rc=$?
-run_pid=""
-[ "$rc" -eq 0 ] || fail "scripts/run exited $rc after SIGTERM"
+stop run
 echo "operator walkthrough: ok"

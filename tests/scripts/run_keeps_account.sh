@@ -4,59 +4,10 @@
 # spotd with its PostgreSQL cluster and its Redis, and stops both with spotd.
 #   tests/scripts/run_keeps_account.sh <spotd binary>
 # Runs scripts/run --embedded three times on a temporary var directory, then once with
-# the cluster (var/pg) and Redis (var/redis), every listener on 127.0.0.1 with an
-# ephemeral port (the cluster: 5432 or the next free one; Redis: 6379 or the next free
-# one), so it can run beside other tests.
+# the cluster (var/pg) and Redis (var/redis) (scripts_run_support.sh).
 set -euo pipefail
-[ $# -eq 1 ] || { echo "usage: $0 <spotd binary>" >&2; exit 2; }
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-work="$(mktemp -d /tmp/spot-run-test-XXXXXX)"
-# The cluster in $work/var/pg runs as the user postgres, which must be able to reach it.
-chmod 711 "$work"
-run_pid=""
-cleanup() {
-  if [ -n "$run_pid" ]; then
-    kill -TERM "$run_pid" 2>/dev/null || true
-    wait "$run_pid" 2>/dev/null || true
-  fi
-  if [ -d "$work/var/pg/data" ]; then "$root/scripts/pg" stop "$work/var/pg" 2>/dev/null || true; fi
-  if [ -d "$work/var/redis" ]; then "$root/scripts/redis" stop "$work/var/redis" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.out "$work"/*.err; do
-    [ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-  done
-  exit 1
-}
+source "$(dirname "$0")/scripts_run_support.sh"
 
-export SPOTD="$1" SPOT_VAR_DIR="$work/var"
-export SPOT_HTTP_ADDRESS=127.0.0.1 SPOT_HTTP_PORT=0 SPOT_TCP_ADDRESS=127.0.0.1 SPOT_TCP_PORT=0
-export SPOT_ADMIN_ADDRESS=127.0.0.1 SPOT_ADMIN_PORT=0 SPOT_LOG_LEVEL=warn
-unset SPOTD_ADMIN_TOKEN SPOT_JOURNAL_DIR
-
-# Starts scripts/run ${@:2} in the background, output in $work/$1.out, and waits for its
-# banner.
-start() {
-  "$root/scripts/run" "${@:2}" >"$work/$1.out" 2>"$work/$1.err" &
-  run_pid=$!
-  for _ in $(seq 1 300); do
-    grep -q '^Ctrl-C stops spotd' "$work/$1.out" && return 0
-    kill -0 "$run_pid" 2>/dev/null || fail "$1: scripts/run exited before its banner"
-    sleep 0.1
-  done
-  fail "$1: no banner within 30 s"
-}
-# SIGTERM to scripts/run: it stops spotd, which drains and exits 0.
-stop() {
-  kill -TERM "$run_pid"
-  local rc=0
-  wait "$run_pid" || rc=$?
-  run_pid=""
-  [ "$rc" -eq 0 ] || fail "$1: scripts/run exited $rc after SIGTERM"
-}
 # "new <key>" or "reused <key>", as printed by run $1.
 account_of() {
   sed -nE 's/^demo account \(([a-z]+),.*"apiKey":"([0-9a-f]+)".*/\1 \2/p' "$work/$1.out"
