@@ -323,7 +323,8 @@ AccountReply Engine::create_account(const CreateAccount& request) {
     return reply;
   }
   reply.account = AccountId{next_account_id_++};
-  accounts_.emplace(reply.account.value, Account{request.name, request.key_hash, request.sealed_secret, {}});
+  accounts_.emplace(reply.account.value,
+                    Account{request.name, request.key_hash, request.sealed_secret, {}});
   return reply;
 }
 
@@ -467,7 +468,7 @@ Status Engine::restore(std::string_view in) {
   std::uint64_t last_trade_id = 0;
   std::uint64_t accounts = 0;
   if (!i.get(format) || (format != kEngineFormat && format != kEngineFormatWithoutSecrets &&
-                            format != kEngineFormatWithoutWindow)) {
+                         format != kEngineFormatWithoutWindow)) {
     return fail("unknown format");
   }
   if (!i.get(next_order_id_) || !i.get(next_account_id_) || !i.get(last_order_id) ||

@@ -103,8 +103,7 @@ BinanceApi::BinanceApi(Gateway& gateway, const AccountDirectory& accounts,
       options_(options),
       orders_per_second_(orders_per_second) {}
 
-void BinanceApi::handle(HttpRequest& request, const std::string& request_id,
-                        Responder responder) {
+void BinanceApi::handle(HttpRequest& request, const std::string& request_id, Responder responder) {
   const std::string_view target(request.target().data(), request.target().size());
   const auto q = target.find('?');
   const std::string_view path = target.substr(0, q);
@@ -118,8 +117,8 @@ void BinanceApi::handle(HttpRequest& request, const std::string& request_id,
     Call call{request, query, request_id, responder, {}, {}};
     // Parameters come in the query string and, form-encoded, in the body (any
     // Content-Type: Binance reads both).
-    if (const auto e = bn::parse_params(query, request.body(), options_.binance.max_params,
-                                        &call.params)) {
+    if (const auto e =
+            bn::parse_params(query, request.body(), options_.binance.max_params, &call.params)) {
       return responder.answer(error(*e));
     }
     if (route.is_signed && !verify(call)) return;
@@ -144,7 +143,8 @@ bool BinanceApi::verify(Call& call) {
   }
   std::string signature;
   const std::string payload = bn::signed_payload(call.query, call.request.body(), &signature);
-  const bool valid = !signature.empty() && bn::signature_valid(credentials->secret, payload, signature);
+  const bool valid =
+      !signature.empty() && bn::signature_valid(credentials->secret, payload, signature);
   OPENSSL_cleanse(credentials->secret.data(), credentials->secret.size());
   if (signature.empty()) {
     call.responder.answer(error(bn::missing("signature")));
@@ -184,8 +184,7 @@ void BinanceApi::submit(Call& call, CommandBody body, RenderReply render,
 void BinanceApi::ping(Call& call) { call.responder.answer(json_response(200, "{}")); }
 
 void BinanceApi::time(Call& call) {
-  call.responder.answer(
-      json_response(200, "{\"serverTime\":" + std::to_string(now_ms()) + "}"));
+  call.responder.answer(json_response(200, "{\"serverTime\":" + std::to_string(now_ms()) + "}"));
 }
 
 void BinanceApi::exchange_info(Call& call) {
@@ -194,24 +193,24 @@ void BinanceApi::exchange_info(Call& call) {
 }
 
 void BinanceApi::not_kept(Call& call) {
-  call.responder.answer(error_response(
-      501, -1000,
-      "spotd keeps no public trade history or last price yet: use /api/v3/depth, "
-      "/api/v3/ticker/bookTicker or /api/v3/myTrades."));
+  call.responder.answer(
+      error_response(501, -1000,
+                     "spotd keeps no public trade history or last price yet: use /api/v3/depth, "
+                     "/api/v3/ticker/bookTicker or /api/v3/myTrades."));
 }
 
-void BinanceApi::with_depth(Call& call, std::size_t limit,
-                            std::function<std::string(const DepthReply&, const SymbolSpec&)> render) {
+void BinanceApi::with_depth(
+    Call& call, std::size_t limit,
+    std::function<std::string(const DepthReply&, const SymbolSpec&)> render) {
   const auto name = call.params.get("symbol");
   if (!name) return call.responder.answer(error(bn::missing("symbol")));
   const auto symbol = bn::find_symbol(symbols_, *name);
   if (!symbol) return call.responder.answer(error(bn::bad_symbol()));
   const SymbolTable* symbols = &symbols_;
-  submit(call, GetDepth{*symbol, limit},
-         [symbols, render = std::move(render)](Reply&& r) {
-           const auto& d = std::get<DepthReply>(r);
-           return json_response(200, render(d, symbols->spec(d.symbol)));
-         });
+  submit(call, GetDepth{*symbol, limit}, [symbols, render = std::move(render)](Reply&& r) {
+    const auto& d = std::get<DepthReply>(r);
+    return json_response(200, render(d, symbols->spec(d.symbol)));
+  });
 }
 
 void BinanceApi::depth(Call& call) {
@@ -242,8 +241,8 @@ void BinanceApi::new_order(Call& call) {
   const bn::RespType resp = parsed.resp;
   submit(
       call, parsed.order,
-      [this, symbols, account, resp, responder = call.responder.weak()](
-          Reply&& r) -> std::optional<HttpResponse> {
+      [this, symbols, account, resp,
+       responder = call.responder.weak()](Reply&& r) -> std::optional<HttpResponse> {
         auto& reply = std::get<OrderReply>(r);
         if (reply.reject != RejectReason::None) return error(bn::error_for(reply.reject));
         const SymbolSpec& spec = symbols->spec(reply.order.symbol);
@@ -256,17 +255,19 @@ void BinanceApi::new_order(Call& call) {
             return error_response(400, -2010, "Duplicate order sent.");
           }
           auto later = live->answer_later();
-          if (!reads->order(account, reply.order.id,
-                            [later, symbols](const ReadOutcome& o, const OrderRecord& record) {
-                              if (o.kind != ReadOutcome::Kind::Ok) return later(read_error(o));
-                              later(json_response(200, bn::order_json(bn::OrderView{record},
-                                                                      symbols->spec(record.symbol))));
-                            })) {
+          if (!reads->order(
+                  account, reply.order.id,
+                  [later, symbols](const ReadOutcome& o, const OrderRecord& record) {
+                    if (o.kind != ReadOutcome::Kind::Ok) return later(read_error(o));
+                    later(json_response(
+                        200, bn::order_json(bn::OrderView{record}, symbols->spec(record.symbol))));
+                  })) {
             later(read_queue_full());
           }
           return std::nullopt;
         }
-        return json_response(200, bn::new_order_json(reply.order, reply.fills, spec, resp, now_ms()));
+        return json_response(200,
+                             bn::new_order_json(reply.order, reply.fills, spec, resp, now_ms()));
       },
       parsed.error ? &*parsed.error : nullptr, parsed.error ? parsed.reason : RejectReason::None);
 }
@@ -349,8 +350,8 @@ void BinanceApi::get_order(Call& call) {
            if (reply.reject != RejectReason::None || reply.order.symbol != symbol) {
              return error(bn::unknown_order_query());
            }
-           return json_response(
-               200, bn::order_json(bn::OrderView{reply.order}, symbols->spec(symbol)));
+           return json_response(200,
+                                bn::order_json(bn::OrderView{reply.order}, symbols->spec(symbol)));
          });
 }
 
@@ -373,8 +374,9 @@ void BinanceApi::cancel_then(AccountId account, OrderId id, std::string request_
                                                  client, now_ms())));
     });
   };
-  const auto refused = gateway_.submit(
-      Gateway::Request{CancelRequest{account, id}, std::move(request_id), account}, std::move(done));
+  const auto refused =
+      gateway_.submit(Gateway::Request{CancelRequest{account, id}, std::move(request_id), account},
+                      std::move(done));
   if (refused) later(refusal(*refused));
 }
 
@@ -421,55 +423,54 @@ void BinanceApi::cancel_open_orders(Call& call) {
   const auto symbol = bn::find_symbol(symbols_, *name);
   if (!symbol) return call.responder.answer(error(bn::bad_symbol()));
   const AccountId account = call.account;
-  submit(
-      call, OpenOrders{account, *symbol},
-      [this, account, rid = call.request_id,
-       responder = call.responder.weak()](Reply&& r) -> std::optional<HttpResponse> {
-        auto& open = std::get<OpenOrdersReply>(r).orders;
-        // Binance answers -2011 when there is nothing to cancel.
-        if (open.empty()) return error(bn::unknown_order_cancel());
-        auto live = responder.lock();
-        if (!live) return error(bn::unknown_order_cancel());
-        // One cancel per order; the last reply to arrive renders the list (on an I/O
-        // thread). Orders that finished meanwhile are left out.
-        struct Pending {
-          std::mutex mutex;
-          std::size_t remaining = 0;
-          std::vector<OrderRecord> canceled;
-          std::function<void(HttpResponse&&)> later;
-        };
-        auto pending = std::make_shared<Pending>();
-        pending->remaining = open.size();
-        pending->later = live->answer_later();
-        auto one_done = [this, pending](std::optional<OrderRecord> canceled) {
-          std::lock_guard<std::mutex> lock(pending->mutex);
-          if (canceled) pending->canceled.push_back(std::move(*canceled));
-          if (--pending->remaining != 0) return;
-          boost::asio::post(ioc_, [this, pending] {
-            std::vector<OrderRecord> list;
-            {
-              std::lock_guard<std::mutex> inner(pending->mutex);
-              list = std::move(pending->canceled);
-            }
-            if (list.empty()) return pending->later(error(bn::unknown_order_cancel()));
-            pending->later(json_response(200, bn::canceled_list_json(list, symbols_, now_ms())));
-          });
-        };
-        for (const OrderRecord& o : open) {
-          const auto refused = gateway_.submit(
-              Gateway::Request{CancelRequest{account, o.id}, rid, account},
-              [one_done](Reply&& reply) {
-                const auto* order = std::get_if<OrderReply>(&reply);
-                if (order != nullptr && order->reject == RejectReason::None) {
-                  one_done(order->order);
-                } else {
-                  one_done(std::nullopt);
-                }
-              });
-          if (refused) one_done(std::nullopt);
-        }
-        return std::nullopt;
-      });
+  submit(call, OpenOrders{account, *symbol},
+         [this, account, rid = call.request_id,
+          responder = call.responder.weak()](Reply&& r) -> std::optional<HttpResponse> {
+           auto& open = std::get<OpenOrdersReply>(r).orders;
+           // Binance answers -2011 when there is nothing to cancel.
+           if (open.empty()) return error(bn::unknown_order_cancel());
+           auto live = responder.lock();
+           if (!live) return error(bn::unknown_order_cancel());
+           // One cancel per order; the last reply to arrive renders the list (on an I/O
+           // thread). Orders that finished meanwhile are left out.
+           struct Pending {
+             std::mutex mutex;
+             std::size_t remaining = 0;
+             std::vector<OrderRecord> canceled;
+             std::function<void(HttpResponse&&)> later;
+           };
+           auto pending = std::make_shared<Pending>();
+           pending->remaining = open.size();
+           pending->later = live->answer_later();
+           auto one_done = [this, pending](std::optional<OrderRecord> canceled) {
+             std::lock_guard<std::mutex> lock(pending->mutex);
+             if (canceled) pending->canceled.push_back(std::move(*canceled));
+             if (--pending->remaining != 0) return;
+             boost::asio::post(ioc_, [this, pending] {
+               std::vector<OrderRecord> list;
+               {
+                 std::lock_guard<std::mutex> inner(pending->mutex);
+                 list = std::move(pending->canceled);
+               }
+               if (list.empty()) return pending->later(error(bn::unknown_order_cancel()));
+               pending->later(json_response(200, bn::canceled_list_json(list, symbols_, now_ms())));
+             });
+           };
+           for (const OrderRecord& o : open) {
+             const auto refused =
+                 gateway_.submit(Gateway::Request{CancelRequest{account, o.id}, rid, account},
+                                 [one_done](Reply&& reply) {
+                                   const auto* order = std::get_if<OrderReply>(&reply);
+                                   if (order != nullptr && order->reject == RejectReason::None) {
+                                     one_done(order->order);
+                                   } else {
+                                     one_done(std::nullopt);
+                                   }
+                                 });
+             if (refused) one_done(std::nullopt);
+           }
+           return std::nullopt;
+         });
 }
 
 // ---- reads past memory ----
@@ -533,7 +534,9 @@ void BinanceApi::all_orders(Call& call) {
     return call.responder.answer(error(*e));
   }
   if (auto e = unsupported(call.params, {"orderId"})) return call.responder.answer(error(*e));
-  if (bad) return call.responder.answer(error(bn::malformed("startTime", "must be ms since the Unix epoch.")));
+  if (bad)
+    return call.responder.answer(
+        error(bn::malformed("startTime", "must be ms since the Unix epoch.")));
   if (start_ms && end_ms && *start_ms >= *end_ms) {
     return call.responder.answer(error_response(400, -1100, "startTime must be before endTime."));
   }
@@ -565,7 +568,8 @@ void BinanceApi::my_trades(Call& call) {
   }
   bool bad = false;
   q.from_id = positive(call.params, "fromId", &bad);
-  if (bad) return call.responder.answer(error(bn::malformed("fromId", "must be a positive integer.")));
+  if (bad)
+    return call.responder.answer(error(bn::malformed("fromId", "must be a positive integer.")));
   auto later = call.responder.answer_later();
   const SymbolTable* symbols = &symbols_;
   const std::uint64_t me = call.account.value;

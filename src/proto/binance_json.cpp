@@ -300,8 +300,9 @@ std::optional<NewOrder> not_yet_supported(bool quote_order_qty, bool limit_maker
                RejectReason::BadOrderType);
   }
   if (limit_maker) {
-    return bad(Error{400, -1116, "Invalid orderType: LIMIT_MAKER is not supported by this spotd yet."},
-               RejectReason::BadOrderType);
+    return bad(
+        Error{400, -1116, "Invalid orderType: LIMIT_MAKER is not supported by this spotd yet."},
+        RejectReason::BadOrderType);
   }
   return std::nullopt;
 }
@@ -357,7 +358,8 @@ NewOrder parse_new_order(const Params& params, const SymbolTable& symbols) {
   const auto quote_qty = params.get("quoteOrderQty");
   if (o.type == OrderType::Market) {
     if (qty && quote_qty) {
-      return bad(Error{400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were provided."});
+      return bad(Error{
+          400, -1102, "Param 'quantity' or 'quoteOrderQty' must be sent, but both were provided."});
     }
     if (!qty && !quote_qty) return bad(missing("quantity"));
     if (params.get("price")) {
@@ -397,7 +399,9 @@ NewOrder parse_new_order(const Params& params, const SymbolTable& symbols) {
     } else if (*resp == "FULL") {
       n.resp = RespType::Full;
     } else {
-      return bad(Error{400, -1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'."});
+      return bad(Error{400, -1100,
+                       "Illegal characters found in parameter 'newOrderRespType'; legal range is "
+                       "'ACK, RESULT, FULL'."});
     }
   }
   if (auto refused = not_yet_supported(quote_qty.has_value(), limit_maker)) return *refused;
@@ -659,9 +663,8 @@ std::pair<std::string, std::string> best(const std::vector<DepthLevel>& side,
 
 std::string depth_json(const DepthReply& depth, const SymbolSpec& spec) {
   // The engine does not number book updates: lastUpdateId is 0 (docs/binance-api.md).
-  return json{{"lastUpdateId", 0},
-              {"bids", levels(depth.bids, spec)},
-              {"asks", levels(depth.asks, spec)}}
+  return json{
+      {"lastUpdateId", 0}, {"bids", levels(depth.bids, spec)}, {"asks", levels(depth.asks, spec)}}
       .dump();
 }
 

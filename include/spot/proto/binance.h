@@ -30,14 +30,14 @@ struct Options {
 
 // ---- errors (codes, messages and HTTP statuses as Binance documents them) ----
 
-Error missing(std::string_view name);  // -1102
+Error missing(std::string_view name);                          // -1102
 Error malformed(std::string_view name, std::string_view why);  // -1100
-Error bad_symbol();                    // -1121 "Invalid symbol."
-Error unknown_order_cancel();          // -2011 "Unknown order sent." (400)
-Error unknown_order_query();           // -2013 "Order does not exist." (400)
-Error bad_api_key_format();            // -2014 (401)
-Error bad_api_key();                   // -2015 (401)
-Error bad_signature();                 // -1022 (400)
+Error bad_symbol();                                            // -1121 "Invalid symbol."
+Error unknown_order_cancel();                                  // -2011 "Unknown order sent." (400)
+Error unknown_order_query();  // -2013 "Order does not exist." (400)
+Error bad_api_key_format();   // -2014 (401)
+Error bad_api_key();          // -2015 (401)
+Error bad_signature();        // -1022 (400)
 // The error for an engine reject or a gateway refusal, in Binance's numbering.
 Error error_for(RejectReason reason);
 
@@ -65,8 +65,7 @@ std::string signed_payload(std::string_view query, std::string_view body, std::s
 std::string sign(std::string_view secret, std::string_view payload);
 // True if `signature` (hex, any case) is HMAC-SHA256(secret, payload), compared in
 // constant time.
-bool signature_valid(std::string_view secret, std::string_view payload,
-                     std::string_view signature);
+bool signature_valid(std::string_view secret, std::string_view payload, std::string_view signature);
 // timestamp / recvWindow against spotd's clock (ms since the Unix epoch): nullopt if
 // the request is in its window. Binance's rule: timestamp < now + ahead and
 // now - timestamp <= recvWindow.
