@@ -407,7 +407,11 @@ constexpr std::uint32_t kEngineFormatWithoutWindow = 1;
 
 void Engine::serialize(std::string& out) const {
   Out o(out);
-  o.put(kEngineFormat);
+  // Format 3 only where it differs from 2: a state without API secrets is written as
+  // before, so that snapshots stay readable by earlier versions while secrets are unused.
+  bool secrets = false;
+  for (const auto& entry : accounts_) secrets = secrets || !entry.second.sealed_secret.empty();
+  o.put(secrets ? kEngineFormat : kEngineFormatWithoutSecrets);
   o.put(next_order_id_);
   o.put(next_account_id_);
   o.put(matcher_.last_order_id());
@@ -417,7 +421,7 @@ void Engine::serialize(std::string& out) const {
     o.put(id);
     o.str(account.name);
     o.str(account.key_hash);
-    o.str(account.sealed_secret);
+    if (secrets) o.str(account.sealed_secret);
   }
   // Records: finished ones in finishing order (that order decides which are forgotten
   // first), then the live ones in id order (which is time priority within a level).

@@ -266,6 +266,11 @@ void BinanceApi::new_order(Call& call) {
           }
           return std::nullopt;
         }
+        // A resend answered from memory: the order as it is now (its fills are not
+        // this request's).
+        if (reply.replayed) {
+          return json_response(200, bn::order_json(bn::OrderView{reply.order}, spec));
+        }
         return json_response(200,
                              bn::new_order_json(reply.order, reply.fills, spec, resp, now_ms()));
       },
