@@ -397,8 +397,8 @@ using Out = binary::Writer;
 using In = binary::Reader;
 
 // 1: counters, accounts, finished records, live records.
-// 2: the same, then the idempotency window. Restore reads both.
-// 3: each account carries its sealed API secret. 2: the idempotency window. 1: neither.
+// 2: the same, then the idempotency window.
+// 3: the same, each account with its sealed API secret. Restore reads all three.
 constexpr std::uint32_t kEngineFormat = 3;
 constexpr std::uint32_t kEngineFormatWithoutSecrets = 2;
 constexpr std::uint32_t kEngineFormatWithoutWindow = 1;

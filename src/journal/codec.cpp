@@ -129,7 +129,7 @@ std::string encode_command(const CommandBody& command, const std::string& reques
   }
   w.str(request_id);
   w.put(time_ns);
-  // After the time, so that readers from before 0.4 see a record they know.
+  // Last, and only if there is one: a record without a secret is what 0.3 wrote.
   if (const auto* a = std::get_if<CreateAccount>(&command); a && !a->sealed_secret.empty()) {
     w.str(a->sealed_secret);
   }
