@@ -362,22 +362,24 @@ void AdminHandler::create_account(HttpRequest& request, const std::string& reque
   }
   const std::string api_key = random_hex(32);
   const std::string key_hash = sha256_hex(api_key);
+  // The secret goes to the journal only sealed; in the clear it is in this reply alone.
+  AccountDirectory::NewSecret secret = accounts_.new_secret(key_hash);
   AccountDirectory* accounts = &accounts_;
-  submit(
-      CreateAccount{name, key_hash}, request_id, route, responder,
-      [accounts, api_key, key_hash, name, request_id](Reply&& r) {
-        const auto& reply = std::get<AccountReply>(r);
-        if (reply.reject != RejectReason::None) {
-          return error_response(400, -1100, to_string(reply.reject));
-        }
-        // The account is durable now; its key works from this response on.
-        accounts->add(key_hash, reply.account);
-        log::info("account created", request_id,
-                  {{"account", std::to_string(reply.account.value)}});
-        return json_response(
-            201,
-            json{{"accountId", reply.account.value}, {"name", name}, {"apiKey", api_key}}.dump());
-      });
+  submit(CreateAccount{name, key_hash, secret.sealed}, request_id, route, responder,
+         [accounts, api_key, key_hash, name, request_id, secret = std::move(secret)](Reply&& r) {
+           const auto& reply = std::get<AccountReply>(r);
+           if (reply.reject != RejectReason::None) {
+             return error_response(400, -1100, to_string(reply.reject));
+           }
+           // The account is durable now; its key works from this response on.
+           accounts->add(key_hash, reply.account, secret.sealed);
+           log::info("account created", request_id,
+                     {{"account", std::to_string(reply.account.value)}});
+           json body{{"accountId", reply.account.value}, {"name", name}, {"apiKey", api_key}};
+           // Shown once; absent when spotd has no server key to seal it with.
+           if (!secret.plain.empty()) body["apiSecret"] = secret.plain;
+           return json_response(201, body.dump());
+         });
 }
 
 }  // namespace spot

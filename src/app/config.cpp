@@ -95,6 +95,17 @@ const std::map<std::string, Key>& keys() {
                    "price levels per side GET /api/v1/depth returns without limit="),
       SPOT_INT_KEY("api.max_depth_levels", api.max_depth_levels, 1, 1'000'000,
                    "largest limit= GET /api/v1/depth accepts"),
+      SPOT_INT_KEY("api.recv_window_default_ms", api.binance.recv_window_default_ms, 1, 60'000,
+                   "recvWindow of a signed /api/v3 request that sends none"),
+      SPOT_INT_KEY("api.recv_window_max_ms", api.binance.recv_window_max_ms, 1, 3'600'000,
+                   "largest recvWindow a signed /api/v3 request may send"),
+      SPOT_INT_KEY("api.timestamp_ahead_ms", api.binance.timestamp_ahead_ms, 0, 60'000,
+                   "how far ahead of spotd's clock a signed request's timestamp may be"),
+      SPOT_INT_KEY("api.max_query_params", api.binance.max_params, 1, 1'000,
+                   "parameters a /api/v3 request may send (query and body together)"),
+      SPOT_STR_KEY("auth.secret_key_file", auth.secret_key_file,
+                   "file with the 64-hex-character key sealing API secrets "
+                   "(SPOTD_SECRET_KEY overrides it)"),
       SPOT_STR_KEY("tcp.address", tcp.address, "address the binary TCP protocol listens on"),
       SPOT_INT_KEY("tcp.port", tcp.port, 0, 65535, "binary TCP port (0 = any free port)"),
       SPOT_INT_KEY("tcp.max_frame_bytes", tcp.max_frame_bytes, 70, 65535,
@@ -499,6 +510,9 @@ std::optional<ConfigError> validate_config(const Config& config) {
         return ConfigError{ports[j].first, "same port as " + std::string(ports[i].first)};
       }
     }
+  }
+  if (config.api.binance.recv_window_default_ms > config.api.binance.recv_window_max_ms) {
+    return ConfigError{"api.recv_window_default_ms", "above api.recv_window_max_ms"};
   }
   if (config.api.default_depth_levels > config.api.max_depth_levels) {
     return ConfigError{"api.default_depth_levels", "above api.max_depth_levels"};

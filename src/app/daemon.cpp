@@ -1,7 +1,9 @@
 #include "spot/app/daemon.h"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -26,6 +28,7 @@
 #include "spot/journal/snapshot.h"
 #include "spot/log/log.h"
 #include "spot/metrics/metrics.h"
+#include "spot/net/binance_api.h"
 #include "spot/net/http_api.h"
 #include "spot/net/http_server.h"
 #include "spot/net/tcp_server.h"
@@ -39,6 +42,32 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The server key: SPOTD_SECRET_KEY, else auth.secret_key_file, else none (*out null).
+// An error names what is wrong, never the key.
+std::optional<std::string> load_server_key(const Config& config,
+                                           std::shared_ptr<const SecretBox>* out) {
+  std::string text;
+  std::string source;
+  if (const char* env = std::getenv("SPOTD_SECRET_KEY"); env != nullptr && *env != '\0') {
+    text = env;
+    source = "SPOTD_SECRET_KEY";
+  } else if (!config.auth.secret_key_file.empty()) {
+    source = config.auth.secret_key_file;
+    std::ifstream in(config.auth.secret_key_file);
+    if (!in) return "cannot read " + source;
+    std::getline(in, text);
+  } else {
+    return std::nullopt;
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  auto key = from_hex(text);
+  if (!key || key->size() != SecretBox::kKeyBytes) {
+    return source + " must hold 64 hex characters (32 bytes)";
+  }
+  *out = std::make_shared<const SecretBox>(std::move(*key));
+  return std::nullopt;
+}
+
 Status recover_state(const Config& config, FileSystem& fs, RecoveredEngine* out) {
   return recover_engine(fs, config.journal.dir, config.symbols, config.engine.limits, out);
 }
@@ -46,10 +75,11 @@ Status recover_state(const Config& config, FileSystem& fs, RecoveredEngine* out)
 // What admits requests: the symbol table, the queue, accounts, rate limits, the
 // gateway every protocol goes through, and the router of maker fills.
 struct Admission {
-  Admission(const Config& config, Metrics& metrics, const Clock& clock)
+  Admission(const Config& config, Metrics& metrics, const Clock& clock,
+            std::shared_ptr<const SecretBox> box)
       : symbols(config.symbols),
         queue(config.engine.queue_capacity),
-        accounts(config.limits.max_api_key_bytes),
+        accounts(config.limits.max_api_key_bytes, std::move(box)),
         limiter(config.limits.orders_per_second_per_account, config.limits.burst_per_account,
                 clock),
         gateway(queue, accounts, limiter, metrics, clock) {}
@@ -69,11 +99,15 @@ class Network {
       : config_(config),
         ioc_(static_cast<int>(config.engine.io_threads)),
         api_(admission.gateway, admission.symbols, config.api),
+        binance_(admission.gateway, admission.accounts, admission.symbols, SystemClock::instance(),
+                 ioc_, config.api, config.limits.orders_per_second_per_account),
         admin_(admission.gateway, admission.accounts, admission.queue, metrics, config.admin),
         gateway_(admission.gateway),
         fills_(admission.fills),
         symbols_(admission.symbols),
-        metrics_(metrics) {}
+        metrics_(metrics) {
+    api_.set_v3(&binance_);
+  }
 
   // Binds every port; false (logged) if one cannot be bound.
   bool listen() {
@@ -124,6 +158,7 @@ class Network {
   asio::io_context& context() { return ioc_; }
   AdminHandler& admin() { return admin_; }
   ApiHandler& api() { return api_; }
+  BinanceApi& binance() { return binance_; }
 
   void write_ports_file(const std::string& path) const {
     const std::string tmp = path + ".tmp";
@@ -155,6 +190,7 @@ class Network {
   const Config& config_;
   asio::io_context ioc_;
   ApiHandler api_;
+  BinanceApi binance_;
   AdminHandler admin_;
   Gateway& gateway_;
   FillRouter& fills_;
@@ -426,7 +462,17 @@ int run_daemon(const Config& config, FileSystem& fs) {
     metrics.add_books(names);
   }
   const Clock& clock = SystemClock::instance();
-  Admission admission(config, metrics, clock);
+  std::shared_ptr<const SecretBox> box;
+  if (const auto error = load_server_key(config, &box)) {
+    log::error("cannot load the server key sealing API secrets", {}, {{"detail", *error}});
+    return 1;
+  }
+  if (!box) {
+    log::warn(
+        "no server key (auth.secret_key_file, SPOTD_SECRET_KEY): new accounts get no API "
+        "secret and signed /api/v3 requests are refused");
+  }
+  Admission admission(config, metrics, clock, std::move(box));
 
   // Listen at once; until the journal is replayed, the API answers 503 "not ready"
   // and /readyz reports "starting".
@@ -441,8 +487,11 @@ int run_daemon(const Config& config, FileSystem& fs) {
     return 1;
   }
   state.engine->for_each_account(
-      [&](AccountId id, const std::string& key_hash) { admission.accounts.add(key_hash, id); });
+      [&](AccountId id, const std::string& key_hash, const std::string& sealed_secret) {
+        admission.accounts.add(key_hash, id, sealed_secret);
+      });
   net.api().set_read_path(state.reads.get());
+  net.binance().set_read_path(state.reads.get());
   net.admin().set_projector(state.projector.get());
   net.admin().set_dead_letters(state.dead_letters.get());
   net.admin().set_cache(state.cache.get());

@@ -419,9 +419,11 @@ int main(int argc, char** argv) {
   } else if (discard->parsed()) {
     std::printf("dead letter %s discarded: %s\n", field(j, "id").c_str(), field(j, "note").c_str());
   } else if (create->parsed()) {
-    std::printf("account %s created (%s)\napi key: %s\n(the key is shown this once)\n",
-                field(j, "accountId").c_str(), field(j, "name").c_str(),
-                field(j, "apiKey").c_str());
+    std::printf("account %s created (%s)\napi key: %s\n", field(j, "accountId").c_str(),
+                field(j, "name").c_str(), field(j, "apiKey").c_str());
+    // The secret signs /api/v3 requests (docs/binance-api.md); none without a server key.
+    if (j.contains("apiSecret")) std::printf("api secret: %s\n", field(j, "apiSecret").c_str());
+    std::printf("(shown this once)\n");
   }
   return kOk;
 }

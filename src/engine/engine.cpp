@@ -264,6 +264,21 @@ OrderReply Engine::cancel(const CancelRequest& request) {
 
 OrderReply Engine::get(const GetOrder& request) const {
   OrderReply reply;
+  if (request.order_id.value == 0 && !request.client_order_id.empty()) {
+    // By clientOrderId: the record in memory, else the id the window remembers.
+    const std::uint64_t key_hash = idempotency_hash(request.account, request.client_order_id, 0);
+    const std::uint32_t s = find_by_key(key_hash, request.account, request.client_order_id, 0);
+    if (s != SlotIndex::kNone) {
+      reply.order = slot(s).record;
+      return reply;
+    }
+    reply.reject = RejectReason::UnknownOrder;
+    if (const std::uint64_t forgotten_id = window_.find(key_hash); forgotten_id != 0) {
+      reply.forgotten = true;
+      reply.order.id = OrderId{forgotten_id};
+    }
+    return reply;
+  }
   const OrderRecord* owned = find_owned(request.account, request.order_id);
   if (owned == nullptr) {
     reply.reject = RejectReason::UnknownOrder;
@@ -308,7 +323,8 @@ AccountReply Engine::create_account(const CreateAccount& request) {
     return reply;
   }
   reply.account = AccountId{next_account_id_++};
-  accounts_.emplace(reply.account.value, Account{request.name, request.key_hash, {}});
+  accounts_.emplace(reply.account.value,
+                    Account{request.name, request.key_hash, request.sealed_secret, {}});
   return reply;
 }
 
@@ -381,15 +397,21 @@ using Out = binary::Writer;
 using In = binary::Reader;
 
 // 1: counters, accounts, finished records, live records.
-// 2: the same, then the idempotency window. Restore reads both.
-constexpr std::uint32_t kEngineFormat = 2;
+// 2: the same, then the idempotency window.
+// 3: the same, each account with its sealed API secret. Restore reads all three.
+constexpr std::uint32_t kEngineFormat = 3;
+constexpr std::uint32_t kEngineFormatWithoutSecrets = 2;
 constexpr std::uint32_t kEngineFormatWithoutWindow = 1;
 
 }  // namespace
 
 void Engine::serialize(std::string& out) const {
   Out o(out);
-  o.put(kEngineFormat);
+  // Format 3 only where it differs from 2: a state without API secrets is written as
+  // before, so that snapshots stay readable by earlier versions while secrets are unused.
+  bool secrets = false;
+  for (const auto& entry : accounts_) secrets = secrets || !entry.second.sealed_secret.empty();
+  o.put(secrets ? kEngineFormat : kEngineFormatWithoutSecrets);
   o.put(next_order_id_);
   o.put(next_account_id_);
   o.put(matcher_.last_order_id());
@@ -399,6 +421,7 @@ void Engine::serialize(std::string& out) const {
     o.put(id);
     o.str(account.name);
     o.str(account.key_hash);
+    if (secrets) o.str(account.sealed_secret);
   }
   // Records: finished ones in finishing order (that order decides which are forgotten
   // first), then the live ones in id order (which is time priority within a level).
@@ -448,7 +471,8 @@ Status Engine::restore(std::string_view in) {
   std::uint64_t last_order_id = 0;
   std::uint64_t last_trade_id = 0;
   std::uint64_t accounts = 0;
-  if (!i.get(format) || (format != kEngineFormat && format != kEngineFormatWithoutWindow)) {
+  if (!i.get(format) || (format != kEngineFormat && format != kEngineFormatWithoutSecrets &&
+                         format != kEngineFormatWithoutWindow)) {
     return fail("unknown format");
   }
   if (!i.get(next_order_id_) || !i.get(next_account_id_) || !i.get(last_order_id) ||
@@ -463,6 +487,7 @@ Status Engine::restore(std::string_view in) {
     std::uint64_t id = 0;
     Account a;
     if (!i.get(id) || !i.str(a.name) || !i.str(a.key_hash)) return fail("truncated account");
+    if (format == kEngineFormat && !i.str(a.sealed_secret)) return fail("truncated account");
     accounts_.emplace(id, std::move(a));
   }
   auto get_record = [&i, this](OrderRecord& r) {

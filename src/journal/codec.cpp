@@ -129,6 +129,10 @@ std::string encode_command(const CommandBody& command, const std::string& reques
   }
   w.str(request_id);
   w.put(time_ns);
+  // Last, and only if there is one: a record without a secret is what 0.3 wrote.
+  if (const auto* a = std::get_if<CreateAccount>(&command); a && !a->sealed_secret.empty()) {
+    w.str(a->sealed_secret);
+  }
   return out;
 }
 
@@ -174,6 +178,10 @@ bool decode_command(std::string_view payload, CommandBody& command, std::string&
   std::int64_t time = 0;
   if (!r.done() && !r.get(time)) return false;  // absent in records from before 0.3
   if (time_ns != nullptr) *time_ns = time;
+  // An account's sealed API secret, in records from 0.4 on (and only if it has one).
+  if (auto* a = std::get_if<CreateAccount>(&command); a && !r.done()) {
+    if (!r.str(a->sealed_secret)) return false;
+  }
   return r.done();
 }
 

@@ -59,6 +59,9 @@ ApiHandler::ApiHandler(Gateway& gateway, const SymbolTable& symbols, ApiOptions 
 void ApiHandler::handle(HttpRequest& request, const std::string& request_id, Responder responder) {
   const std::string_view target(request.target().data(), request.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
+  if (v3_ != nullptr && path.starts_with("/api/v3/")) {
+    return v3_->handle(request, request_id, std::move(responder));
+  }
   Call call{request, target, path, request_id, responder};
   bool path_known = false;
   for (const Route& route : kRoutes) {

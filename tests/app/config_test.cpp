@@ -319,7 +319,8 @@ TEST(ConfigEnvironment, EveryKeyHasItsVariable) {
       auto strings = [](const Config& c) {
         return c.http.address + "|" + c.tcp.address + "|" + c.admin.address + "|" + c.admin.token +
                "|" + c.log.level + "|" + c.ports_file + "|" + c.journal.dir + "|" + c.postgres.url +
-               "|" + c.admin.token_label + "|" + c.redis.url + "|" + c.redis.key_prefix;
+               "|" + c.admin.token_label + "|" + c.redis.url + "|" + c.redis.key_prefix + "|" +
+               c.auth.secret_key_file;
       };
       EXPECT_EQ(strings(from_env), strings(direct));
       EXPECT_NE(strings(from_env), strings(d));

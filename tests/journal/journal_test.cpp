@@ -659,10 +659,10 @@ TEST(EngineSnapshot, ReadsTheFormatWithoutAWindow) {
   EXPECT_EQ(restored.record_count(), 3u);
   EXPECT_EQ(restored.state_hash(), original.state_hash());
   // A format this engine does not know is refused.
-  std::string v3 = state;
-  v3[0] = '\x03';
+  std::string v4 = state;
+  v4[0] = '\x04';
   Engine future(one_symbol(), limits);
-  EXPECT_EQ(future.restore(v3).code(), StatusCode::Corruption);
+  EXPECT_EQ(future.restore(v4).code(), StatusCode::Corruption);
 }
 
 TEST(EngineSnapshot, AWindowEntryNamingAnIdNotHandedOutIsRefused) {

@@ -41,6 +41,12 @@ struct Config {
     EngineLimits limits;
   } engine;
   GatewayOptions limits;
+  // The server key that seals API secrets at rest (gateway/secrets.h): 64 hex
+  // characters in this file, or in the environment variable SPOTD_SECRET_KEY (which
+  // wins). Neither: accounts get no API secret and signed /api/v3 requests get 401.
+  struct Auth {
+    std::string secret_key_file;
+  } auth;
   JournalOptions journal;
   SnapshotPolicy snapshot;
   PostgresOptions postgres;  // url empty: embedded, journal only

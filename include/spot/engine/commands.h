@@ -68,9 +68,11 @@ struct CancelRequest {
   OrderId order_id;
 };
 
+// By id, or (order_id 0) by the account's clientOrderId.
 struct GetOrder {
   AccountId account;
   OrderId order_id;
+  std::string client_order_id = {};
 };
 
 struct OpenOrders {
@@ -86,6 +88,9 @@ struct GetDepth {
 struct CreateAccount {
   std::string name;
   std::string key_hash;  // hex SHA-256 of the API key
+  // The API secret sealed under the server key (AES-256-GCM, gateway/secrets.h); ""
+  // for an account without one. Never the secret in the clear.
+  std::string sealed_secret = {};
 };
 
 // The engine's state digest and counters (admin, recovery checks).

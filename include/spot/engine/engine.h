@@ -55,7 +55,9 @@ class Engine {
 
   template <class Fn>
   void for_each_account(Fn&& fn) const {
-    for (const auto& [id, account] : accounts_) fn(AccountId{id}, account.key_hash);
+    for (const auto& [id, account] : accounts_) {
+      fn(AccountId{id}, account.key_hash, account.sealed_secret);
+    }
   }
 
   // The record of order `id`, live or finished; null if the engine never had it or has
@@ -99,6 +101,7 @@ class Engine {
   struct Account {
     std::string name;
     std::string key_hash;
+    std::string sealed_secret;  // the API secret, sealed (gateway/secrets.h); "" if none
     // Slots of the account's live orders, in no order (removal swaps in the last one);
     // readers that need id order sort.
     std::vector<std::uint32_t> open_slots;

@@ -11,6 +11,7 @@
 #include "spot/engine/symbol.h"
 #include "spot/gateway/gateway.h"
 #include "spot/net/http_server.h"
+#include "spot/proto/binance.h"
 #include "spot/proto/http_json.h"
 
 namespace spot {
@@ -18,6 +19,7 @@ namespace spot {
 struct ApiOptions {
   std::size_t default_depth_levels = 100;  // GET /api/v1/depth without limit=
   std::size_t max_depth_levels = 5'000;    // the largest limit= accepted
+  proto::binance::Options binance;         // the signed /api/v3 routes
 };
 
 class ApiHandler final : public HttpHandler {
@@ -30,6 +32,9 @@ class ApiHandler final : public HttpHandler {
   // myTrades (null: none, an embedded spotd). Set once the database side is up; it
   // must outlive every request (stop the listeners first).
   void set_read_path(ReadPath* reads) { reads_.store(reads, std::memory_order_release); }
+  // The handler of every /api/v3/ path (net/binance_api.h); null: those are 404. Set
+  // before the listener starts.
+  void set_v3(HttpHandler* v3) { v3_ = v3; }
 
  private:
   struct Call;
@@ -70,6 +75,7 @@ class ApiHandler final : public HttpHandler {
   ApiOptions options_;
   std::string exchange_info_;
   std::atomic<ReadPath*> reads_{nullptr};
+  HttpHandler* v3_ = nullptr;
 };
 
 }  // namespace spot
