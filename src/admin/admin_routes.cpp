@@ -348,9 +348,8 @@ void AdminHandler::account_route(HttpRequest& request, std::string_view path,
   // /admin/v1/accounts/{id}/{what}
   const std::string_view rest = path.substr(19);
   const std::size_t slash = rest.find('/');
-  const auto id = slash == std::string_view::npos
-                      ? std::nullopt
-                      : proto::http::parse_positive(rest.substr(0, slash));
+  // Account 0 is the fee account: its balances can be read, nothing moved in or out.
+  const auto id = slash == std::string_view::npos ? std::nullopt : parse_id(rest.substr(0, slash));
   const std::string_view what = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
   constexpr std::string_view route = "/admin/v1/accounts/{id}";
   if (!id || (what != "deposits" && what != "withdrawals" && what != "balances")) {
