@@ -491,5 +491,35 @@ TEST_F(HttpApi, BalancesGateOrdersAndMoveWithDepositsWithdrawalsAndFills) {
   EXPECT_EQ(call(http::verb::get, "/api/v1/account").status, 401u);
 }
 
+// spotctl account deposit|withdraw|balances against a real spotd.
+TEST_F(HttpApi, SpotctlDepositsWithdrawsAndShowsBalances) {
+  auto spotctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {
+        SPOTCTL_PATH,          "--port", std::to_string(spotd_->admin_port()), "--token",
+        spotd_->admin_token(), "account"};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_program(all);
+  };
+  // alice is account 1 (funded with 100,000,000 USDT by the test support).
+  ExitResult r = spotctl({"deposit", "1", "USDT", "0.5", "--reference", "ctl-1"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("deposit of 0.50000000 USDT to account 1: free 100000000.50000000"),
+            std::string::npos)
+      << r.output;
+  r = spotctl({"deposit", "1", "USDT", "0.5", "--reference", "ctl-1"});
+  EXPECT_NE(r.output.find("(already applied)"), std::string::npos) << r.output;
+  r = spotctl({"withdraw", "1", "USDT", "1000000000", "--reference", "ctl-2"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("Account has insufficient balance for requested action."),
+            std::string::npos)
+      << r.output;
+  r = spotctl({"withdraw", "1", "USDT", "0.5", "--reference", "ctl-2"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = spotctl({"balances", "1"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("USDT   100000000.00000000"), std::string::npos) << r.output;
+  EXPECT_EQ(spotctl({"balances", "0"}).status, 0);  // the fee account
+}
+
 }  // namespace
 }  // namespace spot::test
