@@ -107,11 +107,48 @@ double percentile(std::vector<std::uint64_t>& v, double p) {
   return static_cast<double>(v[k]);
 }
 
+// W1-B beside W1, in one process: the pure matcher, the Engine as the pure book, and
+// the Engine checking, locking and settling every order of 1,000 funded accounts.
+int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
+  auto median = [repeat](auto pass) {
+    std::vector<decltype(pass())> runs;
+    for (int r = 0; r < repeat; ++r) runs.push_back(pass());
+    std::sort(runs.begin(), runs.end(),
+              [](const auto& a, const auto& b) { return a.seconds < b.seconds; });
+    return runs[runs.size() / 2];
+  };
+  const Timed matcher = median([&] { return play(w, false); });
+  const spot::bench::EngineRun pure = median([&] { return spot::bench::play_engine(w, false); });
+  const spot::bench::EngineRun checked = median([&] { return spot::bench::play_engine(w, true); });
+  const std::size_t n = w.ops.size() - w.prefill_ops();
+  const bool same = pure.sums == matcher.sums && checked.sums == matcher.sums;
+  const auto rate = [n](double seconds) { return static_cast<double>(n) / seconds; };
+  std::printf(
+      "{\"workload\":\"w1b\",\"seed\":%llu,\"ops\":%zu,\"prefill\":%llu,\"repeat\":%d,"
+      "\"accounts\":%llu,\"w1_matcher_ops_per_s\":%.0f,\"w1_engine_ops_per_s\":%.0f,"
+      "\"w1b_engine_ops_per_s\":%.0f,\"w1b_over_w1_engine\":%.3f,\"w1b_over_w1_matcher\":%.3f,"
+      "\"checksums_equal_w1\":%s,\"conserved\":%s,%s,\"balances\":%s}\n",
+      static_cast<unsigned long long>(seed), n,
+      static_cast<unsigned long long>(w.prefill_per_symbol), repeat,
+      static_cast<unsigned long long>(spot::bench::kW1bAccounts), rate(matcher.seconds),
+      rate(pure.seconds), rate(checked.seconds), pure.seconds / checked.seconds,
+      matcher.seconds / checked.seconds, same ? "true" : "false",
+      checked.conserved ? "true" : "false", spot::bench::to_json(checked.sums).c_str(),
+      spot::bench::to_json(checked.totals).c_str());
+  if (!same || !checked.conserved) {
+    std::fprintf(stderr, "spot-bench: W1-B %s\n",
+                 same ? "does not conserve money" : "checksums differ from W1's");
+    return 1;
+  }
+  return 0;
+}
+
 int run_core(const std::string& workload_name, std::uint64_t ops, std::uint64_t seed,
              std::uint64_t prefill, int repeat, const std::string& dump,
              const std::string& replay) {
-  if (workload_name != "w1") {
-    std::fprintf(stderr, "spot-bench: unknown workload '%s' (known: w1)\n", workload_name.c_str());
+  if (workload_name != "w1" && workload_name != "w1b") {
+    std::fprintf(stderr, "spot-bench: unknown workload '%s' (known: w1, w1b)\n",
+                 workload_name.c_str());
     return 2;
   }
   Workload w;
@@ -130,6 +167,8 @@ int run_core(const std::string& workload_name, std::uint64_t ops, std::uint64_t 
     std::fprintf(stderr, "spot-bench: %s\n", error.c_str());
     return 1;
   }
+
+  if (workload_name == "w1b") return run_w1b(w, seed, repeat);
 
   // Throughput: the median of `repeat` passes, each on a fresh matcher.
   std::vector<Timed> passes;

@@ -46,7 +46,7 @@ struct ReplayResult {
 };
 
 // The engine limits of a W1 run: books sized for it, no per-account open-order limit
-// (all of W1 is one account).
+// (all of W1 is one account), no balance checks (the pure book).
 EngineLimits engine_limits(const Workload& w);
 
 // Executes `w` on `engine` and journals it durably in `dir` as spotd does: one account

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -298,6 +299,93 @@ std::string to_json(const Checksums& sums) {
       static_cast<unsigned long long>(sums.ioc_remainders),
       static_cast<unsigned long long>(sums.resting));
   return buf;
+}
+
+std::vector<SymbolSpec> w1b_symbol_specs(const Workload& workload) {
+  std::vector<SymbolSpec> specs = symbol_specs(workload);
+  for (std::size_t s = 0; s < specs.size(); ++s) {
+    specs[s].base_asset = "B" + std::to_string(s);
+    specs[s].quote_asset = "Q";
+    specs[s].base_decimals = specs[s].lot_size.scale;                              // 1 unit a lot
+    specs[s].quote_decimals = specs[s].tick_size.scale + specs[s].lot_size.scale;  // a tick-lot
+  }
+  return specs;
+}
+
+EngineRun play_engine(const Workload& w, bool balances) {
+  EngineLimits limits;
+  limits.book_capacity = book_capacity(w);
+  limits.max_open_orders_per_account = 1u << 30;
+  limits.check_balances = balances;
+  Engine engine(w1b_symbol_specs(w), limits);
+  for (std::uint64_t a = 1; a <= kW1bAccounts; ++a) {
+    engine.create_account(CreateAccount{"w1b", "h"});
+    if (!balances) continue;
+    for (const std::string& asset : engine.assets()) {
+      engine.deposit(Deposit{{AccountId{a}, asset, kW1bFunds, asset + "-" + std::to_string(a)}});
+    }
+  }
+  auto owner = [](OrderId id) { return AccountId{1 + id.value % kW1bAccounts}; };
+  // No order is rejected, so the engine's ids are W1's; a cancel names its target's owner.
+  EngineRun run;
+  SubmitOrder order;
+  auto play = [&](const Op& op, bool count) {
+    if (op.kind == OpKind::Cancel) {
+      const OrderReply r = engine.cancel(CancelRequest{owner(op.id), op.id});
+      if (!count) return;
+      if (r.reject == RejectReason::None) {
+        ++run.sums.cancels;
+      } else if (r.reject == RejectReason::UnknownOrder) {
+        ++run.sums.cancel_rejects;
+      } else {
+        ++run.sums.other_rejects;
+      }
+      return;
+    }
+    order.account = owner(op.id);
+    order.symbol = op.symbol;
+    order.side = op.side;
+    order.type = op.kind == OpKind::Market ? OrderType::Market : OrderType::Limit;
+    order.tif = op.kind == OpKind::GtcLimit ? TimeInForce::Gtc : TimeInForce::Ioc;
+    order.price = op.price;
+    order.qty = op.qty;
+    const OrderReply r = engine.submit(order, std::string());
+    if (!count) return;
+    if (r.reject != RejectReason::None || r.order.id != op.id) {
+      ++run.sums.other_rejects;
+      return;
+    }
+    for (const Fill& f : r.fills) {
+      ++run.sums.fills;
+      run.sums.fill_qty += static_cast<std::uint64_t>(f.qty);
+      run.sums.notional += static_cast<std::uint64_t>(f.price) * static_cast<std::uint64_t>(f.qty);
+    }
+    if (r.order.status == OrderStatus::Expired) ++run.sums.ioc_remainders;
+  };
+  const std::size_t prefill = w.prefill_ops();
+  for (std::size_t i = 0; i < prefill; ++i) play(w.ops[i], false);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = prefill; i < w.ops.size(); ++i) play(w.ops[i], true);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (SymbolId s = 0; s < engine.matcher().symbol_count(); ++s) {
+    run.sums.resting += engine.matcher().book(s).order_count();
+  }
+  if (balances) {
+    run.totals = engine.asset_totals();
+    for (const AssetTotals& t : run.totals) run.conserved = run.conserved && t.conserved();
+  }
+  return run;
+}
+
+std::string to_json(const std::vector<AssetTotals>& totals) {
+  std::string out = "{";
+  for (const AssetTotals& t : totals) {
+    if (out.size() > 1) out += ",";
+    out += "\"" + t.asset + "\":{\"held\":" + std::to_string(t.held) +
+           ",\"locked\":" + std::to_string(t.locked) +
+           ",\"deposited\":" + std::to_string(t.deposited) + "}";
+  }
+  return out + "}";
 }
 
 }  // namespace spot::bench

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "spot/book/events.h"
+#include "spot/engine/engine.h"
 #include "spot/engine/matcher.h"
 
 namespace spot::bench {
@@ -109,5 +110,25 @@ void account(const EventBuffer& events, Checksums& sums);
 Checksums run(const Workload& workload);
 
 std::string to_json(const Checksums& sums);
+
+// W1-B (WORKLOADS.md): the op stream through the Engine, every order belonging to
+// account 1 + (W1 id mod 1000); symbol s trades B<s> for Q, one lot and one tick-lot
+// being one unit each. With balances, every account first gets 10^15 of each asset and
+// every order is checked, locked and settled; without, the same Engine is the pure book
+// (the cost of the checks is the ratio of the two).
+inline constexpr std::uint64_t kW1bAccounts = 1000;
+inline constexpr std::int64_t kW1bFunds = 1'000'000'000'000'000;
+
+struct EngineRun {
+  Checksums sums;
+  double seconds = 0;  // the ops after prefill
+  // Per asset (B0..B7, Q), balances only: free + locked over the accounts, and locked.
+  std::vector<AssetTotals> totals;
+  bool conserved = true;
+};
+
+std::vector<SymbolSpec> w1b_symbol_specs(const Workload& workload);
+EngineRun play_engine(const Workload& workload, bool balances);
+std::string to_json(const std::vector<AssetTotals>& totals);
 
 }  // namespace spot::bench

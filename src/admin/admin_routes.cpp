@@ -122,6 +122,9 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id,
     if (path == "/admin/v1/accounts" && request.method() == http::verb::post) {
       return create_account(request, request_id, responder);
     }
+    if (path.substr(0, 19) == "/admin/v1/accounts/") {
+      return account_route(request, path, request_id, responder);
+    }
     if (path == "/admin/v1/state" && request.method() == http::verb::get) {
       return state(request_id, responder);
     }
@@ -337,6 +340,89 @@ void AdminHandler::state(const std::string& request_id, Responder& responder) {
                                    {"accounts", s.accounts},
                                    {"restingOrders", s.resting_orders}}
                                   .dump());
+  });
+}
+
+void AdminHandler::account_route(HttpRequest& request, std::string_view path,
+                                 const std::string& request_id, Responder& responder) {
+  // /admin/v1/accounts/{id}/{what}
+  const std::string_view rest = path.substr(19);
+  const std::size_t slash = rest.find('/');
+  // Account 0 is the fee account: its balances can be read, nothing moved in or out.
+  const auto id = slash == std::string_view::npos ? std::nullopt : parse_id(rest.substr(0, slash));
+  const std::string_view what = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  constexpr std::string_view route = "/admin/v1/accounts/{id}";
+  if (!id || (what != "deposits" && what != "withdrawals" && what != "balances")) {
+    return answer(responder, route, error_response(404, -1100, "no such admin route"));
+  }
+  const bool get = what == "balances";
+  if (request.method() != (get ? http::verb::get : http::verb::post)) {
+    return answer(responder, route, error_response(405, -1100, get ? "GET" : "POST"));
+  }
+  if (!get) return transfer(request, AccountId{*id}, what == "deposits", request_id, responder);
+  submit(GetBalances{AccountId{*id}}, request_id, "/admin/v1/accounts/{id}/balances", responder,
+         [](Reply&& r) {
+           const auto& reply = std::get<BalancesReply>(r);
+           if (reply.reject != RejectReason::None) {
+             const proto::http::Error e = proto::http::error_for(reply.reject);
+             return error_response(e.status, e.code, e.msg);
+           }
+           return json_response(200, proto::http::balances_json(reply));
+         });
+}
+
+void AdminHandler::transfer(HttpRequest& request, AccountId account, bool deposit,
+                            const std::string& request_id, Responder& responder) {
+  const std::string_view route =
+      deposit ? "/admin/v1/accounts/{id}/deposits" : "/admin/v1/accounts/{id}/withdrawals";
+  const json j = json::parse(request.body(), nullptr, false);
+  auto text = [&j](const char* name) -> std::string {
+    if (!j.is_object() || !j.contains(name) || !j[name].is_string()) return {};
+    return j[name].get<std::string>();
+  };
+  const std::string asset = text("asset");
+  const std::string amount_text = text("amount");
+  const std::string reference = text("reference");
+  if (asset.empty() || amount_text.empty() || reference.empty()) {
+    return answer(responder, route,
+                  error_response(400, -1100,
+                                 "body must be {\"asset\":\"USDT\",\"amount\":\"1000.5\","
+                                 "\"reference\":\"...\"}"));
+  }
+  if (!is_safe_id(reference, 128)) {
+    return answer(responder, route,
+                  error_response(400, -1100, "reference: 1 to 128 characters of [A-Za-z0-9._:-]"));
+  }
+  const auto decimals = asset_decimals_.find(asset);
+  if (decimals == asset_decimals_.end()) {
+    const proto::http::Error e = proto::http::error_for(RejectReason::UnknownAsset);
+    return answer(responder, route, error_response(e.status, e.code, e.msg));
+  }
+  const auto amount = proto::http::parse_units(amount_text, decimals->second);
+  if (!amount) {
+    return answer(responder, route,
+                  error_response(400, -1100,
+                                 "amount must be a positive decimal with at most " +
+                                     std::to_string(decimals->second) + " decimals"));
+  }
+  const Transfer t{account, asset, *amount, reference};
+  CommandBody body = deposit ? CommandBody{Deposit{t}} : CommandBody{Withdraw{t}};
+  const int places = decimals->second;
+  submit(std::move(body), request_id, route, responder, [places, reference, request_id](Reply&& r) {
+    const auto& reply = std::get<TransferReply>(r);
+    if (reply.reject != RejectReason::None) {
+      const proto::http::Error e = proto::http::error_for(reply.reject);
+      return error_response(e.status, e.code, e.msg);
+    }
+    if (!reply.replayed) {
+      log::info(reply.deposit ? "deposit" : "withdrawal", request_id,
+                {{"account", std::to_string(reply.account.value)},
+                 {"asset", reply.asset},
+                 {"amount", std::to_string(reply.amount)},
+                 {"reference", reference}});
+    }
+    return json_response(reply.replayed ? 200 : 201,
+                         proto::http::transfer_json(reply, places, reference));
   });
 }
 

@@ -66,6 +66,21 @@ std::optional<std::string> parse_number(const std::string& text, double& out) {
       }                                           \
     }                                             \
   }
+#define SPOT_BOOL_KEY(path, member, desc)                                       \
+  {                                                                             \
+    path, Key {                                                                 \
+      desc, [](Config& c, const std::string& v) -> std::optional<std::string> { \
+        if (v == "true" || v == "1") {                                          \
+          c.member = true;                                                      \
+        } else if (v == "false" || v == "0") {                                  \
+          c.member = false;                                                     \
+        } else {                                                                \
+          return "expected true or false, got '" + v + "'";                     \
+        }                                                                       \
+        return std::nullopt;                                                    \
+      }                                                                         \
+    }                                                                           \
+  }
 #define SPOT_NUM_KEY(path, member, desc)                                              \
   {                                                                                   \
     path, Key {                                                                       \
@@ -150,6 +165,8 @@ const std::map<std::string, Key>& keys() {
                    "orders preallocated per symbol"),
       SPOT_INT_KEY("engine.book_level_capacity", engine.limits.book_capacity.levels, 16, 1 << 24,
                    "price levels preallocated per symbol and side"),
+      SPOT_BOOL_KEY("engine.check_balances", engine.limits.check_balances,
+                    "orders lock and settle balances (false: the pure book, for benchmarks)"),
       SPOT_NUM_KEY("limits.orders_per_second_per_account", limits.orders_per_second_per_account,
                    "sustained order rate per account (order entry and cancels)"),
       SPOT_NUM_KEY("limits.burst_per_account", limits.burst_per_account,
@@ -307,11 +324,13 @@ const std::map<std::string, Key>& keys() {
 #undef SPOT_INT_KEY
 #undef SPOT_STR_KEY
 #undef SPOT_NUM_KEY
+#undef SPOT_BOOL_KEY
 
 std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index, SymbolSpec& out) {
   const std::string where = "symbols[" + std::to_string(index) + "]";
-  static const std::set<std::string> known = {"name",      "tick_size", "lot_size", "min_price",
-                                              "max_price", "min_qty",   "max_qty"};
+  static const std::set<std::string> known = {
+      "name",    "tick_size",  "lot_size",    "min_price",     "max_price",    "min_qty",
+      "max_qty", "base_asset", "quote_asset", "maker_fee_bps", "taker_fee_bps"};
   for (const auto& [key, unused] : t) {
     if (known.count(std::string(key.str())) == 0) {
       return ConfigError{where + "." + std::string(key.str()), "unknown symbol key"};
@@ -329,6 +348,23 @@ std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index,
   const auto name = text("name", true);
   if (!name || name->empty()) return ConfigError{where + ".name", "a non-empty string is required"};
   out.name = *name;
+  for (const char* field : {"base_asset", "quote_asset"}) {
+    const auto value = text(field, false);
+    if (!value || (!value->empty() && !is_safe_id(*value, 32))) {
+      return ConfigError{where + "." + field, "1 to 32 characters of [A-Za-z0-9._:-]"};
+    }
+    (std::string_view(field) == "base_asset" ? out.base_asset : out.quote_asset) = *value;
+  }
+  for (const char* field : {"maker_fee_bps", "taker_fee_bps"}) {
+    const auto node = t[field];
+    if (!node) continue;
+    const auto bps = node.value<std::int64_t>();
+    if (!bps || *bps < 0 || *bps > 10'000) {
+      return ConfigError{where + "." + field, "an integer from 0 to 10000 (basis points)"};
+    }
+    (std::string_view(field) == "maker_fee_bps" ? out.maker_fee_bps : out.taker_fee_bps) =
+        static_cast<std::int32_t>(*bps);
+  }
   for (const char* field : {"tick_size", "lot_size"}) {
     const auto value = text(field, true);
     if (!value)
@@ -361,6 +397,20 @@ std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index,
     *b.target = steps.value();
   }
   return std::nullopt;
+}
+
+// Each symbol's asset decimals from [assets]; an asset not listed keeps SymbolSpec's.
+void apply_asset_decimals(Config& config) {
+  for (SymbolSpec& spec : config.symbols) {
+    if (const auto it = config.asset_decimals.find(base_asset_of(spec));
+        it != config.asset_decimals.end()) {
+      spec.base_decimals = it->second;
+    }
+    if (const auto it = config.asset_decimals.find(quote_asset_of(spec));
+        it != config.asset_decimals.end()) {
+      spec.quote_decimals = it->second;
+    }
+  }
 }
 
 std::optional<ConfigError> validate_reads(const ReadOptions& r) {
@@ -433,6 +483,19 @@ std::optional<ConfigError> load_config_file(Config& config, const std::string& p
   };
   for (const auto& [section_key, section] : root) {
     const std::string section_name(section_key.str());
+    if (section_name == "assets") {
+      const toml::table* t = section.as_table();
+      if (t == nullptr) return ConfigError{"assets", "must be a table of asset = decimals"};
+      for (const auto& [name, node] : *t) {
+        const auto decimals = node.value<std::int64_t>();
+        if (!decimals || *decimals < 0 || *decimals > Decimal::kMaxScale) {
+          return ConfigError{"assets." + std::string(name.str()),
+                             "decimals: an integer from 0 to 18"};
+        }
+        config.asset_decimals[std::string(name.str())] = static_cast<int>(*decimals);
+      }
+      continue;
+    }
     if (section_name == "symbols") {
       const toml::array* list = section.as_array();
       if (list == nullptr)
@@ -461,6 +524,7 @@ std::optional<ConfigError> load_config_file(Config& config, const std::string& p
     if (!text) return ConfigError{section_name, "unsupported value"};
     if (auto e = set_config_value(config, section_name, *text)) return e;
   }
+  apply_asset_decimals(config);
   return error;
 }
 
@@ -500,6 +564,24 @@ std::optional<ConfigError> validate_config(const Config& config) {
       return ConfigError{where + ".name", "duplicate symbol " + s.name};
     if (s.min_price > s.max_price) return ConfigError{where + ".min_price", "above max_price"};
     if (s.min_qty > s.max_qty) return ConfigError{where + ".min_qty", "above max_qty"};
+    const std::string base = base_asset_of(s);
+    const std::string quote = quote_asset_of(s);
+    if (base.empty() || quote.empty() || base == quote) {
+      return ConfigError{where + ".base_asset",
+                         "two different assets are needed: set base_asset and quote_asset, or "
+                         "name the symbol BASE-QUOTE"};
+    }
+    if (config.engine.limits.check_balances) {
+      if (units_per_lot(s) <= 0) {
+        return ConfigError{where + ".lot_size", "one lot must be a whole number of " + base +
+                                                    " units (raise [assets] " + base + ")"};
+      }
+      if (units_per_tick_lot(s) <= 0) {
+        return ConfigError{where + ".tick_size",
+                           "one tick times one lot must be a whole number of " + quote +
+                               " units (raise [assets] " + quote + ")"};
+      }
+    }
   }
   const std::pair<const char*, std::uint16_t> ports[] = {{"http.port", config.http.port},
                                                          {"tcp.port", config.tcp.port},

@@ -477,6 +477,14 @@ int run_daemon(const Config& config, FileSystem& fs) {
   // Listen at once; until the journal is replayed, the API answers 503 "not ready"
   // and /readyz reports "starting".
   Network net(config, admission, metrics);
+  {
+    std::map<std::string, int> decimals;
+    for (const SymbolSpec& spec : config.symbols) {
+      decimals.emplace(base_asset_of(spec), spec.base_decimals);
+      decimals.emplace(quote_asset_of(spec), spec.quote_decimals);
+    }
+    net.admin().set_asset_decimals(std::move(decimals));
+  }
   if (!net.listen()) return 1;
   net.start();
 

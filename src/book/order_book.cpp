@@ -19,6 +19,7 @@ OrderBook::OrderBook(SymbolId symbol, BookCapacity capacity)
   levels_.resize(std::max<std::size_t>(1, capacity.levels * 2));
   heap_[0].reserve(capacity.levels);
   heap_[1].reserve(capacity.levels);
+  frontier_.reserve(capacity.levels + 2);
 }
 
 void OrderBook::emit_reject(const OrderRequest& order, RejectReason reason,
@@ -132,6 +133,39 @@ bool OrderBook::can_fill(Side taker_side, bool is_market, Ticks limit, Lots qty)
     if (child + 1 < heap.size()) stack[top++] = static_cast<std::uint32_t>(child + 1);
   }
   return false;
+}
+
+OrderBook::Sweep OrderBook::sweep(Side taker_side, Lots max_qty, Int128 max_cost) const {
+  // Best-first walk of the maker heap: the next best level is always a child of one
+  // already taken, so the frontier holds the root, then the children of each level
+  // taken; the best of it comes next.
+  Sweep out;
+  const Side maker_side = opposite(taker_side);
+  const auto& heap = heap_[index(maker_side)];
+  if (heap.empty() || max_qty <= 0) return out;
+  frontier_.clear();
+  frontier_.push_back(0);
+  while (!frontier_.empty() && out.qty < max_qty) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < frontier_.size(); ++i) {
+      if (better(maker_side, heap[frontier_[i]].price, heap[frontier_[best]].price)) best = i;
+    }
+    const std::uint32_t pos = frontier_[best];
+    frontier_[best] = frontier_.back();
+    frontier_.pop_back();
+    const HeapEntry& e = heap[pos];
+    const Lots available = levels_[e.level].total;
+    Lots take = std::min(available, max_qty - out.qty);
+    const Int128 affordable = (max_cost - out.cost) / e.price;
+    if (affordable < take) take = static_cast<Lots>(affordable);
+    out.qty += take;
+    out.cost += static_cast<Int128>(take) * e.price;
+    if (take < available) break;  // the quantity or the money is spent
+    const std::size_t child = 2 * static_cast<std::size_t>(pos) + 1;
+    if (child < heap.size()) frontier_.push_back(static_cast<std::uint32_t>(child));
+    if (child + 1 < heap.size()) frontier_.push_back(static_cast<std::uint32_t>(child + 1));
+  }
+  return out;
 }
 
 void OrderBook::rest(const OrderRequest& order, Lots qty) {

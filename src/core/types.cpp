@@ -51,6 +51,14 @@ std::string_view to_string(RejectReason r) {
       return "UNAUTHORIZED";
     case RejectReason::TooManyOpenOrders:
       return "TOO_MANY_OPEN_ORDERS";
+    case RejectReason::InsufficientBalance:
+      return "INSUFFICIENT_BALANCE";
+    case RejectReason::WouldMatch:
+      return "WOULD_MATCH";
+    case RejectReason::UnknownAccount:
+      return "UNKNOWN_ACCOUNT";
+    case RejectReason::UnknownAsset:
+      return "UNKNOWN_ASSET";
   }
   return "UNKNOWN";
 }

@@ -258,6 +258,20 @@ int main(int argc, char** argv) {
   std::string name;
   CLI::App* create = account->add_subcommand("create", "a new account; prints its API key once");
   create->add_option("NAME", name, "account name")->required();
+  std::uint64_t account_id = 0;
+  std::string asset, amount, reference;
+  CLI::App* deposit =
+      account->add_subcommand("deposit", "credit an account (idempotent on --reference)");
+  CLI::App* withdraw = account->add_subcommand(
+      "withdraw", "debit an account's free balance (idempotent on --reference)");
+  for (CLI::App* t : {deposit, withdraw}) {
+    t->add_option("ACCOUNT", account_id, "account id")->required();
+    t->add_option("ASSET", asset, "asset, e.g. USDT")->required();
+    t->add_option("AMOUNT", amount, "decimal amount, e.g. 1000.5")->required();
+    t->add_option("--reference", reference, "unique reference of the transfer")->required();
+  }
+  CLI::App* balances = account->add_subcommand("balances", "an account's free and locked balances");
+  balances->add_option("ACCOUNT", account_id, "account id (0: the fee account)")->required();
   CLI::App* health = app.add_subcommand("health", "spotd's readiness and the database's state");
 
   try {
@@ -336,6 +350,13 @@ int main(int argc, char** argv) {
     method = http::verb::post;
     path = "/admin/v1/accounts";
     body["name"] = name;
+  } else if (deposit->parsed() || withdraw->parsed()) {
+    method = http::verb::post;
+    path = "/admin/v1/accounts/" + std::to_string(account_id) +
+           (deposit->parsed() ? "/deposits" : "/withdrawals");
+    body = {{"asset", asset}, {"amount", amount}, {"reference", reference}};
+  } else if (balances->parsed()) {
+    path = "/admin/v1/accounts/" + std::to_string(account_id) + "/balances";
   } else if (health->parsed()) {
     path = "/readyz";
   }
@@ -424,6 +445,19 @@ int main(int argc, char** argv) {
     // The secret signs /api/v3 requests (docs/binance-api.md); none without a server key.
     if (j.contains("apiSecret")) std::printf("api secret: %s\n", field(j, "apiSecret").c_str());
     std::printf("(shown this once)\n");
+  } else if (deposit->parsed() || withdraw->parsed()) {
+    const bool in = field(j, "type") == "DEPOSIT";
+    std::printf("%s of %s %s %s account %s%s: free %s, locked %s\n", in ? "deposit" : "withdrawal",
+                field(j, "amount").c_str(), field(j, "asset").c_str(), in ? "to" : "from",
+                field(j, "accountId").c_str(),
+                j.value("replayed", false) ? " (already applied)" : "", field(j, "free").c_str(),
+                field(j, "locked").c_str());
+  } else if (balances->parsed()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const json& b : j["balances"]) {
+      rows.push_back({field(b, "asset"), field(b, "free"), field(b, "locked")});
+    }
+    print_table({"ASSET", "FREE", "LOCKED"}, rows);
   }
   return kOk;
 }

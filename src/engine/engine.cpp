@@ -59,10 +59,36 @@ std::string_view to_string(OrderStatus s) {
 }
 
 Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
-    : matcher_(std::move(symbols), limits.book_capacity),
-      limits_(limits),
-      window_(limits.idempotency_window) {
+    : matcher_(symbols, limits.book_capacity), limits_(limits), window_(limits.idempotency_window) {
   events_.reserve(1024);
+  auto asset_id = [this](const std::string& name, int decimals) {
+    for (std::size_t a = 0; a < assets_.size(); ++a) {
+      if (assets_[a] == name) return static_cast<AssetId>(a);
+    }
+    assets_.push_back(name);
+    asset_decimals_.push_back(decimals);
+    return static_cast<AssetId>(assets_.size() - 1);
+  };
+  for (const SymbolSpec& spec : symbols) {
+    SymbolMoney m;
+    m.base = asset_id(base_asset_of(spec), spec.base_decimals);
+    m.quote = asset_id(quote_asset_of(spec), spec.quote_decimals);
+    m.base_per_lot = units_per_lot(spec);
+    m.quote_per_tick_lot = units_per_tick_lot(spec);
+    m.maker_fee_bps = spec.maker_fee_bps;
+    m.taker_fee_bps = spec.taker_fee_bps;
+    // Config validation refuses grids that are not whole units; a pure book needs none.
+    SPOT_ASSERT(!limits_.check_balances || (m.base_per_lot > 0 && m.quote_per_tick_lot > 0),
+                "engine: a lot and a tick-lot are whole units of their assets");
+    if (m.base_per_lot <= 0) m.base_per_lot = 1;
+    if (m.quote_per_tick_lot <= 0) m.quote_per_tick_lot = 1;
+    money_.push_back(m);
+  }
+  SPOT_ASSERT(assets_.size() < 0xFFFF, "engine: assets fit an AssetId");
+  fees_.assign(assets_.size(), 0);
+  deposited_.assign(assets_.size(), 0);
+  withdrawn_.assign(assets_.size(), 0);
+  balances_.assign(assets_.size(), Balance{});  // row 0: no account
 }
 
 std::uint32_t Engine::allocate_slot() {
@@ -132,6 +158,12 @@ Reply Engine::execute(const CommandBody& command, const std::string& request_id)
           return depth(c);
         } else if constexpr (std::is_same_v<T, CreateAccount>) {
           return create_account(c);
+        } else if constexpr (std::is_same_v<T, Deposit>) {
+          return deposit(c);
+        } else if constexpr (std::is_same_v<T, Withdraw>) {
+          return withdraw(c);
+        } else if constexpr (std::is_same_v<T, GetBalances>) {
+          return balances(c);
         } else {
           return state();
         }
@@ -175,10 +207,21 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
 
   const OrderId id{next_order_id_++};
   SPOT_ASSERT(id.value > matcher_.last_order_id(), "engine: a new order id is above the last");
+  OrderRequest request{order, id};
+  std::int64_t locked = 0;
+  if (const RejectReason r = admit(order, request, locked); r != RejectReason::None) {
+    reply.reject = r;
+    return reply;
+  }
   events_.clear();
-  matcher_.submit(OrderRequest{order, id}, events_);
+  matcher_.submit(request, events_);
   SPOT_ASSERT(!events_.empty(), "engine: the matcher answers every order with an event");
   if (events_.front().type == EventType::Rejected) {
+    // admit ran the matcher's checks, so this is not expected; undo the lock anyway.
+    if (locked > 0) {
+      const SymbolMoney& m = money_[order.symbol];
+      release(order.account.value, order.side == Side::Buy ? m.quote : m.base, locked);
+    }
     reply.reject = events_.front().reason;
     return reply;
   }
@@ -187,13 +230,22 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
   OrderRecord& record = slot(s).record;
   static_cast<SubmitOrder&>(record) = order;
   if (record.type == OrderType::Market) record.price = 0;
+  record.qty = request.qty;  // a quoteOrderQty buy: what its money bought
   record.id = id;
   record.request_id = request_id;
   record.executed = 0;
   record.status = OrderStatus::New;
   slot(s).open_index = SlotIndex::kNone;
   index_slot(s);
-  apply_events(record, reply);
+  apply_events(record, reply, locked);
+  if (limits_.check_balances) {
+    if (is_terminal(record.status)) {
+      // Filled, expired, or a FOK that could not fill: nothing stays locked.
+      release(record.account.value, paying_asset(record), locked);
+    } else {
+      SPOT_ASSERT(locked == lock_of(record), "engine: a resting order keeps exactly its lock");
+    }
+  }
   reply.order = record;
   if (is_terminal(record.status)) {
     finish(s);
@@ -203,7 +255,114 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
   return reply;
 }
 
-void Engine::apply_events(OrderRecord& taker, OrderReply& reply) {
+RejectReason Engine::admit(const SubmitOrder& order, OrderRequest& request, std::int64_t& locked) {
+  const bool by_quote = order.quote_qty != 0;
+  if (by_quote && (order.type != OrderType::Market || order.side != Side::Buy ||
+                   order.quote_qty < 0 || order.qty != 0)) {
+    return RejectReason::BadOrderType;
+  }
+  if (order.post_only && (order.type != OrderType::Limit || order.tif != TimeInForce::Gtc)) {
+    return RejectReason::BadOrderType;
+  }
+  if (order.symbol >= matcher_.symbol_count()) return RejectReason::UnknownSymbol;
+  const OrderBook& book = matcher_.book(order.symbol);
+  const SymbolMoney& m = money_[order.symbol];
+  constexpr Int128 kUnbounded = static_cast<Int128>(1) << 100;
+  if (by_quote) {
+    // Matching the quantity the money buys now is matching by money: nothing moves
+    // the book in between. Less than a lot's worth is a bad quantity.
+    request.qty = book.sweep(Side::Buy, matcher_.spec(order.symbol).max_qty,
+                             order.quote_qty / m.quote_per_tick_lot)
+                      .qty;
+  }
+  if (const RejectReason r = matcher_.validate(request); r != RejectReason::None) return r;
+  if (order.post_only) {
+    const auto best = book.best_price(opposite(order.side));
+    if (best && (order.side == Side::Buy ? *best <= order.price : *best >= order.price)) {
+      return RejectReason::WouldMatch;
+    }
+  }
+  if (!limits_.check_balances) return RejectReason::None;
+  Int128 need = 0;
+  AssetId asset = m.quote;
+  if (order.side == Side::Sell) {
+    asset = m.base;
+    need = static_cast<Int128>(request.qty) * m.base_per_lot;
+  } else if (by_quote) {
+    need = order.quote_qty;
+  } else if (order.type == OrderType::Limit) {
+    need = static_cast<Int128>(request.price) * request.qty * m.quote_per_tick_lot;
+  } else {
+    // The worst case the book could charge: the cost of sweeping it for the whole
+    // quantity (what it cannot fill expires and costs nothing).
+    need = book.sweep(Side::Buy, request.qty, kUnbounded).cost * m.quote_per_tick_lot;
+  }
+  Balance& b = held(order.account.value, asset);
+  if (need > b.free) return RejectReason::InsufficientBalance;
+  locked = static_cast<std::int64_t>(need);
+  b.free -= locked;
+  b.locked += locked;
+  return RejectReason::None;
+}
+
+AssetId Engine::paying_asset(const OrderRecord& record) const {
+  const SymbolMoney& m = money_[record.symbol];
+  return record.side == Side::Buy ? m.quote : m.base;
+}
+
+std::int64_t Engine::lock_of(const OrderRecord& record) const {
+  const SymbolMoney& m = money_[record.symbol];
+  const Lots left = record.qty - record.executed;
+  if (record.side == Side::Sell) return left * m.base_per_lot;
+  return record.price * left * m.quote_per_tick_lot;
+}
+
+void Engine::release(std::uint64_t account, AssetId asset, std::int64_t amount) {
+  Balance& b = held(account, asset);
+  SPOT_ASSERT(amount >= 0 && amount <= b.locked, "engine: a release frees what is locked");
+  b.locked -= amount;
+  b.free += amount;
+}
+
+void Engine::credit(std::uint64_t account, AssetId asset, std::int64_t amount,
+                    std::int32_t fee_bps) {
+  // Fees round down: never more than the rate.
+  const auto fee = static_cast<std::int64_t>(static_cast<Int128>(amount) * fee_bps / 10'000);
+  held(account, asset).free += amount - fee;
+  fees_[asset] += fee;
+}
+
+void Engine::settle(const OrderRecord& taker, const OrderRecord& maker, const Event& trade,
+                    std::int64_t& taker_locked) {
+  const SymbolMoney& m = money_[taker.symbol];
+  // Both fit int64: each is within a lock that was checked to.
+  const std::int64_t base = trade.qty * m.base_per_lot;
+  const std::int64_t quote = trade.price * trade.qty * m.quote_per_tick_lot;
+  const bool taker_buys = taker.side == Side::Buy;
+  const std::uint64_t buyer = (taker_buys ? taker : maker).account.value;
+  const std::uint64_t seller = (taker_buys ? maker : taker).account.value;
+  Balance& buyer_quote = held(buyer, m.quote);
+  Balance& seller_base = held(seller, m.base);
+  SPOT_ASSERT(buyer_quote.locked >= quote && seller_base.locked >= base,
+              "engine: a trade moves money that was locked for it");
+  buyer_quote.locked -= quote;
+  seller_base.locked -= base;
+  credit(buyer, m.base, base, taker_buys ? m.taker_fee_bps : m.maker_fee_bps);
+  credit(seller, m.quote, quote, taker_buys ? m.maker_fee_bps : m.taker_fee_bps);
+  if (!taker_buys) {
+    taker_locked -= base;
+    return;
+  }
+  taker_locked -= quote;
+  if (taker.type == OrderType::Limit && trade.price != taker.price) {
+    // Bought below the limit: the difference was locked for nothing.
+    const std::int64_t saved = (taker.price - trade.price) * trade.qty * m.quote_per_tick_lot;
+    release(buyer, m.quote, saved);
+    taker_locked -= saved;
+  }
+}
+
+void Engine::apply_events(OrderRecord& taker, OrderReply& reply, std::int64_t& taker_locked) {
   for (const Event& e : events_) {
     switch (e.type) {
       case EventType::Trade: {
@@ -214,6 +373,7 @@ void Engine::apply_events(OrderRecord& taker, OrderReply& reply) {
         OrderRecord& maker = slot(maker_slot).record;
         maker.executed += e.qty;
         maker.status = e.maker_remaining == 0 ? OrderStatus::Filled : OrderStatus::PartiallyFilled;
+        if (limits_.check_balances) settle(taker, maker, e, taker_locked);
         reply.maker_fills.push_back(MakerFill{maker.account, maker.id, maker.client_token,
                                               Fill{e.trade_id, e.price, e.qty, e.maker_remaining}});
         if (e.maker_remaining == 0) finish(maker_slot);
@@ -256,6 +416,7 @@ OrderReply Engine::cancel(const CancelRequest& request) {
     reply.reject = events_.front().reason;
     return reply;
   }
+  if (limits_.check_balances) release(record.account.value, paying_asset(record), lock_of(record));
   record.status = OrderStatus::Canceled;
   reply.order = record;
   finish(s);
@@ -325,7 +486,102 @@ AccountReply Engine::create_account(const CreateAccount& request) {
   reply.account = AccountId{next_account_id_++};
   accounts_.emplace(reply.account.value,
                     Account{request.name, request.key_hash, request.sealed_secret, {}});
+  balances_.resize(next_account_id_ * assets_.size());
   return reply;
+}
+
+TransferReply Engine::deposit(const Deposit& request) { return transfer(request, true); }
+
+TransferReply Engine::withdraw(const Withdraw& request) { return transfer(request, false); }
+
+TransferReply Engine::transfer(const Transfer& request, bool deposit) {
+  if (const auto seen = transfers_.find(request.reference); seen != transfers_.end()) {
+    TransferReply original = seen->second;
+    original.replayed = true;
+    return original;
+  }
+  TransferReply reply;
+  reply.deposit = deposit;
+  reply.account = request.account;
+  reply.asset = request.asset;
+  reply.amount = request.amount;
+  const auto asset = find_asset(request.asset);
+  if (request.reference.empty() || request.amount <= 0) {
+    reply.reject = RejectReason::BadRequest;
+  } else if (accounts_.find(request.account.value) == accounts_.end()) {
+    reply.reject = RejectReason::UnknownAccount;
+  } else if (!asset) {
+    reply.reject = RejectReason::UnknownAsset;
+  }
+  if (reply.reject != RejectReason::None) return reply;
+  Balance& b = held(request.account.value, *asset);
+  if (deposit) {
+    // Every balance is at most what came in, so no sum of balances can overflow.
+    if (static_cast<Int128>(deposited_[*asset]) + request.amount > INT64_MAX) {
+      reply.reject = RejectReason::BadRequest;
+      return reply;
+    }
+    b.free += request.amount;
+    deposited_[*asset] += request.amount;
+  } else {
+    if (request.amount > b.free) {
+      // Refused, not remembered: the same reference may be tried again.
+      reply.reject = RejectReason::InsufficientBalance;
+      reply.balance = b;
+      return reply;
+    }
+    b.free -= request.amount;
+    withdrawn_[*asset] += request.amount;
+  }
+  reply.balance = b;
+  transfers_.emplace(request.reference, reply);
+  return reply;
+}
+
+BalancesReply Engine::balances(const GetBalances& request) const {
+  BalancesReply reply;
+  reply.account = request.account;
+  if (request.account.value != 0 && accounts_.find(request.account.value) == accounts_.end()) {
+    reply.reject = RejectReason::UnknownAccount;
+    return reply;
+  }
+  for (AssetId a = 0; a < assets_.size(); ++a) {
+    reply.balances.push_back(
+        AssetBalance{assets_[a], asset_decimals_[a], balance(request.account, a)});
+  }
+  return reply;
+}
+
+std::optional<AssetId> Engine::find_asset(std::string_view name) const {
+  for (std::size_t a = 0; a < assets_.size(); ++a) {
+    if (assets_[a] == name) return static_cast<AssetId>(a);
+  }
+  return std::nullopt;
+}
+
+Balance Engine::balance(AccountId account, AssetId asset) const {
+  if (asset >= assets_.size()) return {};
+  if (account.value == 0) return Balance{fees_[asset], 0};
+  if (account.value >= next_account_id_) return {};
+  return held(account.value, asset);
+}
+
+std::vector<AssetTotals> Engine::asset_totals() const {
+  std::vector<AssetTotals> out(assets_.size());
+  for (AssetId a = 0; a < assets_.size(); ++a) {
+    out[a].asset = assets_[a];
+    out[a].fees = fees_[a];
+    out[a].deposited = deposited_[a];
+    out[a].withdrawn = withdrawn_[a];
+  }
+  for (std::uint64_t account = 1; account < next_account_id_; ++account) {
+    for (AssetId a = 0; a < assets_.size(); ++a) {
+      const Balance& b = held(account, a);
+      out[a].held += b.free + b.locked;
+      out[a].locked += b.locked;
+    }
+  }
+  return out;
 }
 
 const OrderRecord* Engine::find(OrderId id) const {
@@ -398,20 +654,16 @@ using In = binary::Reader;
 
 // 1: counters, accounts, finished records, live records.
 // 2: the same, then the idempotency window.
-// 3: the same, each account with its sealed API secret. Restore reads all three.
+// 3: the same, each account with its sealed API secret (empty: none) and each record with
+//    post_only and quote_qty, then the balances. Restore reads all three.
 constexpr std::uint32_t kEngineFormat = 3;
-constexpr std::uint32_t kEngineFormatWithoutSecrets = 2;
 constexpr std::uint32_t kEngineFormatWithoutWindow = 1;
 
 }  // namespace
 
 void Engine::serialize(std::string& out) const {
   Out o(out);
-  // Format 3 only where it differs from 2: a state without API secrets is written as
-  // before, so that snapshots stay readable by earlier versions while secrets are unused.
-  bool secrets = false;
-  for (const auto& entry : accounts_) secrets = secrets || !entry.second.sealed_secret.empty();
-  o.put(secrets ? kEngineFormat : kEngineFormatWithoutSecrets);
+  o.put(kEngineFormat);
   o.put(next_order_id_);
   o.put(next_account_id_);
   o.put(matcher_.last_order_id());
@@ -421,7 +673,7 @@ void Engine::serialize(std::string& out) const {
     o.put(id);
     o.str(account.name);
     o.str(account.key_hash);
-    if (secrets) o.str(account.sealed_secret);
+    o.str(account.sealed_secret);
   }
   // Records: finished ones in finishing order (that order decides which are forgotten
   // first), then the live ones in id order (which is time priority within a level).
@@ -439,6 +691,8 @@ void Engine::serialize(std::string& out) const {
     o.put(r.client_token);
     o.str(r.client_order_id);
     o.str(r.request_id);
+    o.put(static_cast<std::uint8_t>(r.post_only));
+    o.put(r.quote_qty);
   };
   o.put(static_cast<std::uint64_t>(finished_.size()));
   for (const std::uint64_t id : finished_) {
@@ -460,19 +714,44 @@ void Engine::serialize(std::string& out) const {
     o.put(key_hash);
     o.put(order_id);
   });
+  // Balances: the asset names (checked against the configuration on restore), each
+  // account's row in id order, the fee account and the totals, the transfers applied.
+  o.put(static_cast<std::uint8_t>(limits_.check_balances));
+  o.put(static_cast<std::uint16_t>(assets_.size()));
+  for (const std::string& name : assets_) o.str(name);
+  for (const auto& [id, account] : accounts_) {
+    for (AssetId a = 0; a < assets_.size(); ++a) {
+      o.put(held(id, a).free);
+      o.put(held(id, a).locked);
+    }
+  }
+  for (AssetId a = 0; a < assets_.size(); ++a) {
+    o.put(fees_[a]);
+    o.put(deposited_[a]);
+    o.put(withdrawn_[a]);
+  }
+  o.put(static_cast<std::uint64_t>(transfers_.size()));
+  for (const auto& [reference, t] : transfers_) {
+    o.str(reference);
+    o.put(static_cast<std::uint8_t>(t.deposit));
+    o.put(t.account.value);
+    o.str(t.asset);
+    o.put(t.amount);
+    o.put(t.balance.free);
+    o.put(t.balance.locked);
+  }
 }
 
 Status Engine::restore(std::string_view in) {
   In i(in);
-  auto fail = [](const char* what) {
-    return Status::corruption(std::string("engine snapshot: ") + what);
+  auto fail = [](const std::string& what) {
+    return Status::corruption("engine snapshot: " + what);
   };
   std::uint32_t format = 0;
   std::uint64_t last_order_id = 0;
   std::uint64_t last_trade_id = 0;
   std::uint64_t accounts = 0;
-  if (!i.get(format) || (format != kEngineFormat && format != kEngineFormatWithoutSecrets &&
-                         format != kEngineFormatWithoutWindow)) {
+  if (!i.get(format) || format < kEngineFormatWithoutWindow || format > kEngineFormat) {
     return fail("unknown format");
   }
   if (!i.get(next_order_id_) || !i.get(next_account_id_) || !i.get(last_order_id) ||
@@ -487,10 +766,12 @@ Status Engine::restore(std::string_view in) {
     std::uint64_t id = 0;
     Account a;
     if (!i.get(id) || !i.str(a.name) || !i.str(a.key_hash)) return fail("truncated account");
-    if (format == kEngineFormat && !i.str(a.sealed_secret)) return fail("truncated account");
+    if (format >= kEngineFormat && !i.str(a.sealed_secret)) return fail("truncated account");
+    if (id == 0 || id >= next_account_id_) return fail("account id out of range");
     accounts_.emplace(id, std::move(a));
   }
-  auto get_record = [&i, this](OrderRecord& r) {
+  balances_.assign(next_account_id_ * assets_.size(), Balance{});
+  auto get_record = [&i, format, this](OrderRecord& r) {
     std::uint8_t side = 0;
     std::uint8_t type = 0;
     std::uint8_t tif = 0;
@@ -500,6 +781,13 @@ Status Engine::restore(std::string_view in) {
         !i.get(r.executed) || !i.get(r.client_token) || !i.str(r.client_order_id) ||
         !i.str(r.request_id)) {
       return false;
+    }
+    std::uint8_t post_only = 0;
+    r.post_only = false;
+    r.quote_qty = 0;
+    if (format >= kEngineFormat) {
+      if (!i.get(post_only) || !i.get(r.quote_qty) || post_only > 1) return false;
+      r.post_only = post_only != 0;
     }
     if (side > 1 || type > 1 || tif > 2 || status > 5 || r.symbol >= matcher_.symbol_count())
       return false;
@@ -556,6 +844,52 @@ Status Engine::restore(std::string_view in) {
       window_.add(key_hash, order_id);
     }
   }
+  if (format >= kEngineFormat) {
+    std::uint8_t checked = 0;
+    std::uint16_t asset_count = 0;
+    if (!i.get(checked) || !i.get(asset_count)) return fail("truncated balances");
+    if ((checked != 0) != limits_.check_balances) {
+      return fail("engine.check_balances differs from the engine that wrote the snapshot");
+    }
+    if (asset_count != assets_.size()) return fail("the configured assets differ");
+    for (AssetId a = 0; a < asset_count; ++a) {
+      std::string name;
+      if (!i.str(name)) return fail("truncated asset name");
+      if (name != assets_[a]) return fail("the configured assets differ: " + name);
+    }
+    for (const auto& [id, account] : accounts_) {
+      for (AssetId a = 0; a < assets_.size(); ++a) {
+        Balance& b = held(id, a);
+        if (!i.get(b.free) || !i.get(b.locked)) return fail("truncated balance");
+      }
+    }
+    for (AssetId a = 0; a < assets_.size(); ++a) {
+      if (!i.get(fees_[a]) || !i.get(deposited_[a]) || !i.get(withdrawn_[a])) {
+        return fail("truncated asset totals");
+      }
+    }
+    std::uint64_t transfers = 0;
+    if (!i.get(transfers)) return fail("truncated transfers");
+    for (std::uint64_t k = 0; k < transfers; ++k) {
+      std::string reference;
+      TransferReply t;
+      std::uint8_t deposit = 0;
+      if (!i.str(reference) || !i.get(deposit) || !i.get(t.account.value) || !i.str(t.asset) ||
+          !i.get(t.amount) || !i.get(t.balance.free) || !i.get(t.balance.locked) || deposit > 1) {
+        return fail("truncated transfer");
+      }
+      t.deposit = deposit != 0;
+      if (!transfers_.emplace(std::move(reference), std::move(t)).second) {
+        return fail("duplicate transfer reference");
+      }
+    }
+  } else if (limits_.check_balances && live > 0) {
+    // Orders from before balances rest with nothing locked: cancelling one would free
+    // money that never was.
+    return fail(
+        "a snapshot from before balances holds live orders; it needs "
+        "engine.check_balances = false");
+  }
   if (!i.done()) return fail("trailing bytes");
   by_id_.reserve(slots_used_);
   by_key_.reserve(slots_used_);
@@ -611,6 +945,25 @@ std::uint64_t Engine::state_hash() const {
     mix(key_hash);
     mix(order_id);
   });
+  mix(limits_.check_balances ? 1 : 0);
+  for (const auto& [id, account] : accounts_) {
+    for (AssetId a = 0; a < assets_.size(); ++a) {
+      mix(static_cast<std::uint64_t>(held(id, a).free));
+      mix(static_cast<std::uint64_t>(held(id, a).locked));
+    }
+  }
+  for (AssetId a = 0; a < assets_.size(); ++a) {
+    mix(static_cast<std::uint64_t>(fees_[a]));
+    mix(static_cast<std::uint64_t>(deposited_[a]));
+    mix(static_cast<std::uint64_t>(withdrawn_[a]));
+  }
+  mix(transfers_.size());
+  for (const auto& [reference, t] : transfers_) {
+    mix(fnv1a(reference));
+    mix(t.account.value);
+    mix(static_cast<std::uint64_t>(t.amount));
+    mix(t.deposit ? 1 : 0);
+  }
   return h;
 }
 
@@ -652,6 +1005,34 @@ bool Engine::check_invariants(std::string* why) const {
     if (order_id >= next_order_id_) window_ids_ok = false;
   });
   if (!window_ids_ok) return fail("idempotency window names an order id not handed out yet");
+  // Balances: never negative; locked is exactly what the live orders lock; money is
+  // conserved per asset.
+  std::vector<std::int64_t> expect_locked(balances_.size(), 0);
+  if (limits_.check_balances) {
+    for (std::uint32_t s = 0; s < slots_used_; ++s) {
+      const OrderRecord& r = slot(s).record;
+      if (r.id.value == 0 || is_terminal(r.status)) continue;
+      expect_locked[r.account.value * assets_.size() + paying_asset(r)] += lock_of(r);
+    }
+  }
+  for (std::size_t k = assets_.size(); k < balances_.size(); ++k) {
+    const Balance& b = balances_[k];
+    if (b.free < 0 || b.locked < 0) {
+      return fail("account " + std::to_string(k / assets_.size()) + " has a negative balance");
+    }
+    if (b.locked != expect_locked[k]) {
+      return fail("account " + std::to_string(k / assets_.size()) + " locks " +
+                  std::to_string(b.locked) + " of " + assets_[k % assets_.size()] +
+                  " but its live orders lock " + std::to_string(expect_locked[k]));
+    }
+  }
+  for (const AssetTotals& t : asset_totals()) {
+    if (!t.conserved()) {
+      return fail(t.asset + " is not conserved: held " + std::to_string(t.held) + " + fees " +
+                  std::to_string(t.fees) + " != deposited " + std::to_string(t.deposited) +
+                  " - withdrawn " + std::to_string(t.withdrawn));
+    }
+  }
   return true;
 }
 

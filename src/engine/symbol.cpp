@@ -1,6 +1,49 @@
 #include "spot/engine/symbol.h"
 
 namespace spot {
+namespace {
+
+// mantissa * 10^exponent as a positive int64, or 0 if it is not a whole number or does
+// not fit.
+std::int64_t scaled(Int128 mantissa, int exponent) {
+  if (mantissa <= 0) return 0;
+  constexpr Int128 kMax = INT64_MAX;
+  for (; exponent > 0; --exponent) {
+    mantissa *= 10;
+    if (mantissa > kMax) return 0;
+  }
+  for (; exponent < 0; ++exponent) {
+    if (mantissa % 10 != 0) return 0;
+    mantissa /= 10;
+  }
+  return mantissa > kMax ? 0 : static_cast<std::int64_t>(mantissa);
+}
+
+}  // namespace
+
+std::string base_asset_of(const SymbolSpec& spec) {
+  if (!spec.base_asset.empty()) return spec.base_asset;
+  return spec.name.substr(0, spec.name.find('-'));
+}
+
+std::string quote_asset_of(const SymbolSpec& spec) {
+  if (!spec.quote_asset.empty()) return spec.quote_asset;
+  const std::size_t dash = spec.name.find('-');
+  return dash == std::string::npos ? std::string() : spec.name.substr(dash + 1);
+}
+
+std::int64_t units_per_lot(const SymbolSpec& spec) {
+  return scaled(spec.lot_size.mantissa, spec.base_decimals - spec.lot_size.scale);
+}
+
+std::int64_t units_per_tick_lot(const SymbolSpec& spec) {
+  if (spec.tick_size.mantissa > (std::int64_t{1} << 31) ||
+      spec.lot_size.mantissa > (std::int64_t{1} << 31)) {
+    return 0;  // keeps the product below 2^62
+  }
+  return scaled(static_cast<Int128>(spec.tick_size.mantissa) * spec.lot_size.mantissa,
+                spec.quote_decimals - spec.tick_size.scale - spec.lot_size.scale);
+}
 
 SymbolTable::SymbolTable(std::vector<SymbolSpec> specs) : specs_(std::move(specs)) {}
 

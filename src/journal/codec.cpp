@@ -23,7 +23,16 @@ constexpr std::array<std::uint32_t, 256> make_table() {
 }
 constexpr auto kTable = make_table();
 
-enum class Kind : std::uint8_t { Submit = 1, Cancel = 2, CreateAccount = 3 };
+// 6 is a submit with the fields added for balances (post-only, quoteOrderQty); a
+// submit without them is still written as 1, byte for byte as before.
+enum class Kind : std::uint8_t {
+  Submit = 1,
+  Cancel = 2,
+  CreateAccount = 3,
+  Deposit = 4,
+  Withdraw = 5,
+  SubmitWithOptions = 6,
+};
 
 using Writer = binary::Writer;
 using Reader = binary::Reader;
@@ -100,15 +109,24 @@ ParseStatus parse_record(std::string_view data, ParsedRecord& out) {
 bool is_mutating(const CommandBody& command) {
   return std::holds_alternative<SubmitOrder>(command) ||
          std::holds_alternative<CancelRequest>(command) ||
-         std::holds_alternative<CreateAccount>(command);
+         std::holds_alternative<CreateAccount>(command) ||
+         std::holds_alternative<Deposit>(command) || std::holds_alternative<Withdraw>(command);
 }
 
 std::string encode_command(const CommandBody& command, const std::string& request_id,
                            std::int64_t time_ns) {
   std::string out;
   Writer w(out);
+  auto put_transfer = [&w](Kind kind, const Transfer& t) {
+    w.put(static_cast<std::uint8_t>(kind));
+    w.put(t.account.value);
+    w.str(t.asset);
+    w.put(t.amount);
+    w.str(t.reference);
+  };
   if (const auto* s = std::get_if<SubmitOrder>(&command)) {
-    w.put(static_cast<std::uint8_t>(Kind::Submit));
+    const bool options = s->post_only || s->quote_qty != 0;
+    w.put(static_cast<std::uint8_t>(options ? Kind::SubmitWithOptions : Kind::Submit));
     w.put(s->account.value);
     w.put(s->symbol);
     w.put(static_cast<std::uint8_t>(s->side));
@@ -118,6 +136,14 @@ std::string encode_command(const CommandBody& command, const std::string& reques
     w.put(s->qty);
     w.put(s->client_token);
     w.str(s->client_order_id);
+    if (options) {
+      w.put(static_cast<std::uint8_t>(s->post_only ? 1 : 0));
+      w.put(s->quote_qty);
+    }
+  } else if (const auto* d = std::get_if<Deposit>(&command)) {
+    put_transfer(Kind::Deposit, *d);
+  } else if (const auto* wd = std::get_if<Withdraw>(&command)) {
+    put_transfer(Kind::Withdraw, *wd);
   } else if (const auto* c = std::get_if<CancelRequest>(&command)) {
     w.put(static_cast<std::uint8_t>(Kind::Cancel));
     w.put(c->account.value);
@@ -141,8 +167,12 @@ bool decode_command(std::string_view payload, CommandBody& command, std::string&
   Reader r(payload);
   std::uint8_t kind = 0;
   if (!r.get(kind)) return false;
+  auto get_transfer = [&r](Transfer& t) {
+    return r.get(t.account.value) && r.str(t.asset) && r.get(t.amount) && r.str(t.reference);
+  };
   switch (static_cast<Kind>(kind)) {
-    case Kind::Submit: {
+    case Kind::Submit:
+    case Kind::SubmitWithOptions: {
       SubmitOrder s;
       std::uint8_t side = 0;
       std::uint8_t type = 0;
@@ -153,6 +183,11 @@ bool decode_command(std::string_view payload, CommandBody& command, std::string&
         return false;
       }
       if (side > 1 || type > 1 || tif > 2) return false;
+      if (static_cast<Kind>(kind) == Kind::SubmitWithOptions) {
+        std::uint8_t post_only = 0;
+        if (!r.get(post_only) || post_only > 1 || !r.get(s.quote_qty)) return false;
+        s.post_only = post_only != 0;
+      }
       s.side = static_cast<Side>(side);
       s.type = static_cast<OrderType>(type);
       s.tif = static_cast<TimeInForce>(tif);
@@ -169,6 +204,18 @@ bool decode_command(std::string_view payload, CommandBody& command, std::string&
       CreateAccount a;
       if (!r.str(a.name) || !r.str(a.key_hash)) return false;
       command = std::move(a);
+      break;
+    }
+    case Kind::Deposit: {
+      Deposit d;
+      if (!get_transfer(d)) return false;
+      command = std::move(d);
+      break;
+    }
+    case Kind::Withdraw: {
+      Withdraw wd;
+      if (!get_transfer(wd)) return false;
+      command = std::move(wd);
       break;
     }
     default:

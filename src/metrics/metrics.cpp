@@ -42,7 +42,7 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                                  .Name("spot_orders_rejected_total")
                                  .Help("Orders rejected, by reason.")
                                  .Register(r);
-  for (std::size_t i = 1; i <= static_cast<std::size_t>(RejectReason::TooManyOpenOrders); ++i) {
+  for (std::size_t i = 1; i <= static_cast<std::size_t>(kLastRejectReason); ++i) {
     orders_rejected_[i] = &orders_rejected_family_->Add(
         {{"reason", std::string(to_string(static_cast<RejectReason>(i)))}});
   }

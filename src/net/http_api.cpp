@@ -24,6 +24,7 @@ const ApiHandler::Route ApiHandler::kRoutes[] = {
     {http::verb::get, "/api/v1/exchangeInfo", "/api/v1/exchangeInfo", &ApiHandler::exchange_info},
     {http::verb::get, "/api/v1/allOrders", "/api/v1/allOrders", &ApiHandler::all_orders},
     {http::verb::get, "/api/v1/myTrades", "/api/v1/myTrades", &ApiHandler::my_trades},
+    {http::verb::get, "/api/v1/account", "/api/v1/account", &ApiHandler::account},
 };
 
 namespace {
@@ -168,6 +169,23 @@ void ApiHandler::order_by_id(Call& call, bool cancel) {
             200, codec::order_json(reply.order, symbols->spec(reply.order.symbol), nullptr));
       },
       &kBadOrderId);
+}
+
+void ApiHandler::account(Call& call) {
+  const std::optional<AccountId> account = gateway_.authenticate(call.request["X-API-Key"]);
+  if (!account) {
+    const codec::Error e = codec::error_for(RejectReason::Unauthorized);
+    return call.responder.answer(error_response(e.status, e.code, e.msg));
+  }
+  Gateway::Request request{GetBalances{*account}, {}, account, RejectReason::None};
+  submit(call, std::move(request), [](Reply&& r) {
+    const auto& reply = std::get<BalancesReply>(r);
+    if (reply.reject != RejectReason::None) {
+      const codec::Error e = codec::error_for(reply.reject);
+      return error_response(e.status, e.code, e.msg);
+    }
+    return json_response(200, codec::balances_json(reply));
+  });
 }
 
 void ApiHandler::open_orders(Call& call) {

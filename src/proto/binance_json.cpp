@@ -60,6 +60,14 @@ Error error_for(RejectReason reason) {
       return bad_api_key();
     case RejectReason::TooManyOpenOrders:
       return {400, -2010, "Account has too many open orders."};
+    case RejectReason::InsufficientBalance:
+      return {400, -2010, "Account has insufficient balance for requested action."};
+    case RejectReason::WouldMatch:
+      return {400, -2010, "Order would immediately match and take."};
+    case RejectReason::UnknownAccount:
+      return bad_api_key();  // the key's account is gone: as a key that names none
+    case RejectReason::UnknownAsset:
+      return {400, -1100, "Illegal characters found in parameter 'asset'."};
     case RejectReason::BadRequest:
     case RejectReason::None:
       break;

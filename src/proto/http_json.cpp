@@ -37,6 +37,14 @@ Error error_for(RejectReason reason) {
       return {401, -2015, "invalid API key"};
     case RejectReason::TooManyOpenOrders:
       return {400, -2010, "too many open orders"};
+    case RejectReason::InsufficientBalance:
+      return {400, -2010, "Account has insufficient balance for requested action."};
+    case RejectReason::WouldMatch:
+      return {400, -2010, "Order would immediately match and take."};
+    case RejectReason::UnknownAccount:
+      return {404, -2013, "account does not exist"};
+    case RejectReason::UnknownAsset:
+      return {400, -1100, "unknown asset"};
     case RejectReason::BadRequest:
     case RejectReason::None:
       break;
@@ -96,10 +104,14 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   const auto type = text("type");
   if (type == "LIMIT") {
     o.type = OrderType::Limit;
+  } else if (type == "LIMIT_MAKER") {
+    // Post-only: rejected rather than taking liquidity (Binance's LIMIT_MAKER).
+    o.type = OrderType::Limit;
+    o.post_only = true;
   } else if (type == "MARKET") {
     o.type = OrderType::Market;
   } else {
-    return bad(-1116, "type must be LIMIT or MARKET");
+    return bad(-1116, "type must be LIMIT, LIMIT_MAKER or MARKET");
   }
   const auto tif = text("timeInForce");
   if (!tif) {
@@ -116,6 +128,33 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   }
   if (o.type == OrderType::Market && o.tif == TimeInForce::Gtc) {
     return bad(-1116, "MARKET orders take IOC or FOK", RejectReason::BadOrderType);
+  }
+  if (o.post_only && o.tif != TimeInForce::Gtc) {
+    return bad(-1116, "LIMIT_MAKER orders are GTC", RejectReason::BadOrderType);
+  }
+  if (j.contains("clientOrderId")) {
+    const auto client = text("clientOrderId");
+    if (!client || !is_safe_id(*client, 64)) {
+      return bad(-1100, "clientOrderId must be 1-64 characters of [A-Za-z0-9._:-]");
+    }
+    o.client_order_id = *client;
+  }
+  if (j.contains("quoteOrderQty")) {
+    // A MARKET BUY of as much as this amount of the quote asset pays for.
+    const auto quote = text("quoteOrderQty");
+    const SymbolSpec& spec = symbols.spec(o.symbol);
+    if (o.type != OrderType::Market || o.side != Side::Buy || j.contains("quantity")) {
+      return bad(-1106, "quoteOrderQty is for MARKET BUY orders, instead of quantity",
+                 RejectReason::BadOrderType);
+    }
+    const auto units = quote ? parse_units(*quote, spec.quote_decimals) : std::nullopt;
+    if (!units) {
+      return bad(-1013, "quoteOrderQty must be a positive decimal string",
+                 RejectReason::BadQuantity);
+    }
+    o.quote_qty = *units;
+    o.qty = 0;
+    return p;
   }
   const auto qty = text("quantity");
   if (!qty) return bad(-1102, "quantity is required as a decimal string, e.g. \"1.5\"");
@@ -137,13 +176,6 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   } else if (j.contains("price")) {
     return bad(-1106, "price is not sent with MARKET orders");
   }
-  if (j.contains("clientOrderId")) {
-    const auto client = text("clientOrderId");
-    if (!client || !is_safe_id(*client, 64)) {
-      return bad(-1100, "clientOrderId must be 1-64 characters of [A-Za-z0-9._:-]");
-    }
-    o.client_order_id = *client;
-  }
   return p;
 }
 
@@ -154,7 +186,7 @@ std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
       {"clientOrderId", order.client_order_id},
       {"symbol", spec.name},
       {"side", to_string(order.side)},
-      {"type", to_string(order.type)},
+      {"type", order.post_only ? std::string_view("LIMIT_MAKER") : to_string(order.type)},
       {"timeInForce", to_string(order.tif)},
       {"price", order.type == OrderType::Market ? std::string("0")
                                                 : format_steps(order.price, spec.tick_size)},
@@ -281,6 +313,40 @@ std::string query_param(std::string_view target, std::string_view name) {
     rest = rest.substr(amp + 1);
   }
   return {};
+}
+
+std::string format_units(std::int64_t units, int decimals) {
+  return format_steps(units, Decimal{1, decimals});
+}
+
+std::optional<std::int64_t> parse_units(std::string_view text, int decimals) {
+  const auto d = parse_decimal(text);
+  if (!d) return std::nullopt;
+  const auto units = to_steps(d.value(), Decimal{1, decimals}, RejectReason::BadRequest);
+  if (!units || units.value() <= 0) return std::nullopt;
+  return units.value();
+}
+
+std::string balances_json(const BalancesReply& reply) {
+  json list = json::array();
+  for (const AssetBalance& b : reply.balances) {
+    list.push_back({{"asset", b.asset},
+                    {"free", format_units(b.balance.free, b.decimals)},
+                    {"locked", format_units(b.balance.locked, b.decimals)}});
+  }
+  return json{{"accountId", reply.account.value}, {"balances", std::move(list)}}.dump();
+}
+
+std::string transfer_json(const TransferReply& reply, int decimals, std::string_view reference) {
+  return json{{"accountId", reply.account.value},
+              {"type", reply.deposit ? "DEPOSIT" : "WITHDRAWAL"},
+              {"asset", reply.asset},
+              {"amount", format_units(reply.amount, decimals)},
+              {"free", format_units(reply.balance.free, decimals)},
+              {"locked", format_units(reply.balance.locked, decimals)},
+              {"reference", reference},
+              {"replayed", reply.replayed}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace spot::proto::http

@@ -249,8 +249,7 @@ bool decode(const Frame& f, Rejected& out) {
   out.order_id = r.get<std::uint64_t>();
   out.rejected_type = r.get<std::uint8_t>();
   const auto reason = r.get<std::uint16_t>();
-  if (reason == 0 || reason > static_cast<std::uint16_t>(RejectReason::TooManyOpenOrders))
-    return false;
+  if (reason == 0 || reason > static_cast<std::uint16_t>(kLastRejectReason)) return false;
   out.reason = static_cast<RejectReason>(reason);
   return true;
 }

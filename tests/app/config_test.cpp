@@ -333,6 +333,7 @@ TEST(ConfigEnvironment, EveryKeyHasItsVariable) {
 TEST(ConfigRedis, IsValidatedAndNeedsADatabase) {
   Config c;
   c.symbols = {SymbolSpec{}};
+  c.symbols[0].name = "BTC-USDT";
   EXPECT_FALSE(validate_config(c));  // no cache: the default
   c.redis.url = "redis://127.0.0.1:6379/0";
   auto e = validate_config(c);

@@ -112,6 +112,26 @@ TEST(W1, ChecksumsComeFromMatchingAndAreConsistent) {
   EXPECT_EQ(run(w), sums);
 }
 
+// W1-B: the same op stream through the Engine, with 1,000 funded accounts checked,
+// locked and settled, gives W1's checksums and conserves every asset.
+TEST(W1B, GivesTheW1ChecksumsAndConservesMoney) {
+  const Workload w = generate_w1({20240601, 100'000, 1'000});
+  const Checksums want = run(w);
+  const EngineRun pure = play_engine(w, false);
+  EXPECT_EQ(pure.sums, want);
+  const EngineRun checked = play_engine(w, true);
+  EXPECT_EQ(checked.sums, want);
+  EXPECT_TRUE(checked.conserved);
+  ASSERT_EQ(checked.totals.size(), 9u);  // B0..B7 and Q
+  std::int64_t locked = 0;
+  for (const AssetTotals& t : checked.totals) {
+    EXPECT_EQ(t.deposited, static_cast<std::int64_t>(kW1bAccounts) * kW1bFunds) << t.asset;
+    EXPECT_EQ(t.held, t.deposited) << t.asset;  // no fees
+    locked += t.locked;
+  }
+  EXPECT_GT(locked, 0);  // the resting orders hold their locks
+}
+
 TEST(WorkloadFile, RoundTripsAndRejectsDamage) {
   const Workload w = generate_w1({3, 2'000, 20});
   const std::string path =

@@ -48,6 +48,50 @@ TEST(Allocation, SteadyStateMatchingAllocatesNothing) {
   EXPECT_EQ(allocations_while(w, matcher, half, w.ops.size(), events), 0u);
 }
 
+// Engine submits allocate for their replies (fills, records); checking, locking and
+// settling balances must add nothing to that: the same ops through a pure-book engine
+// and a checking one allocate exactly as often.
+std::uint64_t engine_allocations(const Workload& w, bool balances) {
+  EngineLimits limits;
+  limits.book_capacity = book_capacity(w);
+  limits.max_open_orders_per_account = 1u << 30;
+  limits.check_balances = balances;
+  Engine engine(w1b_symbol_specs(w), limits);
+  for (std::uint64_t a = 1; a <= kW1bAccounts; ++a) {
+    engine.create_account(CreateAccount{"a", "h"});
+    for (const std::string& asset : engine.assets()) {
+      engine.deposit(Deposit{{AccountId{a}, asset, kW1bFunds, asset + std::to_string(a)}});
+    }
+  }
+  const std::string rid;
+  SubmitOrder order;
+  auto play = [&](const Op& op) {
+    const AccountId owner{1 + op.id.value % kW1bAccounts};
+    if (op.kind == OpKind::Cancel) {
+      engine.cancel(CancelRequest{owner, op.id});
+      return;
+    }
+    order.account = owner;
+    order.symbol = op.symbol;
+    order.side = op.side;
+    order.type = op.kind == OpKind::Market ? OrderType::Market : OrderType::Limit;
+    order.tif = op.kind == OpKind::GtcLimit ? TimeInForce::Gtc : TimeInForce::Ioc;
+    order.price = op.price;
+    order.qty = op.qty;
+    engine.submit(order, rid);
+  };
+  const std::size_t half = w.prefill_ops() + (w.ops.size() - w.prefill_ops()) / 2;
+  for (std::size_t i = 0; i < half; ++i) play(w.ops[i]);
+  const std::uint64_t before = g_allocations.load();
+  for (std::size_t i = half; i < w.ops.size(); ++i) play(w.ops[i]);
+  return g_allocations.load() - before;
+}
+
+TEST(Allocation, BalanceChecksAllocateNothing) {
+  const Workload w = generate_w1({7, 200'000, 1'000});
+  EXPECT_EQ(engine_allocations(w, true), engine_allocations(w, false));
+}
+
 TEST(Allocation, CounterSeesAllocations) {
   // Guards the test above against a counter that never counts.
   const std::uint64_t before = g_allocations.load();

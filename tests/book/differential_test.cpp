@@ -5,10 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
+#include <set>
 #include <vector>
 
 #include "bench/workload/workload.h"
 #include "book_test_util.h"
+#include "spot/engine/engine.h"
 
 namespace spot::test {
 namespace {
@@ -227,6 +231,301 @@ void run_differential(std::uint64_t seed, int ops) {
     }
   }
 }
+
+// The reference with money: the naive book above for the matching, and balances kept
+// in plain maps, moved by the reference book's own events. The engine must reject the
+// same orders for funds and hold the same balances after every op, and money must be
+// conserved in both.
+class ReferenceExchange {
+ public:
+  // BTC-USDT with a 0.01 tick, a 0.001 lot and 8 decimals per asset: one lot is 10^5
+  // satoshi-like units of BTC, one tick times one lot 10^3 units of USDT.
+  static constexpr std::int64_t kBasePerLot = 100'000;
+  static constexpr std::int64_t kQuotePerTickLot = 1'000;
+  static constexpr std::int32_t kMakerBps = 10;
+  static constexpr std::int32_t kTakerBps = 25;
+  static constexpr int kBase = 0;
+  static constexpr int kQuote = 1;
+
+  struct Money {
+    std::int64_t free = 0;
+    std::int64_t locked = 0;
+  };
+
+  RejectReason deposit(std::uint64_t account, int asset, std::int64_t amount,
+                       const std::string& reference) {
+    if (!references_.insert(reference).second) return RejectReason::None;  // a repeat
+    money_[{account, asset}].free += amount;
+    deposited_[asset] += amount;
+    return RejectReason::None;
+  }
+
+  RejectReason withdraw(std::uint64_t account, int asset, std::int64_t amount,
+                        const std::string& reference) {
+    if (references_.count(reference) != 0) return RejectReason::None;
+    Money& m = money_[{account, asset}];
+    if (amount > m.free) return RejectReason::InsufficientBalance;
+    references_.insert(reference);
+    m.free -= amount;
+    withdrawn_[asset] += amount;
+    return RejectReason::None;
+  }
+
+  // The order as the engine takes it (id assigned by the caller, as the engine does).
+  RejectReason submit(const SubmitOrder& order, OrderId id) {
+    OrderRequest o{order, id};
+    const bool by_quote = order.quote_qty != 0;
+    if (by_quote) {
+      // What the money buys, walking the asks best first, order by order.
+      std::int64_t left = order.quote_qty;
+      Lots qty = 0;
+      for (const RestingOrder& r : book_.orders(Side::Sell)) {
+        const Lots affordable = left / (r.price * kQuotePerTickLot);
+        const Lots take = std::min(affordable, r.remaining_qty);
+        qty += take;
+        left -= take * r.price * kQuotePerTickLot;
+        if (take < r.remaining_qty) break;
+      }
+      o.qty = qty;
+      if (qty <= 0) return RejectReason::BadQuantity;
+    }
+    if (order.post_only) {
+      for (const RestingOrder& r : book_.orders(opposite(order.side))) {
+        const bool crosses =
+            order.side == Side::Buy ? r.price <= order.price : r.price >= order.price;
+        if (crosses) return RejectReason::WouldMatch;
+      }
+    }
+    std::int64_t need = 0;
+    int asset = kQuote;
+    if (order.side == Side::Sell) {
+      asset = kBase;
+      need = o.qty * kBasePerLot;
+    } else if (by_quote) {
+      need = order.quote_qty;
+    } else if (order.type == OrderType::Limit) {
+      need = o.price * o.qty * kQuotePerTickLot;
+    } else {
+      Lots left = o.qty;
+      for (const RestingOrder& r : book_.orders(Side::Sell)) {
+        const Lots take = std::min(left, r.remaining_qty);
+        need += take * r.price * kQuotePerTickLot;
+        left -= take;
+        if (left == 0) break;
+      }
+    }
+    Money& payer = money_[{order.account.value, asset}];
+    if (need > payer.free) return RejectReason::InsufficientBalance;
+    payer.free -= need;
+    payer.locked += need;
+    std::int64_t taker_locked = need;
+
+    EventBuffer events;
+    book_.submit(o, events);
+    Lots left = o.qty;
+    for (const Event& e : events) {
+      if (e.type != EventType::Trade) continue;
+      left = e.remaining;
+      const std::int64_t base = e.qty * kBasePerLot;
+      const std::int64_t quote = e.price * e.qty * kQuotePerTickLot;
+      const bool taker_buys = order.side == Side::Buy;
+      const std::uint64_t buyer = taker_buys ? order.account.value : e.maker_account.value;
+      const std::uint64_t seller = taker_buys ? e.maker_account.value : order.account.value;
+      money_[{buyer, kQuote}].locked -= quote;
+      money_[{seller, kBase}].locked -= base;
+      receive(buyer, kBase, base, taker_buys ? kTakerBps : kMakerBps);
+      receive(seller, kQuote, quote, taker_buys ? kMakerBps : kTakerBps);
+      taker_locked -= taker_buys ? quote : base;
+      live_[e.maker_id.value].remaining = e.maker_remaining;
+      if (e.maker_remaining == 0) live_.erase(e.maker_id.value);
+    }
+    const bool rests = order.type == OrderType::Limit && order.tif == TimeInForce::Gtc &&
+                       left > 0 &&
+                       std::any_of(events.begin(), events.end(),
+                                   [](const Event& e) { return e.type == EventType::Accepted; }) &&
+                       std::none_of(events.begin(), events.end(),
+                                    [](const Event& e) { return e.type == EventType::Expired; });
+    // What stays locked: a resting order's remaining quantity at its own price; all
+    // else goes back to free.
+    const std::int64_t keep = !rests                    ? 0
+                              : order.side == Side::Buy ? o.price * left * kQuotePerTickLot
+                                                        : left * kBasePerLot;
+    Money& back = money_[{order.account.value, asset}];
+    back.locked -= taker_locked - keep;
+    back.free += taker_locked - keep;
+    if (rests) live_[id.value] = Live{order.account.value, order.side, o.price, left};
+    return RejectReason::None;
+  }
+
+  RejectReason cancel(std::uint64_t account, OrderId id) {
+    const auto it = live_.find(id.value);
+    if (it == live_.end() || it->second.account != account) return RejectReason::UnknownOrder;
+    EventBuffer events;
+    book_.cancel(id, events);
+    const Live& l = it->second;
+    Money& m = money_[{account, l.side == Side::Buy ? kQuote : kBase}];
+    const std::int64_t lock =
+        l.side == Side::Buy ? l.price * l.remaining * kQuotePerTickLot : l.remaining * kBasePerLot;
+    m.locked -= lock;
+    m.free += lock;
+    live_.erase(it);
+    return RejectReason::None;
+  }
+
+  Money money(std::uint64_t account, int asset) const {
+    const auto it = money_.find({account, asset});
+    return it == money_.end() ? Money{} : it->second;
+  }
+  std::int64_t fees(int asset) const { return fees_[asset]; }
+  bool conserved(int asset) const {
+    std::int64_t held = 0;
+    for (const auto& [key, m] : money_) {
+      if (key.second == asset) held += m.free + m.locked;
+    }
+    return held + fees_[asset] == deposited_[asset] - withdrawn_[asset];
+  }
+  const ReferenceBook& book() const { return book_; }
+
+ private:
+  struct Live {
+    std::uint64_t account;
+    Side side;
+    Ticks price;
+    Lots remaining;
+  };
+
+  void receive(std::uint64_t account, int asset, std::int64_t amount, std::int32_t bps) {
+    const std::int64_t fee = amount * bps / 10'000;
+    money_[{account, asset}].free += amount - fee;
+    fees_[asset] += fee;
+  }
+
+  ReferenceBook book_;
+  std::map<std::pair<std::uint64_t, int>, Money> money_;
+  std::map<std::uint64_t, Live> live_;
+  std::set<std::string> references_;
+  std::array<std::int64_t, 2> fees_{};
+  std::array<std::int64_t, 2> deposited_{};
+  std::array<std::int64_t, 2> withdrawn_{};
+};
+
+void run_balance_differential(std::uint64_t seed, int ops) {
+  bench::SplitMix64 rng(seed);
+  SymbolSpec spec;
+  spec.name = "BTC-USDT";
+  spec.maker_fee_bps = ReferenceExchange::kMakerBps;
+  spec.taker_fee_bps = ReferenceExchange::kTakerBps;
+  EngineLimits limits;
+  limits.book_capacity = BookCapacity{64, 16};
+  limits.order_history = 100;
+  Engine engine({spec}, limits);
+  ReferenceExchange reference;
+  constexpr std::uint64_t kAccounts = 4;
+  for (std::uint64_t a = 1; a <= kAccounts; ++a) {
+    ASSERT_EQ(engine.create_account(CreateAccount{"a" + std::to_string(a), "h"}).account.value, a);
+  }
+  const std::array<std::string, 2> names = {"BTC", "USDT"};
+  ASSERT_EQ(engine.assets(), std::vector<std::string>(names.begin(), names.end()));
+  std::uint64_t next_id = 1;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> submitted;  // (id, account)
+  int insufficient = 0;
+  int fills = 0;
+  for (int op = 0; op < ops; ++op) {
+    const std::uint64_t r = rng.uniform(100);
+    const std::uint64_t account = 1 + rng.uniform(kAccounts);
+    RejectReason got = RejectReason::None;
+    RejectReason want = RejectReason::None;
+    if (r < 8) {
+      // Deposits and withdrawals, sometimes repeating a reference.
+      const int asset = static_cast<int>(rng.uniform(2));
+      const std::int64_t amount =
+          1 + static_cast<std::int64_t>(rng.uniform(asset == 0 ? 2'000'000 : 20'000'000'000ull));
+      const std::string ref = "t" + std::to_string(rng.uniform(static_cast<std::uint64_t>(op) + 1));
+      const Transfer t{AccountId{account}, names[static_cast<std::size_t>(asset)], amount, ref};
+      if (r < 5) {
+        got = engine.deposit(Deposit{t}).reject;
+        want = reference.deposit(account, asset, amount, ref);
+      } else {
+        got = engine.withdraw(Withdraw{t}).reject;
+        want = reference.withdraw(account, asset, amount, ref);
+      }
+    } else if (r < 35) {
+      if (submitted.empty()) continue;
+      const auto& [id, owner] = submitted[submitted.size() - 1 -
+                                          rng.uniform(std::min<std::size_t>(submitted.size(), 30))];
+      const std::uint64_t who = rng.uniform(10) == 0 ? account : owner;
+      got = engine.cancel(CancelRequest{AccountId{who}, OrderId{id}}).reject;
+      want = reference.cancel(who, OrderId{id});
+    } else {
+      SubmitOrder o;
+      o.account = AccountId{account};
+      o.side = rng.uniform(2) == 0 ? Side::Buy : Side::Sell;
+      const std::uint64_t kind = rng.uniform(100);
+      const std::uint64_t tif = rng.uniform(100);
+      o.tif = tif < 70 ? TimeInForce::Gtc : tif < 88 ? TimeInForce::Ioc : TimeInForce::Fok;
+      o.price = 990 + static_cast<Ticks>(rng.uniform(21));
+      o.qty = 1 + static_cast<Lots>(rng.uniform(20));
+      if (kind < 6) {
+        o.type = OrderType::Market;
+        o.price = 0;
+        if (o.tif == TimeInForce::Gtc) o.tif = TimeInForce::Ioc;
+      } else if (kind < 10) {
+        // Buy with an amount of USDT (quoteOrderQty).
+        o.type = OrderType::Market;
+        o.side = Side::Buy;
+        o.tif = TimeInForce::Ioc;
+        o.price = 0;
+        o.qty = 0;
+        o.quote_qty = 1 + static_cast<std::int64_t>(rng.uniform(30'000'000));
+      } else if (kind < 18) {
+        o.post_only = true;
+        o.tif = TimeInForce::Gtc;
+      }
+      const OrderId id{next_id++};
+      const OrderReply reply = engine.submit(o, "r");
+      got = reply.reject;
+      want = reference.submit(o, id);
+      if (got == RejectReason::None) {
+        ASSERT_EQ(reply.order.id, id) << "op " << op;
+        submitted.emplace_back(id.value, account);
+        fills += static_cast<int>(reply.fills.size());
+      }
+      if (want == RejectReason::InsufficientBalance) ++insufficient;
+    }
+    ASSERT_EQ(got, want) << "op " << op << " seed " << seed << ": got " << to_string(got)
+                         << ", want " << to_string(want);
+    for (std::uint64_t a = 0; a <= kAccounts; ++a) {
+      for (AssetId asset = 0; asset < 2; ++asset) {
+        const Balance b = engine.balance(AccountId{a}, asset);
+        const auto m =
+            a == 0 ? ReferenceExchange::Money{reference.fees(asset), 0} : reference.money(a, asset);
+        ASSERT_EQ(b.free, m.free) << "op " << op << " account " << a << " " << names[asset];
+        ASSERT_EQ(b.locked, m.locked) << "op " << op << " account " << a << " " << names[asset];
+      }
+    }
+    for (const AssetTotals& t : engine.asset_totals()) {
+      ASSERT_TRUE(t.conserved()) << "op " << op << ": " << t.asset << " not conserved";
+    }
+    ASSERT_TRUE(reference.conserved(0) && reference.conserved(1)) << "op " << op;
+    std::string why;
+    ASSERT_TRUE(engine.check_invariants(&why)) << "op " << op << " seed " << seed << ": " << why;
+  }
+  for (const Side side : {Side::Buy, Side::Sell}) {
+    const auto got_orders = engine.matcher().book(0).orders(side);
+    const auto want_orders = reference.book().orders(side);
+    ASSERT_EQ(got_orders.size(), want_orders.size());
+    for (std::size_t i = 0; i < got_orders.size(); ++i) {
+      ASSERT_TRUE(same(got_orders[i], want_orders[i])) << "resting order " << i;
+    }
+  }
+  // The stream must exercise both paths: orders refused for funds, and trades.
+  EXPECT_GT(insufficient, ops / 200);
+  EXPECT_GT(fills, ops / 20);
+}
+
+TEST(Differential, EngineBalancesMatchNaiveReferenceSeed1) { run_balance_differential(1, 30'000); }
+TEST(Differential, EngineBalancesMatchNaiveReferenceSeed2) { run_balance_differential(2, 30'000); }
+TEST(Differential, EngineBalancesMatchNaiveReferenceSeed3) { run_balance_differential(3, 30'000); }
 
 TEST(Differential, HeapBookMatchesNaiveReferenceSeed1) { run_differential(1, 100'000); }
 TEST(Differential, HeapBookMatchesNaiveReferenceSeed2) { run_differential(2, 100'000); }

@@ -336,6 +336,7 @@ TEST(CacheCommands, AnUpdateWritesEveryKeyWithItsTtlAndTheSeqLast) {
 TEST(CacheUpdates, AFilledOrderOfAnEarlierBatchComesBackWholeFromTheReplica) {
   EngineLimits limits;
   limits.book_capacity = {64, 16};
+  limits.check_balances = false;  // the cache keys are the subject, not money
   Engine engine({btc(), eth()}, limits);
   std::uint64_t seq = 0;
   ProjectionBatch first;

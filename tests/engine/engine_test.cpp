@@ -27,10 +27,13 @@ std::vector<SymbolSpec> symbols() {
   return {btc, eth};
 }
 
+// The order-record tests below are about matching and bookkeeping, not money: the pure
+// book (BalanceTest, at the end, checks balances).
 EngineLimits small_limits() {
   EngineLimits limits;
   limits.book_capacity.orders = 256;
   limits.book_capacity.levels = 64;
+  limits.check_balances = false;
   return limits;
 }
 
@@ -877,6 +880,210 @@ INSTANTIATE_TEST_SUITE_P(Seeds, EngineRandomTest,
                                   std::to_string(info.param.max_open_orders) + "_window" +
                                   std::to_string(info.param.idempotency_window);
                          });
+
+// Balances: with symbols() one lot of BTC is 100,000 units (8 decimals, lot 0.001) and
+// one tick times one lot is 1,000 units of USDT (tick 0.01).
+constexpr std::int64_t kBasePerLot = 100'000;
+constexpr std::int64_t kQuotePerTickLot = 1'000;
+
+class BalanceTest : public EngineTest {
+ protected:
+  static EngineLimits checked() {
+    EngineLimits l = small_limits();
+    l.check_balances = true;
+    return l;
+  }
+  BalanceTest() : EngineTest(checked()) {}
+
+  TransferReply deposit(AccountId a, const std::string& asset, std::int64_t amount,
+                        const std::string& reference = "") {
+    const std::string ref = reference.empty() ? "ref-" + std::to_string(++refs_) : reference;
+    TransferReply r = engine_.deposit(Deposit{{a, asset, amount, ref}});
+    expect_invariants();
+    return r;
+  }
+  Balance usdt(AccountId a) const { return engine_.balance(a, *engine_.find_asset("USDT")); }
+  Balance btc(AccountId a) const { return engine_.balance(a, *engine_.find_asset("BTC")); }
+
+  int refs_ = 0;
+};
+
+TEST_F(BalanceTest, AssetsComeFromTheSymbolNames) {
+  EXPECT_EQ(engine_.assets(), (std::vector<std::string>{"BTC", "USDT", "ETH"}));
+  EXPECT_EQ(engine_.asset_decimals(*engine_.find_asset("USDT")), 8);
+}
+
+TEST_F(BalanceTest, LimitBuyLocksPriceTimesQuantityAndCancelReleasesIt) {
+  deposit(alice_, "USDT", 100 * 10 * kQuotePerTickLot);
+  const OrderReply r = submit(alice_, buy(100, 10));
+  ASSERT_EQ(r.reject, RejectReason::None);
+  EXPECT_EQ(usdt(alice_), (Balance{0, 1'000'000}));
+  EXPECT_EQ(submit(alice_, buy(100, 1)).reject, RejectReason::InsufficientBalance);
+  EXPECT_EQ(cancel(alice_, r.order.id).reject, RejectReason::None);
+  EXPECT_EQ(usdt(alice_), (Balance{1'000'000, 0}));
+}
+
+TEST_F(BalanceTest, SellLocksBaseAndNeedsIt) {
+  EXPECT_EQ(submit(bob_, sell(100, 1)).reject, RejectReason::InsufficientBalance);
+  deposit(bob_, "BTC", 3 * kBasePerLot);
+  EXPECT_EQ(submit(bob_, sell(100, 3)).reject, RejectReason::None);
+  EXPECT_EQ(btc(bob_), (Balance{0, 3 * kBasePerLot}));
+}
+
+TEST_F(BalanceTest, FillsMoveLockedFundsAndABetterPriceReleasesTheDifference) {
+  deposit(alice_, "USDT", 1'000'000);
+  deposit(bob_, "BTC", 5 * kBasePerLot);
+  ASSERT_EQ(submit(bob_, sell(90, 5)).reject, RejectReason::None);
+  const OrderReply r = submit(alice_, buy(100, 10));
+  ASSERT_EQ(r.reject, RejectReason::None);
+  ASSERT_EQ(r.fills.size(), 1u);
+  // Paid 5 x 90; the 5 x 10 saved is free again; 5 x 100 stays locked for the rest.
+  EXPECT_EQ(usdt(alice_), (Balance{1'000'000 - 450'000 - 500'000, 500'000}));
+  EXPECT_EQ(btc(alice_), (Balance{5 * kBasePerLot, 0}));
+  EXPECT_EQ(usdt(bob_), (Balance{450'000, 0}));
+  EXPECT_EQ(btc(bob_), (Balance{0, 0}));
+}
+
+TEST_F(BalanceTest, MarketBuyLocksWhatSweepingTheBookCosts) {
+  deposit(bob_, "BTC", 5 * kBasePerLot);
+  ASSERT_EQ(submit(bob_, sell(100, 3)).reject, RejectReason::None);
+  ASSERT_EQ(submit(bob_, sell(110, 2)).reject, RejectReason::None);
+  const std::int64_t cost = (3 * 100 + 2 * 110) * kQuotePerTickLot;
+  deposit(alice_, "USDT", cost - 1);
+  EXPECT_EQ(submit(alice_, market(Side::Buy, 10)).reject, RejectReason::InsufficientBalance);
+  deposit(alice_, "USDT", 1);
+  const OrderReply r = submit(alice_, market(Side::Buy, 10));
+  ASSERT_EQ(r.reject, RejectReason::None);
+  EXPECT_EQ(r.order.executed, 5);
+  EXPECT_EQ(r.order.status, OrderStatus::Expired);
+  EXPECT_EQ(usdt(alice_), (Balance{0, 0}));
+  EXPECT_EQ(btc(alice_), (Balance{5 * kBasePerLot, 0}));
+}
+
+TEST_F(BalanceTest, QuoteOrderQtyBuysWhatTheMoneyPaysForAndReleasesTheRest) {
+  deposit(bob_, "BTC", 5 * kBasePerLot);
+  ASSERT_EQ(submit(bob_, sell(100, 3)).reject, RejectReason::None);
+  ASSERT_EQ(submit(bob_, sell(110, 2)).reject, RejectReason::None);
+  deposit(alice_, "USDT", 1'000'000);
+  SubmitOrder o = submit_of(alice_, market(Side::Buy, 0));
+  o.quote_qty = 409'999;  // 3 at 100, and 109,999 does not buy one at 110
+  OrderReply r = engine_.submit(o, "q");
+  ASSERT_EQ(r.reject, RejectReason::None);
+  EXPECT_EQ(r.order.qty, 3);
+  EXPECT_EQ(r.order.executed, 3);
+  EXPECT_EQ(usdt(alice_), (Balance{1'000'000 - 300'000, 0}));
+  o.quote_qty = 110'000;
+  r = engine_.submit(o, "q");
+  ASSERT_EQ(r.reject, RejectReason::None);
+  EXPECT_EQ(r.order.executed, 1);
+  EXPECT_EQ(usdt(alice_), (Balance{1'000'000 - 410'000, 0}));
+  expect_invariants();
+  o.quote_qty = 2'000'000;  // more than alice has
+  EXPECT_EQ(engine_.submit(o, "q").reject, RejectReason::InsufficientBalance);
+  o.quote_qty = 1;  // not a lot's worth
+  EXPECT_EQ(engine_.submit(o, "q").reject, RejectReason::BadQuantity);
+  o.side = Side::Sell;
+  o.quote_qty = 1000;
+  EXPECT_EQ(engine_.submit(o, "q").reject, RejectReason::BadOrderType);
+}
+
+TEST_F(BalanceTest, PostOnlyThatWouldCrossIsRejectedAndLocksNothing) {
+  deposit(bob_, "BTC", 5 * kBasePerLot);
+  deposit(alice_, "USDT", 1'000'000);
+  ASSERT_EQ(submit(bob_, sell(100, 5)).reject, RejectReason::None);
+  SubmitOrder o = submit_of(alice_, buy(100, 1));
+  o.post_only = true;
+  EXPECT_EQ(engine_.submit(o, "p").reject, RejectReason::WouldMatch);
+  EXPECT_EQ(usdt(alice_), (Balance{1'000'000, 0}));
+  o.price = 99;
+  const OrderReply r = engine_.submit(o, "p");
+  ASSERT_EQ(r.reject, RejectReason::None);
+  EXPECT_EQ(r.order.status, OrderStatus::New);
+  EXPECT_TRUE(r.order.post_only);
+  o.tif = TimeInForce::Ioc;
+  EXPECT_EQ(engine_.submit(o, "p").reject, RejectReason::BadOrderType);
+  expect_invariants();
+}
+
+TEST_F(BalanceTest, DepositsAndWithdrawalsAreIdempotentOnTheirReference) {
+  TransferReply d = deposit(alice_, "USDT", 500, "wire-1");
+  EXPECT_EQ(d.reject, RejectReason::None);
+  EXPECT_FALSE(d.replayed);
+  d = deposit(alice_, "USDT", 500, "wire-1");
+  EXPECT_TRUE(d.replayed);
+  EXPECT_EQ(d.balance, (Balance{500, 0}));
+  EXPECT_EQ(usdt(alice_), (Balance{500, 0}));
+  const auto w = [&](std::int64_t amount, const std::string& ref) {
+    return engine_.withdraw(Withdraw{{alice_, "USDT", amount, ref}});
+  };
+  EXPECT_EQ(w(501, "out-1").reject, RejectReason::InsufficientBalance);
+  EXPECT_EQ(w(200, "out-1").reject, RejectReason::None);  // a refusal is not remembered
+  EXPECT_TRUE(w(200, "out-1").replayed);
+  EXPECT_EQ(usdt(alice_), (Balance{300, 0}));
+  EXPECT_EQ(deposit(alice_, "DOGE", 1).reject, RejectReason::UnknownAsset);
+  EXPECT_EQ(deposit(AccountId{99}, "USDT", 1).reject, RejectReason::UnknownAccount);
+  EXPECT_EQ(deposit(alice_, "USDT", 0).reject, RejectReason::BadRequest);
+  EXPECT_EQ(engine_.balances(GetBalances{AccountId{99}}).reject, RejectReason::UnknownAccount);
+  const BalancesReply all = engine_.balances(GetBalances{alice_});
+  ASSERT_EQ(all.balances.size(), 3u);
+  EXPECT_EQ(all.balances[1].asset, "USDT");
+  EXPECT_EQ(all.balances[1].balance, (Balance{300, 0}));
+  for (const AssetTotals& t : engine_.asset_totals()) EXPECT_TRUE(t.conserved()) << t.asset;
+}
+
+TEST(BalanceFees, MakerAndTakerFeesGoToTheFeeAccount) {
+  std::vector<SymbolSpec> specs = symbols();
+  specs[0].maker_fee_bps = 10;
+  specs[0].taker_fee_bps = 20;
+  EngineLimits limits = small_limits();
+  limits.check_balances = true;
+  Engine engine(specs, limits);
+  const AccountId maker = engine.create_account(CreateAccount{"m", "h1"}).account;
+  const AccountId taker = engine.create_account(CreateAccount{"t", "h2"}).account;
+  engine.deposit(Deposit{{maker, "BTC", 10 * kBasePerLot, "a"}});
+  engine.deposit(Deposit{{taker, "USDT", 1'000'000, "b"}});
+  ASSERT_EQ(engine.submit(submit_of(maker, sell(100, 10)), "s").reject, RejectReason::None);
+  ASSERT_EQ(engine.submit(submit_of(taker, buy(100, 10)), "b").reject, RejectReason::None);
+  const AssetId btc = *engine.find_asset("BTC");
+  const AssetId usdt = *engine.find_asset("USDT");
+  // The maker gets 1,000,000 USDT less 10 bp, the taker 1,000,000 BTC units less 20 bp.
+  EXPECT_EQ(engine.balance(maker, usdt), (Balance{999'000, 0}));
+  EXPECT_EQ(engine.balance(taker, btc), (Balance{998'000, 0}));
+  EXPECT_EQ(engine.balance(AccountId{0}, usdt), (Balance{1'000, 0}));
+  EXPECT_EQ(engine.balance(AccountId{0}, btc), (Balance{2'000, 0}));
+  std::string why;
+  EXPECT_TRUE(engine.check_invariants(&why)) << why;
+  for (const AssetTotals& t : engine.asset_totals()) EXPECT_TRUE(t.conserved()) << t.asset;
+}
+
+TEST_F(BalanceTest, SnapshotRestoresEveryBalanceAndTheStateHashCoversThem) {
+  deposit(alice_, "USDT", 5'000'000, "w1");
+  deposit(bob_, "BTC", 10 * kBasePerLot, "w2");
+  ASSERT_EQ(submit(bob_, sell(90, 4)).reject, RejectReason::None);
+  ASSERT_EQ(submit(alice_, buy(100, 10)).reject, RejectReason::None);
+  ASSERT_EQ(submit(bob_, sell(120, 3)).reject, RejectReason::None);
+  std::string bytes;
+  engine_.serialize(bytes);
+  Engine restored(symbols(), checked());
+  ASSERT_TRUE(restored.restore(bytes).ok());
+  std::string why;
+  EXPECT_TRUE(restored.check_invariants(&why)) << why;
+  EXPECT_EQ(restored.state_hash(), engine_.state_hash());
+  for (const AccountId a : {AccountId{0}, alice_, bob_}) {
+    for (AssetId asset = 0; asset < 3; ++asset) {
+      EXPECT_EQ(restored.balance(a, asset), engine_.balance(a, asset));
+    }
+  }
+  // The references came along: a repeat is still a repeat.
+  EXPECT_TRUE(restored.deposit(Deposit{{alice_, "USDT", 1, "w1"}}).replayed);
+  // And the hash sees money move.
+  const std::uint64_t before = restored.state_hash();
+  restored.deposit(Deposit{{alice_, "USDT", 1, "w3"}});
+  EXPECT_NE(restored.state_hash(), before);
+  // A pure-book engine does not take a checked engine's snapshot.
+  Engine pure(symbols(), small_limits());
+  EXPECT_FALSE(pure.restore(bytes).ok());
+}
 
 }  // namespace
 }  // namespace spot

@@ -44,16 +44,25 @@ void sigkill(SpotdProcess& spotd) {
   EXPECT_EQ(spotd.wait_exit(std::chrono::seconds(10)), -SIGKILL);
 }
 
+std::string account_balances(SpotdProcess& spotd, const std::string& key) {
+  return HttpClient(spotd.http_port())
+      .request(http::verb::get, "/api/v1/account", "", {{"X-API-Key", key}})
+      .body;
+}
+
 TEST(Recovery, RestartAfterSigkillRebuildsOrdersAccountsAndIds) {
   const std::string journal = temp_dir() + "/journal";
   std::string key;
+  std::string other;
   std::vector<std::string> ids;
   std::map<std::string, std::string> bodies;
   std::string state;
+  std::string alice_balances;
+  std::string bob_balances;
   {
     SpotdProcess first({}, "", journal);
     key = first.create_account("alice");
-    const std::string other = first.create_account("bob");
+    other = first.create_account("bob");
     HttpClient c(first.http_port());
     auto post = [&](const std::string& k, const std::string& body) {
       const auto r = c.request(http::verb::post, "/api/v1/orders", body, {{"X-API-Key", k}});
@@ -72,11 +81,32 @@ TEST(Recovery, RestartAfterSigkillRebuildsOrdersAccountsAndIds) {
       bodies[id] =
           c.request(http::verb::get, "/api/v1/orders/" + id, "", {{"X-API-Key", key}}).body;
     }
+    // A withdrawal too, so that every kind of balance change is in the journal.
+    HttpClient admin(first.admin_port());
+    EXPECT_EQ(admin
+                  .request(http::verb::post, "/admin/v1/accounts/2/withdrawals",
+                           R"({"asset":"USDT","amount":"12.345","reference":"out-1"})",
+                           {{"Authorization", "Bearer " + first.admin_token()}})
+                  .status,
+              201u);
     state = admin_state(first);
+    alice_balances = account_balances(first, key);
+    bob_balances = account_balances(first, other);
     sigkill(first);
   }
   SpotdProcess second({}, "", journal);
   EXPECT_EQ(admin_state(second), state);
+  // Every balance exactly: alice sold 1.5 BTC at 100.5 and still has 0.5 + 1 BTC locked
+  // in her resting sells; bob bought 1.5 and withdrew 12.345 USDT.
+  EXPECT_EQ(account_balances(second, key), alice_balances);
+  EXPECT_EQ(account_balances(second, other), bob_balances);
+  EXPECT_NE(alice_balances.find(R"({"asset":"BTC","free":"99997.00000000","locked":"1.50000000"})"),
+            std::string::npos)
+      << alice_balances;
+  EXPECT_NE(
+      bob_balances.find(R"({"asset":"USDT","free":"99999836.90500000","locked":"0.00000000"})"),
+      std::string::npos)
+      << bob_balances;
   HttpClient c(second.http_port());
   for (const auto& [id, body] : bodies) {
     const auto r = c.request(http::verb::get, "/api/v1/orders/" + id, "", {{"X-API-Key", key}});

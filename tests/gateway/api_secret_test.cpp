@@ -105,7 +105,7 @@ TEST(ApiSecretSnapshot, EngineKeepsTheSealedSecretAcrossSnapshots) {
   engine.create_account(CreateAccount{"bob", "hash-b"});
   std::string snapshot;
   engine.serialize(snapshot);
-  EXPECT_EQ(snapshot[0], '\x03');  // format 3: with secrets
+  EXPECT_EQ(snapshot[0], '\x03');  // format 3: with the sealed secrets
   Engine restored({btc}, EngineLimits{});
   ASSERT_TRUE(restored.restore(snapshot).ok());
   std::vector<std::string> seen;
@@ -114,14 +114,14 @@ TEST(ApiSecretSnapshot, EngineKeepsTheSealedSecretAcrossSnapshots) {
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"hash-a=sealed-a", "hash-b="}));
   EXPECT_EQ(restored.state_hash(), engine.state_hash());
-  // Without any secret the state is written in format 2, as before secrets.
+  // Without any secret the state is format 3 too, each account's secret empty.
   Engine plain({btc}, EngineLimits{});
   plain.create_account(CreateAccount{"carol", "hash-c"});
-  std::string old;
-  plain.serialize(old);
-  EXPECT_EQ(old[0], '\x02');
+  std::string without;
+  plain.serialize(without);
+  EXPECT_EQ(without[0], '\x03');
   Engine back({btc}, EngineLimits{});
-  ASSERT_TRUE(back.restore(old).ok());
+  ASSERT_TRUE(back.restore(without).ok());
   EXPECT_EQ(back.state_hash(), plain.state_hash());
 }
 

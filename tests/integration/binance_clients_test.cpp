@@ -71,6 +71,7 @@ class BinanceClients : public ::testing::Test {
         admin.request(http::verb::post, "/admin/v1/accounts", "{\"name\":\"" + name + "\"}",
                       {{"Authorization", "Bearer " + spotd_->admin_token()}});
     EXPECT_EQ(reply.status, 201u) << reply.body;
+    spotd_->fund(std::stoull(json_field(reply.body, "accountId")));
     return Account{json_field(reply.body, "apiKey"), json_field(reply.body, "apiSecret")};
   }
 

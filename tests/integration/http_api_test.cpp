@@ -396,5 +396,130 @@ TEST(Admin, DisabledWithoutToken) {
       403u);
 }
 
+// Balances end to end: an unfunded account, deposits and withdrawals through the admin
+// API (idempotent on their reference), the locks an order takes, the Binance-style
+// rejects, and GET /api/v1/account.
+TEST_F(HttpApi, BalancesGateOrdersAndMoveWithDepositsWithdrawalsAndFills) {
+  HttpClient admin(spotd_->admin_port());
+  const std::map<std::string, std::string> bearer = {
+      {"Authorization", "Bearer " + spotd_->admin_token()}};
+  const auto created =
+      admin.request(http::verb::post, "/admin/v1/accounts", R"({"name":"carol"})", bearer);
+  ASSERT_EQ(created.status, 201u) << created.body;
+  const std::string carol = json_field(created.body, "apiKey");
+  const std::string id = json_field(created.body, "accountId");
+  const std::string base = "/admin/v1/accounts/" + id;
+  auto transfer = [&](const std::string& what, const std::string& body) {
+    return admin.request(http::verb::post, base + what, body, bearer);
+  };
+  auto usdt = [&](const std::string& key) {
+    const auto r = call(http::verb::get, "/api/v1/account", key);
+    EXPECT_EQ(r.status, 200u) << r.body;
+    const std::size_t at = r.body.find(R"({"asset":"USDT")");
+    return at == std::string::npos ? r.body : r.body.substr(at, r.body.find('}', at) - at + 1);
+  };
+  EXPECT_EQ(usdt(carol), R"({"asset":"USDT","free":"0.00000000","locked":"0.00000000"})");
+  // No money: the order is refused with Binance's code and message.
+  auto r = post(carol, order_body("BUY", "1", "100"));
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(json_field(r.body, "code"), "-2010");
+  EXPECT_EQ(json_field(r.body, "msg"), "Account has insufficient balance for requested action.");
+
+  r = transfer("/deposits", R"({"asset":"USDT","amount":"100.5","reference":"wire-1"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(json_field(r.body, "free"), "100.50000000");
+  EXPECT_EQ(json_field(r.body, "type"), "DEPOSIT");
+  r = transfer("/deposits", R"({"asset":"USDT","amount":"100.5","reference":"wire-1"})");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(json_field(r.body, "replayed"), "true");
+  r = transfer("/withdrawals", R"({"asset":"USDT","amount":"200","reference":"out-1"})");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(json_field(r.body, "msg"), "Account has insufficient balance for requested action.");
+  r = transfer("/withdrawals", R"({"asset":"USDT","amount":"0.5","reference":"out-1"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(json_field(r.body, "free"), "100.00000000");
+  EXPECT_EQ(transfer("/deposits", R"({"asset":"DOGE","amount":"1","reference":"x"})").status, 400u);
+  EXPECT_EQ(
+      transfer("/deposits", R"({"asset":"USDT","amount":"0.000000001","reference":"x"})").status,
+      400u);
+  EXPECT_EQ(transfer("/deposits", R"({"asset":"USDT","amount":"1"})").status, 400u);
+  EXPECT_EQ(admin
+                .request(http::verb::post, "/admin/v1/accounts/999/deposits",
+                         R"({"asset":"USDT","amount":"1","reference":"x"})", bearer)
+                .status,
+            404u);
+  EXPECT_EQ(admin
+                .request(http::verb::post, base + "/deposits",
+                         R"({"asset":"USDT","amount":"1","reference":"x"})")
+                .status,
+            401u);
+
+  // Bob sells 1 at 99; carol's post-only buy at 99 would take it.
+  ASSERT_EQ(post(bob_, order_body("SELL", "1", "99")).status, 201u);
+  r = post(
+      carol,
+      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT_MAKER","quantity":"1","price":"99"})");
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_EQ(json_field(r.body, "code"), "-2010");
+  EXPECT_EQ(json_field(r.body, "msg"), "Order would immediately match and take.");
+  // A buy of 1 at 100 locks 100 USDT, fills at 99 and gives 1 back at once.
+  r = post(carol, order_body("BUY", "1", "100"));
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(json_field(r.body, "status"), "FILLED");
+  EXPECT_EQ(usdt(carol), R"({"asset":"USDT","free":"1.00000000","locked":"0.00000000"})");
+  // A resting post-only buy keeps its lock until cancelled.
+  r = post(
+      carol,
+      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT_MAKER","quantity":"0.01","price":"50"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  EXPECT_EQ(json_field(r.body, "type"), "LIMIT_MAKER");
+  EXPECT_EQ(usdt(carol), R"({"asset":"USDT","free":"0.50000000","locked":"0.50000000"})");
+  ASSERT_EQ(
+      call(http::verb::delete_, "/api/v1/orders/" + json_field(r.body, "orderId"), carol).status,
+      200u);
+  EXPECT_EQ(usdt(carol), R"({"asset":"USDT","free":"1.00000000","locked":"0.00000000"})");
+  const auto btc = call(http::verb::get, "/api/v1/account", carol).body;
+  EXPECT_NE(btc.find(R"({"asset":"BTC","free":"1.00000000","locked":"0.00000000"})"),
+            std::string::npos)
+      << btc;
+  // The operator's view, and the fee account (no fees configured here).
+  r = admin.request(http::verb::get, base + "/balances", "", bearer);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_NE(r.body.find(R"("accountId":)" + id), std::string::npos) << r.body;
+  EXPECT_EQ(admin.request(http::verb::get, "/admin/v1/accounts/0/balances", "", bearer).status,
+            200u);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/account").status, 401u);
+}
+
+// spotctl account deposit|withdraw|balances against a real spotd.
+TEST_F(HttpApi, SpotctlDepositsWithdrawsAndShowsBalances) {
+  auto spotctl = [&](std::vector<std::string> args) {
+    std::vector<std::string> all = {
+        SPOTCTL_PATH,          "--port", std::to_string(spotd_->admin_port()), "--token",
+        spotd_->admin_token(), "account"};
+    all.insert(all.end(), args.begin(), args.end());
+    return run_program(all);
+  };
+  // alice is account 1 (funded with 100,000,000 USDT by the test support).
+  ExitResult r = spotctl({"deposit", "1", "USDT", "0.5", "--reference", "ctl-1"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("deposit of 0.50000000 USDT to account 1: free 100000000.50000000"),
+            std::string::npos)
+      << r.output;
+  r = spotctl({"deposit", "1", "USDT", "0.5", "--reference", "ctl-1"});
+  EXPECT_NE(r.output.find("(already applied)"), std::string::npos) << r.output;
+  r = spotctl({"withdraw", "1", "USDT", "1000000000", "--reference", "ctl-2"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("Account has insufficient balance for requested action."),
+            std::string::npos)
+      << r.output;
+  r = spotctl({"withdraw", "1", "USDT", "0.5", "--reference", "ctl-2"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  r = spotctl({"balances", "1"});
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("USDT   100000000.00000000"), std::string::npos) << r.output;
+  EXPECT_EQ(spotctl({"balances", "0"}).status, 0);  // the fee account
+}
+
 }  // namespace
 }  // namespace spot::test

@@ -46,6 +46,10 @@ tick_size = "0.05"
 lot_size = "0.01"
 )";
 
+// What create_account deposits into every account, per asset of kBaseConfig.
+const std::pair<const char*, const char*> kTestFunds[] = {
+    {"BTC", "100000"}, {"ETH", "100000"}, {"USDT", "100000000"}};
+
 std::string make_temp_dir() {
   std::string templ = (std::filesystem::temp_directory_path() / "spotd-test-XXXXXX").string();
   if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -191,7 +195,28 @@ std::string SpotdProcess::create_account(const std::string& name) {
       admin.request(http::verb::post, "/admin/v1/accounts", "{\"name\":\"" + name + "\"}",
                     {{"Authorization", "Bearer " + token_}});
   if (reply.status != 201) throw std::runtime_error("account creation failed: " + reply.body);
+  // Every test account can pay for what the tests trade: spotd checks balances.
+  fund(std::stoull(json_field(reply.body, "accountId")));
   return json_field(reply.body, "apiKey");
+}
+
+void SpotdProcess::fund(std::uint64_t account) {
+  for (const auto& [asset, amount] : kTestFunds) deposit(account, asset, amount);
+}
+
+std::string SpotdProcess::deposit(std::uint64_t account, const std::string& asset,
+                                  const std::string& amount, std::string reference) {
+  if (reference.empty()) reference = "fund-" + std::to_string(account) + "-" + asset;
+  HttpClient admin(admin_port_);
+  const auto reply =
+      admin.request(http::verb::post, "/admin/v1/accounts/" + std::to_string(account) + "/deposits",
+                    R"({"asset":")" + asset + R"(","amount":")" + amount + R"(","reference":")" +
+                        reference + R"("})",
+                    {{"Authorization", "Bearer " + token_}});
+  if (reply.status != 201 && reply.status != 200) {
+    throw std::runtime_error("deposit failed: " + reply.body);
+  }
+  return reply.body;
 }
 
 ExitResult run_spotd(const std::vector<std::string>& args, const std::string& config_toml) {

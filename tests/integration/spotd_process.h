@@ -50,8 +50,16 @@ class SpotdProcess {
   int wait_exit(std::chrono::milliseconds timeout);
   bool running();
 
-  // Creates an account through the admin API; returns its API key.
+  // Creates an account through the admin API and funds it (100,000 BTC and ETH,
+  // 100,000,000 USDT: every order a test places can be paid for); returns its API key.
   std::string create_account(const std::string& name = "trader");
+  // Deposits what create_account gives every test account (BTC, ETH, USDT) into one
+  // created otherwise.
+  void fund(std::uint64_t account);
+  // POST /admin/v1/accounts/{account}/deposits; returns the response body (throws
+  // unless 200 or 201). An empty reference names one from the account and asset.
+  std::string deposit(std::uint64_t account, const std::string& asset, const std::string& amount,
+                      std::string reference = {});
 
  private:
   std::string dir_;

@@ -9,6 +9,7 @@
 #include <future>
 #include <thread>
 
+#include "spot/core/binary.h"
 #include "spot/engine/engine.h"
 #include "spot/journal/codec.h"
 #include "spot/journal/journal.h"
@@ -32,6 +33,27 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The symbol of the engine tests: X traded for Y.
+SymbolSpec x_symbol() {
+  SymbolSpec spec;
+  spec.name = "X-Y";
+  spec.max_price = 1'000'000;
+  spec.max_qty = 1'000'000;
+  return spec;
+}
+
+// Enough X and Y for accounts 1..accounts to pay for every order of these tests.
+std::vector<CommandBody> funding(std::uint64_t accounts) {
+  std::vector<CommandBody> out;
+  for (std::uint64_t a = 1; a <= accounts; ++a) {
+    for (const char* asset : {"X", "Y"}) {
+      out.push_back(Deposit{
+          {AccountId{a}, asset, std::int64_t{1} << 60, "fund-" + std::to_string(a) + asset}});
+    }
+  }
+  return out;
+}
 
 SubmitOrder order(std::uint64_t account, Side side, Ticks price, Lots qty,
                   std::string client = "") {
@@ -147,8 +169,17 @@ TEST(CommandCodec, RoundTripsEveryMutatingCommand) {
   s.type = OrderType::Market;
   s.tif = TimeInForce::Fok;
   s.client_token = 99;
-  for (const CommandBody& c : {CommandBody(s), CommandBody(CancelRequest{AccountId{4}, OrderId{5}}),
-                               CommandBody(CreateAccount{"bob", "hash"})}) {
+  SubmitOrder post = order(3, Side::Buy, 100, 1);
+  post.post_only = true;
+  SubmitOrder by_quote = order(3, Side::Buy, 0, 0);
+  by_quote.type = OrderType::Market;
+  by_quote.tif = TimeInForce::Ioc;
+  by_quote.quote_qty = 123'456;
+  for (const CommandBody& c :
+       {CommandBody(s), CommandBody(CancelRequest{AccountId{4}, OrderId{5}}),
+        CommandBody(CreateAccount{"bob", "hash"}), CommandBody(post), CommandBody(by_quote),
+        CommandBody(Deposit{{AccountId{7}, "USDT", 1'000, "wire-1"}}),
+        CommandBody(Withdraw{{AccountId{7}, "BTC", 5, "out-1"}})}) {
     const std::string bytes = journal::encode_command(c, "req-1");
     CommandBody back;
     std::string rid;
@@ -170,6 +201,26 @@ TEST(CommandCodec, RoundTripsEveryMutatingCommand) {
   EXPECT_EQ(got.qty, 67);
   EXPECT_EQ(got.client_token, 99u);
   EXPECT_EQ(got.client_order_id, "client-1");
+  EXPECT_FALSE(got.post_only);
+  EXPECT_EQ(got.quote_qty, 0);
+  // The options, and the transfers' fields, come back too.
+  ASSERT_TRUE(journal::decode_command(journal::encode_command(by_quote, "r"), back, rid));
+  EXPECT_EQ(std::get<SubmitOrder>(back).quote_qty, 123'456);
+  ASSERT_TRUE(journal::decode_command(journal::encode_command(post, "r"), back, rid));
+  EXPECT_TRUE(std::get<SubmitOrder>(back).post_only);
+  // A submit without options is byte for byte the record of before balances (kind 1).
+  EXPECT_EQ(journal::encode_command(s, "r")[0], 1);
+  EXPECT_EQ(journal::encode_command(post, "r")[0], 6);
+  ASSERT_TRUE(journal::decode_command(
+      journal::encode_command(Withdraw{{AccountId{7}, "BTC", 5, "out-1"}}, "r"), back, rid));
+  const auto& w = std::get<Withdraw>(back);
+  EXPECT_EQ(w.account, AccountId{7});
+  EXPECT_EQ(w.asset, "BTC");
+  EXPECT_EQ(w.amount, 5);
+  EXPECT_EQ(w.reference, "out-1");
+  EXPECT_TRUE(journal::is_mutating(Deposit{}));
+  EXPECT_TRUE(journal::is_mutating(Withdraw{}));
+  EXPECT_FALSE(journal::is_mutating(GetBalances{}));
   EXPECT_FALSE(journal::is_mutating(GetOrder{}));
   EXPECT_FALSE(journal::is_mutating(GetDepth{}));
   EXPECT_TRUE(journal::is_mutating(CancelRequest{}));
@@ -276,6 +327,7 @@ TEST(Recovery, EmptyOrMissingDirectoryIsAFreshStart) {
 TEST(Recovery, ReplayRebuildsTheEngineExactly) {
   TempDir dir;
   std::vector<CommandBody> commands = {CreateAccount{"a", "h1"}, CreateAccount{"b", "h2"}};
+  for (CommandBody& c : funding(2)) commands.push_back(std::move(c));
   for (int i = 0; i < 2000; ++i) {
     commands.push_back(order(static_cast<std::uint64_t>(1 + i % 2), i % 3 ? Side::Buy : Side::Sell,
                              95 + i % 11, 1 + i % 9, i % 4 ? "" : "k" + std::to_string(i)));
@@ -284,10 +336,10 @@ TEST(Recovery, ReplayRebuildsTheEngineExactly) {
                                        OrderId{static_cast<std::uint64_t>(i / 2 + 1)}});
     }
   }
-  Engine live({SymbolSpec{"X", {1, 2}, {1, 3}, 1, 1'000'000, 1, 1'000'000}}, EngineLimits{});
+  Engine live({x_symbol()}, EngineLimits{});
   for (const auto& c : commands) live.execute(c, "");
   write_all(dir.path(), commands);
-  Engine rebuilt({SymbolSpec{"X", {1, 2}, {1, 3}, 1, 1'000'000, 1, 1'000'000}}, EngineLimits{});
+  Engine rebuilt({x_symbol()}, EngineLimits{});
   PosixFileSystem posix;
   ASSERT_TRUE(recover_journal(posix, dir.path(), [&](const CommandBody& c, const std::string& rid) {
                 rebuilt.execute(c, rid);
@@ -498,12 +550,11 @@ TEST(GroupCommit, CompletionsRunInSubmissionOrderAfterTheirRecords) {
   EXPECT_EQ(r.records, 666u);  // the 334 empty entries wrote nothing
 }
 
-std::vector<SymbolSpec> one_symbol() {
-  return {SymbolSpec{"X", {1, 2}, {1, 3}, 1, 1'000'000, 1, 1'000'000}};
-}
+std::vector<SymbolSpec> one_symbol() { return {x_symbol()}; }
 
 std::vector<CommandBody> busy_commands(int n, int seed) {
   std::vector<CommandBody> out = {CreateAccount{"a", "h1"}, CreateAccount{"b", "h2"}};
+  for (CommandBody& c : funding(2)) out.push_back(std::move(c));
   std::uint64_t x = static_cast<std::uint64_t>(seed);
   for (int i = 0; i < n; ++i) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -588,6 +639,7 @@ SubmitOrder finishing(const std::string& client) {
 Engine ran(const EngineLimits& limits, int orders) {
   Engine e(one_symbol(), limits);
   e.execute(CreateAccount{"a", "h1"}, "r");
+  for (const CommandBody& c : funding(1)) e.execute(c, "r");
   for (int i = 0; i < orders; ++i) e.execute(finishing("k" + std::to_string(i)), "r");
   return e;
 }
@@ -643,35 +695,88 @@ TEST(EngineSnapshot, ASnapshotOfALongerHistoryOrWindowIsTrimmedAsTheEngineWouldH
   }
 }
 
-TEST(EngineSnapshot, ReadsTheFormatWithoutAWindow) {
-  // Format 1 is format 2 without the window's count and entries at the end.
-  const EngineLimits limits = short_history(3, 0);
-  const Engine original = ran(limits, 20);
-  std::string state;
-  original.serialize(state);
-  ASSERT_EQ(state[0], '\x02');
-  std::string v1 = state.substr(0, state.size() - 8);
-  v1[0] = '\x01';
-  Engine restored(one_symbol(), short_history(3, 50));
-  const Status status = restored.restore(v1);
-  ASSERT_TRUE(status.ok()) << status.to_string();
-  EXPECT_EQ(restored.idempotency_window().size(), 0u);
-  EXPECT_EQ(restored.record_count(), 3u);
-  EXPECT_EQ(restored.state_hash(), original.state_hash());
+// A snapshot in an older format, written field by field: format 1 (no idempotency
+// window) and 2 (no balances) end after the live records and the window.
+std::string old_snapshot(std::uint32_t format, bool with_live_order) {
+  std::string out;
+  binary::Writer o(out);
+  o.put(format);
+  o.put(std::uint64_t{3});  // next order id
+  o.put(std::uint64_t{2});  // next account id
+  o.put(std::uint64_t{2});  // the matcher's last order id
+  o.put(std::uint64_t{0});  // last trade id
+  o.put(std::uint64_t{1});  // accounts
+  o.put(std::uint64_t{1});
+  o.str("a");
+  o.str("h1");
+  auto record = [&o](std::uint64_t id, std::uint8_t status) {
+    o.put(id);
+    o.put(std::uint64_t{1});  // account
+    o.put(SymbolId{0});       // symbol
+    o.put(std::uint8_t{0});   // buy
+    o.put(std::uint8_t{0});   // limit
+    o.put(std::uint8_t{0});   // GTC
+    o.put(status);
+    o.put(Ticks{100});
+    o.put(Lots{1});
+    o.put(Lots{0});           // executed
+    o.put(std::uint64_t{0});  // client token
+    o.str("");
+    o.str("r");
+  };
+  o.put(std::uint64_t{1});  // finished records
+  o.put(std::uint8_t{1});
+  record(1, static_cast<std::uint8_t>(OrderStatus::Canceled));
+  o.put(std::uint64_t{with_live_order ? 1u : 0u});
+  if (with_live_order) record(2, static_cast<std::uint8_t>(OrderStatus::New));
+  if (format == 2) o.put(std::uint64_t{0});  // an empty window
+  return out;
+}
+
+TEST(EngineSnapshot, ReadsTheFormatsBeforeBalances) {
+  EngineLimits pure = short_history(3, 50);
+  pure.check_balances = false;
+  for (const std::uint32_t format : {1u, 2u}) {
+    Engine restored(one_symbol(), pure);
+    const Status status = restored.restore(old_snapshot(format, true));
+    ASSERT_TRUE(status.ok()) << format << ": " << status.to_string();
+    EXPECT_EQ(restored.idempotency_window().size(), 0u);
+    EXPECT_EQ(restored.record_count(), 2u);
+    EXPECT_EQ(restored.matcher().book(0).order_count(), 1u);
+    EXPECT_TRUE(restored.check_invariants());
+    // A checking engine takes an old snapshot only without live orders: they would rest
+    // with nothing locked.
+    Engine checked(one_symbol(), short_history(3, 50));
+    EXPECT_TRUE(checked.restore(old_snapshot(format, false)).ok()) << format;
+    Engine refused(one_symbol(), short_history(3, 50));
+    EXPECT_EQ(refused.restore(old_snapshot(format, true)).code(), StatusCode::Corruption);
+  }
   // A format this engine does not know is refused.
-  std::string v4 = state;
-  v4[0] = '\x04';
-  Engine future(one_symbol(), limits);
-  EXPECT_EQ(future.restore(v4).code(), StatusCode::Corruption);
+  std::string state;
+  ran(short_history(3, 0), 5).serialize(state);
+  ASSERT_EQ(state[0], '\x03');
+  state[0] = '\x04';
+  Engine future(one_symbol(), short_history(3, 0));
+  EXPECT_EQ(future.restore(state).code(), StatusCode::Corruption);
 }
 
 TEST(EngineSnapshot, AWindowEntryNamingAnIdNotHandedOutIsRefused) {
   const EngineLimits limits = short_history(3, 50);
   std::string state;
-  ran(limits, 20).serialize(state);
-  // The last entry's order id is the state's last 8 bytes.
+  const Engine original = ran(limits, 20);
+  original.serialize(state);
+  // Find the window's last entry (key hash, order id) in the state and spoil its id.
+  std::string entry;
+  original.idempotency_window().for_each([&entry](std::uint64_t key_hash, std::uint64_t id) {
+    entry.clear();
+    binary::Writer w(entry);
+    w.put(key_hash);
+    w.put(id);
+  });
+  const std::size_t at = state.rfind(entry);
+  ASSERT_NE(at, std::string::npos);
   std::string bad = state;
-  for (int b = 0; b < 8; ++b) bad[bad.size() - 8 + static_cast<std::size_t>(b)] = '\x7f';
+  for (std::size_t b = 8; b < 16; ++b) bad[at + b] = '\x7f';
   Engine e(one_symbol(), limits);
   const Status status = e.restore(bad);
   EXPECT_EQ(status.code(), StatusCode::Corruption);

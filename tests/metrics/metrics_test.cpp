@@ -102,11 +102,11 @@ TEST(Metrics, ScrapeShowsCountersByLabel) {
 
 TEST(Metrics, EveryRejectReasonHasASeries) {
   Metrics m("t");
-  for (int r = 1; r <= static_cast<int>(RejectReason::TooManyOpenOrders); ++r) {
+  for (int r = 1; r <= static_cast<int>(kLastRejectReason); ++r) {
     m.order_rejected(static_cast<RejectReason>(r));
   }
   const std::string s = m.scrape();
-  for (int r = 1; r <= static_cast<int>(RejectReason::TooManyOpenOrders); ++r) {
+  for (int r = 1; r <= static_cast<int>(kLastRejectReason); ++r) {
     const std::string series = "spot_orders_rejected_total{reason=\"" +
                                std::string(to_string(static_cast<RejectReason>(r))) + "\"}";
     EXPECT_EQ(value_of(s, series), 1) << series;

@@ -166,6 +166,49 @@ TEST(ParseOrder, ErrorsCarryStatusAndCode) {
   }
 }
 
+TEST(ParseOrder, LimitMakerIsAPostOnlyLimitAndQuoteOrderQtyAMarketBuyByAmount) {
+  const SymbolTable m = symbols();
+  ParsedOrder p = parse_order(
+      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT_MAKER","quantity":"1","price":"100"})", m);
+  ASSERT_FALSE(p.error) << p.error->msg;
+  EXPECT_TRUE(p.order.post_only);
+  EXPECT_EQ(p.order.type, OrderType::Limit);
+  EXPECT_EQ(p.order.tif, TimeInForce::Gtc);
+  p = parse_order(R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT_MAKER","timeInForce":"IOC",
+                      "quantity":"1","price":"100"})",
+                  m);
+  ASSERT_TRUE(p.error);
+  EXPECT_EQ(p.error->code, -1116);
+  p = parse_order(R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","quoteOrderQty":"250.5"})",
+                  m);
+  ASSERT_FALSE(p.error) << p.error->msg;
+  EXPECT_EQ(p.order.quote_qty, 25'050'000'000);  // USDT has 8 decimals
+  EXPECT_EQ(p.order.qty, 0);
+  for (const char* body :
+       {R"({"symbol":"BTC-USDT","side":"SELL","type":"MARKET","quoteOrderQty":"1"})",
+        R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","quoteOrderQty":"1","quantity":"1"})",
+        R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","quoteOrderQty":"0"})",
+        R"({"symbol":"BTC-USDT","side":"BUY","type":"MARKET","quoteOrderQty":"0.000000001"})"}) {
+    EXPECT_TRUE(parse_order(body, m).error) << body;
+  }
+  OrderRecord r;
+  r.post_only = true;
+  EXPECT_NE(order_json(r, m.spec(0), nullptr).find(R"("type":"LIMIT_MAKER")"), std::string::npos);
+}
+
+TEST(Balances, RendersDecimalStringsOfEachAssetsDecimals) {
+  BalancesReply reply;
+  reply.account = AccountId{7};
+  reply.balances = {{"BTC", 8, {150'000'000, 5}}, {"USDT", 2, {100'050, 0}}};
+  EXPECT_EQ(
+      balances_json(reply),
+      R"({"accountId":7,"balances":[{"asset":"BTC","free":"1.50000000","locked":"0.00000005"},)"
+      R"({"asset":"USDT","free":"1000.50","locked":"0.00"}]})");
+  EXPECT_EQ(parse_units("1000.5", 2), 100'050);
+  EXPECT_FALSE(parse_units("1000.505", 2));
+  EXPECT_FALSE(parse_units("-1", 2));
+}
+
 TEST(ParseOrder, ClientOrderIdOfSixtyFourCharactersIsAccepted) {
   const SymbolTable m = symbols();
   const std::string id(64, 'c');
@@ -331,8 +374,12 @@ TEST(ErrorFor, MapsEveryRejectReason) {
       {RejectReason::BadRequest, 400, -1100},
       {RejectReason::Unauthorized, 401, -2015},
       {RejectReason::TooManyOpenOrders, 400, -2010},
+      {RejectReason::InsufficientBalance, 400, -2010},
+      {RejectReason::WouldMatch, 400, -2010},
+      {RejectReason::UnknownAccount, 404, -2013},
+      {RejectReason::UnknownAsset, 400, -1100},
   };
-  ASSERT_EQ(cases.size(), static_cast<std::size_t>(RejectReason::TooManyOpenOrders) + 1);
+  ASSERT_EQ(cases.size(), static_cast<std::size_t>(kLastRejectReason) + 1);
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(to_string(c.reason)));
     const Error e = error_for(c.reason);

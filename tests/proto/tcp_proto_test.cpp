@@ -161,7 +161,7 @@ TEST(TcpRoundTrip, Canceled) {
 }
 
 TEST(TcpRoundTrip, RejectedWithEveryReason) {
-  for (int r = 1; r <= static_cast<int>(RejectReason::TooManyOpenOrders); ++r) {
+  for (int r = 1; r <= static_cast<int>(kLastRejectReason); ++r) {
     const Rejected in{5, 6, static_cast<std::uint8_t>('O'), static_cast<RejectReason>(r)};
     std::string wire;
     encode(in, wire);
@@ -175,7 +175,7 @@ TEST(TcpRoundTrip, RejectedWithEveryReason) {
 }
 
 TEST(TcpRoundTrip, RejectedWithoutAKnownReasonDoesNotDecode) {
-  for (const int r : {0, static_cast<int>(RejectReason::TooManyOpenOrders) + 1, 255}) {
+  for (const int r : {0, static_cast<int>(kLastRejectReason) + 1, 255}) {
     std::string wire;
     encode(Rejected{5, 6, static_cast<std::uint8_t>('O'), static_cast<RejectReason>(r)}, wire);
     Rejected out;

@@ -46,6 +46,10 @@ while IFS= read -r line; do
   case "$line" in
     '' | '#'*) continue ;;
     'TOKEN='*) eval "$(localize "$line")" ;;
+    'ACCOUNT='*)
+      # The accountId of the account the line before created.
+      ACCOUNT="$(sed -nE 's/.*"accountId":([0-9]+).*/\1/p' "$work/body")"
+      [ -n "$ACCOUNT" ] || fail "no accountId in the reply before: $line" ;;
     'KEY='*)
       # The apiKey of the account the line before created.
       KEY="$(sed -nE 's/.*"apiKey":"([0-9a-f]+)".*/\1/p' "$work/body")"

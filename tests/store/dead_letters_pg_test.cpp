@@ -27,6 +27,14 @@
 namespace spot::test {
 namespace {
 
+// What is projected is the subject here, not money: the pure book, whose unfunded
+// accounts may trade.
+EngineLimits pure_book() {
+  EngineLimits limits;
+  limits.check_balances = false;
+  return limits;
+}
+
 namespace http = boost::beast::http;
 using json = nlohmann::json;
 using Kind = DeadLetterAnswer::Kind;
@@ -49,7 +57,7 @@ using test::limit;
 // the database refused it.
 class Records {
  public:
-  Records() : engine_({btc()}, EngineLimits{}) {}
+  Records() : engine_({btc()}, pure_book()) {}
   DeadLetter run(const CommandBody& command) {
     JournalRecord record;
     record.seq = ++seq_;

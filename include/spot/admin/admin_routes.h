@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "spot/cache/cache_writer.h"
@@ -47,10 +48,20 @@ class AdminHandler final : public HttpHandler {
   // The Redis cache writer whose health /readyz shows; null (the default): no cache.
   // The same contract as set_projector.
   void set_cache(const CacheWriter* cache) { cache_.store(cache); }
+  // The decimals of every asset the engine knows, for the amounts of deposits and
+  // withdrawals. Set once before the daemon serves; without it every asset is unknown.
+  void set_asset_decimals(std::map<std::string, int> decimals) {
+    asset_decimals_ = std::move(decimals);
+  }
 
  private:
   bool authorized(const HttpRequest& request) const;
   void create_account(HttpRequest& request, const std::string& request_id, Responder& responder);
+  // /admin/v1/accounts/{id}/deposits|withdrawals (POST) and /balances (GET).
+  void account_route(HttpRequest& request, std::string_view path, const std::string& request_id,
+                     Responder& responder);
+  void transfer(HttpRequest& request, AccountId account, bool deposit,
+                const std::string& request_id, Responder& responder);
   // GET /admin/v1/state: the engine's state hash and counters (for recovery checks).
   void state(const std::string& request_id, Responder& responder);
   void log_level(HttpRequest& request, const std::string& request_id, Responder& responder);
@@ -71,6 +82,7 @@ class AdminHandler final : public HttpHandler {
   std::atomic<const Projector*> projector_{nullptr};
   std::atomic<DeadLetterQueue*> dead_letters_{nullptr};
   std::atomic<const CacheWriter*> cache_{nullptr};
+  std::map<std::string, int> asset_decimals_;
 };
 
 }  // namespace spot

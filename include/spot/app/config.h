@@ -63,6 +63,9 @@ struct Config {
   } log;
   std::string ports_file;  // if set, the bound ports are written here as JSON
   std::vector<SymbolSpec> symbols;
+  // [assets]: decimals of each asset's smallest unit, applied to the symbols' specs when
+  // the file is read (an asset not listed keeps SymbolSpec's default).
+  std::map<std::string, int> asset_decimals;
 };
 
 struct ConfigError {

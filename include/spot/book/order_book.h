@@ -66,6 +66,16 @@ class OrderBook {
   // resting already, or its quantities are not 0 < remaining <= original.
   bool restore(const RestingOrder& order);
 
+  // What a taker on `taker_side` would take by sweeping the book now, best price
+  // first: at most `max_qty` lots costing (price times lots, summed) at most
+  // `max_cost` tick-lots. Changes nothing; does not allocate while the levels visited
+  // fit the book's level capacity.
+  struct Sweep {
+    Lots qty = 0;
+    Int128 cost = 0;  // tick-lots
+  };
+  Sweep sweep(Side taker_side, Lots max_qty, Int128 max_cost) const;
+
   std::optional<RestingOrder> find(OrderId id) const;
   std::optional<Ticks> best_price(Side side) const;
 
@@ -157,6 +167,8 @@ class OrderBook {
   std::vector<HeapEntry> heap_[2];
   SlotIndex price_index_[2];
   SlotIndex order_index_;
+  // Heap positions still to visit, for sweep (scratch; sized up front).
+  mutable std::vector<std::uint32_t> frontier_;
 };
 
 }  // namespace spot

@@ -22,8 +22,15 @@ enum class RejectReason : std::uint8_t {
   NotReady = 11,
   BadRequest = 12,
   Unauthorized = 13,
-  TooManyOpenOrders = 14,  // the account is at its open-order limit
+  TooManyOpenOrders = 14,    // the account is at its open-order limit
+  InsufficientBalance = 15,  // the account's free balance cannot pay for the order
+  WouldMatch = 16,           // a post-only order that would cross the book
+  UnknownAccount = 17,       // a deposit, withdrawal or balance query of no such account
+  UnknownAsset = 18,         // an asset no configured symbol names
 };
+
+// The highest RejectReason value, for tables indexed by reason.
+inline constexpr RejectReason kLastRejectReason = RejectReason::UnknownAsset;
 
 // Short, stable, machine-friendly name ("UNKNOWN_SYMBOL").
 std::string_view to_string(RejectReason r);

@@ -31,6 +31,10 @@ using SymbolId = std::uint16_t;
 using Ticks = std::int64_t;
 using Lots = std::int64_t;
 
+// For products of prices, quantities and unit factors that may pass int64 before a
+// bound check (GCC and Clang both have it; __extension__ keeps -Wpedantic quiet).
+__extension__ typedef __int128 Int128;
+
 enum class Side : std::uint8_t { Buy = 0, Sell = 1 };
 enum class OrderType : std::uint8_t { Limit = 0, Market = 1 };
 enum class TimeInForce : std::uint8_t { Gtc = 0, Ioc = 1, Fok = 2 };

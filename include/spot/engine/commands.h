@@ -52,6 +52,12 @@ struct MakerFill {
 struct SubmitOrder : OrderSpec {
   std::string client_order_id;     // idempotency key (HTTP); empty if none
   std::uint64_t client_token = 0;  // idempotency key (TCP); 0 if none
+  // LIMIT GTC only: rejected (WouldMatch) instead of taking liquidity (Binance's
+  // LIMIT_MAKER).
+  bool post_only = false;
+  // MARKET BUY only, with qty 0: spend at most this many smallest units of the quote
+  // asset (Binance's quoteOrderQty); the engine sets qty to what that buys now.
+  std::int64_t quote_qty = 0;
 };
 
 // What the engine remembers about an order, live or finished: the order as submitted
@@ -96,8 +102,25 @@ struct CreateAccount {
 // The engine's state digest and counters (admin, recovery checks).
 struct GetState {};
 
+// Money moved in or out of an account by an operator, in the asset's smallest units.
+// Idempotent on `reference`: a repeat of an applied transfer answers its original
+// result and moves nothing.
+struct Transfer {
+  AccountId account;
+  std::string asset;  // name, e.g. "USDT"
+  std::int64_t amount = 0;
+  std::string reference;  // 1 to 128 characters, unique over every transfer
+};
+struct Deposit : Transfer {};
+struct Withdraw : Transfer {};  // refused (InsufficientBalance) above the free balance
+
+// Every asset's balance of one account (account 0: the fee account).
+struct GetBalances {
+  AccountId account;
+};
+
 using CommandBody = std::variant<SubmitOrder, CancelRequest, GetOrder, OpenOrders, GetDepth,
-                                 CreateAccount, GetState>;
+                                 CreateAccount, GetState, Deposit, Withdraw, GetBalances>;
 
 struct OrderReply {
   RejectReason reject = RejectReason::None;
@@ -125,6 +148,34 @@ struct AccountReply {
   AccountId account;
 };
 
+struct Balance {
+  std::int64_t free = 0;
+  std::int64_t locked = 0;
+  auto operator<=>(const Balance&) const = default;
+};
+
+struct TransferReply {
+  RejectReason reject = RejectReason::None;
+  bool replayed = false;  // a repeated reference: the original result
+  bool deposit = true;
+  AccountId account;
+  std::string asset;
+  std::int64_t amount = 0;
+  Balance balance;  // the account's balance of the asset right after the transfer
+};
+
+struct AssetBalance {
+  std::string asset;
+  int decimals = 0;
+  Balance balance;
+};
+
+struct BalancesReply {
+  RejectReason reject = RejectReason::None;
+  AccountId account;
+  std::vector<AssetBalance> balances;  // every asset, in the engine's asset order
+};
+
 struct StateReply {
   std::uint64_t state_hash = 0;
   std::uint64_t last_order_id = 0;
@@ -141,8 +192,8 @@ struct Refused {
   double retry_after_s = 0;  // RateLimited: when a token is back
 };
 
-using Reply =
-    std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply, StateReply, Refused>;
+using Reply = std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply, StateReply,
+                           Refused, TransferReply, BalancesReply>;
 
 struct Command {
   CommandBody body;

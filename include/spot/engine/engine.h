@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -31,7 +32,25 @@ struct EngineLimits {
   std::size_t max_open_orders_per_account = 100'000;
   // Preallocated per symbol: orders, and price levels per side.
   BookCapacity book_capacity{65'536, 4'096};
+  // Every order must be paid for: it locks what it may spend, fills settle between the
+  // accounts' balances. Off: the pure book (benchmark W1, tests of matching alone);
+  // deposits and withdrawals still move balances, orders neither lock nor settle.
+  bool check_balances = true;
 };
+
+// One asset's money over the whole engine, for the conservation check: what the
+// accounts hold plus the fees taken always equals what came in minus what went out.
+struct AssetTotals {
+  std::string asset;
+  std::int64_t held = 0;    // free + locked over every account
+  std::int64_t locked = 0;  // locked over every account
+  std::int64_t fees = 0;
+  std::int64_t deposited = 0;
+  std::int64_t withdrawn = 0;
+  bool conserved() const { return held + fees == deposited - withdrawn; }
+};
+
+using AssetId = std::uint16_t;
 
 class Engine {
  public:
@@ -46,6 +65,19 @@ class Engine {
   DepthReply depth(const GetDepth& request) const;
   AccountReply create_account(const CreateAccount& request);
   StateReply state() const;
+  TransferReply deposit(const Deposit& request);
+  TransferReply withdraw(const Withdraw& request);
+  BalancesReply balances(const GetBalances& request) const;
+
+  // Assets in the order the symbols name them (base, then quote, first seen first).
+  const std::vector<std::string>& assets() const { return assets_; }
+  std::optional<AssetId> find_asset(std::string_view name) const;
+  int asset_decimals(AssetId asset) const { return asset_decimals_[asset]; }
+  // An account's balance of an asset (zero for an unknown account); account 0 is the
+  // fee account, whose whole balance is free.
+  Balance balance(AccountId account, AssetId asset) const;
+  std::vector<AssetTotals> asset_totals() const;
+  bool checks_balances() const { return limits_.check_balances; }
 
   // The whole engine state in a compact binary form, and back. `restore` REQUIRES a
   // freshly constructed engine with the same symbols; on malformed input it returns
@@ -125,7 +157,38 @@ class Engine {
 
   OrderRecord* find_record(OrderId id);
   const OrderRecord* find_owned(AccountId account, OrderId id) const;
-  void apply_events(OrderRecord& taker, OrderReply& reply);
+  // How a symbol's trades move money: its assets and their units per lot and tick-lot.
+  struct SymbolMoney {
+    AssetId base = 0;
+    AssetId quote = 0;
+    std::int64_t base_per_lot = 1;
+    std::int64_t quote_per_tick_lot = 1;
+    std::int32_t maker_fee_bps = 0;
+    std::int32_t taker_fee_bps = 0;
+  };
+  Balance& held(std::uint64_t account, AssetId asset) {
+    return balances_[account * assets_.size() + asset];
+  }
+  const Balance& held(std::uint64_t account, AssetId asset) const {
+    return balances_[account * assets_.size() + asset];
+  }
+  // Checks a new order before it reaches the book (post-only, quoteOrderQty, the
+  // matcher's validation) and, with check_balances, locks what it may spend: the
+  // returned `locked` units of the asset it pays with. A quoteOrderQty buy gets the
+  // quantity its money buys now in `request.qty`.
+  RejectReason admit(const SubmitOrder& order, OrderRequest& request, std::int64_t& locked);
+  // What a live order keeps locked for its remaining quantity.
+  std::int64_t lock_of(const OrderRecord& record) const;
+  AssetId paying_asset(const OrderRecord& record) const;
+  void release(std::uint64_t account, AssetId asset, std::int64_t amount);
+  // Moves one trade's money: the buyer's locked quote to the seller, the seller's
+  // locked base to the buyer, each less its fee; `taker_locked` is what the taker still
+  // has locked for this order (a buy's saving on a better price is released at once).
+  void settle(const OrderRecord& taker, const OrderRecord& maker, const Event& trade,
+              std::int64_t& taker_locked);
+  void credit(std::uint64_t account, AssetId asset, std::int64_t amount, std::int32_t fee_bps);
+  TransferReply transfer(const Transfer& request, bool deposit);
+  void apply_events(OrderRecord& taker, OrderReply& reply, std::int64_t& taker_locked);
   void finish(std::uint32_t s);
   void forget_oldest_finished();
 
@@ -142,6 +205,15 @@ class Engine {
   IdempotencyWindow window_;               // keys of forgotten finished orders
   std::map<std::uint64_t, Account> accounts_;
   EventBuffer events_;
+  // Balances: row per account id (0 unused), one column per asset.
+  std::vector<std::string> assets_;
+  std::vector<int> asset_decimals_;
+  std::vector<SymbolMoney> money_;  // by symbol
+  std::vector<Balance> balances_;
+  std::vector<std::int64_t> fees_;  // the fee account, by asset
+  std::vector<std::int64_t> deposited_;
+  std::vector<std::int64_t> withdrawn_;
+  std::map<std::string, TransferReply> transfers_;  // by reference
 };
 
 }  // namespace spot

@@ -50,9 +50,10 @@ class Matcher {
 
   bool check_invariants(std::string* why = nullptr) const;
 
- private:
+  // The reason submit would reject `order` for (None if it would not).
   RejectReason validate(const OrderRequest& order) const;
 
+ private:
   std::vector<SymbolSpec> specs_;
   std::vector<OrderBook> books_;
   std::uint64_t last_order_id_ = 0;

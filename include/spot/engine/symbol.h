@@ -21,7 +21,27 @@ struct SymbolSpec {
   Ticks max_price = 1'000'000'000;
   Lots min_qty = 1;  // in lots, inclusive
   Lots max_qty = 1'000'000'000;
+  // The assets traded: empty names are derived from the symbol's name ("BTC-USDT" ->
+  // BTC, USDT; base_asset_of / quote_asset_of). Balances count each asset in its
+  // smallest unit, 10^-decimals: one lot must be a whole number of base units and one
+  // tick times one lot a whole number of quote units (units_per_lot, units_per_tick_lot).
+  std::string base_asset;
+  std::string quote_asset;
+  int base_decimals = 8;
+  int quote_decimals = 8;
+  // Fees in basis points of what each side receives, credited to the fee account.
+  std::int32_t maker_fee_bps = 0;
+  std::int32_t taker_fee_bps = 0;
 };
+
+// The spec's asset names, derived from its name when not configured: the text before
+// and after the first '-' (the whole name and "" when there is none).
+std::string base_asset_of(const SymbolSpec& spec);
+std::string quote_asset_of(const SymbolSpec& spec);
+// Smallest units of the base asset in one lot, of the quote asset in one tick times
+// one lot; 0 if not a whole positive number that fits in int64.
+std::int64_t units_per_lot(const SymbolSpec& spec);
+std::int64_t units_per_tick_lot(const SymbolSpec& spec);
 
 // The configured symbols, by index (SymbolId) and by name. Never changes after
 // construction, so any thread may read it.

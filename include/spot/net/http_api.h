@@ -57,6 +57,8 @@ class ApiHandler final : public HttpHandler {
   void exchange_info(Call& call);
   void all_orders(Call& call);
   void my_trades(Call& call);
+  // GET /api/v1/account: the caller's balance of every asset.
+  void account(Call& call);
   // The caller of a read-path route, or the answer refusing it (nullopt: answered).
   std::optional<AccountId> read_caller(Call& call, ReadPath** reads);
   // Hands the order of a forgotten reply (of a GET, or of a `resend` of its

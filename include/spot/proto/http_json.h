@@ -65,6 +65,18 @@ struct AccountTrade {
 };
 std::string my_trades_json(const std::vector<AccountTrade>& trades, const SymbolTable& symbols);
 
+// Balances, in decimal strings of each asset's decimals:
+// {"accountId":1,"balances":[{"asset":"BTC","free":"1.00000000","locked":"0.00000000"},...]}
+std::string balances_json(const BalancesReply& reply);
+// A deposit or withdrawal: {"accountId","asset","amount","free","locked","reference",
+// "type":"DEPOSIT|WITHDRAWAL","replayed"}.
+std::string transfer_json(const TransferReply& reply, int decimals, std::string_view reference);
+// units * 10^-decimals as a plain decimal string ("1000.50000000").
+std::string format_units(std::int64_t units, int decimals);
+// An exact positive amount of an asset with `decimals` ("1000.5") in smallest units;
+// nullopt if malformed, zero, finer than the asset's unit or too large.
+std::optional<std::int64_t> parse_units(std::string_view text, int decimals);
+
 // A positive decimal integer (ids, limits); nullopt for anything else.
 std::optional<std::uint64_t> parse_positive(std::string_view text);
 // The value of `name` in the query string of "path?a=1&b=2" ("" if absent).
