@@ -598,15 +598,15 @@ void BinanceApi::my_trades(Call& call) {
 
 // ---- account ----
 
-std::string BinanceApi::balances_json(AccountId) const {
-  // BALANCES: the balances branch answers [{"asset","free","locked"}, ...] here.
-  return "[]";
-}
-
 void BinanceApi::account(Call& call) {
-  if (!gateway_.ready()) return call.responder.answer(refusal(Refused{RejectReason::NotReady, 0}));
-  call.responder.answer(
-      json_response(200, bn::account_json(call.account, balances_json(call.account), now_ms())));
+  const AccountId account = call.account;
+  const Clock* clock = &clock_;
+  submit(call, GetBalances{account}, [account, clock](Reply&& r) -> std::optional<HttpResponse> {
+    const auto& reply = std::get<BalancesReply>(r);
+    if (reply.reject != RejectReason::None) return error(bn::error_for(reply.reject));
+    return json_response(
+        200, bn::account_json(account, bn::balances_json(reply), clock->wall_ns() / 1'000'000));
+  });
 }
 
 }  // namespace spot

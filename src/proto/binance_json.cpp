@@ -302,18 +302,6 @@ NewOrder bad(Error e, RejectReason reason = RejectReason::BadRequest) {
 // The one place where what the engine cannot do yet is refused. The balances branch
 // wires quoteOrderQty (MARKET by quote amount) and LIMIT_MAKER (post-only) here: it
 // fills SubmitOrder's fields for them and returns nullopt.
-std::optional<NewOrder> not_yet_supported(bool quote_order_qty, bool limit_maker) {
-  if (quote_order_qty) {
-    return bad(Error{400, -1013, "quoteOrderQty is not supported by this spotd yet."},
-               RejectReason::BadOrderType);
-  }
-  if (limit_maker) {
-    return bad(
-        Error{400, -1116, "Invalid orderType: LIMIT_MAKER is not supported by this spotd yet."},
-        RejectReason::BadOrderType);
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -379,6 +367,19 @@ NewOrder parse_new_order(const Params& params, const SymbolTable& symbols) {
     }
     if (!qty) return bad(missing("quantity"));
   }
+  if (quote_qty) {
+    // A MARKET BUY of as much as this amount of the quote asset pays for.
+    if (o.side != Side::Buy) {
+      return bad(Error{400, -1106, "Parameter 'quoteOrderQty' sent when not required."},
+                 RejectReason::BadOrderType);
+    }
+    const auto units = http::parse_units(*quote_qty, symbols.spec(o.symbol).quote_decimals);
+    if (!units) {
+      return bad(Error{400, -1013, "Filter failure: NOTIONAL"}, RejectReason::BadQuantity);
+    }
+    o.quote_qty = *units;
+    o.qty = 0;
+  }
   if (qty) {
     const auto lots = symbols.parse_qty(o.symbol, *qty);
     if (!lots) return bad(error_for(RejectReason::BadQuantity), RejectReason::BadQuantity);
@@ -412,7 +413,7 @@ NewOrder parse_new_order(const Params& params, const SymbolTable& symbols) {
                        "'ACK, RESULT, FULL'."});
     }
   }
-  if (auto refused = not_yet_supported(quote_qty.has_value(), limit_maker)) return *refused;
+  o.post_only = limit_maker;  // rejected (WouldMatch, -2010) rather than taking liquidity
   return n;
 }
 
@@ -462,7 +463,9 @@ std::string price_text(const OrderRecord& o, const SymbolSpec& spec) {
   return format_steps(o.type == OrderType::Market ? 0 : o.price, spec.tick_size);
 }
 
-std::string_view type_text(const OrderRecord& o) { return to_string(o.type); }
+std::string_view type_text(const OrderRecord& o) {
+  return o.post_only ? std::string_view("LIMIT_MAKER") : to_string(o.type);
+}
 
 // The fields every order reply shares, after symbol/orderId/orderListId/clientOrderId.
 void put_state(json& j, const OrderRecord& o, const SymbolSpec& spec) {
@@ -503,7 +506,7 @@ std::string order_json(const OrderView& view, const SymbolSpec& spec) {
   }
   if (view.update_time_ms >= 0) j["updateTime"] = view.update_time_ms;
   j["isWorking"] = !is_terminal(o.status);
-  j["origQuoteOrderQty"] = quote_qty(0, 0, spec);
+  j["origQuoteOrderQty"] = http::format_units(o.quote_qty, spec.quote_decimals);
   j["selfTradePreventionMode"] = "NONE";
   return j.dump();
 }
@@ -524,14 +527,14 @@ std::string new_order_json(const OrderRecord& o, const std::vector<Fill>& fills,
   j["transactTime"] = transact_ms;
   if (resp == RespType::Ack) return j.dump();
   put_state(j, o, spec);
-  j["origQuoteOrderQty"] = quote_qty(0, 0, spec);
+  j["origQuoteOrderQty"] = http::format_units(o.quote_qty, spec.quote_decimals);
   // The fills of this request are all the order's fills (a new order has no others).
   j["cummulativeQuoteQty"] = fills_quote(fills, spec);
   put_kind(j, o);
   j["workingTime"] = transact_ms;
   j["selfTradePreventionMode"] = "NONE";
   if (resp == RespType::Full) {
-    const auto [base, quote] = assets_of(spec.name);
+    const std::string base = base_asset_of(spec), quote = quote_asset_of(spec);
     json list = json::array();
     for (const Fill& f : fills) {
       // No fees yet: commission 0, in the asset received (balances branch: the fee).
@@ -586,7 +589,8 @@ std::string exchange_info_json(const SymbolTable& symbols, std::int64_t server_t
   json list = json::array();
   for (SymbolId i = 0; i < symbols.size(); ++i) {
     const SymbolSpec& s = symbols.spec(i);
-    const auto [base, quote] = assets_of(s.name);
+    const std::string base = base_asset_of(s);  // configured, or from the name
+    const std::string quote = quote_asset_of(s);
     const std::string tick = format_steps(1, s.tick_size);
     const std::string step = format_steps(1, s.lot_size);
     const std::string min_qty = format_steps(s.min_qty, s.lot_size);
@@ -610,7 +614,6 @@ std::string exchange_info_json(const SymbolTable& symbols, std::int64_t server_t
                        {"maxNotional", quote_qty(s.max_price, s.max_qty, s)},
                        {"applyMaxToMarket", false},
                        {"avgPriceMins", 0}});
-    // LIMIT_MAKER joins once the engine supports post-only (see not_yet_supported).
     const int quote_scale = s.tick_size.scale + s.lot_size.scale;
     list.push_back({{"symbol", binance_symbol(s.name)},
                     {"status", "TRADING"},
@@ -621,11 +624,11 @@ std::string exchange_info_json(const SymbolTable& symbols, std::int64_t server_t
                     {"quoteAssetPrecision", quote_scale},
                     {"baseCommissionPrecision", s.lot_size.scale},
                     {"quoteCommissionPrecision", quote_scale},
-                    {"orderTypes", json::array({"LIMIT", "MARKET"})},
+                    {"orderTypes", json::array({"LIMIT", "LIMIT_MAKER", "MARKET"})},
                     {"icebergAllowed", false},
                     {"ocoAllowed", false},
                     {"otoAllowed", false},
-                    {"quoteOrderQtyMarketAllowed", false},
+                    {"quoteOrderQtyMarketAllowed", true},
                     {"allowTrailingStop", false},
                     {"cancelReplaceAllowed", false},
                     {"isSpotTradingAllowed", true},
@@ -720,6 +723,16 @@ std::string ticker_24hr_json(const DepthReply& top, const SymbolSpec& spec, std:
       .dump();
 }
 
+std::string balances_json(const BalancesReply& reply) {
+  json list = json::array();
+  for (const AssetBalance& b : reply.balances) {
+    list.push_back({{"asset", b.asset},
+                    {"free", http::format_units(b.balance.free, b.decimals)},
+                    {"locked", http::format_units(b.balance.locked, b.decimals)}});
+  }
+  return list.dump();
+}
+
 std::string account_json(AccountId account, std::string_view balances_json, std::int64_t now_ms) {
   json balances = json::parse(balances_json, nullptr, false);
   if (balances.is_discarded() || !balances.is_array()) balances = json::array();
@@ -750,7 +763,7 @@ std::string my_trades_json(const std::vector<MyTrade>& trades, const SymbolTable
   json list = json::array();
   for (const MyTrade& t : trades) {
     const SymbolSpec& spec = symbols.spec(t.symbol);
-    const auto [base, quote] = assets_of(spec.name);
+    const std::string base = base_asset_of(spec), quote = quote_asset_of(spec);
     list.push_back({{"symbol", binance_symbol(spec.name)},
                     {"id", t.trade_id},
                     {"orderId", t.order_id},

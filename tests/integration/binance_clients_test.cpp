@@ -165,7 +165,11 @@ TEST_F(BinanceSigned, ChecksInOrderWithBinanceStatuses) {
   EXPECT_EQ(ok.status, 200u) << ok.body;
   EXPECT_EQ(json_field(ok.body, "code"), "");
   EXPECT_EQ(json_field(ok.body, "msg"), "");
-  EXPECT_EQ(json_field(ok.body, "balances"), "[]");
+  // The fixture's deposits (SpotdProcess::fund), in Binance's shape.
+  EXPECT_EQ(json_field(ok.body, "balances"),
+            R"([{"asset":"BTC","free":"100000.00000000","locked":"0.00000000"},)"
+            R"({"asset":"USDT","free":"100000000.00000000","locked":"0.00000000"},)"
+            R"({"asset":"ETH","free":"100000.00000000","locked":"0.00000000"}])");
 }
 
 TEST_F(BinanceSigned, OrdersBySignedFormBodyQueryOrBoth) {
@@ -206,10 +210,20 @@ TEST_F(BinanceSigned, OrdersBySignedFormBodyQueryOrBoth) {
   expect_error(call(http::verb::post, "/api/v3/order", "",
                     signed_query(off_grid + now_ms(), maker_.secret), maker_.key),
                400, -1013);
+  // A MARKET BUY by quote amount: 10 USDT buys 0.100 at 100.00 (the taker's own ask).
   const std::string by_quote = "symbol=BTCUSDT&side=BUY&type=MARKET&quoteOrderQty=10&timestamp=";
+  r = call(http::verb::post, "/api/v3/order", "", signed_query(by_quote + now_ms(), taker_.secret),
+           taker_.key);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(json_field(r.body, "executedQty"), "0.100");
+  EXPECT_EQ(json_field(r.body, "status"), "FILLED");
+  EXPECT_EQ(json_field(r.body, "origQuoteOrderQty"), "10.00000000");
+  // Post-only over the ask is refused as Binance refuses a crossing LIMIT_MAKER.
+  const std::string crossing =
+      "symbol=BTCUSDT&side=BUY&type=LIMIT_MAKER&quantity=1&price=100&timestamp=";
   expect_error(call(http::verb::post, "/api/v3/order", "",
-                    signed_query(by_quote + now_ms(), maker_.secret), maker_.key),
-               400, -1013);
+                    signed_query(crossing + now_ms(), taker_.secret), taker_.key),
+               400, -2010);
   expect_error(call(http::verb::get, "/api/v3/depth", "symbol=NOPE", "", ""), 400, -1121);
   expect_error(call(http::verb::get, "/api/v3/depth", "", "", ""), 400, -1102);
   expect_error(call(http::verb::get, "/api/v3/nothing", "", "", ""), 404, -1100);
@@ -217,7 +231,7 @@ TEST_F(BinanceSigned, OrdersBySignedFormBodyQueryOrBoth) {
   r = call(http::verb::get, "/api/v3/depth", "symbol=BTCUSDT&limit=5", "", "");
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(r.body,
-            R"({"asks":[["100.00","1.000"],["101.00","2.000"]],"bids":[],"lastUpdateId":0})");
+            R"({"asks":[["100.00","0.900"],["101.00","2.000"]],"bids":[],"lastUpdateId":0})");
   // /api/v1 beside it is untouched.
   EXPECT_EQ(HttpClient(spotd_->http_port())
                 .request(http::verb::get, "/api/v1/depth?symbol=BTC-USDT")

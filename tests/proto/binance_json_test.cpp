@@ -285,20 +285,34 @@ TEST(BinanceNewOrder, EveryBadRequestHasItsBinanceError) {
         {"quoteOrderQty", "10"}},
        -1102,
        RejectReason::BadRequest},
-      // Not in the engine yet (the balances branch wires them in not_yet_supported).
-      {"MARKET by quoteOrderQty",
-       {{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "MARKET"}, {"quoteOrderQty", "10"}},
-       -1013,
+      {"SELL by quoteOrderQty",
+       {{"symbol", "BTCUSDT"}, {"side", "SELL"}, {"type", "MARKET"}, {"quoteOrderQty", "10"}},
+       -1106,
        RejectReason::BadOrderType},
-      {"LIMIT_MAKER",
+      {"LIMIT_MAKER with a timeInForce",
        {{"symbol", "BTCUSDT"},
         {"side", "BUY"},
         {"type", "LIMIT_MAKER"},
+        {"timeInForce", "GTC"},
         {"quantity", "1"},
         {"price", "100"}},
-       -1116,
-       RejectReason::BadOrderType},
+       -1106,
+       RejectReason::BadRequest},
   };
+  // The two the engine's balances brought: a MARKET BUY by quote amount, post-only.
+  const NewOrder by_quote =
+      parse({{"symbol", "BTCUSDT"}, {"side", "BUY"}, {"type", "MARKET"}, {"quoteOrderQty", "10"}});
+  ASSERT_FALSE(by_quote.error) << by_quote.error->msg;
+  EXPECT_EQ(by_quote.order.quote_qty, 10'00000000);  // USDT in its smallest units
+  EXPECT_EQ(by_quote.order.qty, 0);
+  const NewOrder maker = parse({{"symbol", "BTCUSDT"},
+                                {"side", "BUY"},
+                                {"type", "LIMIT_MAKER"},
+                                {"quantity", "1"},
+                                {"price", "100"}});
+  ASSERT_FALSE(maker.error) << maker.error->msg;
+  EXPECT_TRUE(maker.order.post_only);
+  EXPECT_EQ(maker.order.tif, TimeInForce::Gtc);
   for (const Case& c : cases) {
     const NewOrder n = parse(c.items);
     ASSERT_TRUE(n.error) << c.name;
@@ -336,7 +350,7 @@ TEST(BinanceReplies, NewOrderAckResultFull) {
       json::parse(new_order_json(record(), fills, t.spec(0), RespType::Result, 1234));
   EXPECT_EQ(result, json::parse(R"({"symbol":"BTCUSDT","orderId":42,"orderListId":-1,
       "clientOrderId":"c-1","transactTime":1234,"price":"100.25","origQty":"1.500",
-      "executedQty":"0.500","origQuoteOrderQty":"0.00000","cummulativeQuoteQty":"50.05000",
+      "executedQty":"0.500","origQuoteOrderQty":"0.00000000","cummulativeQuoteQty":"50.05000",
       "status":"PARTIALLY_FILLED","timeInForce":"GTC","type":"LIMIT","side":"BUY",
       "workingTime":1234,"selfTradePreventionMode":"NONE"})"));
   const json full = json::parse(new_order_json(record(), fills, t.spec(0), RespType::Full, 1234));
@@ -368,7 +382,7 @@ TEST(BinanceReplies, QueriedOrderWithAndWithoutTimes) {
   EXPECT_EQ(j, json::parse(R"({"symbol":"BTCUSDT","orderId":42,"orderListId":-1,
       "clientOrderId":"c-1","price":"100.25","origQty":"1.500","executedQty":"0.500",
       "status":"PARTIALLY_FILLED","timeInForce":"GTC","type":"LIMIT","side":"BUY",
-      "stopPrice":"0.00","icebergQty":"0.000","isWorking":true,"origQuoteOrderQty":"0.00000",
+      "stopPrice":"0.00","icebergQty":"0.000","isWorking":true,"origQuoteOrderQty":"0.00000000",
       "selfTradePreventionMode":"NONE"})"));
   v.order.executed = 0;
   v.order.status = OrderStatus::Canceled;
@@ -414,9 +428,9 @@ TEST(BinanceReplies, ExchangeInfo) {
   const json& s = j["symbols"][0];
   EXPECT_EQ(s, json::parse(R"({"symbol":"BTCUSDT","status":"TRADING","baseAsset":"BTC",
       "baseAssetPrecision":3,"quoteAsset":"USDT","quotePrecision":5,"quoteAssetPrecision":5,
-      "baseCommissionPrecision":3,"quoteCommissionPrecision":5,"orderTypes":["LIMIT","MARKET"],
+      "baseCommissionPrecision":3,"quoteCommissionPrecision":5,"orderTypes":["LIMIT","LIMIT_MAKER","MARKET"],
       "icebergAllowed":false,"ocoAllowed":false,"otoAllowed":false,
-      "quoteOrderQtyMarketAllowed":false,"allowTrailingStop":false,"cancelReplaceAllowed":false,
+      "quoteOrderQtyMarketAllowed":true,"allowTrailingStop":false,"cancelReplaceAllowed":false,
       "isSpotTradingAllowed":true,"isMarginTradingAllowed":false,
       "filters":[
         {"filterType":"PRICE_FILTER","minPrice":"0.01","maxPrice":"100000.00","tickSize":"0.01"},

@@ -78,8 +78,6 @@ class BinanceApi final : public HttpHandler {
   // Cancels order `id` for `account` and answers through `later`; runs off the strand.
   void cancel_then(AccountId account, OrderId id, std::string request_id,
                    std::string cancel_client_id, std::function<void(HttpResponse&&)> later);
-  // The account's balances as a JSON array. The one place the balances branch fills.
-  std::string balances_json(AccountId account) const;
   std::int64_t now_ms() const { return clock_.wall_ns() / 1'000'000; }
 
   Gateway& gateway_;

@@ -123,6 +123,8 @@ std::string depth_json(const DepthReply& depth, const SymbolSpec& spec);
 std::string book_ticker_json(const DepthReply& top, const SymbolSpec& spec);
 std::string ticker_24hr_json(const DepthReply& top, const SymbolSpec& spec, std::int64_t now_ms);
 // GET /api/v3/account. `balances` is a JSON array rendered by the balances owner.
+// An account's balances as Binance lists them: [{"asset","free","locked"}, ...].
+std::string balances_json(const BalancesReply& reply);
 std::string account_json(AccountId account, std::string_view balances_json, std::int64_t now_ms);
 
 // A trade of GET /api/v3/myTrades.

@@ -135,16 +135,39 @@ async function main() {
   await expectError(maker.publicGetDepth({ symbol: 'NOPEUSDT' }), ccxt.BadSymbol, 'unknown symbol');
   ok('BadSymbol');
 
-  // BALANCES: enable once the engine has balances (the balances branch):
-  //   fetchBalance (free/used/total per asset after the trades above),
-  //   InsufficientFunds (a limit buy above the free quote balance, -2010),
-  //   createOrder market-by-cost (createMarketBuyOrderWithCost, quoteOrderQty),
-  //   createOrder post-only ({postOnly: true} -> LIMIT_MAKER; a crossing one is
-  //   OrderImmediatelyFillable).
-  // Until then spotd refuses quoteOrderQty and LIMIT_MAKER with a clear error:
-  await expectError(maker.createOrder('BTC/USDT', 'limit', 'buy', 1, 50, { postOnly: true }),
-                    ccxt.ExchangeError, 'post-only not yet');
-  ok('post-only refused until balances land');
+  // Balances (each test account starts with 100,000 BTC and ETH and 100,000,000 USDT):
+  // the taker bought 0.5 BTC for 50.125 USDT; the maker sold it and still has 1 BTC of
+  // its ask locked (its bid was canceled, its lock released).
+  const takerBalance = await taker.fetchBalance();
+  assert.equal(takerBalance.BTC.total, 100000.5);
+  assert.equal(takerBalance.BTC.used, 0);
+  assert.equal(takerBalance.USDT.total, 99999949.875);
+  const makerBalance = await maker.fetchBalance();
+  assert.equal(makerBalance.BTC.used, 1);
+  assert.equal(makerBalance.BTC.free, 99998.5);
+  assert.equal(makerBalance.USDT.total, 100000050.125);
+  assert.equal(makerBalance.USDT.used, 0);
+  ok('fetchBalance');
+
+  // 999 BTC at 110,000 would cost more than the 100,000,000 USDT the taker has.
+  await expectError(taker.createOrder('BTC/USDT', 'limit', 'buy', 999, 110000),
+                    ccxt.InsufficientFunds, 'a buy above the free balance');
+  ok('InsufficientFunds');
+
+  // Market by cost (quoteOrderQty): 10 USDT buys what it pays for at 100.25, whole lots.
+  const byCost = await taker.createMarketBuyOrderWithCost('BTC/USDT', 10);
+  assert.equal(byCost.status, 'closed');
+  assert.equal(byCost.filled, 0.099);
+  assert.equal(byCost.cost, 9.92475);
+  ok('createOrder market by cost');
+
+  // Post-only (LIMIT_MAKER): one that rests is taken, one that would cross is refused.
+  const maker1 = await maker.createOrder('BTC/USDT', 'limit', 'buy', 1, 50, { postOnly: true });
+  assert.equal(maker1.status, 'open');
+  assert.equal(maker1.postOnly, true);
+  await expectError(maker.createOrder('BTC/USDT', 'limit', 'buy', 1, 101, { postOnly: true }),
+                    ccxt.OrderImmediatelyFillable, 'a post-only buy over the ask');
+  ok('createOrder post-only');
 }
 
 main().then(() => process.exit(0), (e) => {
