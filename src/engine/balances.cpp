@@ -57,10 +57,9 @@ Balance Balances::balance(AccountId account, AssetId asset) const {
   return row(account.value, asset);
 }
 
-void Balances::note(AccountId account, AssetId asset, std::int64_t delta_free,
-                    std::int64_t delta_locked, LedgerCause cause, OrderId order, TradeId trade,
-                    std::string_view reference) {
-  if (sink_ == nullptr) return;
+void Balances::report(AccountId account, AssetId asset, std::int64_t delta_free,
+                      std::int64_t delta_locked, LedgerCause cause, OrderId order, TradeId trade,
+                      std::string_view reference) {
   LedgerEntry e;
   e.account = account;
   e.asset = asset;
@@ -72,28 +71,6 @@ void Balances::note(AccountId account, AssetId asset, std::int64_t delta_free,
   e.reference = reference;
   e.after = balance(account, asset);
   sink_->append(e);
-}
-
-RejectReason Balances::lock(AccountId account, AssetId asset, Int128 amount, OrderId order) {
-  SPOT_ASSERT(amount >= 0 && account.value != 0 && account.value < rows_,
-              "balances: a lock is of a known account, and not negative");
-  Balance& b = row(account.value, asset);
-  if (amount > b.free) return RejectReason::InsufficientBalance;
-  const auto units = static_cast<std::int64_t>(amount);
-  if (units == 0) return RejectReason::None;
-  b.free -= units;
-  b.locked += units;
-  note(account, asset, -units, units, LedgerCause::Lock, order, TradeId{});
-  return RejectReason::None;
-}
-
-void Balances::release(AccountId account, AssetId asset, std::int64_t amount, OrderId order) {
-  Balance& b = row(account.value, asset);
-  SPOT_ASSERT(amount >= 0 && amount <= b.locked, "balances: a release frees what is locked");
-  if (amount == 0) return;
-  b.locked -= amount;
-  b.free += amount;
-  note(account, asset, amount, -amount, LedgerCause::Release, order, TradeId{});
 }
 
 std::int64_t Balances::receive(AccountId account, AssetId asset, std::int64_t amount,

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "spot/core/assert.h"
 #include "spot/core/reject_reason.h"
 #include "spot/core/types.h"
 #include "spot/engine/commands.h"
@@ -165,8 +166,16 @@ class Balances {
   // account; returns the fee.
   std::int64_t receive(AccountId account, AssetId asset, std::int64_t amount, std::int32_t fee_bps,
                        OrderId order, TradeId trade);
+  // Tells the ledger sink, if one is attached, of a change just made. Inline, so that
+  // with none attached a change costs one untaken branch and no call.
   void note(AccountId account, AssetId asset, std::int64_t delta_free, std::int64_t delta_locked,
-            LedgerCause cause, OrderId order, TradeId trade, std::string_view reference = {});
+            LedgerCause cause, OrderId order, TradeId trade, std::string_view reference = {}) {
+    if (sink_ != nullptr) {
+      report(account, asset, delta_free, delta_locked, cause, order, trade, reference);
+    }
+  }
+  void report(AccountId account, AssetId asset, std::int64_t delta_free, std::int64_t delta_locked,
+              LedgerCause cause, OrderId order, TradeId trade, std::string_view reference);
 
   std::vector<std::string> assets_;
   std::vector<int> decimals_;
@@ -177,5 +186,30 @@ class Balances {
   std::vector<std::int64_t> withdrawn_;
   LedgerSink* sink_ = nullptr;
 };
+
+// Lock and release run for most orders: inline, like the book's hot paths.
+
+inline RejectReason Balances::lock(AccountId account, AssetId asset, Int128 amount, OrderId order) {
+  SPOT_ASSERT(amount >= 0 && account.value != 0 && account.value < rows_,
+              "balances: a lock is of a known account, and not negative");
+  Balance& b = row(account.value, asset);
+  if (amount > b.free) return RejectReason::InsufficientBalance;
+  const auto units = static_cast<std::int64_t>(amount);
+  if (units == 0) return RejectReason::None;
+  b.free -= units;
+  b.locked += units;
+  note(account, asset, -units, units, LedgerCause::Lock, order, TradeId{});
+  return RejectReason::None;
+}
+
+inline void Balances::release(AccountId account, AssetId asset, std::int64_t amount,
+                              OrderId order) {
+  Balance& b = row(account.value, asset);
+  SPOT_ASSERT(amount >= 0 && amount <= b.locked, "balances: a release frees what is locked");
+  if (amount == 0) return;
+  b.locked -= amount;
+  b.free += amount;
+  note(account, asset, amount, -amount, LedgerCause::Release, order, TradeId{});
+}
 
 }  // namespace spot
