@@ -114,7 +114,8 @@ class Tcp : public ::testing::Test {
             .request(boost::beast::http::verb::get, "/api/v1/account", "", {{"X-API-Key", key}});
     EXPECT_EQ(r.status, 200u) << r.body;
     std::map<std::string, std::pair<std::string, std::string>> out;
-    for (const auto& b : nlohmann::json::parse(r.body).at("balances")) {
+    const auto body = nlohmann::json::parse(r.body);  // outlives the loop over its part
+    for (const auto& b : body.at("balances")) {
       out[b.at("asset").get<std::string>()] = {b.at("free").get<std::string>(),
                                                b.at("locked").get<std::string>()};
     }
@@ -154,7 +155,7 @@ TEST_F(Tcp, PostOnlyRestsOrIsRejectedWithWouldMatch) {
   EXPECT_EQ(rested.executed_qty, 0);
   // It rests and locks its price x quantity: 99.99 x 0.5 USDT.
   const auto usdt = tcp_balances(c, 1).at("USDT");
-  EXPECT_EQ(usdt.second, 9'999 * 500 * 1'000);
+  EXPECT_EQ(usdt.second, 9'999LL * 500 * 1'000);
   // A resting post-only order is a maker like any other.
   maker.send(enter(4, Side::Sell, 9'999, 200, TimeInForce::Ioc));
   EXPECT_EQ(expect<wire::Accepted>(maker, 'A').status, wire::OrderStatusCode::Filled);
@@ -213,7 +214,7 @@ TEST_F(Tcp, QuoteAmountMarketBuyFillsAndMovesBalancesExactly) {
   EXPECT_EQ(second.leaves_qty, 0);
   EXPECT_EQ(second.order_id, accepted.order_id);
 
-  constexpr std::int64_t kCost = (10'000 * 1'000 + 10'100 * 495) * 1'000;  // 149.995 USDT
+  constexpr std::int64_t kCost = (10'000LL * 1'000 + 10'100 * 495) * 1'000;  // 149.995 USDT
   constexpr std::int64_t kBtc = 1'495 * 100'000;
   const auto after = tcp_balances(taker, 12);
   ASSERT_EQ(after.size(), 3u);  // BTC, USDT, ETH
@@ -222,6 +223,11 @@ TEST_F(Tcp, QuoteAmountMarketBuyFillsAndMovesBalancesExactly) {
   EXPECT_EQ(after.at("BTC").first, before.at("BTC").first + kBtc);
   EXPECT_EQ(after.at("BTC").second, 0);
   EXPECT_EQ(after.at("ETH"), before.at("ETH"));
+  for (const Lots qty : {1'000, 495}) {  // the maker hears of both fills first
+    const auto maker_fill = expect<wire::Executed>(maker, 'E');
+    EXPECT_EQ(maker_fill.liquidity, 'M');
+    EXPECT_EQ(maker_fill.qty, qty);
+  }
   const auto maker_after = tcp_balances(maker, 13);
   EXPECT_EQ(maker_after.at("USDT").first, maker_before.at("USDT").first + kCost);
   EXPECT_EQ(maker_after.at("BTC").first, maker_before.at("BTC").first);
