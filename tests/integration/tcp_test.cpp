@@ -332,6 +332,26 @@ TEST_F(Tcp, BalanceQueryOfOneAssetAndItsRejects) {
   EXPECT_EQ(past.end.next, 0);
 }
 
+// A new message of the wrong size is a framing error like any other: Rejected
+// BAD_REQUEST naming its type, then the connection is closed.
+TEST_F(Tcp, ANewMessageOfTheWrongSizeClosesTheConnection) {
+  for (const auto& [type, size] : {std::pair<char, std::size_t>{'Q', 19}, {'B', 43}}) {
+    SCOPED_TRACE(type);
+    TcpClient c(spotd_->tcp_port());
+    ASSERT_TRUE(c.login(alice_));
+    std::string frame;
+    frame.push_back(static_cast<char>(size + 1));
+    frame.push_back('\0');
+    frame.push_back(type);
+    frame += std::string(size, '\0');
+    c.send(frame);
+    const auto rejected = expect<wire::Rejected>(c, 'J');
+    EXPECT_EQ(rejected.reason, RejectReason::BadRequest);
+    EXPECT_EQ(rejected.rejected_type, type);
+    EXPECT_FALSE(c.receive(std::chrono::seconds(2)).has_value());  // closed
+  }
+}
+
 // tcp.max_balances_per_reply pages the all-assets answer.
 TEST(TcpBalances, AllAssetsComeInPagesOfTheConfiguredSize) {
   SpotdProcess spotd({"--set", "tcp.max_balances_per_reply=2"});
