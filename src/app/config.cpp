@@ -137,6 +137,8 @@ const std::map<std::string, Key>& keys() {
                    "server heartbeat when nothing else was sent"),
       SPOT_INT_KEY("tcp.idle_timeout_ms", tcp.idle_timeout_ms, 10, 3'600'000,
                    "connection closed after this long without a client message"),
+      SPOT_INT_KEY("tcp.max_balances_per_reply", tcp.max_balances_per_reply, 1, 65'535,
+                   "Balance messages in one answer to a BalanceQuery for all assets (pages)"),
       SPOT_STR_KEY("admin.address", admin.address, "address of the admin listener"),
       SPOT_INT_KEY("admin.port", admin.port, 0, 65535, "admin port (0 = any free port)"),
       SPOT_STR_KEY("admin.token", admin.token,
@@ -571,6 +573,16 @@ std::optional<ConfigError> validate_config(const Config& config) {
                          "two different assets are needed: set base_asset and quote_asset, or "
                          "name the symbol BASE-QUOTE"};
     }
+    // Names taken from the symbol's name obey the rule configured ones do, so that every
+    // asset fits the TCP protocol's fixed 32-byte asset code.
+    for (const std::string* asset : {&base, &quote}) {
+      if (!is_safe_id(*asset, 32)) {
+        return ConfigError{where + (asset == &base ? ".base_asset" : ".quote_asset"),
+                           "asset '" + *asset +
+                               "' (from the symbol's name) must be 1 to 32 characters of "
+                               "[A-Za-z0-9._:-]: set base_asset and quote_asset"};
+      }
+    }
     if (config.engine.limits.check_balances) {
       if (units_per_lot(s) <= 0) {
         return ConfigError{where + ".lot_size", "one lot must be a whole number of " + base +
@@ -595,6 +607,12 @@ std::optional<ConfigError> validate_config(const Config& config) {
   }
   if (config.api.binance.recv_window_default_ms > config.api.binance.recv_window_max_ms) {
     return ConfigError{"api.recv_window_default_ms", "above api.recv_window_max_ms"};
+  }
+  // One page of balances (3 + 59 bytes a Balance frame, 15 the BalanceEnd) must fit in
+  // what a connection may have queued, or the query would cut its own connection.
+  if (config.tcp.max_balances_per_reply * 62 + 15 > config.tcp.max_outbound_bytes) {
+    return ConfigError{"tcp.max_balances_per_reply",
+                       "a page of balances (62 bytes each) must fit in tcp.max_outbound_bytes"};
   }
   if (config.api.default_depth_levels > config.api.max_depth_levels) {
     return ConfigError{"api.default_depth_levels", "above api.max_depth_levels"};
