@@ -110,6 +110,12 @@ const std::map<std::string, Key>& keys() {
                    "price levels per side GET /api/v1/depth returns without limit="),
       SPOT_INT_KEY("api.max_depth_levels", api.max_depth_levels, 1, 1'000'000,
                    "largest limit= GET /api/v1/depth accepts"),
+      SPOT_INT_KEY("api.default_trades_limit", api.default_trades_limit, 1, 1'000'000,
+                   "public trades GET /api/v1/trades, /api/v3/trades and aggTrades return "
+                   "without limit="),
+      SPOT_INT_KEY("api.max_trades_limit", api.max_trades_limit, 1, 1'000'000,
+                   "largest limit= of the public trade routes (engine.recent_trades bounds "
+                   "what there is)"),
       SPOT_INT_KEY("api.recv_window_default_ms", api.binance.recv_window_default_ms, 1, 60'000,
                    "recvWindow of a signed /api/v3 request that sends none"),
       SPOT_INT_KEY("api.recv_window_max_ms", api.binance.recv_window_max_ms, 1, 3'600'000,
@@ -167,6 +173,9 @@ const std::map<std::string, Key>& keys() {
                    "orders preallocated per symbol"),
       SPOT_INT_KEY("engine.book_level_capacity", engine.limits.book_capacity.levels, 16, 1 << 24,
                    "price levels preallocated per symbol and side"),
+      SPOT_INT_KEY("engine.recent_trades", engine.limits.recent_trades, 1, 1'000'000,
+                   "public trades kept per symbol for /api/v3/trades and aggTrades (in the "
+                   "snapshot too: about 48 bytes each)"),
       SPOT_BOOL_KEY("engine.check_balances", engine.limits.check_balances,
                     "orders lock and settle balances (false: the pure book, for benchmarks)"),
       SPOT_NUM_KEY("limits.orders_per_second_per_account", limits.orders_per_second_per_account,
@@ -616,6 +625,9 @@ std::optional<ConfigError> validate_config(const Config& config) {
   }
   if (config.api.default_depth_levels > config.api.max_depth_levels) {
     return ConfigError{"api.default_depth_levels", "above api.max_depth_levels"};
+  }
+  if (config.api.default_trades_limit > config.api.max_trades_limit) {
+    return ConfigError{"api.default_trades_limit", "above api.max_trades_limit"};
   }
   if (config.limits.burst_per_account < 1) {
     return ConfigError{"limits.burst_per_account", "must be at least 1"};

@@ -336,7 +336,7 @@ Status Projector::resync(std::uint64_t checkpoint) {
   auto reader = std::make_unique<JournalReader>(fs_, options_.journal_dir, loaded.last_seq + 1);
   Engine& r = *replica;
   s = reader->read_until(checkpoint, [&r](const JournalRecord& record) {
-    r.execute(record.command, record.request_id);
+    r.execute(record.command, record.request_id, record.time_ns);
   });
   if (!s.ok()) return s;
   replica_ = std::move(replica);
@@ -368,7 +368,7 @@ Status Projector::read_into(ProjectionBatch& batch, std::size_t limit) {
   if (until < next) return Status();
   Engine& replica = *replica_;
   return reader_->read_until(until, [&replica, &batch](const JournalRecord& record) {
-    batch.add(record, replica.execute(record.command, record.request_id));
+    batch.add(record, replica.execute(record.command, record.request_id, record.time_ns));
   });
 }
 
