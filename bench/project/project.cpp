@@ -191,7 +191,7 @@ Status derive_rows(const std::string& dir, const Workload& w, std::uint64_t last
   Engine replica(symbol_specs(w), engine_limits(w));
   JournalReader reader(fs, dir, 1);
   return reader.read_until(last_seq, [&](const JournalRecord& record) {
-    batch->add(record, replica.execute(record.command, record.request_id));
+    batch->add(record, replica.execute(record.command, record.request_id, record.time_ns));
   });
 }
 
@@ -267,7 +267,7 @@ Status redo_projector_work(const std::string& dir, const Workload& w, std::uint6
   };
   const auto t0 = SteadyClock::now();
   const Status s = reader.read_until(last_seq, [&](const JournalRecord& record) {
-    batch.add(record, replica.execute(record.command, record.request_id));
+    batch.add(record, replica.execute(record.command, record.request_id, record.time_ns));
     if (batch.records() >= pg.batch_max_records) close_batch();
   });
   close_batch();

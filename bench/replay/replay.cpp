@@ -45,8 +45,10 @@ bool write_journal(const Workload& w, const std::string& dir, std::uint64_t snap
   std::uint64_t seq = 0;
   bool ok = true;
   auto append = [&](const CommandBody& body, const std::string& rid) {
-    const Reply reply = engine.execute(body, rid);
+    // Stamped before it runs, as the matching loop does: the record's time is the time
+    // of the command's public trades.
     const std::int64_t now_ns = SystemClock::instance().wall_ns();
+    const Reply reply = engine.execute(body, rid, now_ns);
     // As the matching loop does: wait for room in the journal, then submit.
     journal.wait_for_room(1, std::chrono::seconds(60));
     if (!journal.submit(journal::encode_command(body, rid, now_ns),

@@ -39,10 +39,11 @@ void AdminHandler::answer(Responder& responder, std::string_view route, HttpResp
 }
 
 void AdminHandler::submit(CommandBody body, const std::string& request_id, std::string_view route,
-                          Responder& responder, RenderReply render) {
+                          Responder& responder, RenderReply render,
+                          std::optional<AccountId> account) {
   responder.route(route);
   if (const auto refused =
-          gateway_.submit({std::move(body), request_id, std::nullopt, RejectReason::None},
+          gateway_.submit({std::move(body), request_id, account, RejectReason::None},
                           responder.reply_to(std::move(render)))) {
     responder.answer(refusal_response(*refused));
   }
@@ -363,15 +364,17 @@ void AdminHandler::account_route(HttpRequest& request, std::string_view target,
   }
   if (what == "ledger") return ledger(AccountId{*id}, target, responder);
   if (!get) return transfer(request, AccountId{*id}, what == "deposits", request_id, responder);
-  submit(GetBalances{AccountId{*id}}, request_id, "/admin/v1/accounts/{id}/balances", responder,
-         [](Reply&& r) {
-           const auto& reply = std::get<BalancesReply>(r);
-           if (reply.reject != RejectReason::None) {
-             const proto::http::Error e = proto::http::error_for(reply.reject);
-             return error_response(e.status, e.code, e.msg);
-           }
-           return json_response(200, proto::http::balances_json(reply));
-         });
+  submit(
+      GetBalances{AccountId{*id}}, request_id, "/admin/v1/accounts/{id}/balances", responder,
+      [](Reply&& r) {
+        const auto& reply = std::get<BalancesReply>(r);
+        if (reply.reject != RejectReason::None) {
+          const proto::http::Error e = proto::http::error_for(reply.reject);
+          return error_response(e.status, e.code, e.msg);
+        }
+        return json_response(200, proto::http::balances_json(reply));
+      },
+      AccountId{*id});
 }
 
 void AdminHandler::ledger(AccountId account, std::string_view target, Responder& responder) {

@@ -110,6 +110,12 @@ const std::map<std::string, Key>& keys() {
                    "price levels per side GET /api/v1/depth returns without limit="),
       SPOT_INT_KEY("api.max_depth_levels", api.max_depth_levels, 1, 1'000'000,
                    "largest limit= GET /api/v1/depth accepts"),
+      SPOT_INT_KEY("api.default_trades_limit", api.default_trades_limit, 1, 1'000'000,
+                   "public trades GET /api/v1/trades, /api/v3/trades and aggTrades return "
+                   "without limit="),
+      SPOT_INT_KEY("api.max_trades_limit", api.max_trades_limit, 1, 1'000'000,
+                   "largest limit= of the public trade routes (engine.recent_trades bounds "
+                   "what there is)"),
       SPOT_INT_KEY("api.recv_window_default_ms", api.binance.recv_window_default_ms, 1, 60'000,
                    "recvWindow of a signed /api/v3 request that sends none"),
       SPOT_INT_KEY("api.recv_window_max_ms", api.binance.recv_window_max_ms, 1, 3'600'000,
@@ -137,6 +143,8 @@ const std::map<std::string, Key>& keys() {
                    "server heartbeat when nothing else was sent"),
       SPOT_INT_KEY("tcp.idle_timeout_ms", tcp.idle_timeout_ms, 10, 3'600'000,
                    "connection closed after this long without a client message"),
+      SPOT_INT_KEY("tcp.max_balances_per_reply", tcp.max_balances_per_reply, 1, 65'535,
+                   "Balance messages in one answer to a BalanceQuery for all assets (pages)"),
       SPOT_STR_KEY("admin.address", admin.address, "address of the admin listener"),
       SPOT_INT_KEY("admin.port", admin.port, 0, 65535, "admin port (0 = any free port)"),
       SPOT_STR_KEY("admin.token", admin.token,
@@ -165,6 +173,9 @@ const std::map<std::string, Key>& keys() {
                    "orders preallocated per symbol"),
       SPOT_INT_KEY("engine.book_level_capacity", engine.limits.book_capacity.levels, 16, 1 << 24,
                    "price levels preallocated per symbol and side"),
+      SPOT_INT_KEY("engine.recent_trades", engine.limits.recent_trades, 1, 1'000'000,
+                   "public trades kept per symbol for /api/v3/trades and aggTrades (in the "
+                   "snapshot too: about 48 bytes each)"),
       SPOT_BOOL_KEY("engine.check_balances", engine.limits.check_balances,
                     "orders lock and settle balances (false: the pure book, for benchmarks)"),
       SPOT_NUM_KEY("limits.orders_per_second_per_account", limits.orders_per_second_per_account,
@@ -578,6 +589,16 @@ std::optional<ConfigError> validate_config(const Config& config) {
                          "two different assets are needed: set base_asset and quote_asset, or "
                          "name the symbol BASE-QUOTE"};
     }
+    // Names taken from the symbol's name obey the rule configured ones do, so that every
+    // asset fits the TCP protocol's fixed 32-byte asset code.
+    for (const std::string* asset : {&base, &quote}) {
+      if (!is_safe_id(*asset, 32)) {
+        return ConfigError{where + (asset == &base ? ".base_asset" : ".quote_asset"),
+                           "asset '" + *asset +
+                               "' (from the symbol's name) must be 1 to 32 characters of "
+                               "[A-Za-z0-9._:-]: set base_asset and quote_asset"};
+      }
+    }
     if (config.engine.limits.check_balances) {
       if (units_per_lot(s) <= 0) {
         return ConfigError{where + ".lot_size", "one lot must be a whole number of " + base +
@@ -603,8 +624,17 @@ std::optional<ConfigError> validate_config(const Config& config) {
   if (config.api.binance.recv_window_default_ms > config.api.binance.recv_window_max_ms) {
     return ConfigError{"api.recv_window_default_ms", "above api.recv_window_max_ms"};
   }
+  // One page of balances (3 + 59 bytes a Balance frame, 15 the BalanceEnd) must fit in
+  // what a connection may have queued, or the query would cut its own connection.
+  if (config.tcp.max_balances_per_reply * 62 + 15 > config.tcp.max_outbound_bytes) {
+    return ConfigError{"tcp.max_balances_per_reply",
+                       "a page of balances (62 bytes each) must fit in tcp.max_outbound_bytes"};
+  }
   if (config.api.default_depth_levels > config.api.max_depth_levels) {
     return ConfigError{"api.default_depth_levels", "above api.max_depth_levels"};
+  }
+  if (config.api.default_trades_limit > config.api.max_trades_limit) {
+    return ConfigError{"api.default_trades_limit", "above api.max_trades_limit"};
   }
   if (config.limits.burst_per_account < 1) {
     return ConfigError{"limits.burst_per_account", "must be at least 1"};

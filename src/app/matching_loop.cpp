@@ -60,14 +60,15 @@ void MatchingLoop::run() {
       metrics_.queue_high_water(static_cast<double>(depth));
     }
     queue_.pop_batch(batch, take);
-    // One wall-clock reading stamps the journal records of the whole batch.
-    const std::int64_t now_ns = journal_ != nullptr ? clock_.wall_ns() : 0;
+    // One wall-clock reading stamps the journal records of the whole batch, and is the
+    // time of their public trades (MarketData): a replay reads it back from the records.
+    const std::int64_t now_ns = clock_.wall_ns();
     for (Command& command : batch) {
       if (journal_ != nullptr) {
         execute_journaled(command, now_ns);
         continue;
       }
-      Reply reply = engine_.execute(command.body, command.request_id);
+      Reply reply = engine_.execute(command.body, command.request_id, now_ns);
       observe(command, reply);
       notify_makers(reply);
       this->reply(command.done, std::move(reply));
@@ -101,7 +102,7 @@ void MatchingLoop::execute_journaled(Command& command, std::int64_t now_ns) {
     reply(command.done, not_durable());
     return;
   }
-  Reply reply = engine_.execute(command.body, command.request_id);
+  Reply reply = engine_.execute(command.body, command.request_id, now_ns);
   observe(command, reply);
   std::string payload;
   if (journal::is_mutating(command.body)) {

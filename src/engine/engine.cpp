@@ -59,7 +59,10 @@ std::string_view to_string(OrderStatus s) {
 }
 
 Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
-    : matcher_(symbols, limits.book_capacity), limits_(limits), window_(limits.idempotency_window) {
+    : matcher_(symbols, limits.book_capacity),
+      limits_(limits),
+      window_(limits.idempotency_window),
+      market_(symbols.size(), limits.recent_trades) {
   events_.reserve(1024);
   // Registered in assets_of's order, so that an AssetId means the same asset in every
   // SymbolTable of these symbols (the projector names assets by it).
@@ -132,14 +135,23 @@ std::vector<std::uint64_t> Engine::sorted_open_ids(const Account& account) const
   return ids;
 }
 
-Reply Engine::execute(const CommandBody& command, const std::string& request_id) {
+Reply Engine::execute(const CommandBody& command, const std::string& request_id,
+                      std::int64_t time_ns) {
   return std::visit(
       [&](const auto& c) -> Reply {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, SubmitOrder>) {
-          return submit(c, request_id);
+          OrderReply reply = submit(c, request_id);
+          market_.on_submit(reply, time_ns);
+          return reply;
         } else if constexpr (std::is_same_v<T, CancelRequest>) {
-          return cancel(c);
+          OrderReply reply = cancel(c);
+          market_.on_cancel(reply);
+          return reply;
+        } else if constexpr (std::is_same_v<T, GetTrades>) {
+          return trades(c);
+        } else if constexpr (std::is_same_v<T, GetTicker>) {
+          return ticker(c);
         } else if constexpr (std::is_same_v<T, GetOrder>) {
           return get(c);
         } else if constexpr (std::is_same_v<T, OpenOrders>) {
@@ -454,8 +466,35 @@ DepthReply Engine::depth(const GetDepth& request) const {
   reply.symbol = request.symbol;
   if (request.symbol >= matcher_.symbol_count()) return reply;
   const OrderBook& book = matcher_.book(request.symbol);
+  reply.update_id = market_.update_id(request.symbol);
   reply.bids = book.depth(Side::Buy, request.limit);
   reply.asks = book.depth(Side::Sell, request.limit);
+  return reply;
+}
+
+TradesReply Engine::trades(const GetTrades& request) const {
+  TradesReply reply;
+  reply.symbol = request.symbol;
+  if (request.symbol < matcher_.symbol_count()) {
+    market_.trades(request.symbol, request.query, reply.trades);
+  }
+  return reply;
+}
+
+TickerReply Engine::ticker(const GetTicker& request) const {
+  TickerReply reply;
+  for (SymbolId s = 0; s < matcher_.symbol_count(); ++s) {
+    if (request.symbol && *request.symbol != s) continue;
+    SymbolTicker t;
+    t.symbol = s;
+    t.update_id = market_.update_id(s);
+    t.traded = market_.last_trade(s).has_value();
+    t.day = market_.day(s, request.now_ns);
+    const OrderBook& book = matcher_.book(s);
+    if (const auto bid = book.depth(Side::Buy, 1); !bid.empty()) t.bid = bid.front();
+    if (const auto ask = book.depth(Side::Sell, 1); !ask.empty()) t.ask = ask.front();
+    reply.tickers.push_back(t);
+  }
   return reply;
 }
 
@@ -595,8 +634,11 @@ using In = binary::Reader;
 // 1: counters, accounts, finished records, live records.
 // 2: the same, then the idempotency window.
 // 3: the same, each account with its sealed API secret (empty: none) and each record with
-//    post_only and quote_qty, then the balances. Restore reads all three.
-constexpr std::uint32_t kEngineFormat = 3;
+//    post_only and quote_qty, then the balances.
+// 4: the same, then the public market data (MarketData). Restore reads all four; an
+//    older snapshot starts the market data empty (no trades kept, update ids 0).
+constexpr std::uint32_t kEngineFormat = 4;
+constexpr std::uint32_t kEngineFormatWithBalances = 3;
 constexpr std::uint32_t kEngineFormatWithoutWindow = 1;
 
 }  // namespace
@@ -682,6 +724,7 @@ void Engine::serialize(std::string& out) const {
     o.put(t.balance.free);
     o.put(t.balance.locked);
   }
+  market_.serialize(o);
 }
 
 Status Engine::restore(std::string_view in) {
@@ -708,7 +751,9 @@ Status Engine::restore(std::string_view in) {
     std::uint64_t id = 0;
     Account a;
     if (!i.get(id) || !i.str(a.name) || !i.str(a.key_hash)) return fail("truncated account");
-    if (format >= kEngineFormat && !i.str(a.sealed_secret)) return fail("truncated account");
+    if (format >= kEngineFormatWithBalances && !i.str(a.sealed_secret)) {
+      return fail("truncated account");
+    }
     if (id == 0 || id >= next_account_id_) return fail("account id out of range");
     accounts_.emplace(id, std::move(a));
   }
@@ -727,7 +772,7 @@ Status Engine::restore(std::string_view in) {
     std::uint8_t post_only = 0;
     r.post_only = false;
     r.quote_qty = 0;
-    if (format >= kEngineFormat) {
+    if (format >= kEngineFormatWithBalances) {
       if (!i.get(post_only) || !i.get(r.quote_qty) || post_only > 1) return false;
       r.post_only = post_only != 0;
     }
@@ -786,7 +831,7 @@ Status Engine::restore(std::string_view in) {
       window_.add(key_hash, order_id);
     }
   }
-  if (format >= kEngineFormat) {
+  if (format >= kEngineFormatWithBalances) {
     std::uint8_t checked = 0;
     std::uint16_t asset_count = 0;
     if (!i.get(checked) || !i.get(asset_count)) return fail("truncated balances");
@@ -836,6 +881,9 @@ Status Engine::restore(std::string_view in) {
     return fail(
         "a snapshot from before balances holds live orders; it needs "
         "engine.check_balances = false");
+  }
+  if (format >= kEngineFormat) {
+    if (Status s = market_.restore(i); !s.ok()) return s;
   }
   if (!i.done()) return fail("trailing bytes");
   by_id_.reserve(slots_used_);
@@ -913,11 +961,12 @@ std::uint64_t Engine::state_hash() const {
     mix(static_cast<std::uint64_t>(t.amount));
     mix(t.deposit ? 1 : 0);
   }
-  return h;
+  return market_.hash(h);
 }
 
 bool Engine::check_invariants(std::string* why) const {
   if (!matcher_.check_invariants(why)) return false;
+  if (!market_.check_invariants(why)) return false;
   auto fail = [why](std::string msg) {
     if (why != nullptr) *why = std::move(msg);
     return false;

@@ -8,9 +8,13 @@
 namespace spot {
 namespace {
 
+// Commands about one account's own orders or money. A balance query without a caller
+// must never reach the engine: its account field would be 0, the fee account. (The
+// admin API names the account it reads as the caller.)
 bool needs_account(const CommandBody& body) {
   return std::holds_alternative<SubmitOrder>(body) || std::holds_alternative<CancelRequest>(body) ||
-         std::holds_alternative<GetOrder>(body) || std::holds_alternative<OpenOrders>(body);
+         std::holds_alternative<GetOrder>(body) || std::holds_alternative<OpenOrders>(body) ||
+         std::holds_alternative<GetBalances>(body);
 }
 
 bool rate_limited_kind(const CommandBody& body) {

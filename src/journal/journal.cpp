@@ -168,6 +168,13 @@ RecoveryResult recover_journal(
     FileSystem& fs, const std::string& dir,
     const std::function<void(const CommandBody&, const std::string&)>& apply,
     std::uint64_t from_seq) {
+  return recover_journal(
+      fs, dir, [&apply](const JournalRecord& r) { apply(r.command, r.request_id); }, from_seq);
+}
+
+RecoveryResult recover_journal(FileSystem& fs, const std::string& dir,
+                               const std::function<void(const JournalRecord&)>& apply,
+                               std::uint64_t from_seq) {
   RecoveryResult result;
   result.next_seq = from_seq;
   result.status = fs.create_dirs(dir);
@@ -211,14 +218,15 @@ RecoveryResult recover_journal(
         }
         // Records a snapshot covers are checked (CRC, sequence) but not decoded.
         if (record.seq >= from_seq) {
-          CommandBody command;
-          std::string request_id;
-          if (!journal::decode_command(record.payload, command, request_id)) {
+          JournalRecord decoded;
+          decoded.seq = record.seq;
+          if (!journal::decode_command(record.payload, decoded.command, decoded.request_id,
+                                       &decoded.time_ns)) {
             result.status = Status::corruption(path + ": record " + std::to_string(record.seq) +
                                                " does not decode");
             return result;
           }
-          apply(command, request_id);
+          apply(decoded);
           ++result.records;
         }
         ++result.next_seq;

@@ -19,7 +19,10 @@ Status recover_engine(FileSystem& fs, const std::string& dir, std::vector<Symbol
   const auto t1 = std::chrono::steady_clock::now();
   Engine& engine = *out->engine;
   const RecoveryResult r = recover_journal(
-      fs, dir, [&engine](const CommandBody& c, const std::string& rid) { engine.execute(c, rid); },
+      fs, dir,
+      [&engine](const JournalRecord& record) {
+        engine.execute(record.command, record.request_id, record.time_ns);
+      },
       snapshot.last_seq + 1);
   if (!r.status.ok()) return r.status;
   out->snapshot_seconds = std::chrono::duration<double>(t1 - t0).count();

@@ -207,7 +207,7 @@ Status Snapshotter::catch_up() {
   }
   Engine& replica = *replica_;
   return reader_->read_until(durable_seq_(), [&replica](const JournalRecord& r) {
-    replica.execute(r.command, r.request_id);
+    replica.execute(r.command, r.request_id, r.time_ns);
   });
 }
 

@@ -28,8 +28,9 @@ const BinanceApi::Route BinanceApi::kRoutes[] = {
     {http::verb::get, "/api/v3/time", false, &BinanceApi::time},
     {http::verb::get, "/api/v3/exchangeInfo", false, &BinanceApi::exchange_info},
     {http::verb::get, "/api/v3/depth", false, &BinanceApi::depth},
-    {http::verb::get, "/api/v3/trades", false, &BinanceApi::not_kept},
-    {http::verb::get, "/api/v3/ticker/price", false, &BinanceApi::not_kept},
+    {http::verb::get, "/api/v3/trades", false, &BinanceApi::trades},
+    {http::verb::get, "/api/v3/aggTrades", false, &BinanceApi::agg_trades},
+    {http::verb::get, "/api/v3/ticker/price", false, &BinanceApi::ticker_price},
     {http::verb::get, "/api/v3/ticker/24hr", false, &BinanceApi::ticker_24hr},
     {http::verb::get, "/api/v3/ticker/bookTicker", false, &BinanceApi::book_ticker},
     {http::verb::post, "/api/v3/order", true, &BinanceApi::new_order},
@@ -166,7 +167,9 @@ bool BinanceApi::verify(Call& call) {
 
 void BinanceApi::submit(Call& call, CommandBody body, RenderReply render,
                         const bn::Error* decode_error, RejectReason invalid) {
-  const bool needs_account = !std::holds_alternative<GetDepth>(body);
+  const bool needs_account = !std::holds_alternative<GetDepth>(body) &&
+                             !std::holds_alternative<GetTrades>(body) &&
+                             !std::holds_alternative<GetTicker>(body);
   Gateway::Request request{std::move(body), call.request_id,
                            needs_account ? std::optional<AccountId>(call.account) : std::nullopt,
                            invalid};
@@ -192,12 +195,103 @@ void BinanceApi::exchange_info(Call& call) {
       json_response(200, bn::exchange_info_json(symbols_, now_ms(), orders_per_second_)));
 }
 
-void BinanceApi::not_kept(Call& call) {
-  call.responder.answer(
-      error_response(501, -1000,
-                     "spotd keeps no public trade history or last price yet: use /api/v3/depth, "
-                     "/api/v3/ticker/bookTicker or /api/v3/myTrades."));
+namespace {
+
+// aggTrades with both startTime and endTime: at most this far apart (Binance's rule).
+constexpr std::uint64_t kAggTradesSpanMs = 3'600'000;
+
+}  // namespace
+
+std::optional<SymbolId> BinanceApi::symbol_param(Call& call) {
+  const auto name = call.params.get("symbol");
+  if (!name) {
+    call.responder.answer(error(bn::missing("symbol")));
+    return std::nullopt;
+  }
+  const auto symbol = bn::find_symbol(symbols_, *name);
+  if (!symbol) call.responder.answer(error(bn::bad_symbol()));
+  return symbol;
 }
+
+std::optional<std::size_t> BinanceApi::trades_limit(Call& call) {
+  bool bad = false;
+  const auto limit = positive(call.params, "limit", &bad);
+  if (bad || (limit && *limit > options_.max_trades_limit)) {
+    call.responder.answer(error(
+        bn::malformed("limit", "must be 1.." + std::to_string(options_.max_trades_limit) + ".")));
+    return std::nullopt;
+  }
+  return limit.value_or(options_.default_trades_limit);
+}
+
+void BinanceApi::with_trades(Call& call, SymbolId symbol, TradeQuery query,
+                             std::string (*render)(const TradesReply&, const SymbolSpec&)) {
+  const SymbolTable* symbols = &symbols_;
+  submit(call, GetTrades{symbol, query}, [symbols, render](Reply&& r) {
+    const auto& t = std::get<TradesReply>(r);
+    return json_response(200, render(t, symbols->spec(t.symbol)));
+  });
+}
+
+void BinanceApi::trades(Call& call) {
+  const auto symbol = symbol_param(call);
+  if (!symbol) return;
+  const auto limit = trades_limit(call);
+  if (!limit) return;
+  TradeQuery query;
+  query.limit = *limit;
+  with_trades(call, *symbol, query, &bn::trades_json);
+}
+
+void BinanceApi::agg_trades(Call& call) {
+  const auto symbol = symbol_param(call);
+  if (!symbol) return;
+  const auto limit = trades_limit(call);
+  if (!limit) return;
+  TradeQuery query;
+  query.limit = *limit;
+  query.aggregate = true;
+  bool bad = false;
+  const auto from_id = positive(call.params, "fromId", &bad);
+  if (bad) {
+    return call.responder.answer(error(bn::malformed("fromId", "must be a positive integer.")));
+  }
+  const auto start_ms = positive(call.params, "startTime", &bad);
+  const auto end_ms = positive(call.params, "endTime", &bad);
+  if (bad) {
+    return call.responder.answer(error(
+        bn::malformed("startTime", "startTime and endTime must be ms since the Unix epoch.")));
+  }
+  if (start_ms && end_ms && (*end_ms < *start_ms || *end_ms - *start_ms > kAggTradesSpanMs)) {
+    return call.responder.answer(error_response(
+        400, -1127, "More than 1 hours between startTime and endTime (or endTime before it)."));
+  }
+  query.from_id = from_id;
+  if (start_ms) query.start_ns = static_cast<std::int64_t>(*start_ms) * 1'000'000;
+  // endTime is a whole millisecond: every trade stamped within it is in.
+  if (end_ms) query.end_ns = static_cast<std::int64_t>(*end_ms) * 1'000'000 + 999'999;
+  with_trades(call, *symbol, query, &bn::agg_trades_json);
+}
+
+void BinanceApi::with_tickers(Call& call, bool full) {
+  std::optional<std::vector<SymbolId>> wanted;
+  bool one = false;
+  if (const auto e = bn::ticker_symbols(call.params, symbols_, &wanted, &one)) {
+    return call.responder.answer(error(*e));
+  }
+  GetTicker query;
+  // One symbol's is all the engine needs to look at; a list or all: every symbol's.
+  if (one) query.symbol = wanted->front();
+  query.now_ns = clock_.wall_ns();
+  const SymbolTable* symbols = &symbols_;
+  submit(call, query, [symbols, wanted = std::move(wanted), one, full](Reply&& r) {
+    const auto& t = std::get<TickerReply>(r);
+    return json_response(200, full ? bn::ticker_24hr_json(t, *symbols, wanted, one)
+                                   : bn::ticker_price_json(t, *symbols, wanted, one));
+  });
+}
+
+void BinanceApi::ticker_price(Call& call) { with_tickers(call, false); }
 
 void BinanceApi::with_depth(
     Call& call, std::size_t limit,
@@ -223,12 +317,7 @@ void BinanceApi::depth(Call& call) {
   with_depth(call, limit.value_or(options_.default_depth_levels), &bn::depth_json);
 }
 
-void BinanceApi::ticker_24hr(Call& call) {
-  const std::int64_t now = now_ms();
-  with_depth(call, 1, [now](const DepthReply& d, const SymbolSpec& spec) {
-    return bn::ticker_24hr_json(d, spec, now);
-  });
-}
+void BinanceApi::ticker_24hr(Call& call) { with_tickers(call, true); }
 
 void BinanceApi::book_ticker(Call& call) { with_depth(call, 1, &bn::book_ticker_json); }
 

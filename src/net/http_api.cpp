@@ -21,6 +21,8 @@ const ApiHandler::Route ApiHandler::kRoutes[] = {
     {http::verb::delete_, "/api/v1/orders/", "/api/v1/orders/{id}", &ApiHandler::cancel_order},
     {http::verb::get, "/api/v1/openOrders", "/api/v1/openOrders", &ApiHandler::open_orders},
     {http::verb::get, "/api/v1/depth", "/api/v1/depth", &ApiHandler::depth},
+    {http::verb::get, "/api/v1/trades", "/api/v1/trades", &ApiHandler::trades},
+    {http::verb::get, "/api/v1/ticker", "/api/v1/ticker", &ApiHandler::ticker},
     {http::verb::get, "/api/v1/exchangeInfo", "/api/v1/exchangeInfo", &ApiHandler::exchange_info},
     {http::verb::get, "/api/v1/allOrders", "/api/v1/allOrders", &ApiHandler::all_orders},
     {http::verb::get, "/api/v1/myTrades", "/api/v1/myTrades", &ApiHandler::my_trades},
@@ -51,10 +53,12 @@ HttpResponse read_queue_full() {
 
 }  // namespace
 
-ApiHandler::ApiHandler(Gateway& gateway, const SymbolTable& symbols, ApiOptions options)
+ApiHandler::ApiHandler(Gateway& gateway, const SymbolTable& symbols, ApiOptions options,
+                       const Clock& clock)
     : gateway_(gateway),
       symbols_(symbols),
       options_(options),
+      clock_(clock),
       exchange_info_(codec::exchange_info_json(symbols)) {}
 
 void ApiHandler::handle(HttpRequest& request, const std::string& request_id, Responder responder) {
@@ -226,6 +230,62 @@ void ApiHandler::depth(Call& call) {
         return json_response(200, codec::depth_json(d, symbols->spec(d.symbol)));
       },
       bad_limit && symbol ? &bad_limit_error : nullptr);
+}
+
+void ApiHandler::trades(Call& call) {
+  // As depth: an unknown symbol is -1121, a bad limit -1100, both through the gateway's
+  // count of refusals.
+  const auto symbol = symbols_.find(codec::query_param(call.target, "symbol"));
+  std::size_t limit = options_.default_trades_limit;
+  const std::string limit_text = codec::query_param(call.target, "limit");
+  const auto parsed_limit = codec::parse_positive(limit_text);
+  const bool bad_limit =
+      !limit_text.empty() && (!parsed_limit || *parsed_limit > options_.max_trades_limit);
+  if (!limit_text.empty() && !bad_limit) limit = *parsed_limit;
+  const codec::Error bad_limit_error{
+      400, -1100, "limit must be 1.." + std::to_string(options_.max_trades_limit)};
+  const RejectReason invalid = !symbol     ? RejectReason::UnknownSymbol
+                               : bad_limit ? RejectReason::BadRequest
+                                           : RejectReason::None;
+  TradeQuery query;
+  query.limit = limit;
+  Gateway::Request request{GetTrades{symbol.value_or(0), query}, {}, std::nullopt, invalid};
+  const SymbolTable* symbols = &symbols_;
+  submit(
+      call, std::move(request),
+      [symbols](Reply&& r) {
+        const auto& t = std::get<TradesReply>(r);
+        return json_response(200, codec::trades_json(t, symbols->spec(t.symbol)));
+      },
+      bad_limit && symbol ? &bad_limit_error : nullptr);
+}
+
+void ApiHandler::ticker(Call& call) {
+  // One symbol's ticker; without symbol= every symbol's, as an array.
+  const std::string name = codec::query_param(call.target, "symbol");
+  GetTicker query;
+  query.now_ns = clock_.wall_ns();
+  RejectReason invalid = RejectReason::None;
+  if (!name.empty()) {
+    query.symbol = symbols_.find(name);
+    if (!query.symbol) invalid = RejectReason::UnknownSymbol;
+  }
+  const bool one = !name.empty();
+  Gateway::Request request{query, {}, std::nullopt, invalid};
+  const SymbolTable* symbols = &symbols_;
+  submit(call, std::move(request), [symbols, one](Reply&& r) {
+    const auto& reply = std::get<TickerReply>(r);
+    if (one && reply.tickers.size() == 1) {
+      const SymbolTicker& t = reply.tickers.front();
+      return json_response(200, codec::ticker_json(t, symbols->spec(t.symbol)));
+    }
+    std::string body = "[";
+    for (const SymbolTicker& t : reply.tickers) {
+      if (body.size() > 1) body += ',';
+      body += codec::ticker_json(t, symbols->spec(t.symbol));
+    }
+    return json_response(200, body + "]");
+  });
 }
 
 void ApiHandler::exchange_info(Call& call) {

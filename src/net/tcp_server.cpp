@@ -1,7 +1,9 @@
 #include "spot/net/tcp_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
+#include <memory>
 #include <variant>
 
 #include <prometheus/gauge.h>
@@ -54,17 +56,19 @@ wire::OrderStatusCode status_code(OrderStatus s) {
   }
 }
 
-std::string render_order_reply(const OrderReply& reply, std::uint64_t client_token) {
+// `type`: the message that entered the order (EnterOrder or EnterQuoteOrder), named in
+// a Rejected.
+std::string render_order_reply(const OrderReply& reply, std::uint64_t client_token,
+                               std::uint8_t type) {
   std::string out;
   if (reply.reject != RejectReason::None) {
-    wire::encode(wire::Rejected{client_token, 0, static_cast<std::uint8_t>('O'), reply.reject},
-                 out);
+    wire::encode(wire::Rejected{client_token, 0, type, reply.reject}, out);
     return out;
   }
   if (reply.replayed && reply.forgotten) {
     // A resend of an order whose record has left memory: there is no record to send
     // again, only the original order's id.
-    wire::encode(wire::Rejected{client_token, reply.order.id.value, static_cast<std::uint8_t>('O'),
+    wire::encode(wire::Rejected{client_token, reply.order.id.value, type,
                                 RejectReason::DuplicateClientOrderId},
                  out);
     return out;
@@ -122,8 +126,15 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   void on_maker_fill(const MakerFill& fill) override { hand_over(fill); }
 
  private:
-  // What a reply is rendered into, and what a refusal of it says.
-  using Render = std::string (*)(const Reply&, std::uint64_t client_token, std::uint64_t order_id);
+  struct Slot;
+  // What a reply is rendered into (a refusal of it is rendered by rejected()).
+  using Render = std::string (*)(const Reply&, const Slot&);
+
+  // What a BalanceQuery asked for, kept until its reply is rendered.
+  struct BalancePage {
+    wire::BalanceQuery query;
+    std::size_t limit = 0;  // tcp.max_balances_per_reply
+  };
 
   // One request's (or one unsolicited message's) place in the line of output.
   struct Slot {
@@ -131,8 +142,9 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     bool ready = false;
     Render render = nullptr;
     std::uint8_t type = 0;
-    std::uint64_t client_token = 0;
+    std::uint64_t client_token = 0;  // the client's token of an order, or a query's id
     std::uint64_t order_id = 0;
+    std::unique_ptr<BalancePage> balances = nullptr;  // BalanceQuery only
   };
   struct Delivery {
     std::size_t slot;
@@ -156,7 +168,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
         Slot& slot = at(d->slot);
         slot.bytes = std::holds_alternative<Refused>(d->reply)
                          ? rejected(slot, std::get<Refused>(d->reply).reason)
-                         : slot.render(d->reply, slot.client_token, slot.order_id);
+                         : slot.render(d->reply, slot);
         slot.ready = true;
       } else {
         const MakerFill& f = std::get<MakerFill>(item);
@@ -299,10 +311,20 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
         const bool valid = wire::decode(frame, order);  // sets client_order_id even if not
         return on_enter(order, valid);
       }
+      case wire::MsgType::EnterQuoteOrder: {
+        wire::EnterQuoteOrder order;
+        const bool valid = wire::decode(frame, order);  // sets client_order_id even if not
+        return on_enter_quote(order, valid);
+      }
       case wire::MsgType::CancelOrder: {
         wire::CancelOrderMsg cancel;
         wire::decode(frame, cancel);
         return on_cancel(cancel);
+      }
+      case wire::MsgType::BalanceQuery: {
+        wire::BalanceQuery query;
+        const bool valid = wire::decode(frame, query);  // sets query_id even if not
+        return on_balance_query(std::move(query), valid);
       }
       default:
         return reject(frame.type, RejectReason::BadRequest);  // a server message type
@@ -359,7 +381,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   }
 
   void on_enter(const wire::EnterOrder& m, bool valid) {
-    SubmitOrder order{m, {}, m.client_order_id};
+    SubmitOrder order{m, {}, m.client_order_id, m.post_only};
     const RejectReason invalid = !valid                                ? RejectReason::BadRequest
                                  : m.symbol >= server_->symbols.size() ? RejectReason::UnknownSymbol
                                                                        : RejectReason::None;
@@ -367,22 +389,83 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
            Slot{{}, false, &render_order, 'O', m.client_order_id, 0});
   }
 
+  // A MARKET order by quote amount: the engine's quoteOrderQty order (qty 0; the
+  // engine sets it to what the amount buys), answered like any EnterOrder.
+  void on_enter_quote(const wire::EnterQuoteOrder& m, bool valid) {
+    SubmitOrder order;
+    order.symbol = m.symbol;
+    order.side = m.side;
+    order.type = OrderType::Market;
+    order.tif = TimeInForce::Ioc;
+    order.client_token = m.client_order_id;
+    order.quote_qty = m.quote_qty;
+    const RejectReason invalid = !valid                                ? RejectReason::BadRequest
+                                 : m.symbol >= server_->symbols.size() ? RejectReason::UnknownSymbol
+                                 : m.quote_qty <= 0                    ? RejectReason::BadQuantity
+                                                                       : RejectReason::None;
+    submit({std::move(order), {}, account(), invalid},
+           Slot{{}, false, &render_order, 'Q', m.client_order_id, 0});
+  }
+
   void on_cancel(const wire::CancelOrderMsg& m) {
     submit({CancelRequest{{}, OrderId{m.order_id}}, {}, account(), RejectReason::None},
            Slot{{}, false, &render_cancel, 'X', 0, m.order_id});
   }
 
-  static std::string render_order(const Reply& r, std::uint64_t client_token, std::uint64_t) {
-    return render_order_reply(std::get<OrderReply>(r), client_token);
+  // The same GetBalances as GET /api/v1/account, through the same gateway checks; the
+  // session picks the asked-for asset or page out of the engine's answer.
+  void on_balance_query(wire::BalanceQuery m, bool valid) {
+    const std::uint64_t id = m.query_id;
+    Slot slot{{}, false, &render_balances, 'B', id, 0};
+    slot.balances =
+        std::make_unique<BalancePage>(BalancePage{std::move(m), options().max_balances_per_reply});
+    submit({GetBalances{account_},
+            {},
+            account(),
+            valid ? RejectReason::None : RejectReason::BadRequest},
+           std::move(slot));
   }
 
-  static std::string render_cancel(const Reply& r, std::uint64_t, std::uint64_t id) {
+  static std::string render_order(const Reply& r, const Slot& slot) {
+    return render_order_reply(std::get<OrderReply>(r), slot.client_token, slot.type);
+  }
+
+  static std::string render_balances(const Reply& r, const Slot& slot) {
+    const auto& reply = std::get<BalancesReply>(r);
+    if (reply.reject != RejectReason::None) return rejected(slot, reply.reject);
+    const wire::BalanceQuery& q = slot.balances->query;
+    const auto& all = reply.balances;
+    std::size_t begin = q.first;
+    std::size_t end = std::min(all.size(), begin + slot.balances->limit);
+    if (!q.asset.empty()) {
+      begin = 0;
+      while (begin < all.size() && all[begin].asset != q.asset) ++begin;
+      if (begin == all.size()) return rejected(slot, RejectReason::UnknownAsset);
+      end = begin + 1;
+    }
+    std::string out;
+    std::uint16_t count = 0;
+    for (std::size_t i = begin; i < end; ++i, ++count) {
+      const AssetBalance& b = all[i];
+      wire::encode(
+          wire::BalanceMsg{q.query_id, static_cast<std::uint16_t>(i), b.asset,
+                           static_cast<std::uint8_t>(b.decimals), b.balance.free, b.balance.locked},
+          out);
+    }
+    const bool more = q.asset.empty() && end < all.size();
+    wire::encode(wire::BalanceEnd{q.query_id, count,
+                                  more ? static_cast<std::uint16_t>(end) : std::uint16_t{0}},
+                 out);
+    return out;
+  }
+
+  static std::string render_cancel(const Reply& r, const Slot& slot) {
     const auto& reply = std::get<OrderReply>(r);
     std::string out;
     if (reply.reject != RejectReason::None) {
       const RejectReason reason =
           reply.reject == RejectReason::NotOwner ? RejectReason::UnknownOrder : reply.reject;
-      wire::encode(wire::Rejected{0, id, static_cast<std::uint8_t>('X'), reason}, out);
+      wire::encode(wire::Rejected{0, slot.order_id, static_cast<std::uint8_t>('X'), reason}, out);
     } else {
       const OrderRecord& o = reply.order;
       wire::encode(wire::Canceled{o.client_token, o.id.value, o.qty - o.executed,

@@ -675,9 +675,9 @@ std::pair<std::string, std::string> best(const std::vector<DepthLevel>& side,
 }  // namespace
 
 std::string depth_json(const DepthReply& depth, const SymbolSpec& spec) {
-  // The engine does not number book updates: lastUpdateId is 0 (docs/binance-api.md).
-  return json{
-      {"lastUpdateId", 0}, {"bids", levels(depth.bids, spec)}, {"asks", levels(depth.asks, spec)}}
+  return json{{"lastUpdateId", depth.update_id},
+              {"bids", levels(depth.bids, spec)},
+              {"asks", levels(depth.asks, spec)}}
       .dump();
 }
 
@@ -692,37 +692,134 @@ std::string book_ticker_json(const DepthReply& top, const SymbolSpec& spec) {
       .dump();
 }
 
-std::string ticker_24hr_json(const DepthReply& top, const SymbolSpec& spec, std::int64_t now_ms) {
-  const auto [bid, bid_qty] = best(top.bids, spec);
-  const auto [ask, ask_qty] = best(top.asks, spec);
-  const std::string zero_price = format_steps(0, spec.tick_size);
-  const std::string zero_qty = format_steps(0, spec.lot_size);
-  const std::string zero_quote = quote_qty(0, 0, spec);
-  // spotd keeps no trade statistics yet: the 24-hour fields are zeros, as Binance
-  // reports them for a symbol without trades in the window (docs/binance-api.md). The
-  // book fields are live.
-  return json{{"symbol", binance_symbol(spec.name)},
-              {"priceChange", zero_price},
-              {"priceChangePercent", "0.000"},
-              {"weightedAvgPrice", zero_price},
-              {"prevClosePrice", zero_price},
-              {"lastPrice", zero_price},
-              {"lastQty", zero_qty},
-              {"bidPrice", bid},
-              {"bidQty", bid_qty},
-              {"askPrice", ask},
-              {"askQty", ask_qty},
-              {"openPrice", zero_price},
-              {"highPrice", zero_price},
-              {"lowPrice", zero_price},
-              {"volume", zero_qty},
-              {"quoteVolume", zero_quote},
-              {"openTime", now_ms - 86'400'000},
-              {"closeTime", now_ms},
-              {"firstId", -1},
-              {"lastId", -1},
-              {"count", 0}}
-      .dump();
+std::string trades_json(const TradesReply& reply, const SymbolSpec& spec) {
+  json list = json::array();
+  for (const PublicTrade& t : reply.trades) {
+    list.push_back({{"id", t.id},
+                    {"price", format_steps(t.price, spec.tick_size)},
+                    {"qty", format_steps(t.qty, spec.lot_size)},
+                    {"quoteQty", quote_qty(t.price, t.qty, spec)},
+                    {"time", t.time_ns / 1'000'000},
+                    {"isBuyerMaker", t.buyer_maker},
+                    {"isBestMatch", true}});
+  }
+  return list.dump();
+}
+
+std::string agg_trades_json(const TradesReply& reply, const SymbolSpec& spec) {
+  json list = json::array();
+  for (const PublicTrade& t : reply.trades) {
+    list.push_back({{"a", t.id},
+                    {"p", format_steps(t.price, spec.tick_size)},
+                    {"q", format_steps(t.qty, spec.lot_size)},
+                    {"f", t.id},
+                    {"l", t.last_id},
+                    {"T", t.time_ns / 1'000'000},
+                    {"m", t.buyer_maker},
+                    {"M", true}});
+  }
+  return list.dump();
+}
+
+std::optional<Error> ticker_symbols(const Params& params, const SymbolTable& symbols,
+                                    std::optional<std::vector<SymbolId>>* out, bool* one) {
+  const auto name = params.get("symbol");
+  const auto list = params.get("symbols");
+  *one = false;
+  out->reset();
+  if (name && list) {
+    return Error{400, -1101, "Parameter 'symbol' and 'symbols' cannot be sent together."};
+  }
+  if (name) {
+    const auto found = find_symbol(symbols, *name);
+    if (!found) return bad_symbol();
+    *one = true;
+    *out = std::vector<SymbolId>{*found};
+    return std::nullopt;
+  }
+  if (!list) return std::nullopt;
+  const json names = json::parse(*list, nullptr, false);
+  if (names.is_discarded() || !names.is_array() || names.empty()) {
+    return malformed("symbols", "must be a JSON array of symbol names.");
+  }
+  std::vector<SymbolId> wanted;
+  for (const json& n : names) {
+    if (!n.is_string()) return malformed("symbols", "must be a JSON array of symbol names.");
+    const auto found = find_symbol(symbols, n.get<std::string>());
+    if (!found) return bad_symbol();
+    wanted.push_back(*found);
+  }
+  *out = std::move(wanted);
+  return std::nullopt;
+}
+
+namespace {
+
+// The engine's tickers of `wanted` (all: every one), in that order, rendered by `one_json`:
+// one object or an array.
+template <class Fn>
+std::string tickers_json(const TickerReply& reply,
+                         const std::optional<std::vector<SymbolId>>& wanted, bool one,
+                         Fn&& one_json) {
+  std::vector<const SymbolTicker*> chosen;
+  if (wanted) {
+    for (const SymbolId s : *wanted) {
+      for (const SymbolTicker& t : reply.tickers) {
+        if (t.symbol == s) chosen.push_back(&t);
+      }
+    }
+  } else {
+    for (const SymbolTicker& t : reply.tickers) chosen.push_back(&t);
+  }
+  if (one) return chosen.empty() ? json::object().dump() : one_json(*chosen.front()).dump();
+  json list = json::array();
+  for (const SymbolTicker* t : chosen) list.push_back(one_json(*t));
+  return list.dump();
+}
+
+}  // namespace
+
+std::string ticker_price_json(const TickerReply& tickers, const SymbolTable& symbols,
+                              const std::optional<std::vector<SymbolId>>& wanted, bool one) {
+  return tickers_json(tickers, wanted, one, [&symbols](const SymbolTicker& t) {
+    const SymbolSpec& spec = symbols.spec(t.symbol);
+    // The last trade's price, also when it is older than 24 hours (0: never traded).
+    return json{{"symbol", binance_symbol(spec.name)},
+                {"price", format_steps(t.day.last, spec.tick_size)}};
+  });
+}
+
+std::string ticker_24hr_json(const TickerReply& tickers, const SymbolTable& symbols,
+                             const std::optional<std::vector<SymbolId>>& wanted, bool one) {
+  return tickers_json(tickers, wanted, one, [&symbols](const SymbolTicker& t) {
+    const SymbolSpec& spec = symbols.spec(t.symbol);
+    const DayStats& d = t.day;
+    const http::DayFigures f = http::day_figures(d);
+    const bool any = d.count > 0;
+    const auto price = [&spec](Ticks v) { return format_steps(v, spec.tick_size); };
+    const auto qty = [&spec](Lots v) { return format_steps(v, spec.lot_size); };
+    return json{{"symbol", binance_symbol(spec.name)},
+                {"priceChange", price(f.change)},
+                {"priceChangePercent", f.change_percent},
+                {"weightedAvgPrice", price(f.weighted_avg)},
+                {"prevClosePrice", price(d.prev_close)},
+                {"lastPrice", price(d.last)},
+                {"lastQty", qty(d.last_qty)},
+                {"bidPrice", price(t.bid.price)},
+                {"bidQty", qty(t.bid.qty)},
+                {"askPrice", price(t.ask.price)},
+                {"askQty", qty(t.ask.qty)},
+                {"openPrice", price(d.open)},
+                {"highPrice", price(d.high)},
+                {"lowPrice", price(d.low)},
+                {"volume", qty(d.volume)},
+                {"quoteVolume", http::quote_text(d.quote_volume, spec)},
+                {"openTime", d.open_time_ns / 1'000'000},
+                {"closeTime", d.close_time_ns / 1'000'000},
+                {"firstId", any ? static_cast<std::int64_t>(d.first_id) : -1},
+                {"lastId", any ? static_cast<std::int64_t>(d.last_id) : -1},
+                {"count", d.count}};
+  });
 }
 
 std::string balances_json(const BalancesReply& reply) {

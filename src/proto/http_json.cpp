@@ -357,4 +357,87 @@ std::string transfer_json(const TransferReply& reply, int decimals, std::string_
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string quote_text(Int128 ticks_times_lots, const SymbolSpec& spec) {
+  // A volume is a sum of positive terms below 2^126 each; a day of them fits 2^127.
+  U128 v = static_cast<U128>(ticks_times_lots) *
+           static_cast<std::uint64_t>(spec.tick_size.mantissa) *
+           static_cast<std::uint64_t>(spec.lot_size.mantissa);
+  const int scale = spec.tick_size.scale + spec.lot_size.scale;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  if (scale == 0) return digits;
+  if (digits.size() <= static_cast<std::size_t>(scale)) {
+    digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
+  }
+  digits.insert(digits.size() - static_cast<std::size_t>(scale), 1, '.');
+  return digits;
+}
+
+DayFigures day_figures(const DayStats& day) {
+  DayFigures f;
+  f.change = day.last - day.open;
+  if (day.open > 0) {
+    // Thousandths of a percent, truncated toward zero, as a signed decimal.
+    const Int128 milli = static_cast<Int128>(f.change) * 100'000 / day.open;
+    const bool negative = milli < 0;
+    const auto abs = static_cast<U128>(negative ? -milli : milli);
+    std::string frac = std::to_string(static_cast<std::uint64_t>(abs % 1'000));
+    frac.insert(0, 3 - frac.size(), '0');
+    f.change_percent = (negative ? "-" : "") +
+                       std::to_string(static_cast<std::uint64_t>(abs / 1'000)) + "." + frac;
+  }
+  if (day.volume > 0) {
+    f.weighted_avg = static_cast<Ticks>((2 * day.quote_volume + day.volume) /
+                                        (2 * static_cast<Int128>(day.volume)));
+  }
+  return f;
+}
+
+std::string trades_json(const TradesReply& reply, const SymbolSpec& spec) {
+  json list = json::array();
+  for (const PublicTrade& t : reply.trades) {
+    list.push_back({{"id", t.id},
+                    {"price", format_steps(t.price, spec.tick_size)},
+                    {"qty", format_steps(t.qty, spec.lot_size)},
+                    {"quoteQty", quote_qty(t.price, t.qty, spec)},
+                    {"time", t.time_ns / 1'000'000},
+                    {"isBuyerMaker", t.buyer_maker}});
+  }
+  return list.dump();
+}
+
+std::string ticker_json(const SymbolTicker& t, const SymbolSpec& spec) {
+  const DayStats& d = t.day;
+  const DayFigures f = day_figures(d);
+  const bool any = d.count > 0;
+  const auto price = [&spec](Ticks v) { return format_steps(v, spec.tick_size); };
+  const auto qty = [&spec](Lots v) { return format_steps(v, spec.lot_size); };
+  return json{{"symbol", spec.name},
+              {"lastPrice", price(d.last)},
+              {"lastQty", qty(d.last_qty)},
+              {"bidPrice", price(t.bid.price)},
+              {"bidQty", qty(t.bid.qty)},
+              {"askPrice", price(t.ask.price)},
+              {"askQty", qty(t.ask.qty)},
+              {"openPrice", price(d.open)},
+              {"highPrice", price(d.high)},
+              {"lowPrice", price(d.low)},
+              {"prevClosePrice", price(d.prev_close)},
+              {"priceChange", price(f.change)},
+              {"priceChangePercent", f.change_percent},
+              {"weightedAvgPrice", price(f.weighted_avg)},
+              {"volume", qty(d.volume)},
+              {"quoteVolume", quote_text(d.quote_volume, spec)},
+              {"count", d.count},
+              {"firstId", any ? static_cast<std::int64_t>(d.first_id) : -1},
+              {"lastId", any ? static_cast<std::int64_t>(d.last_id) : -1},
+              {"openTime", d.open_time_ns / 1'000'000},
+              {"closeTime", d.close_time_ns / 1'000'000},
+              {"updateId", t.update_id}}
+      .dump();
+}
+
 }  // namespace spot::proto::http

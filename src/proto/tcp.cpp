@@ -51,6 +51,20 @@ bool sized(const Frame& f, MsgType type) {
   return f.type == static_cast<std::uint8_t>(type) && size && f.payload.size() == *size;
 }
 
+// A fixed-width text field without its trailing NUL or space padding.
+std::string unpadded(std::span<const std::uint8_t> field) {
+  std::string text(reinterpret_cast<const char*>(field.data()), field.size());
+  const auto end = text.find_last_not_of(std::string_view("\0 ", 2));
+  text.resize(end == std::string::npos ? 0 : end + 1);
+  return text;
+}
+
+constexpr std::size_t kEnterOrderBytes = 30;
+constexpr std::size_t kEnterQuoteOrderBytes = 20;
+constexpr std::size_t kBalanceQueryBytes = 10 + kAssetBytes;
+constexpr std::size_t kBalanceBytes = 27 + kAssetBytes;
+constexpr std::size_t kBalanceEndBytes = 12;
+
 }  // namespace
 
 std::optional<std::size_t> payload_size(std::uint8_t type) {
@@ -58,9 +72,13 @@ std::optional<std::size_t> payload_size(std::uint8_t type) {
     case MsgType::Login:
       return kApiKeyBytes;
     case MsgType::EnterOrder:
-      return 30;
+      return kEnterOrderBytes;
+    case MsgType::EnterQuoteOrder:
+      return kEnterQuoteOrderBytes;
     case MsgType::CancelOrder:
       return 8;
+    case MsgType::BalanceQuery:
+      return kBalanceQueryBytes;
     case MsgType::Heartbeat:
       return 0;
     case MsgType::LoginAccepted:
@@ -73,6 +91,10 @@ std::optional<std::size_t> payload_size(std::uint8_t type) {
       return 25;
     case MsgType::Rejected:
       return 19;
+    case MsgType::Balance:
+      return kBalanceBytes;
+    case MsgType::BalanceEnd:
+      return kBalanceEndBytes;
   }
   return std::nullopt;
 }
@@ -92,10 +114,7 @@ FrameStatus next_frame(std::span<const std::uint8_t> data, std::size_t max_frame
 
 bool decode(const Frame& f, Login& out) {
   if (!sized(f, MsgType::Login)) return false;
-  std::string key(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
-  const auto end = key.find_last_not_of(std::string_view("\0 ", 2));
-  key.resize(end == std::string::npos ? 0 : end + 1);
-  out.api_key = std::move(key);
+  out.api_key = unpadded(f.payload);
   return true;
 }
 
@@ -107,14 +126,39 @@ bool decode(const Frame& f, EnterOrder& out) {
   const auto side = r.get<std::uint8_t>();
   const auto type = r.get<std::uint8_t>();
   const auto tif = r.get<std::uint8_t>();
-  r.get<std::uint8_t>();
+  const auto flags = r.get<std::uint8_t>();
   out.price = r.get<std::int64_t>();
   out.qty = r.get<std::int64_t>();
-  if (side > 1 || type > 1 || tif > 2) return false;
+  if (side > 1 || type > 1 || tif > 2 || (flags & ~kKnownOrderFlags) != 0) return false;
   out.side = static_cast<Side>(side);
   out.type = static_cast<OrderType>(type);
   out.tif = static_cast<TimeInForce>(tif);
+  out.post_only = (flags & kFlagPostOnly) != 0;
   return true;
+}
+
+bool decode(const Frame& f, EnterQuoteOrder& out) {
+  if (!sized(f, MsgType::EnterQuoteOrder)) return false;
+  Reader r(f.payload);
+  out.client_order_id = r.get<std::uint64_t>();
+  out.symbol = r.get<std::uint16_t>();
+  const auto side = r.get<std::uint8_t>();
+  const auto flags = r.get<std::uint8_t>();  // none defined yet
+  out.quote_qty = r.get<std::int64_t>();
+  if (side > 1 || flags != 0) return false;
+  out.side = static_cast<Side>(side);
+  return true;
+}
+
+bool decode(const Frame& f, BalanceQuery& out) {
+  if (!sized(f, MsgType::BalanceQuery)) return false;
+  Reader r(f.payload);
+  out.query_id = r.get<std::uint64_t>();
+  out.first = r.get<std::uint16_t>();
+  out.asset = unpadded(f.payload.subspan(10, kAssetBytes));
+  // A named asset is one answer, not a page; its code is an asset name's characters.
+  if (out.asset.empty()) return true;
+  return out.first == 0 && is_safe_id(out.asset, kAssetBytes);
 }
 
 bool decode(const Frame& f, CancelOrderMsg& out) {
@@ -128,19 +172,35 @@ void encode(const Login& m, std::string& out) {
 }
 
 void encode(const EnterOrder& m, std::string& out) {
-  Writer(out, MsgType::EnterOrder, 30)
+  Writer(out, MsgType::EnterOrder, kEnterOrderBytes)
       .put(m.client_order_id)
       .put(m.symbol)
       .put(static_cast<std::uint8_t>(m.side))
       .put(static_cast<std::uint8_t>(m.type))
       .put(static_cast<std::uint8_t>(m.tif))
-      .put(std::uint8_t{0})
+      .put(static_cast<std::uint8_t>(m.post_only ? kFlagPostOnly : 0))
       .put(m.price)
       .put(m.qty);
 }
 
+void encode(const EnterQuoteOrder& m, std::string& out) {
+  Writer(out, MsgType::EnterQuoteOrder, kEnterQuoteOrderBytes)
+      .put(m.client_order_id)
+      .put(m.symbol)
+      .put(static_cast<std::uint8_t>(m.side))
+      .put(std::uint8_t{0})
+      .put(m.quote_qty);
+}
+
 void encode(const CancelOrderMsg& m, std::string& out) {
   Writer(out, MsgType::CancelOrder, 8).put(m.order_id);
+}
+
+void encode(const BalanceQuery& m, std::string& out) {
+  Writer(out, MsgType::BalanceQuery, kBalanceQueryBytes)
+      .put(m.query_id)
+      .put(m.first)
+      .bytes(m.asset, kAssetBytes, '\0');
 }
 
 void encode_heartbeat(std::string& out) { Writer(out, MsgType::Heartbeat, 0); }
@@ -188,6 +248,20 @@ void encode(const Rejected& m, std::string& out) {
       .put(m.order_id)
       .put(m.rejected_type)
       .put(static_cast<std::uint16_t>(m.reason));
+}
+
+void encode(const BalanceMsg& m, std::string& out) {
+  Writer(out, MsgType::Balance, kBalanceBytes)
+      .put(m.query_id)
+      .put(m.asset_index)
+      .bytes(m.asset, kAssetBytes, '\0')
+      .put(m.decimals)
+      .put(m.free)
+      .put(m.locked);
+}
+
+void encode(const BalanceEnd& m, std::string& out) {
+  Writer(out, MsgType::BalanceEnd, kBalanceEndBytes).put(m.query_id).put(m.count).put(m.next);
 }
 
 bool decode(const Frame& f, LoginAccepted& out) {
@@ -251,6 +325,28 @@ bool decode(const Frame& f, Rejected& out) {
   const auto reason = r.get<std::uint16_t>();
   if (reason == 0 || reason > static_cast<std::uint16_t>(kLastRejectReason)) return false;
   out.reason = static_cast<RejectReason>(reason);
+  return true;
+}
+
+bool decode(const Frame& f, BalanceMsg& out) {
+  if (!sized(f, MsgType::Balance)) return false;
+  Reader r(f.payload);
+  out.query_id = r.get<std::uint64_t>();
+  out.asset_index = r.get<std::uint16_t>();
+  out.asset = unpadded(f.payload.subspan(10, kAssetBytes));
+  Reader rest(f.payload.subspan(10 + kAssetBytes));
+  out.decimals = rest.get<std::uint8_t>();
+  out.free = rest.get<std::int64_t>();
+  out.locked = rest.get<std::int64_t>();
+  return true;
+}
+
+bool decode(const Frame& f, BalanceEnd& out) {
+  if (!sized(f, MsgType::BalanceEnd)) return false;
+  Reader r(f.payload);
+  out.query_id = r.get<std::uint64_t>();
+  out.count = r.get<std::uint16_t>();
+  out.next = r.get<std::uint16_t>();
   return true;
 }
 

@@ -336,7 +336,7 @@ Status Projector::resync(std::uint64_t checkpoint) {
   auto reader = std::make_unique<JournalReader>(fs_, options_.journal_dir, loaded.last_seq + 1);
   Engine& r = *replica;
   s = reader->read_until(checkpoint, [&r](const JournalRecord& record) {
-    r.execute(record.command, record.request_id);
+    r.execute(record.command, record.request_id, record.time_ns);
   });
   if (!s.ok()) return s;
   // From the checkpoint on, every balance change goes to the ledger table.
@@ -372,7 +372,7 @@ Status Projector::read_into(ProjectionBatch& batch, std::size_t limit) {
   Engine& replica = *replica_;
   LedgerBuffer& ledger = ledger_;
   return reader_->read_until(until, [&replica, &batch, &ledger](const JournalRecord& record) {
-    const Reply reply = replica.execute(record.command, record.request_id);
+    const Reply reply = replica.execute(record.command, record.request_id, record.time_ns);
     batch.add(record, reply, &ledger);
   });
 }

@@ -471,6 +471,25 @@ TEST(ConfigValidate, ScenarioTable) {
        },
        "tcp.port"},
       {"admin port equal to tcp port", [](Config& c) { c.admin.port = c.tcp.port; }, "admin.port"},
+      {"a page of balances past what a connection may queue",
+       [](Config& c) {
+         c.tcp.max_outbound_bytes = 4096;
+         c.tcp.max_balances_per_reply = 66;  // 66 x 62 + 15 = 4107
+       },
+       "tcp.max_balances_per_reply"},
+      {"a page of balances that just fits",
+       [](Config& c) {
+         c.tcp.max_outbound_bytes = 4096;
+         c.tcp.max_balances_per_reply = 65;
+       },
+       nullptr},
+      {"an asset name from the symbol's name too long for the TCP asset code",
+       [](Config& c) { c.symbols.push_back(symbol(std::string(33, 'A') + "-USDT")); },
+       "symbols[1].base_asset"},
+      {"an asset name from the symbol's name with a space",
+       [](Config& c) { c.symbols.push_back(symbol("ETH-US DT")); }, "symbols[1].quote_asset"},
+      {"a 32-character asset name",
+       [](Config& c) { c.symbols.push_back(symbol(std::string(32, 'A') + "-USDT")); }, nullptr},
       {"all ports 0 (ephemeral)",
        [](Config& c) {
          c.http.port = 0;
@@ -523,6 +542,7 @@ TEST(ShippedConfig, MatchesTheCompiledDefaults) {
   EXPECT_EQ(loaded.tcp.port, d.tcp.port);
   EXPECT_EQ(loaded.tcp.max_frame_bytes, d.tcp.max_frame_bytes);
   EXPECT_EQ(loaded.tcp.max_outbound_bytes, d.tcp.max_outbound_bytes);
+  EXPECT_EQ(loaded.tcp.max_balances_per_reply, d.tcp.max_balances_per_reply);
   EXPECT_EQ(loaded.admin.address, d.admin.address);
   EXPECT_EQ(loaded.admin.port, d.admin.port);
   EXPECT_EQ(loaded.engine.queue_capacity, d.engine.queue_capacity);

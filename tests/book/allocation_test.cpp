@@ -51,7 +51,9 @@ TEST(Allocation, SteadyStateMatchingAllocatesNothing) {
 // Engine submits allocate for their replies (fills, records); checking, locking and
 // settling balances must add nothing to that: the same ops through a pure-book engine
 // and a checking one allocate exactly as often.
-std::uint64_t engine_allocations(const Workload& w, bool balances) {
+// `execute`: through Engine::execute with a time, as the matching loop runs them, so
+// that the public market data (trades, buckets, update ids) is fed too.
+std::uint64_t engine_allocations(const Workload& w, bool balances, bool execute = false) {
   EngineLimits limits;
   limits.book_capacity = book_capacity(w);
   limits.max_open_orders_per_account = 1u << 30;
@@ -65,10 +67,16 @@ std::uint64_t engine_allocations(const Workload& w, bool balances) {
   }
   const std::string rid;
   SubmitOrder order;
+  std::int64_t time_ns = 1'704'067'200'000'000'000;
   auto play = [&](const Op& op) {
     const AccountId owner{1 + op.id.value % kW1bAccounts};
+    time_ns += 1'000'000;  // a thousand commands a second: every minute's bucket is used
     if (op.kind == OpKind::Cancel) {
-      engine.cancel(CancelRequest{owner, op.id});
+      if (execute) {
+        engine.execute(CancelRequest{owner, op.id}, rid, time_ns);
+      } else {
+        engine.cancel(CancelRequest{owner, op.id});
+      }
       return;
     }
     order.account = owner;
@@ -78,7 +86,11 @@ std::uint64_t engine_allocations(const Workload& w, bool balances) {
     order.tif = op.kind == OpKind::GtcLimit ? TimeInForce::Gtc : TimeInForce::Ioc;
     order.price = op.price;
     order.qty = op.qty;
-    engine.submit(order, rid);
+    if (execute) {
+      engine.execute(order, rid, time_ns);
+    } else {
+      engine.submit(order, rid);
+    }
   };
   const std::size_t half = w.prefill_ops() + (w.ops.size() - w.prefill_ops()) / 2;
   for (std::size_t i = 0; i < half; ++i) play(w.ops[i]);
@@ -90,6 +102,13 @@ std::uint64_t engine_allocations(const Workload& w, bool balances) {
 TEST(Allocation, BalanceChecksAllocateNothing) {
   const Workload w = generate_w1({7, 200'000, 1'000});
   EXPECT_EQ(engine_allocations(w, true), engine_allocations(w, false));
+}
+
+// The ring of recent trades and the minute buckets are preallocated: feeding them adds
+// no allocation to an order's.
+TEST(Allocation, MarketDataAllocatesNothing) {
+  const Workload w = generate_w1({7, 200'000, 1'000});
+  EXPECT_EQ(engine_allocations(w, true, true), engine_allocations(w, true, false));
 }
 
 TEST(Allocation, CounterSeesAllocations) {

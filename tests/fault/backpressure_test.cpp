@@ -145,22 +145,23 @@ std::map<std::uint64_t, ReplayedOrder> replay(const Config& config, const std::s
   const SymbolSpec& spec = config.symbols.at(0);
   std::map<std::uint64_t, ReplayedOrder> orders;
   PosixFileSystem fs;
-  const RecoveryResult r =
-      recover_journal(fs, dir, [&](const CommandBody& command, const std::string& request_id) {
-        const Reply reply = engine.execute(command, request_id);
-        if (!std::holds_alternative<SubmitOrder>(command)) return;
-        const auto& o = std::get<OrderReply>(reply);
-        if (o.reject != RejectReason::None || o.replayed) return;
-        ReplayedOrder& out = orders[o.order.id.value];
-        out.client_order_id = o.order.client_order_id;
-        out.status = std::string(to_string(o.order.status));
-        out.executed = format_steps(o.order.executed, spec.lot_size);
-        for (const Fill& f : o.fills) {
-          out.fills.push_back({{"price", format_steps(f.price, spec.tick_size)},
-                               {"qty", format_steps(f.qty, spec.lot_size)},
-                               {"tradeId", f.trade_id.value}});
-        }
-      });
+  const RecoveryResult r = recover_journal(fs, dir, [&](const JournalRecord& record) {
+    // With the record's time, as recovery does: the market data is in the hash.
+    const CommandBody& command = record.command;
+    const Reply reply = engine.execute(command, record.request_id, record.time_ns);
+    if (!std::holds_alternative<SubmitOrder>(command)) return;
+    const auto& o = std::get<OrderReply>(reply);
+    if (o.reject != RejectReason::None || o.replayed) return;
+    ReplayedOrder& out = orders[o.order.id.value];
+    out.client_order_id = o.order.client_order_id;
+    out.status = std::string(to_string(o.order.status));
+    out.executed = format_steps(o.order.executed, spec.lot_size);
+    for (const Fill& f : o.fills) {
+      out.fills.push_back({{"price", format_steps(f.price, spec.tick_size)},
+                           {"qty", format_steps(f.qty, spec.lot_size)},
+                           {"tradeId", f.trade_id.value}});
+    }
+  });
   EXPECT_TRUE(r.status.ok()) << r.status.to_string();
   *state_hash = engine.state_hash();
   return orders;

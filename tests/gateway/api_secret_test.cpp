@@ -105,7 +105,7 @@ TEST(ApiSecretSnapshot, EngineKeepsTheSealedSecretAcrossSnapshots) {
   engine.create_account(CreateAccount{"bob", "hash-b"});
   std::string snapshot;
   engine.serialize(snapshot);
-  EXPECT_EQ(snapshot[0], '\x03');  // format 3: with the sealed secrets
+  EXPECT_EQ(snapshot[0], '\x04');  // format 4 (3 and later: with the sealed secrets)
   Engine restored({btc}, EngineLimits{});
   ASSERT_TRUE(restored.restore(snapshot).ok());
   std::vector<std::string> seen;
@@ -114,12 +114,12 @@ TEST(ApiSecretSnapshot, EngineKeepsTheSealedSecretAcrossSnapshots) {
   });
   EXPECT_EQ(seen, (std::vector<std::string>{"hash-a=sealed-a", "hash-b="}));
   EXPECT_EQ(restored.state_hash(), engine.state_hash());
-  // Without any secret the state is format 3 too, each account's secret empty.
+  // Without any secret the state is format 4 too, each account's secret empty.
   Engine plain({btc}, EngineLimits{});
   plain.create_account(CreateAccount{"carol", "hash-c"});
   std::string without;
   plain.serialize(without);
-  EXPECT_EQ(without[0], '\x03');
+  EXPECT_EQ(without[0], '\x04');
   Engine back({btc}, EngineLimits{});
   ASSERT_TRUE(back.restore(without).ok());
   EXPECT_EQ(back.state_hash(), plain.state_hash());

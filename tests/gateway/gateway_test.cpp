@@ -312,6 +312,17 @@ TEST_F(GatewayTest, RateLimitRefusalSaysWhenToRetry) {
   EXPECT_EQ(submit(OpenOrders{{}, std::nullopt}, alice), RejectReason::None);
 }
 
+// GET /api/v1/account, /api/v3/account and the TCP BalanceQuery all send GetBalances:
+// without a caller it is refused, never run for account 0 (the fee account).
+TEST_F(GatewayTest, ABalanceQueryNeedsAnAccountAndIsForThatAccount) {
+  EXPECT_EQ(submit(GetBalances{}, std::nullopt), RejectReason::Unauthorized);
+  EXPECT_TRUE(drain().empty());
+  EXPECT_EQ(submit(GetBalances{AccountId{0}}, AccountId{7}), RejectReason::None);
+  const auto commands = drain();
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(std::get<GetBalances>(commands[0].body).account, AccountId{7});
+}
+
 TEST_F(GatewayTest, AFailureIsForGoodAndSaysWhy) {
   gateway_.fail("journal: no_space");
   gateway_.fail("journal: fsync_failed");  // the first reason stays

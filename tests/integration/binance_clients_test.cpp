@@ -98,8 +98,9 @@ TEST_F(BinanceClients, CcxtTradesAndMapsErrors) {
   EXPECT_EQ(r.status, 0) << r.output << "\n--- spotd log\n" << spotd_->log();
   for (const char* check :
        {"loadMarkets", "createOrder limit", "fetchOrderBook", "fetchTicker", "fetchOrder",
-        "createOrder market", "fetchOpenOrders", "cancelOrder", "fetchMyTrades", "OrderNotFound",
-        "AuthenticationError", "InvalidNonce", "BadSymbol"}) {
+        "createOrder market", "fetchOpenOrders", "cancelOrder", "fetchMyTrades", "fetchTrades",
+        "fetchTicker after trades", "fetchTickers", "OrderNotFound", "AuthenticationError",
+        "InvalidNonce", "BadSymbol"}) {
     EXPECT_NE(r.output.find(std::string("ok ") + check + "\n"), std::string::npos) << check;
   }
 }
@@ -228,10 +229,11 @@ TEST_F(BinanceSigned, OrdersBySignedFormBodyQueryOrBoth) {
   expect_error(call(http::verb::get, "/api/v3/depth", "", "", ""), 400, -1102);
   expect_error(call(http::verb::get, "/api/v3/nothing", "", "", ""), 404, -1100);
   expect_error(call(http::verb::put, "/api/v3/order", "", "", ""), 405, -1100);
+  // Three book changes: two asks came to rest, the quoteOrderQty buy traded.
   r = call(http::verb::get, "/api/v3/depth", "symbol=BTCUSDT&limit=5", "", "");
   ASSERT_EQ(r.status, 200u) << r.body;
   EXPECT_EQ(r.body,
-            R"({"asks":[["100.00","0.900"],["101.00","2.000"]],"bids":[],"lastUpdateId":0})");
+            R"({"asks":[["100.00","0.900"],["101.00","2.000"]],"bids":[],"lastUpdateId":3})");
   // /api/v1 beside it is untouched.
   EXPECT_EQ(HttpClient(spotd_->http_port())
                 .request(http::verb::get, "/api/v1/depth?symbol=BTC-USDT")

@@ -189,14 +189,14 @@ int SpotdProcess::wait_exit(std::chrono::milliseconds timeout) {
   return -2000;  // still running
 }
 
-std::string SpotdProcess::create_account(const std::string& name) {
+std::string SpotdProcess::create_account(const std::string& name, bool funded) {
   HttpClient admin(admin_port_);
   const auto reply =
       admin.request(http::verb::post, "/admin/v1/accounts", "{\"name\":\"" + name + "\"}",
                     {{"Authorization", "Bearer " + token_}});
   if (reply.status != 201) throw std::runtime_error("account creation failed: " + reply.body);
   // Every test account can pay for what the tests trade: spotd checks balances.
-  fund(std::stoull(json_field(reply.body, "accountId")));
+  if (funded) fund(std::stoull(json_field(reply.body, "accountId")));
   return json_field(reply.body, "apiKey");
 }
 

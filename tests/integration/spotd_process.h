@@ -50,9 +50,10 @@ class SpotdProcess {
   int wait_exit(std::chrono::milliseconds timeout);
   bool running();
 
-  // Creates an account through the admin API and funds it (100,000 BTC and ETH,
-  // 100,000,000 USDT: every order a test places can be paid for); returns its API key.
-  std::string create_account(const std::string& name = "trader");
+  // Creates an account through the admin API and, unless `funded` is false, funds it
+  // (100,000 BTC and ETH, 100,000,000 USDT: every order a test places can be paid for);
+  // returns its API key.
+  std::string create_account(const std::string& name = "trader", bool funded = true);
   // Deposits what create_account gives every test account (BTC, ETH, USDT) into one
   // created otherwise.
   void fund(std::uint64_t account);

@@ -754,8 +754,8 @@ TEST(EngineSnapshot, ReadsTheFormatsBeforeBalances) {
   // A format this engine does not know is refused.
   std::string state;
   ran(short_history(3, 0), 5).serialize(state);
-  ASSERT_EQ(state[0], '\x03');
-  state[0] = '\x04';
+  ASSERT_EQ(state[0], '\x04');
+  state[0] = '\x05';
   Engine future(one_symbol(), short_history(3, 0));
   EXPECT_EQ(future.restore(state).code(), StatusCode::Corruption);
 }
@@ -988,8 +988,12 @@ class LiveJournal {
   // Executes and journals the commands, and returns once they are all durable.
   void run(const std::vector<CommandBody>& commands) {
     for (const CommandBody& c : commands) {
-      engine_.execute(c, "rid");
-      writer_->submit(journal::encode_command(c, "rid"), [](bool) {});
+      // A time per command, as the matching loop stamps them: the replica must pass the
+      // record's time on for its market data (and so its state hash) to match.
+      const std::int64_t time_ns =
+          1'704'067'200'000'000'000 + static_cast<std::int64_t>(submitted_) * 7'000'000'000;
+      engine_.execute(c, "rid", time_ns);
+      writer_->submit(journal::encode_command(c, "rid", time_ns), [](bool) {});
       ++submitted_;
     }
     while (writer_->durable_seq() < submitted_) std::this_thread::yield();

@@ -463,13 +463,109 @@ TEST(BinanceReplies, DepthTickers) {
   EXPECT_EQ(json::parse(book_ticker_json(empty, t.spec(0))),
             json::parse(R"({"symbol":"BTCUSDT","bidPrice":"0.00","bidQty":"0.000",
                             "askPrice":"0.00","askQty":"0.000"})"));
-  const json h = json::parse(ticker_24hr_json(d, t.spec(0), 100'000'000));
+  d.update_id = 42;
+  EXPECT_EQ(json::parse(depth_json(d, t.spec(0)))["lastUpdateId"], 42);
+}
+
+// A ticker with no trade in its window: zeros, ids -1, the live book.
+TEST(BinanceReplies, TickerWithoutTrades) {
+  const SymbolTable t = symbols();
+  TickerReply r;
+  SymbolTicker s;
+  s.symbol = 0;
+  s.bid = {10000, 2000, 1};
+  s.ask = {10025, 1500, 1};
+  s.day.open_time_ns = 13'600'000'000'000;
+  s.day.close_time_ns = 100'000'000'000'000;
+  r.tickers.push_back(s);
+  const json h = json::parse(ticker_24hr_json(r, t, std::vector<SymbolId>{0}, true));
   EXPECT_EQ(h, json::parse(R"({"symbol":"BTCUSDT","priceChange":"0.00",
       "priceChangePercent":"0.000","weightedAvgPrice":"0.00","prevClosePrice":"0.00",
       "lastPrice":"0.00","lastQty":"0.000","bidPrice":"100.00","bidQty":"2.000",
       "askPrice":"100.25","askQty":"1.500","openPrice":"0.00","highPrice":"0.00",
       "lowPrice":"0.00","volume":"0.000","quoteVolume":"0.00000","openTime":13600000,
       "closeTime":100000000,"firstId":-1,"lastId":-1,"count":0})"));
+}
+
+TEST(BinanceReplies, TickersOfTrades) {
+  const SymbolTable t = symbols();
+  TickerReply r;
+  SymbolTicker btc;
+  btc.symbol = 0;
+  btc.traded = true;
+  DayStats& d = btc.day;
+  d.open_time_ns = 1'000'000;
+  d.close_time_ns = 86'401'000'000'000;
+  d.open = 10000;  // 100.00
+  d.high = 10500;
+  d.low = 9900;
+  d.last = 10250;
+  d.last_qty = 250;
+  d.prev_close = 9950;
+  d.volume = 3000;                               // 3.000
+  d.quote_volume = 10000 * 1000 + 10500 * 2000;  // 31,000,000 tick-lots = 310.00000
+  d.count = 7;
+  d.first_id = 11;
+  d.last_id = 17;
+  SymbolTicker eth;
+  eth.symbol = 1;
+  r.tickers = {btc, eth};
+  const json one = json::parse(ticker_24hr_json(r, t, std::vector<SymbolId>{0}, true));
+  EXPECT_EQ(one, json::parse(R"({"symbol":"BTCUSDT","priceChange":"2.50",
+      "priceChangePercent":"2.500","weightedAvgPrice":"103.33","prevClosePrice":"99.50",
+      "lastPrice":"102.50","lastQty":"0.250","bidPrice":"0.00","bidQty":"0.000",
+      "askPrice":"0.00","askQty":"0.000","openPrice":"100.00","highPrice":"105.00",
+      "lowPrice":"99.00","volume":"3.000","quoteVolume":"310.00000","openTime":1,
+      "closeTime":86401000,"firstId":11,"lastId":17,"count":7})"));
+  // All, and a list in its own order.
+  const json all = json::parse(ticker_24hr_json(r, t, std::nullopt, false));
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1]["symbol"], "ETHUSDT");
+  const json listed = json::parse(ticker_price_json(r, t, std::vector<SymbolId>{1, 0}, false));
+  EXPECT_EQ(listed, json::parse(R"([{"symbol":"ETHUSDT","price":"0.00"},
+                                    {"symbol":"BTCUSDT","price":"102.50"}])"));
+  EXPECT_EQ(json::parse(ticker_price_json(r, t, std::vector<SymbolId>{0}, true)),
+            json::parse(R"({"symbol":"BTCUSDT","price":"102.50"})"));
+}
+
+TEST(BinanceReplies, TradesAndAggTrades) {
+  const SymbolTable t = symbols();
+  TradesReply r;
+  r.trades = {PublicTrade{5, 5, 10025, 500, 1'700'000'123'456, false},
+              PublicTrade{6, 8, 10000, 1, 1'800'000'000'000, true}};
+  EXPECT_EQ(json::parse(trades_json(r, t.spec(0))), json::parse(R"([
+      {"id":5,"price":"100.25","qty":"0.500","quoteQty":"50.12500","time":1700000,
+       "isBuyerMaker":false,"isBestMatch":true},
+      {"id":6,"price":"100.00","qty":"0.001","quoteQty":"0.10000","time":1800000,
+       "isBuyerMaker":true,"isBestMatch":true}])"));
+  EXPECT_EQ(json::parse(agg_trades_json(r, t.spec(0))), json::parse(R"([
+      {"a":5,"p":"100.25","q":"0.500","f":5,"l":5,"T":1700000,"m":false,"M":true},
+      {"a":6,"p":"100.00","q":"0.001","f":6,"l":8,"T":1800000,"m":true,"M":true}])"));
+}
+
+TEST(BinanceParams, TickerSymbols) {
+  const SymbolTable t = symbols();
+  auto parse = [&t](std::string_view query, std::optional<std::vector<SymbolId>>* out, bool* one) {
+    Params p;
+    EXPECT_FALSE(parse_params(query, "", 64, &p).has_value());
+    return ticker_symbols(p, t, out, one);
+  };
+  std::optional<std::vector<SymbolId>> wanted;
+  bool one = true;
+  EXPECT_FALSE(parse("", &wanted, &one).has_value());
+  EXPECT_FALSE(wanted.has_value());
+  EXPECT_FALSE(one);
+  EXPECT_FALSE(parse("symbol=ETHUSDT", &wanted, &one).has_value());
+  EXPECT_TRUE(one);
+  EXPECT_EQ(*wanted, (std::vector<SymbolId>{1}));
+  EXPECT_FALSE(parse("symbols=%5B%22ETHUSDT%22,%22BTCUSDT%22%5D", &wanted, &one).has_value());
+  EXPECT_FALSE(one);
+  EXPECT_EQ(*wanted, (std::vector<SymbolId>{1, 0}));
+  EXPECT_EQ(parse("symbol=NOPE", &wanted, &one)->code, -1121);
+  EXPECT_EQ(parse("symbols=%5B%22NOPE%22%5D", &wanted, &one)->code, -1121);
+  EXPECT_EQ(parse("symbols=%5B%5D", &wanted, &one)->code, -1100);
+  EXPECT_EQ(parse("symbols=%5B1%5D", &wanted, &one)->code, -1100);
+  EXPECT_EQ(parse("symbol=BTCUSDT&symbols=%5B%22BTCUSDT%22%5D", &wanted, &one)->code, -1101);
 }
 
 TEST(BinanceReplies, AccountAndMyTrades) {

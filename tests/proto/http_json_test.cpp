@@ -482,5 +482,57 @@ TEST(ErrorJson, EscapesTheMessage) {
             json::parse(R"({"code":-1100,"msg":"a \"b\"\n"})"));
 }
 
+TEST(MarketData, DayFiguresAreExactIntegerArithmetic) {
+  DayStats d;
+  d.open = 10025;
+  d.last = 9900;
+  d.volume = 2750;
+  d.quote_volume = 10025 * 1500 + 10100 * 1000 + 9900 * 250;
+  const DayFigures f = day_figures(d);
+  EXPECT_EQ(f.change, -125);
+  EXPECT_EQ(f.change_percent, "-1.246");  // -1.2468..., truncated toward zero
+  EXPECT_EQ(f.weighted_avg, 10041);       // 10040.9..., to the nearest tick
+  d.last = 10026;
+  EXPECT_EQ(day_figures(d).change_percent, "0.009");
+  d.last = 10024;
+  EXPECT_EQ(day_figures(d).change_percent, "-0.009");
+  d.last = 20050;
+  EXPECT_EQ(day_figures(d).change_percent, "100.000");
+  const DayFigures none = day_figures(DayStats{});
+  EXPECT_EQ(none.change, 0);
+  EXPECT_EQ(none.change_percent, "0.000");
+  EXPECT_EQ(none.weighted_avg, 0);
+}
+
+TEST(MarketData, TradesAndTickerInTheV1Style) {
+  const SymbolTable m = symbols();
+  TradesReply r;
+  r.trades = {PublicTrade{3, 3, 10025, 1500, 1'700'000'999'999, true}};
+  EXPECT_EQ(json::parse(trades_json(r, m.spec(0))),
+            json::parse(R"([{"id":3,"price":"100.25","qty":"1.500","quoteQty":"150.37500",
+                             "time":1700000,"isBuyerMaker":true}])"));
+  SymbolTicker t;
+  t.update_id = 9;
+  t.traded = true;
+  t.bid = {9900, 750, 1};
+  t.day.open_time_ns = 5'000'000;
+  t.day.close_time_ns = 86'405'000'000'000;
+  t.day.open = t.day.high = 10025;
+  t.day.low = t.day.last = 9900;
+  t.day.last_qty = 250;
+  t.day.volume = 1750;
+  t.day.quote_volume = 10025 * 1500 + 9900 * 250;
+  t.day.count = 2;
+  t.day.first_id = 1;
+  t.day.last_id = 2;
+  EXPECT_EQ(json::parse(ticker_json(t, m.spec(0))), json::parse(R"({"symbol":"BTC-USDT",
+      "lastPrice":"99.00","lastQty":"0.250","bidPrice":"99.00","bidQty":"0.750",
+      "askPrice":"0.00","askQty":"0.000","openPrice":"100.25","highPrice":"100.25",
+      "lowPrice":"99.00","prevClosePrice":"0.00","priceChange":"-1.25",
+      "priceChangePercent":"-1.246","weightedAvgPrice":"100.07","volume":"1.750",
+      "quoteVolume":"175.12500","count":2,"firstId":1,"lastId":2,"openTime":5,
+      "closeTime":86405000,"updateId":9})"));
+}
+
 }  // namespace
 }  // namespace spot::proto::http

@@ -80,6 +80,148 @@ TEST(TcpRoundTrip, EnterOrderWithEveryEnumValue) {
   }
 }
 
+TEST(TcpRoundTrip, EnterOrderPostOnlyIsBitZeroOfTheFlagsByte) {
+  EnterOrder in{{{}, 1, Side::Sell, OrderType::Limit, TimeInForce::Gtc, 100, 5}, 9};
+  std::string plain;
+  encode(in, plain);
+  EXPECT_EQ(plain[kLengthBytes + 1 + 13], '\0');  // old clients' reserved byte
+  in.post_only = true;
+  std::string wire;
+  encode(in, wire);
+  ASSERT_EQ(wire.size(), plain.size());
+  EXPECT_EQ(wire[kLengthBytes + 1 + 13], static_cast<char>(kFlagPostOnly));
+  EnterOrder out;
+  ASSERT_TRUE(decode(one_frame(wire, MsgType::EnterOrder), out));
+  EXPECT_TRUE(out.post_only);
+  EXPECT_EQ(out.side, Side::Sell);
+  EXPECT_EQ(out.price, 100);
+  EXPECT_EQ(out.qty, 5);
+  ASSERT_TRUE(decode(one_frame(plain, MsgType::EnterOrder), out));
+  EXPECT_FALSE(out.post_only);  // a decoder reused on a plain order forgets the flag
+}
+
+TEST(TcpDecode, UnknownOrderFlagBitsFail) {
+  for (int bit = 1; bit < 8; ++bit) {
+    SCOPED_TRACE(bit);
+    std::string wire;
+    encode(EnterOrder{{{}, 1, Side::Buy, OrderType::Limit, TimeInForce::Gtc, 100, 5}, 77}, wire);
+    wire[kLengthBytes + 1 + 13] = static_cast<char>((1 << bit) | kFlagPostOnly);
+    EnterOrder out;
+    EXPECT_FALSE(decode(one_frame(wire, MsgType::EnterOrder), out));
+    EXPECT_EQ(out.client_order_id, 77u);  // still read, so that the Rejected can echo it
+  }
+}
+
+TEST(TcpRoundTrip, EnterQuoteOrder) {
+  const EnterQuoteOrder in{kMax64, 65535, Side::Buy, kMaxI64};
+  std::string wire;
+  encode(in, wire);
+  EXPECT_EQ(wire.size(), kLengthBytes + 1 + 20);
+  EnterQuoteOrder out;
+  ASSERT_TRUE(decode(one_frame(wire, MsgType::EnterQuoteOrder), out));
+  EXPECT_EQ(out.client_order_id, kMax64);
+  EXPECT_EQ(out.symbol, 65535);
+  EXPECT_EQ(out.side, Side::Buy);
+  EXPECT_EQ(out.quote_qty, kMaxI64);
+  // Byte layout: token, symbol, side, flags, quote amount.
+  std::string small;
+  encode(EnterQuoteOrder{1, 2, Side::Sell, 0x0102}, small);
+  const std::vector<std::uint8_t> expected = {21, 0, 'Q', 1, 0, 0, 0, 0, 0, 0, 0, 2,
+                                              0,  1, 0,   2, 1, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(std::vector<std::uint8_t>(small.begin(), small.end()), expected);
+}
+
+TEST(TcpDecode, EnterQuoteOrderWithABadSideOrAnyFlagFails) {
+  for (const auto& [offset, value] :
+       {std::pair<std::size_t, std::uint8_t>{10, 2}, {10, 255}, {11, 1}, {11, 0x80}}) {
+    SCOPED_TRACE(offset * 1000 + value);
+    std::string wire;
+    encode(EnterQuoteOrder{33, 0, Side::Buy, 1'000}, wire);
+    wire[kLengthBytes + 1 + offset] = static_cast<char>(value);
+    EnterQuoteOrder out;
+    EXPECT_FALSE(decode(one_frame(wire, MsgType::EnterQuoteOrder), out));
+    EXPECT_EQ(out.client_order_id, 33u);
+  }
+}
+
+TEST(TcpRoundTrip, BalanceQuery) {
+  for (const BalanceQuery& in :
+       {BalanceQuery{7, 0, ""}, BalanceQuery{kMax64, 65535, ""}, BalanceQuery{8, 0, "USDT"},
+        BalanceQuery{9, 0, std::string(kAssetBytes, 'A')}}) {
+    std::string wire;
+    encode(in, wire);
+    EXPECT_EQ(wire.size(), kLengthBytes + 1 + 42);
+    BalanceQuery out;
+    ASSERT_TRUE(decode(one_frame(wire, MsgType::BalanceQuery), out)) << in.asset;
+    EXPECT_EQ(out.query_id, in.query_id);
+    EXPECT_EQ(out.first, in.first);
+    EXPECT_EQ(out.asset, in.asset);
+  }
+}
+
+TEST(TcpDecode, BalanceQueryAssetCodes) {
+  struct Case {
+    const char* name;
+    std::uint16_t first;
+    std::string asset;  // the 32 bytes on the wire
+    bool ok;
+    std::string decoded;
+  };
+  const std::vector<Case> cases = {
+      {"space padded", 0, "BTC" + std::string(29, ' '), true, "BTC"},
+      {"NUL padded", 0, "ETH" + std::string(29, '\0'), true, "ETH"},
+      {"all padding: every asset", 3, std::string(32, ' '), true, ""},
+      {"a page of one asset", 1, "BTC" + std::string(29, '\0'), false, "BTC"},
+      {"inner space", 0, "BT C" + std::string(28, '\0'), false, "BT C"},
+      {"inner NUL", 0, std::string("BT\0C", 4) + std::string(28, ' '), false, ""},
+      {"not an asset character", 0, "US$" + std::string(29, '\0'), false, "US$"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_EQ(c.asset.size(), kAssetBytes);
+    std::string payload(10, '\0');
+    payload[0] = 42;
+    payload[8] = static_cast<char>(c.first & 0xFF);
+    payload[9] = static_cast<char>(c.first >> 8);
+    const std::string wire = raw_frame('B', payload + c.asset);
+    BalanceQuery out;
+    EXPECT_EQ(decode(one_frame(wire, MsgType::BalanceQuery), out), c.ok);
+    EXPECT_EQ(out.query_id, 42u);
+    if (c.ok) {
+      EXPECT_EQ(out.asset, c.decoded);
+    }
+  }
+}
+
+TEST(TcpRoundTrip, BalanceAndBalanceEnd) {
+  const BalanceMsg in{kMax64, 65534, std::string(kAssetBytes, 'Z'), 18, kMaxI64, kMinI64};
+  std::string wire;
+  encode(in, wire);
+  EXPECT_EQ(wire.size(), kLengthBytes + 1 + 59);
+  BalanceMsg out;
+  ASSERT_TRUE(decode(one_frame(wire, MsgType::Balance), out));
+  EXPECT_EQ(out.query_id, in.query_id);
+  EXPECT_EQ(out.asset_index, 65534);
+  EXPECT_EQ(out.asset, in.asset);
+  EXPECT_EQ(out.decimals, 18);
+  EXPECT_EQ(out.free, kMaxI64);
+  EXPECT_EQ(out.locked, kMinI64);
+  std::string short_code;
+  encode(BalanceMsg{1, 0, "BTC", 8, 5, 0}, short_code);
+  ASSERT_TRUE(decode(one_frame(short_code, MsgType::Balance), out));
+  EXPECT_EQ(out.asset, "BTC");
+
+  std::string end;
+  encode(BalanceEnd{0x0102030405060708ULL, 256, 3}, end);
+  const std::vector<std::uint8_t> expected = {13, 0, 'z', 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 3, 0};
+  EXPECT_EQ(std::vector<std::uint8_t>(end.begin(), end.end()), expected);
+  BalanceEnd end_out;
+  ASSERT_TRUE(decode(one_frame(end, MsgType::BalanceEnd), end_out));
+  EXPECT_EQ(end_out.query_id, 0x0102030405060708ULL);
+  EXPECT_EQ(end_out.count, 256);
+  EXPECT_EQ(end_out.next, 3);
+}
+
 TEST(TcpRoundTrip, CancelOrderIsLittleEndian) {
   std::string wire;
   encode(CancelOrderMsg{0x0102030405060708ULL}, wire);
@@ -186,8 +328,12 @@ TEST(TcpRoundTrip, RejectedWithoutAKnownReasonDoesNotDecode) {
 TEST(TcpFraming, PayloadSizesOfKnownAndUnknownTypes) {
   EXPECT_EQ(payload_size('L'), kApiKeyBytes);
   EXPECT_EQ(payload_size('O'), 30u);
+  EXPECT_EQ(payload_size('Q'), 20u);
   EXPECT_EQ(payload_size('X'), 8u);
+  EXPECT_EQ(payload_size('B'), 42u);
   EXPECT_EQ(payload_size('H'), 0u);
+  EXPECT_EQ(payload_size('b'), 59u);
+  EXPECT_EQ(payload_size('z'), 12u);
   EXPECT_FALSE(payload_size('Z'));
   EXPECT_FALSE(payload_size(0));
   EXPECT_FALSE(payload_size(255));
@@ -271,6 +417,25 @@ TEST(TcpDecode, WrongPayloadSizeFails) {
   ASSERT_EQ(next_frame(bytes_of(short_login), kMaxFrame, f), FrameStatus::Complete);
   Login login;
   EXPECT_FALSE(decode(f, login));
+
+  for (const auto& [type, size] : {std::pair<char, std::size_t>{'Q', 19},
+                                   {'Q', 21},
+                                   {'B', 41},
+                                   {'B', 43},
+                                   {'b', 58},
+                                   {'z', 13}}) {
+    SCOPED_TRACE(std::string(1, type) + std::to_string(size));
+    const std::string wire = raw_frame(static_cast<std::uint8_t>(type), std::string(size, '\0'));
+    ASSERT_EQ(next_frame(bytes_of(wire), kMaxFrame, f), FrameStatus::Complete);
+    EnterQuoteOrder quote;
+    BalanceQuery query;
+    BalanceMsg balance;
+    BalanceEnd end;
+    EXPECT_FALSE(decode(f, quote));
+    EXPECT_FALSE(decode(f, query));
+    EXPECT_FALSE(decode(f, balance));
+    EXPECT_FALSE(decode(f, end));
+  }
 
   const std::string short_accepted = raw_frame('A', std::string(45, '\0'));
   ASSERT_EQ(next_frame(bytes_of(short_accepted), kMaxFrame, f), FrameStatus::Complete);

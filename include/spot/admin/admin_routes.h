@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "spot/cache/cache_writer.h"
@@ -77,8 +78,11 @@ class AdminHandler final : public HttpHandler {
   // `route` is the template the response is counted under (a literal).
   void answer(Responder& responder, std::string_view route, HttpResponse&& response);
   // Admits a command to the engine; `render` makes the response of its reply.
+  // `account`: the account a command about one account's money is for (the gateway
+  // needs one for GetBalances; the operator acts for it).
   void submit(CommandBody body, const std::string& request_id, std::string_view route,
-              Responder& responder, RenderReply render);
+              Responder& responder, RenderReply render,
+              std::optional<AccountId> account = std::nullopt);
 
   Gateway& gateway_;
   AccountDirectory& accounts_;

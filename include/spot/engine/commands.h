@@ -12,6 +12,7 @@
 #include "spot/book/order_book.h"
 #include "spot/core/reject_reason.h"
 #include "spot/core/types.h"
+#include "spot/engine/market_data.h"
 
 namespace spot {
 
@@ -122,8 +123,21 @@ struct GetBalances {
   AccountId account;
 };
 
-using CommandBody = std::variant<SubmitOrder, CancelRequest, GetOrder, OpenOrders, GetDepth,
-                                 CreateAccount, GetState, Deposit, Withdraw, GetBalances>;
+// A symbol's kept public trades (GET /api/v3/trades, aggTrades, /api/v1/trades).
+struct GetTrades {
+  SymbolId symbol = 0;
+  TradeQuery query;
+};
+
+// The last price, 24-hour statistics and best bid and ask of one symbol or of all.
+struct GetTicker {
+  std::optional<SymbolId> symbol;  // none: every symbol, in SymbolId order
+  std::int64_t now_ns = 0;         // the statistics' 24 hours end here (the reader's clock)
+};
+
+using CommandBody =
+    std::variant<SubmitOrder, CancelRequest, GetOrder, OpenOrders, GetDepth, CreateAccount,
+                 GetState, Deposit, Withdraw, GetBalances, GetTrades, GetTicker>;
 
 struct OrderReply {
   RejectReason reject = RejectReason::None;
@@ -142,6 +156,7 @@ struct OpenOrdersReply {
 
 struct DepthReply {
   SymbolId symbol = 0;
+  std::uint64_t update_id = 0;  // the symbol's book update id (MarketData), Binance's lastUpdateId
   std::vector<DepthLevel> bids;
   std::vector<DepthLevel> asks;
 };
@@ -195,8 +210,27 @@ struct Refused {
   double retry_after_s = 0;  // RateLimited: when a token is back
 };
 
+struct TradesReply {
+  SymbolId symbol = 0;
+  std::vector<PublicTrade> trades;  // oldest first
+};
+
+struct SymbolTicker {
+  SymbolId symbol = 0;
+  std::uint64_t update_id = 0;
+  bool traded = false;  // false: no trade ever, the prices are 0
+  DayStats day;
+  // The best level of each side; qty 0 for an empty side.
+  DepthLevel bid;
+  DepthLevel ask;
+};
+
+struct TickerReply {
+  std::vector<SymbolTicker> tickers;
+};
+
 using Reply = std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply, StateReply,
-                           Refused, TransferReply, BalancesReply>;
+                           Refused, TransferReply, BalancesReply, TradesReply, TickerReply>;
 
 struct Command {
   CommandBody body;

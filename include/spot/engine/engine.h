@@ -19,6 +19,7 @@
 #include "spot/engine/balances.h"
 #include "spot/engine/commands.h"
 #include "spot/engine/idempotency_window.h"
+#include "spot/engine/market_data.h"
 #include "spot/engine/matcher.h"
 
 namespace spot {
@@ -37,13 +38,20 @@ struct EngineLimits {
   // accounts' balances. Off: the pure book (benchmark W1, tests of matching alone);
   // deposits and withdrawals still move balances, orders neither lock nor settle.
   bool check_balances = true;
+  // Public trades kept per symbol for /api/v3/trades and aggTrades (MarketData);
+  // Binance's own maximum limit is 1,000.
+  std::size_t recent_trades = 1'000;
 };
 
 class Engine {
  public:
   Engine(std::vector<SymbolSpec> symbols, EngineLimits limits);
 
-  Reply execute(const CommandBody& command, const std::string& request_id);
+  // `time_ns`: the wall-clock time the matching thread stamped the command's journal
+  // record with (ns since the Unix epoch), the time of its public trades (MarketData);
+  // a replay passes the recorded time, so it rebuilds the same market data.
+  Reply execute(const CommandBody& command, const std::string& request_id,
+                std::int64_t time_ns = 0);
 
   OrderReply submit(const SubmitOrder& order, const std::string& request_id);
   OrderReply cancel(const CancelRequest& request);
@@ -55,6 +63,8 @@ class Engine {
   TransferReply deposit(const Deposit& request);
   TransferReply withdraw(const Withdraw& request);
   BalancesReply balances(const GetBalances& request) const;
+  TradesReply trades(const GetTrades& request) const;
+  TickerReply ticker(const GetTicker& request) const;
 
   // Assets in the order the symbols name them (base, then quote, first seen first).
   const std::vector<std::string>& assets() const { return balances_.assets(); }
@@ -98,6 +108,7 @@ class Engine {
   std::vector<std::uint64_t> open_order_ids(AccountId account) const;
 
   const Matcher& matcher() const { return matcher_; }
+  const MarketData& market() const { return market_; }
   std::size_t account_count() const { return accounts_.size(); }
   std::size_t record_count() const { return by_id_.size(); }
   const IdempotencyWindow& idempotency_window() const { return window_; }
@@ -197,6 +208,7 @@ class Engine {
   std::vector<SymbolMoney> money_;  // by symbol
   Balances balances_;
   std::map<std::string, TransferReply> transfers_;  // by reference
+  MarketData market_;  // fed by execute() from the replies of submits and cancels
 };
 
 }  // namespace spot

@@ -23,6 +23,7 @@
 
 #include "spot/engine/commands.h"
 #include "spot/journal/file_system.h"
+#include "spot/journal/reader.h"
 
 namespace spot {
 
@@ -118,6 +119,11 @@ RecoveryResult recover_journal(
     FileSystem& fs, const std::string& dir,
     const std::function<void(const CommandBody&, const std::string&)>& apply,
     std::uint64_t from_seq = 1);
+// The same, handing over each whole record (with its time, which a replay into an
+// Engine must pass on: Engine::execute).
+RecoveryResult recover_journal(FileSystem& fs, const std::string& dir,
+                               const std::function<void(const JournalRecord&)>& apply,
+                               std::uint64_t from_seq = 1);
 
 // Segment file name for a first sequence number ("00000000000000000001.wal"), whether a
 // file name is one, and the first sequence number it names.

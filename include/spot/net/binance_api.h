@@ -48,7 +48,9 @@ class BinanceApi final : public HttpHandler {
   void time(Call& call);
   void exchange_info(Call& call);
   void depth(Call& call);
-  void not_kept(Call& call);  // routes whose data spotd does not keep (yet)
+  void trades(Call& call);
+  void agg_trades(Call& call);
+  void ticker_price(Call& call);
   void ticker_24hr(Call& call);
   void book_ticker(Call& call);
   void new_order(Call& call);
@@ -73,6 +75,16 @@ class BinanceApi final : public HttpHandler {
   // The book's top `limit` levels of the symbol= of the call, rendered by `render`.
   void with_depth(Call& call, std::size_t limit,
                   std::function<std::string(const DepthReply&, const SymbolSpec&)> render);
+  // symbol= of the call, or nullopt (answered: missing or unknown).
+  std::optional<SymbolId> symbol_param(Call& call);
+  // limit= of trades and aggTrades (api.default_trades_limit without one), or nullopt
+  // (answered: not 1..api.max_trades_limit).
+  std::optional<std::size_t> trades_limit(Call& call);
+  // The kept trades of `symbol` that `query` selects, rendered by `render`.
+  void with_trades(Call& call, SymbolId symbol, TradeQuery query,
+                   std::string (*render)(const TradesReply&, const SymbolSpec&));
+  // ticker/24hr (full) or ticker/price of symbol=, symbols= or every symbol.
+  void with_tickers(Call& call, bool full);
   // The read path, or the answer refusing the call (null: answered).
   ReadPath* read_path(Call& call);
   // Cancels order `id` for `account` and answers through `later`; runs off the strand.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "spot/cache/read_path.h"
+#include "spot/core/clock.h"
 #include "spot/engine/symbol.h"
 #include "spot/gateway/gateway.h"
 #include "spot/net/http_server.h"
@@ -19,13 +20,19 @@ namespace spot {
 struct ApiOptions {
   std::size_t default_depth_levels = 100;  // GET /api/v1/depth without limit=
   std::size_t max_depth_levels = 5'000;    // the largest limit= accepted
-  proto::binance::Options binance;         // the signed /api/v3 routes
+  // Public trades (GET /api/v1/trades, /api/v3/trades, aggTrades): limit= without one,
+  // and the largest accepted (Binance's). engine.recent_trades bounds what there is.
+  std::size_t default_trades_limit = 500;
+  std::size_t max_trades_limit = 1'000;
+  proto::binance::Options binance;  // the signed /api/v3 routes
 };
 
 class ApiHandler final : public HttpHandler {
  public:
   // `symbols` never changes after start-up; every I/O thread reads it.
-  ApiHandler(Gateway& gateway, const SymbolTable& symbols, ApiOptions options);
+  // `clock` ends the window of GET /api/v1/ticker's 24-hour statistics.
+  ApiHandler(Gateway& gateway, const SymbolTable& symbols, ApiOptions options,
+             const Clock& clock = SystemClock::instance());
   void handle(HttpRequest& request, const std::string& request_id, Responder responder) override;
 
   // The read path for orders that have left engine memory, and for allOrders and
@@ -54,6 +61,8 @@ class ApiHandler final : public HttpHandler {
   void order_by_id(Call& call, bool cancel);
   void open_orders(Call& call);
   void depth(Call& call);
+  void trades(Call& call);
+  void ticker(Call& call);
   void exchange_info(Call& call);
   void all_orders(Call& call);
   void my_trades(Call& call);
@@ -75,6 +84,7 @@ class ApiHandler final : public HttpHandler {
   Gateway& gateway_;
   const SymbolTable& symbols_;
   ApiOptions options_;
+  const Clock& clock_;
   std::string exchange_info_;
   std::atomic<ReadPath*> reads_{nullptr};
   HttpHandler* v3_ = nullptr;

@@ -1,7 +1,8 @@
 // TcpServer: the binary order-entry protocol of docs/tcp-protocol.md over Asio.
 // Each session runs on its own strand, answers in request order, pauses reading when
 // too many requests are unanswered, and cuts a client that does not read its replies.
-// Orders and cancels are admitted through the gateway like every other protocol's.
+// Orders, cancels and balance queries are admitted through the gateway like every
+// other protocol's.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,9 @@ struct TcpOptions {
   std::int64_t login_timeout_ms = 5'000;
   std::int64_t heartbeat_interval_ms = 1'000;  // of silence from the server
   std::int64_t idle_timeout_ms = 10'000;
+  // Balance messages in one answer to a BalanceQuery for all assets; more assets come
+  // in further pages (BalanceEnd's `next`). Bounds the bytes one query can queue.
+  std::size_t max_balances_per_reply = 256;
 };
 
 class TcpServer {

@@ -121,7 +121,22 @@ std::string exchange_info_json(const SymbolTable& symbols, std::int64_t server_t
                                double orders_per_second);
 std::string depth_json(const DepthReply& depth, const SymbolSpec& spec);
 std::string book_ticker_json(const DepthReply& top, const SymbolSpec& spec);
-std::string ticker_24hr_json(const DepthReply& top, const SymbolSpec& spec, std::int64_t now_ms);
+// GET /api/v3/trades: [{"id","price","qty","quoteQty","time","isBuyerMaker","isBestMatch"}].
+std::string trades_json(const TradesReply& reply, const SymbolSpec& spec);
+// GET /api/v3/aggTrades: [{"a","p","q","f","l","T","m","M"}]; an aggregate's id "a" is its
+// first trade's id.
+std::string agg_trades_json(const TradesReply& reply, const SymbolSpec& spec);
+// symbol= (one) or symbols=["A","B"] (a JSON array) of the ticker routes: the symbols
+// asked for, in that order, or nullopt for every symbol (neither sent); `one` is set
+// for symbol=. An unknown name is -1121.
+std::optional<Error> ticker_symbols(const Params& params, const SymbolTable& symbols,
+                                    std::optional<std::vector<SymbolId>>* out, bool* one);
+// GET /api/v3/ticker/price and /ticker/24hr of `tickers` (from the engine, by SymbolId),
+// for the symbols `wanted` (nullopt: all): one object when `one`, else an array.
+std::string ticker_price_json(const TickerReply& tickers, const SymbolTable& symbols,
+                              const std::optional<std::vector<SymbolId>>& wanted, bool one);
+std::string ticker_24hr_json(const TickerReply& tickers, const SymbolTable& symbols,
+                             const std::optional<std::vector<SymbolId>>& wanted, bool one);
 // GET /api/v3/account. `balances` is a JSON array rendered by the balances owner.
 // An account's balances as Binance lists them: [{"asset","free","locked"}, ...].
 std::string balances_json(const BalancesReply& reply);

@@ -80,6 +80,30 @@ std::string format_units(std::int64_t units, int decimals);
 // nullopt if malformed, zero, finer than the asset's unit or too large.
 std::optional<std::int64_t> parse_units(std::string_view text, int decimals);
 
+// ---- public market data (docs/market-data.md), shared with /api/v3 ----
+
+// ticks x lots (a quote volume) in the quote asset, exactly, at the scale of tick and lot
+// together.
+std::string quote_text(Int128 ticks_times_lots, const SymbolSpec& spec);
+
+// What the 24-hour statistics say besides their own fields: the change from the open in
+// ticks, that change in percent of the open with three decimals ("-1.250"; "0.000"
+// without an open price), and the volume-weighted average price rounded to the
+// nearest tick (0 without volume).
+struct DayFigures {
+  Ticks change = 0;
+  std::string change_percent = "0.000";
+  Ticks weighted_avg = 0;
+};
+DayFigures day_figures(const DayStats& day);
+
+// GET /api/v1/trades: [{"id","price","qty","quoteQty","time","isBuyerMaker"}], oldest
+// first (time in ms).
+std::string trades_json(const TradesReply& reply, const SymbolSpec& spec);
+// GET /api/v1/ticker: one symbol's last price, 24-hour statistics, best bid and ask and
+// book update id (see docs/http-api.md for the fields).
+std::string ticker_json(const SymbolTicker& ticker, const SymbolSpec& spec);
+
 // A positive decimal integer (ids, limits); nullopt for anything else.
 std::optional<std::uint64_t> parse_positive(std::string_view text);
 // The value of `name` in the query string of "path?a=1&b=2" ("" if absent).

@@ -113,6 +113,51 @@ async function main() {
   assert.equal(theirs[0].takerOrMaker, 'maker');
   ok('fetchMyTrades');
 
+  // Public market data after that one trade (0.5 at 100.25, the taker bought): ccxt's
+  // fetchTrades reads aggTrades, fetchTicker and fetchTickers ticker/24hr.
+  const trades = await maker.fetchTrades('BTC/USDT');
+  assert.equal(trades.length, 1);
+  assert.equal(trades[0].symbol, 'BTC/USDT');
+  assert.equal(trades[0].id, '1');
+  assert.equal(trades[0].price, 100.25);
+  assert.equal(trades[0].amount, 0.5);
+  assert.equal(trades[0].cost, 50.125);
+  assert.equal(trades[0].side, 'buy');
+  assert.ok(Math.abs(trades[0].timestamp - Date.now()) < 60000, 'trade time ' + trades[0].timestamp);
+  // With `since`, ccxt asks for startTime and endTime an hour later.
+  assert.equal((await maker.fetchTrades('BTC/USDT', trades[0].timestamp)).length, 1);
+  assert.equal((await maker.fetchTrades('BTC/USDT', trades[0].timestamp + 1)).length, 0);
+  assert.equal((await maker.fetchTrades('BTC/USDT', undefined, 1)).length, 1);
+  ok('fetchTrades');
+
+  const day = await maker.fetchTicker('BTC/USDT');
+  assert.equal(day.last, 100.25);
+  assert.equal(day.open, 100.25);
+  assert.equal(day.high, 100.25);
+  assert.equal(day.low, 100.25);
+  assert.equal(day.vwap, 100.25);
+  assert.equal(day.baseVolume, 0.5);
+  assert.equal(day.quoteVolume, 50.125);
+  assert.equal(day.change, 0);
+  assert.equal(day.percentage, 0);
+  assert.equal(day.ask, 100.25);
+  assert.equal(day.askVolume, 1);
+  assert.equal(day.info.count, 1);
+  assert.equal(day.info.firstId, 1);
+  assert.equal(day.info.lastId, 1);
+  assert.ok(Math.abs(day.timestamp - Date.now()) < 60000, 'ticker time ' + day.timestamp);
+  ok('fetchTicker after trades');
+
+  const all = await maker.fetchTickers(['BTC/USDT', 'ETH/USDT']);
+  assert.equal(all['BTC/USDT'].last, 100.25);
+  assert.equal(all['BTC/USDT'].baseVolume, 0.5);
+  assert.equal(all['ETH/USDT'].info.count, 0);
+  assert.equal(all['ETH/USDT'].baseVolume, 0);
+  const every = await maker.fetchTickers();
+  assert.equal(every['BTC/USDT'].last, 100.25);
+  assert.ok(every['ETH/USDT'], 'ETH/USDT ticker');
+  ok('fetchTickers');
+
   await expectError(maker.cancelOrder(bid.id, 'BTC/USDT'), ccxt.OrderNotFound, 'cancel canceled');
   await expectError(maker.fetchOrder('999999', 'BTC/USDT'), ccxt.OrderNotFound, 'fetch unknown');
   ok('OrderNotFound');
