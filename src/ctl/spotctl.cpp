@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
   bool all = false;
   CLI::App* list = dlq->add_subcommand("list", "entries, oldest first");
   list->add_option("--status", status, "PENDING, REPLAYING, RESOLVED or DISCARDED");
-  list->add_option("--entity", entity, "order, trade or account");
+  list->add_option("--entity", entity, "order, trade, account or balance");
   list->add_option("--entity-id", entity_id, "one order's or account's entries");
   list->add_option("--limit", limit, "entries per page (spotd's dlq.page_default)");
   list->add_option("--after", after, "entries after this id (the page's \"next\")");
