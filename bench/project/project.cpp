@@ -314,8 +314,8 @@ DbError copy_rows(const std::string& url, const ProjectionBatch& batch,
   ++out->statements;
   error = copy.begin(
       "COPY trades (trade_id, symbol, price, qty, maker_order_id, maker_account_id, "
-      "taker_order_id, taker_account_id, taker_side, correlation_id, journal_seq, executed_at) "
-      "FROM STDIN");
+      "taker_order_id, taker_account_id, taker_side, correlation_id, journal_seq, executed_at, "
+      "maker_fee, taker_fee) FROM STDIN");
   if (!error.ok()) return error;
   for (const TradeRow& r : batch.trades()) copy.add(r, symbols);
   error = copy.finish();

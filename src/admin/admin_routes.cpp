@@ -124,7 +124,7 @@ void AdminHandler::handle(HttpRequest& request, const std::string& request_id,
       return create_account(request, request_id, responder);
     }
     if (path.substr(0, 19) == "/admin/v1/accounts/") {
-      return account_route(request, path, request_id, responder);
+      return account_route(request, target, path, request_id, responder);
     }
     if (path == "/admin/v1/state" && request.method() == http::verb::get) {
       return state(request_id, responder);
@@ -295,8 +295,8 @@ void AdminHandler::dead_letters(HttpRequest& request, std::string_view target,
       return bad("status must be PENDING, REPLAYING, RESOLVED or DISCARDED");
     }
     if (!filter.entity.empty() && filter.entity != "order" && filter.entity != "account" &&
-        filter.entity != "trade") {
-      return bad("entity must be order, trade or account");
+        filter.entity != "trade" && filter.entity != "balance") {
+      return bad("entity must be order, trade, account or balance");
     }
     for (const auto& [name, field] :
          {std::pair<const char*, std::uint64_t*>{"entity_id", &filter.entity_id},
@@ -344,8 +344,9 @@ void AdminHandler::state(const std::string& request_id, Responder& responder) {
   });
 }
 
-void AdminHandler::account_route(HttpRequest& request, std::string_view path,
-                                 const std::string& request_id, Responder& responder) {
+void AdminHandler::account_route(HttpRequest& request, std::string_view target,
+                                 std::string_view path, const std::string& request_id,
+                                 Responder& responder) {
   // /admin/v1/accounts/{id}/{what}
   const std::string_view rest = path.substr(19);
   const std::size_t slash = rest.find('/');
@@ -353,13 +354,15 @@ void AdminHandler::account_route(HttpRequest& request, std::string_view path,
   const auto id = slash == std::string_view::npos ? std::nullopt : parse_id(rest.substr(0, slash));
   const std::string_view what = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
   constexpr std::string_view route = "/admin/v1/accounts/{id}";
-  if (!id || (what != "deposits" && what != "withdrawals" && what != "balances")) {
+  if (!id ||
+      (what != "deposits" && what != "withdrawals" && what != "balances" && what != "ledger")) {
     return answer(responder, route, error_response(404, -1100, "no such admin route"));
   }
-  const bool get = what == "balances";
+  const bool get = what == "balances" || what == "ledger";
   if (request.method() != (get ? http::verb::get : http::verb::post)) {
     return answer(responder, route, error_response(405, -1100, get ? "GET" : "POST"));
   }
+  if (what == "ledger") return ledger(AccountId{*id}, target, responder);
   if (!get) return transfer(request, AccountId{*id}, what == "deposits", request_id, responder);
   submit(
       GetBalances{AccountId{*id}}, request_id, "/admin/v1/accounts/{id}/balances", responder,
@@ -372,6 +375,76 @@ void AdminHandler::account_route(HttpRequest& request, std::string_view path,
         return json_response(200, proto::http::balances_json(reply));
       },
       AccountId{*id});
+}
+
+void AdminHandler::ledger(AccountId account, std::string_view target, Responder& responder) {
+  constexpr std::string_view route = "/admin/v1/accounts/{id}/ledger";
+  ReadPath* reads = reads_.load(std::memory_order_acquire);
+  if (reads == nullptr) {
+    return answer(responder, route,
+                  error_response(501, -1016,
+                                 "this spotd has no database (postgres.url): the ledger is read "
+                                 "from PostgreSQL"));
+  }
+  const SymbolTable& symbols = reads->symbols();
+  const ReadOptions& limits = reads->options();
+  AccountLedgerQuery q;
+  q.account_id = account.value;
+  q.limit = limits.ledger_default_limit;
+  const std::string asset = proto::http::query_param(target, "asset");
+  if (!asset.empty()) {
+    const auto& assets = symbols.assets();
+    for (std::size_t a = 0; a < assets.size(); ++a) {
+      if (assets[a].name == asset) q.asset = static_cast<AssetId>(a);
+    }
+    if (!q.asset) {
+      const proto::http::Error e = proto::http::error_for(RejectReason::UnknownAsset);
+      return answer(responder, route, error_response(e.status, e.code, e.msg));
+    }
+  }
+  const std::string limit = proto::http::query_param(target, "limit");
+  if (!limit.empty()) {
+    const auto v = parse_id(limit);
+    if (!v || *v == 0 || *v > limits.ledger_max_limit) {
+      return answer(
+          responder, route,
+          error_response(400, -1100,
+                         "limit must be between 1 and " + std::to_string(limits.ledger_max_limit)));
+    }
+    q.limit = static_cast<std::size_t>(*v);
+  }
+  responder.route(route);
+  auto later = responder.answer_later();
+  const bool queued = reads->account_ledger(
+      q, [later, &symbols, account](const ReadOutcome& o, std::vector<LedgerRow>&& rows) {
+        if (o.kind != ReadOutcome::Kind::Ok) {
+          return later(error_response(503, -1007, o.message));
+        }
+        json entries = json::array();
+        for (const LedgerRow& r : rows) {
+          const AssetSpec& a = symbols.assets()[r.asset];
+          entries.push_back(
+              json{{"journalSeq", r.journal_seq},
+                   {"n", r.n},
+                   {"asset", a.name},
+                   {"deltaFree", proto::http::format_units(r.delta_free, a.decimals)},
+                   {"deltaLocked", proto::http::format_units(r.delta_locked, a.decimals)},
+                   {"cause", to_string(r.cause)},
+                   {"orderId", r.order_id},
+                   {"tradeId", r.trade_id},
+                   {"reference", r.reference.empty() ? json(nullptr) : json(r.reference)},
+                   {"correlationId", r.correlation_id},
+                   {"time", r.created_us / 1'000}});
+        }
+        HttpResponse res = json_response(
+            200, json{{"accountId", account.value}, {"entries", std::move(entries)}}.dump(
+                     -1, ' ', false, json::error_handler_t::replace));
+        res.set("X-Spot-Projected-Seq", std::to_string(o.projected_seq));
+        later(std::move(res));
+      });
+  if (!queued) {
+    later(error_response(503, -1016, "too many reads waiting for the database: try again"));
+  }
 }
 
 void AdminHandler::transfer(HttpRequest& request, AccountId account, bool deposit,

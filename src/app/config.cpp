@@ -321,6 +321,10 @@ const std::map<std::string, Key>& keys() {
                    "allOrders and myTrades without limit= return this many rows"),
       SPOT_INT_KEY("reads.max_limit", reads.max_limit, 1, 100'000,
                    "the largest limit= of allOrders and myTrades"),
+      SPOT_INT_KEY("reads.ledger_default_limit", reads.ledger_default_limit, 1, 100'000,
+                   "GET /admin/v1/accounts/{id}/ledger without limit= returns this many rows"),
+      SPOT_INT_KEY("reads.ledger_max_limit", reads.ledger_max_limit, 1, 100'000,
+                   "the largest limit= of GET /admin/v1/accounts/{id}/ledger"),
       SPOT_INT_KEY("shutdown.drain_timeout_ms", shutdown.drain_timeout_ms, 0, 3'600'000,
                    "on SIGTERM, time allowed to answer in-flight requests"),
       SPOT_STR_KEY("log.level", log.level, "trace, debug, info, warn, error or off"),
@@ -427,6 +431,9 @@ void apply_asset_decimals(Config& config) {
 std::optional<ConfigError> validate_reads(const ReadOptions& r) {
   if (r.default_limit > r.max_limit) {
     return ConfigError{"reads.default_limit", "must be at most reads.max_limit"};
+  }
+  if (r.ledger_default_limit > r.ledger_max_limit) {
+    return ConfigError{"reads.ledger_default_limit", "must be at most reads.ledger_max_limit"};
   }
   return std::nullopt;
 }

@@ -502,6 +502,7 @@ int run_daemon(const Config& config, FileSystem& fs) {
   net.binance().set_read_path(state.reads.get());
   net.admin().set_projector(state.projector.get());
   net.admin().set_dead_letters(state.dead_letters.get());
+  net.admin().set_read_path(state.reads.get());
   net.admin().set_cache(state.cache.get());
 
   std::atomic<bool> failure_logged{false};

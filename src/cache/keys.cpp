@@ -180,6 +180,8 @@ std::string encode_trade(const TradeRow& t, const SymbolSpec& spec) {
       {"takerAccountId", t.taker_account_id},
       {"takerSide", to_string(t.taker_side)},
       {"executedUs", t.executed_us},
+      {"makerFee", t.maker_fee},
+      {"takerFee", t.taker_fee},
   };
   return j.dump();
 }
@@ -220,6 +222,9 @@ std::optional<CachedTrade> decode_trade(std::string_view text, const SymbolTable
   t.taker_side = *s;
   t.journal_seq = *seq;
   t.executed_us = *executed;
+  // Absent in entries written before fees were cached: 0, as the table had them then.
+  t.maker_fee = number_of<std::int64_t>(*j, "makerFee").value_or(0);
+  t.taker_fee = number_of<std::int64_t>(*j, "takerFee").value_or(0);
   return out;
 }
 

@@ -391,4 +391,10 @@ bool ReadPath::account_trades(const AccountTradesQuery& query, TradesDone done) 
       std::move(done));
 }
 
+bool ReadPath::account_ledger(const AccountLedgerQuery& query, LedgerDone done) {
+  return rows<LedgerRow>(
+      [this, query](pqxx::connection& c) { return read_account_ledger(c, query, symbols_); },
+      std::move(done));
+}
+
 }  // namespace spot

@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
   bool all = false;
   CLI::App* list = dlq->add_subcommand("list", "entries, oldest first");
   list->add_option("--status", status, "PENDING, REPLAYING, RESOLVED or DISCARDED");
-  list->add_option("--entity", entity, "order, trade or account");
+  list->add_option("--entity", entity, "order, trade, account or balance");
   list->add_option("--entity-id", entity_id, "one order's or account's entries");
   list->add_option("--limit", limit, "entries per page (spotd's dlq.page_default)");
   list->add_option("--after", after, "entries after this id (the page's \"next\")");
@@ -272,6 +272,11 @@ int main(int argc, char** argv) {
   }
   CLI::App* balances = account->add_subcommand("balances", "an account's free and locked balances");
   balances->add_option("ACCOUNT", account_id, "account id (0: the fee account)")->required();
+  CLI::App* ledger = account->add_subcommand(
+      "ledger", "an account's balance changes, newest first (read from PostgreSQL)");
+  ledger->add_option("ACCOUNT", account_id, "account id (0: the fee account)")->required();
+  ledger->add_option("--asset", asset, "one asset's changes only, e.g. USDT");
+  ledger->add_option("--limit", limit, "rows (spotd's reads.ledger_default_limit)");
   CLI::App* health = app.add_subcommand("health", "spotd's readiness and the database's state");
 
   try {
@@ -357,6 +362,10 @@ int main(int argc, char** argv) {
     body = {{"asset", asset}, {"amount", amount}, {"reference", reference}};
   } else if (balances->parsed()) {
     path = "/admin/v1/accounts/" + std::to_string(account_id) + "/balances";
+  } else if (ledger->parsed()) {
+    path =
+        "/admin/v1/accounts/" + std::to_string(account_id) + "/ledger?asset=" + url_encode(asset);
+    if (limit != 0) path += "&limit=" + std::to_string(limit);
   } else if (health->parsed()) {
     path = "/readyz";
   }
@@ -458,6 +467,19 @@ int main(int argc, char** argv) {
       rows.push_back({field(b, "asset"), field(b, "free"), field(b, "locked")});
     }
     print_table({"ASSET", "FREE", "LOCKED"}, rows);
+  } else if (ledger->parsed()) {
+    std::vector<std::vector<std::string>> rows;
+    for (const json& e : j["entries"]) {
+      rows.push_back({field(e, "journalSeq") + "." + field(e, "n"), field(e, "asset"),
+                      field(e, "cause"), field(e, "deltaFree"), field(e, "deltaLocked"),
+                      field(e, "orderId"), field(e, "tradeId"),
+                      e["reference"].is_null() ? "" : field(e, "reference")});
+    }
+    if (rows.empty()) {
+      std::printf("no balance changes\n");
+    } else {
+      print_table({"SEQ", "ASSET", "CAUSE", "FREE", "LOCKED", "ORDER", "TRADE", "REFERENCE"}, rows);
+    }
   }
   return kOk;
 }

@@ -64,18 +64,13 @@ Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
       window_(limits.idempotency_window),
       market_(symbols.size(), limits.recent_trades) {
   events_.reserve(1024);
-  auto asset_id = [this](const std::string& name, int decimals) {
-    for (std::size_t a = 0; a < assets_.size(); ++a) {
-      if (assets_[a] == name) return static_cast<AssetId>(a);
-    }
-    assets_.push_back(name);
-    asset_decimals_.push_back(decimals);
-    return static_cast<AssetId>(assets_.size() - 1);
-  };
+  // Registered in assets_of's order, so that an AssetId means the same asset in every
+  // SymbolTable of these symbols (the projector names assets by it).
+  for (const AssetSpec& asset : assets_of(symbols)) balances_.add_asset(asset.name, asset.decimals);
   for (const SymbolSpec& spec : symbols) {
     SymbolMoney m;
-    m.base = asset_id(base_asset_of(spec), spec.base_decimals);
-    m.quote = asset_id(quote_asset_of(spec), spec.quote_decimals);
+    m.base = balances_.add_asset(base_asset_of(spec), spec.base_decimals);
+    m.quote = balances_.add_asset(quote_asset_of(spec), spec.quote_decimals);
     m.base_per_lot = units_per_lot(spec);
     m.quote_per_tick_lot = units_per_tick_lot(spec);
     m.maker_fee_bps = spec.maker_fee_bps;
@@ -87,11 +82,6 @@ Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
     if (m.quote_per_tick_lot <= 0) m.quote_per_tick_lot = 1;
     money_.push_back(m);
   }
-  SPOT_ASSERT(assets_.size() < 0xFFFF, "engine: assets fit an AssetId");
-  fees_.assign(assets_.size(), 0);
-  deposited_.assign(assets_.size(), 0);
-  withdrawn_.assign(assets_.size(), 0);
-  balances_.assign(assets_.size(), Balance{});  // row 0: no account
 }
 
 std::uint32_t Engine::allocate_slot() {
@@ -232,7 +222,7 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
     // admit ran the matcher's checks, so this is not expected; undo the lock anyway.
     if (locked > 0) {
       const SymbolMoney& m = money_[order.symbol];
-      release(order.account.value, order.side == Side::Buy ? m.quote : m.base, locked);
+      balances_.release(order.account, order.side == Side::Buy ? m.quote : m.base, locked, id);
     }
     reply.reject = events_.front().reason;
     return reply;
@@ -253,7 +243,7 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
   if (limits_.check_balances) {
     if (is_terminal(record.status)) {
       // Filled, expired, or a FOK that could not fill: nothing stays locked.
-      release(record.account.value, paying_asset(record), locked);
+      balances_.release(record.account, paying_asset(record), locked, record.id);
     } else {
       SPOT_ASSERT(locked == lock_of(record), "engine: a resting order keeps exactly its lock");
     }
@@ -309,12 +299,9 @@ RejectReason Engine::admit(const SubmitOrder& order, OrderRequest& request, std:
     // quantity (what it cannot fill expires and costs nothing).
     need = book.sweep(Side::Buy, request.qty, kUnbounded).cost * m.quote_per_tick_lot;
   }
-  Balance& b = held(order.account.value, asset);
-  if (need > b.free) return RejectReason::InsufficientBalance;
-  locked = static_cast<std::int64_t>(need);
-  b.free -= locked;
-  b.locked += locked;
-  return RejectReason::None;
+  const RejectReason r = balances_.lock(order.account, asset, need, request.id);
+  if (r == RejectReason::None) locked = static_cast<std::int64_t>(need);
+  return r;
 }
 
 AssetId Engine::paying_asset(const OrderRecord& record) const {
@@ -329,49 +316,38 @@ std::int64_t Engine::lock_of(const OrderRecord& record) const {
   return record.price * left * m.quote_per_tick_lot;
 }
 
-void Engine::release(std::uint64_t account, AssetId asset, std::int64_t amount) {
-  Balance& b = held(account, asset);
-  SPOT_ASSERT(amount >= 0 && amount <= b.locked, "engine: a release frees what is locked");
-  b.locked -= amount;
-  b.free += amount;
-}
-
-void Engine::credit(std::uint64_t account, AssetId asset, std::int64_t amount,
-                    std::int32_t fee_bps) {
-  // Fees round down: never more than the rate.
-  const auto fee = static_cast<std::int64_t>(static_cast<Int128>(amount) * fee_bps / 10'000);
-  held(account, asset).free += amount - fee;
-  fees_[asset] += fee;
-}
-
-void Engine::settle(const OrderRecord& taker, const OrderRecord& maker, const Event& trade,
-                    std::int64_t& taker_locked) {
+TradeFees Engine::settle(const OrderRecord& taker, const OrderRecord& maker, const Event& trade,
+                         std::int64_t& taker_locked) {
   const SymbolMoney& m = money_[taker.symbol];
-  // Both fit int64: each is within a lock that was checked to.
-  const std::int64_t base = trade.qty * m.base_per_lot;
-  const std::int64_t quote = trade.price * trade.qty * m.quote_per_tick_lot;
   const bool taker_buys = taker.side == Side::Buy;
-  const std::uint64_t buyer = (taker_buys ? taker : maker).account.value;
-  const std::uint64_t seller = (taker_buys ? maker : taker).account.value;
-  Balance& buyer_quote = held(buyer, m.quote);
-  Balance& seller_base = held(seller, m.base);
-  SPOT_ASSERT(buyer_quote.locked >= quote && seller_base.locked >= base,
-              "engine: a trade moves money that was locked for it");
-  buyer_quote.locked -= quote;
-  seller_base.locked -= base;
-  credit(buyer, m.base, base, taker_buys ? m.taker_fee_bps : m.maker_fee_bps);
-  credit(seller, m.quote, quote, taker_buys ? m.maker_fee_bps : m.taker_fee_bps);
+  const OrderRecord& buyer = taker_buys ? taker : maker;
+  const OrderRecord& seller = taker_buys ? maker : taker;
+  TradeMoney t;
+  t.base = m.base;
+  t.quote = m.quote;
+  // Both fit int64: each is within a lock that was checked to.
+  t.base_units = trade.qty * m.base_per_lot;
+  t.quote_units = trade.price * trade.qty * m.quote_per_tick_lot;
+  t.buyer = buyer.account;
+  t.buyer_order = buyer.id;
+  t.buyer_fee_bps = taker_buys ? m.taker_fee_bps : m.maker_fee_bps;
+  t.seller = seller.account;
+  t.seller_order = seller.id;
+  t.seller_fee_bps = taker_buys ? m.maker_fee_bps : m.taker_fee_bps;
+  t.trade = trade.trade_id;
+  const TradeFees fees = balances_.settle(t);
   if (!taker_buys) {
-    taker_locked -= base;
-    return;
+    taker_locked -= t.base_units;
+    return fees;
   }
-  taker_locked -= quote;
+  taker_locked -= t.quote_units;
   if (taker.type == OrderType::Limit && trade.price != taker.price) {
     // Bought below the limit: the difference was locked for nothing.
     const std::int64_t saved = (taker.price - trade.price) * trade.qty * m.quote_per_tick_lot;
-    release(buyer, m.quote, saved);
+    balances_.release(buyer.account, m.quote, saved, buyer.id);
     taker_locked -= saved;
   }
+  return fees;
 }
 
 void Engine::apply_events(OrderRecord& taker, OrderReply& reply, std::int64_t& taker_locked) {
@@ -379,15 +355,19 @@ void Engine::apply_events(OrderRecord& taker, OrderReply& reply, std::int64_t& t
     switch (e.type) {
       case EventType::Trade: {
         taker.executed += e.qty;
-        reply.fills.push_back(Fill{e.trade_id, e.price, e.qty, e.remaining});
         const std::uint32_t maker_slot = find_slot(e.maker_id.value);
         SPOT_ASSERT(maker_slot != SlotIndex::kNone, "engine: every resting order has a record");
         OrderRecord& maker = slot(maker_slot).record;
         maker.executed += e.qty;
         maker.status = e.maker_remaining == 0 ? OrderStatus::Filled : OrderStatus::PartiallyFilled;
-        if (limits_.check_balances) settle(taker, maker, e, taker_locked);
+        TradeFees fees;
+        if (limits_.check_balances) fees = settle(taker, maker, e, taker_locked);
+        const bool taker_buys = taker.side == Side::Buy;
+        reply.fills.push_back(
+            Fill{e.trade_id, e.price, e.qty, e.remaining, taker_buys ? fees.buyer : fees.seller});
         reply.maker_fills.push_back(MakerFill{maker.account, maker.id, maker.client_token,
-                                              Fill{e.trade_id, e.price, e.qty, e.maker_remaining}});
+                                              Fill{e.trade_id, e.price, e.qty, e.maker_remaining,
+                                                   taker_buys ? fees.seller : fees.buyer}});
         if (e.maker_remaining == 0) finish(maker_slot);
         break;
       }
@@ -428,7 +408,9 @@ OrderReply Engine::cancel(const CancelRequest& request) {
     reply.reject = events_.front().reason;
     return reply;
   }
-  if (limits_.check_balances) release(record.account.value, paying_asset(record), lock_of(record));
+  if (limits_.check_balances) {
+    balances_.release(record.account, paying_asset(record), lock_of(record), record.id);
+  }
   record.status = OrderStatus::Canceled;
   reply.order = record;
   finish(s);
@@ -525,7 +507,7 @@ AccountReply Engine::create_account(const CreateAccount& request) {
   reply.account = AccountId{next_account_id_++};
   accounts_.emplace(reply.account.value,
                     Account{request.name, request.key_hash, request.sealed_secret, {}});
-  balances_.resize(next_account_id_ * assets_.size());
+  balances_.resize_accounts(next_account_id_);
   return reply;
 }
 
@@ -553,26 +535,16 @@ TransferReply Engine::transfer(const Transfer& request, bool deposit) {
     reply.reject = RejectReason::UnknownAsset;
   }
   if (reply.reject != RejectReason::None) return reply;
-  Balance& b = held(request.account.value, *asset);
-  if (deposit) {
-    // Every balance is at most what came in, so no sum of balances can overflow.
-    if (static_cast<Int128>(deposited_[*asset]) + request.amount > INT64_MAX) {
-      reply.reject = RejectReason::BadRequest;
-      return reply;
-    }
-    b.free += request.amount;
-    deposited_[*asset] += request.amount;
-  } else {
-    if (request.amount > b.free) {
-      // Refused, not remembered: the same reference may be tried again.
-      reply.reject = RejectReason::InsufficientBalance;
-      reply.balance = b;
-      return reply;
-    }
-    b.free -= request.amount;
-    withdrawn_[*asset] += request.amount;
+  reply.reject =
+      deposit ? balances_.deposit(request.account, *asset, request.amount, request.reference)
+              : balances_.withdraw(request.account, *asset, request.amount, request.reference);
+  reply.balance = balances_.balance(request.account, *asset);
+  // Refused, not remembered: the same reference may be tried again.
+  if (reply.reject != RejectReason::None) {
+    // A refused deposit (its total would overflow) reported no balance before.
+    if (deposit) reply.balance = Balance{};
+    return reply;
   }
-  reply.balance = b;
   transfers_.emplace(request.reference, reply);
   return reply;
 }
@@ -584,43 +556,11 @@ BalancesReply Engine::balances(const GetBalances& request) const {
     reply.reject = RejectReason::UnknownAccount;
     return reply;
   }
-  for (AssetId a = 0; a < assets_.size(); ++a) {
-    reply.balances.push_back(
-        AssetBalance{assets_[a], asset_decimals_[a], balance(request.account, a)});
+  for (AssetId a = 0; a < balances_.asset_count(); ++a) {
+    reply.balances.push_back(AssetBalance{balances_.assets()[a], balances_.decimals(a),
+                                          balances_.balance(request.account, a)});
   }
   return reply;
-}
-
-std::optional<AssetId> Engine::find_asset(std::string_view name) const {
-  for (std::size_t a = 0; a < assets_.size(); ++a) {
-    if (assets_[a] == name) return static_cast<AssetId>(a);
-  }
-  return std::nullopt;
-}
-
-Balance Engine::balance(AccountId account, AssetId asset) const {
-  if (asset >= assets_.size()) return {};
-  if (account.value == 0) return Balance{fees_[asset], 0};
-  if (account.value >= next_account_id_) return {};
-  return held(account.value, asset);
-}
-
-std::vector<AssetTotals> Engine::asset_totals() const {
-  std::vector<AssetTotals> out(assets_.size());
-  for (AssetId a = 0; a < assets_.size(); ++a) {
-    out[a].asset = assets_[a];
-    out[a].fees = fees_[a];
-    out[a].deposited = deposited_[a];
-    out[a].withdrawn = withdrawn_[a];
-  }
-  for (std::uint64_t account = 1; account < next_account_id_; ++account) {
-    for (AssetId a = 0; a < assets_.size(); ++a) {
-      const Balance& b = held(account, a);
-      out[a].held += b.free + b.locked;
-      out[a].locked += b.locked;
-    }
-  }
-  return out;
 }
 
 const OrderRecord* Engine::find(OrderId id) const {
@@ -759,18 +699,20 @@ void Engine::serialize(std::string& out) const {
   // Balances: the asset names (checked against the configuration on restore), each
   // account's row in id order, the fee account and the totals, the transfers applied.
   o.put(static_cast<std::uint8_t>(limits_.check_balances));
-  o.put(static_cast<std::uint16_t>(assets_.size()));
-  for (const std::string& name : assets_) o.str(name);
+  const std::size_t assets = balances_.asset_count();
+  o.put(static_cast<std::uint16_t>(assets));
+  for (const std::string& name : balances_.assets()) o.str(name);
   for (const auto& [id, account] : accounts_) {
-    for (AssetId a = 0; a < assets_.size(); ++a) {
-      o.put(held(id, a).free);
-      o.put(held(id, a).locked);
+    for (AssetId a = 0; a < assets; ++a) {
+      const Balance b = balances_.balance(AccountId{id}, a);
+      o.put(b.free);
+      o.put(b.locked);
     }
   }
-  for (AssetId a = 0; a < assets_.size(); ++a) {
-    o.put(fees_[a]);
-    o.put(deposited_[a]);
-    o.put(withdrawn_[a]);
+  for (AssetId a = 0; a < assets; ++a) {
+    o.put(balances_.fees(a));
+    o.put(balances_.deposited(a));
+    o.put(balances_.withdrawn(a));
   }
   o.put(static_cast<std::uint64_t>(transfers_.size()));
   for (const auto& [reference, t] : transfers_) {
@@ -815,7 +757,7 @@ Status Engine::restore(std::string_view in) {
     if (id == 0 || id >= next_account_id_) return fail("account id out of range");
     accounts_.emplace(id, std::move(a));
   }
-  balances_.assign(next_account_id_ * assets_.size(), Balance{});
+  balances_.resize_accounts(next_account_id_);
   auto get_record = [&i, format, this](OrderRecord& r) {
     std::uint8_t side = 0;
     std::uint8_t type = 0;
@@ -896,22 +838,27 @@ Status Engine::restore(std::string_view in) {
     if ((checked != 0) != limits_.check_balances) {
       return fail("engine.check_balances differs from the engine that wrote the snapshot");
     }
-    if (asset_count != assets_.size()) return fail("the configured assets differ");
+    if (asset_count != balances_.asset_count()) return fail("the configured assets differ");
     for (AssetId a = 0; a < asset_count; ++a) {
       std::string name;
       if (!i.str(name)) return fail("truncated asset name");
-      if (name != assets_[a]) return fail("the configured assets differ: " + name);
+      if (name != balances_.assets()[a]) return fail("the configured assets differ: " + name);
     }
     for (const auto& [id, account] : accounts_) {
-      for (AssetId a = 0; a < assets_.size(); ++a) {
-        Balance& b = held(id, a);
+      for (AssetId a = 0; a < asset_count; ++a) {
+        Balance b;
         if (!i.get(b.free) || !i.get(b.locked)) return fail("truncated balance");
+        balances_.restore_balance(id, a, b);
       }
     }
-    for (AssetId a = 0; a < assets_.size(); ++a) {
-      if (!i.get(fees_[a]) || !i.get(deposited_[a]) || !i.get(withdrawn_[a])) {
+    for (AssetId a = 0; a < asset_count; ++a) {
+      std::int64_t fees = 0;
+      std::int64_t deposited = 0;
+      std::int64_t withdrawn = 0;
+      if (!i.get(fees) || !i.get(deposited) || !i.get(withdrawn)) {
         return fail("truncated asset totals");
       }
+      balances_.restore_totals(a, fees, deposited, withdrawn);
     }
     std::uint64_t transfers = 0;
     if (!i.get(transfers)) return fail("truncated transfers");
@@ -994,16 +941,18 @@ std::uint64_t Engine::state_hash() const {
     mix(order_id);
   });
   mix(limits_.check_balances ? 1 : 0);
+  const std::size_t assets = balances_.asset_count();
   for (const auto& [id, account] : accounts_) {
-    for (AssetId a = 0; a < assets_.size(); ++a) {
-      mix(static_cast<std::uint64_t>(held(id, a).free));
-      mix(static_cast<std::uint64_t>(held(id, a).locked));
+    for (AssetId a = 0; a < assets; ++a) {
+      const Balance b = balances_.balance(AccountId{id}, a);
+      mix(static_cast<std::uint64_t>(b.free));
+      mix(static_cast<std::uint64_t>(b.locked));
     }
   }
-  for (AssetId a = 0; a < assets_.size(); ++a) {
-    mix(static_cast<std::uint64_t>(fees_[a]));
-    mix(static_cast<std::uint64_t>(deposited_[a]));
-    mix(static_cast<std::uint64_t>(withdrawn_[a]));
+  for (AssetId a = 0; a < assets; ++a) {
+    mix(static_cast<std::uint64_t>(balances_.fees(a)));
+    mix(static_cast<std::uint64_t>(balances_.deposited(a)));
+    mix(static_cast<std::uint64_t>(balances_.withdrawn(a)));
   }
   mix(transfers_.size());
   for (const auto& [reference, t] : transfers_) {
@@ -1054,32 +1003,26 @@ bool Engine::check_invariants(std::string* why) const {
     if (order_id >= next_order_id_) window_ids_ok = false;
   });
   if (!window_ids_ok) return fail("idempotency window names an order id not handed out yet");
-  // Balances: never negative; locked is exactly what the live orders lock; money is
-  // conserved per asset.
-  std::vector<std::int64_t> expect_locked(balances_.size(), 0);
+  // Balances: never negative, money conserved per asset (Balances), and locked is
+  // exactly what the live orders lock.
+  if (!balances_.check_invariants(why)) return false;
+  const std::size_t assets = balances_.asset_count();
+  std::vector<std::int64_t> expect_locked(balances_.account_rows() * assets, 0);
   if (limits_.check_balances) {
     for (std::uint32_t s = 0; s < slots_used_; ++s) {
       const OrderRecord& r = slot(s).record;
       if (r.id.value == 0 || is_terminal(r.status)) continue;
-      expect_locked[r.account.value * assets_.size() + paying_asset(r)] += lock_of(r);
+      expect_locked[r.account.value * assets + paying_asset(r)] += lock_of(r);
     }
   }
-  for (std::size_t k = assets_.size(); k < balances_.size(); ++k) {
-    const Balance& b = balances_[k];
-    if (b.free < 0 || b.locked < 0) {
-      return fail("account " + std::to_string(k / assets_.size()) + " has a negative balance");
-    }
-    if (b.locked != expect_locked[k]) {
-      return fail("account " + std::to_string(k / assets_.size()) + " locks " +
-                  std::to_string(b.locked) + " of " + assets_[k % assets_.size()] +
-                  " but its live orders lock " + std::to_string(expect_locked[k]));
-    }
-  }
-  for (const AssetTotals& t : asset_totals()) {
-    if (!t.conserved()) {
-      return fail(t.asset + " is not conserved: held " + std::to_string(t.held) + " + fees " +
-                  std::to_string(t.fees) + " != deposited " + std::to_string(t.deposited) +
-                  " - withdrawn " + std::to_string(t.withdrawn));
+  for (std::size_t k = assets; k < expect_locked.size(); ++k) {
+    const AccountId account{k / assets};
+    const auto asset = static_cast<AssetId>(k % assets);
+    const std::int64_t locked = balances_.balance(account, asset).locked;
+    if (locked != expect_locked[k]) {
+      return fail("account " + std::to_string(account.value) + " locks " + std::to_string(locked) +
+                  " of " + balances_.assets()[asset] + " but its live orders lock " +
+                  std::to_string(expect_locked[k]));
     }
   }
   return true;

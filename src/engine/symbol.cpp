@@ -45,7 +45,23 @@ std::int64_t units_per_tick_lot(const SymbolSpec& spec) {
                 spec.quote_decimals - spec.tick_size.scale - spec.lot_size.scale);
 }
 
-SymbolTable::SymbolTable(std::vector<SymbolSpec> specs) : specs_(std::move(specs)) {}
+std::vector<AssetSpec> assets_of(const std::vector<SymbolSpec>& specs) {
+  std::vector<AssetSpec> out;
+  auto add = [&out](std::string name, int decimals) {
+    for (const AssetSpec& a : out) {
+      if (a.name == name) return;
+    }
+    out.push_back(AssetSpec{std::move(name), decimals});
+  };
+  for (const SymbolSpec& spec : specs) {
+    add(base_asset_of(spec), spec.base_decimals);
+    add(quote_asset_of(spec), spec.quote_decimals);
+  }
+  return out;
+}
+
+SymbolTable::SymbolTable(std::vector<SymbolSpec> specs)
+    : specs_(std::move(specs)), assets_(assets_of(specs_)) {}
 
 std::optional<SymbolId> SymbolTable::find(std::string_view name) const {
   for (std::size_t i = 0; i < specs_.size(); ++i) {

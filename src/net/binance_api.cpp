@@ -678,7 +678,7 @@ void BinanceApi::my_trades(Call& call) {
           const Side side = taker ? t.taker_side : opposite(t.taker_side);
           trades.push_back(bn::MyTrade{t.trade_id, taker ? t.taker_order_id : t.maker_order_id,
                                        t.symbol, t.price, t.qty, side == Side::Buy, !taker,
-                                       t.executed_us / 1'000});
+                                       t.executed_us / 1'000, taker ? t.taker_fee : t.maker_fee});
         }
         later(json_response(200, bn::my_trades_json(trades, *symbols)));
       });

@@ -452,9 +452,9 @@ void ApiHandler::my_trades(Call& call) {
           // A self-trade is both sides: it is listed as the taker's.
           const bool taker = t.taker_account_id == me;
           const Side side = taker ? t.taker_side : opposite(t.taker_side);
-          trades.push_back(
-              codec::AccountTrade{t.trade_id, taker ? t.taker_order_id : t.maker_order_id, t.symbol,
-                                  t.price, t.qty, side == Side::Buy, !taker, t.executed_us});
+          trades.push_back(codec::AccountTrade{
+              t.trade_id, taker ? t.taker_order_id : t.maker_order_id, t.symbol, t.price, t.qty,
+              side == Side::Buy, !taker, t.executed_us, taker ? t.taker_fee : t.maker_fee});
         }
         later(with_projected_seq(json_response(200, codec::my_trades_json(trades, *symbols)),
                                  o.projected_seq));

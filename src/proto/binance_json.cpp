@@ -534,14 +534,16 @@ std::string new_order_json(const OrderRecord& o, const std::vector<Fill>& fills,
   j["workingTime"] = transact_ms;
   j["selfTradePreventionMode"] = "NONE";
   if (resp == RespType::Full) {
-    const std::string base = base_asset_of(spec), quote = quote_asset_of(spec);
+    const bool buys = o.side == Side::Buy;
+    const std::string fee_asset = buys ? base_asset_of(spec) : quote_asset_of(spec);
+    const int fee_decimals = buys ? spec.base_decimals : spec.quote_decimals;
     json list = json::array();
     for (const Fill& f : fills) {
-      // No fees yet: commission 0, in the asset received (balances branch: the fee).
+      // The fee, in the asset received.
       list.push_back({{"price", format_steps(f.price, spec.tick_size)},
                       {"qty", format_steps(f.qty, spec.lot_size)},
-                      {"commission", "0"},
-                      {"commissionAsset", o.side == Side::Buy ? base : quote},
+                      {"commission", http::format_units(f.fee, fee_decimals)},
+                      {"commissionAsset", fee_asset},
                       {"tradeId", f.trade_id.value}});
     }
     j["fills"] = std::move(list);
@@ -861,19 +863,21 @@ std::string my_trades_json(const std::vector<MyTrade>& trades, const SymbolTable
   for (const MyTrade& t : trades) {
     const SymbolSpec& spec = symbols.spec(t.symbol);
     const std::string base = base_asset_of(spec), quote = quote_asset_of(spec);
-    list.push_back({{"symbol", binance_symbol(spec.name)},
-                    {"id", t.trade_id},
-                    {"orderId", t.order_id},
-                    {"orderListId", -1},
-                    {"price", format_steps(t.price, spec.tick_size)},
-                    {"qty", format_steps(t.qty, spec.lot_size)},
-                    {"quoteQty", quote_qty(t.price, t.qty, spec)},
-                    {"commission", "0"},
-                    {"commissionAsset", t.is_buyer ? base : quote},
-                    {"time", t.time_ms},
-                    {"isBuyer", t.is_buyer},
-                    {"isMaker", t.is_maker},
-                    {"isBestMatch", true}});
+    list.push_back(
+        {{"symbol", binance_symbol(spec.name)},
+         {"id", t.trade_id},
+         {"orderId", t.order_id},
+         {"orderListId", -1},
+         {"price", format_steps(t.price, spec.tick_size)},
+         {"qty", format_steps(t.qty, spec.lot_size)},
+         {"quoteQty", quote_qty(t.price, t.qty, spec)},
+         {"commission",
+          http::format_units(t.commission, t.is_buyer ? spec.base_decimals : spec.quote_decimals)},
+         {"commissionAsset", t.is_buyer ? base : quote},
+         {"time", t.time_ms},
+         {"isBuyer", t.is_buyer},
+         {"isMaker", t.is_maker},
+         {"isBestMatch", true}});
   }
   return list.dump();
 }

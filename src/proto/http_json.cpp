@@ -196,9 +196,14 @@ std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
   };
   if (fills != nullptr) {
     json list = json::array();
+    const bool buys = order.side == Side::Buy;
+    const std::string fee_asset = buys ? base_asset_of(spec) : quote_asset_of(spec);
+    const int fee_decimals = buys ? spec.base_decimals : spec.quote_decimals;
     for (const Fill& f : *fills) {
       list.push_back({{"price", format_steps(f.price, spec.tick_size)},
                       {"qty", format_steps(f.qty, spec.lot_size)},
+                      {"commission", format_units(f.fee, fee_decimals)},
+                      {"commissionAsset", fee_asset},
                       {"tradeId", f.trade_id.value}});
     }
     j["fills"] = std::move(list);
@@ -251,6 +256,9 @@ std::string my_trades_json(const std::vector<AccountTrade>& trades, const Symbol
                     {"price", format_steps(t.price, spec.tick_size)},
                     {"qty", format_steps(t.qty, spec.lot_size)},
                     {"quoteQty", quote_qty(t.price, t.qty, spec)},
+                    {"commission", format_units(t.commission, t.is_buyer ? spec.base_decimals
+                                                                         : spec.quote_decimals)},
+                    {"commissionAsset", t.is_buyer ? base_asset_of(spec) : quote_asset_of(spec)},
                     {"time", t.time_us / 1'000},
                     {"isBuyer", t.is_buyer},
                     {"isMaker", t.is_maker}});

@@ -28,10 +28,16 @@ constexpr std::array<const char*, 15> kOrderKeys = {
     "client_order_id", "correlation_id", "journal_seq", "created_us",   "updated_us"};
 constexpr std::array<const char*, 5> kFillKeys = {"order_id", "leaves", "status", "journal_seq",
                                                   "updated_us"};
-constexpr std::array<const char*, 12> kTradeKeys = {
+constexpr std::array<const char*, 14> kTradeKeys = {
     "trade_id",       "symbol",           "price",          "qty",
     "maker_order_id", "maker_account_id", "taker_order_id", "taker_account_id",
-    "taker_side",     "correlation_id",   "journal_seq",    "executed_us"};
+    "taker_side",     "correlation_id",   "journal_seq",    "executed_us",
+    "maker_fee",      "taker_fee"};
+constexpr std::array<const char*, 12> kLedgerKeys = {
+    "journal_seq", "n",        "account_id", "asset",     "delta_free",     "delta_locked",
+    "cause",       "order_id", "trade_id",   "reference", "correlation_id", "created_us"};
+constexpr std::array<const char*, 6> kBalanceKeys = {"account_id", "asset",       "free",
+                                                     "locked",     "journal_seq", "updated_us"};
 constexpr std::array<const char*, 5> kAccountKeys = {"account_id", "name", "key_hash",
                                                      "correlation_id", "created_us"};
 
@@ -60,7 +66,8 @@ json order_json(const OrderRow& r, const SymbolTable& symbols) {
 // Keys whose values are exact decimal strings (NUMERIC columns).
 bool is_decimal_key(std::string_view key) {
   return key == "price" || key == "quantity" || key == "executed_qty" || key == "leaves" ||
-         key == "qty";
+         key == "qty" || key == "maker_fee" || key == "taker_fee" || key == "delta_free" ||
+         key == "delta_locked" || key == "free" || key == "locked";
 }
 
 // The columns of one row kind as ArrayLiterals: a JSON string is text, or a decimal for
@@ -86,9 +93,14 @@ Status columns_of(const json& payload, const char* kind, const std::array<const 
         if (v.is_null()) {
           columns[i].add_null();
         } else if (v.is_string() && is_decimal_key(key)) {
-          const auto d = parse_decimal(v.get_ref<const std::string&>());
+          // Ledger deltas are signed; parse_decimal takes none.
+          std::string_view text = v.get_ref<const std::string&>();
+          const bool negative = text.starts_with('-');
+          if (negative) text.remove_prefix(1);
+          const auto d = parse_decimal(text);
           if (!d) return Status::corruption("payload: " + where + " is not a decimal");
-          columns[i].add_decimal(d.value().mantissa, Decimal{1, d.value().scale});
+          const std::int64_t m = d.value().mantissa;
+          columns[i].add_decimal(negative ? -m : m, Decimal{1, d.value().scale});
         } else if (v.is_string()) {
           columns[i].add_text(v.get_ref<const std::string&>());
         } else if (v.is_number_unsigned()) {
@@ -145,18 +157,49 @@ std::string payload_json(const ProjectionBatch& batch, const SymbolTable& symbol
   json trades = json::array();
   for (const TradeRow& r : batch.trades()) {
     const SymbolSpec& spec = symbols.spec(r.symbol);
-    trades.push_back(json{{"trade_id", r.trade_id},
-                          {"symbol", spec.name},
-                          {"price", format_steps(r.price, spec.tick_size)},
-                          {"qty", format_steps(r.qty, spec.lot_size)},
-                          {"maker_order_id", r.maker_order_id},
-                          {"maker_account_id", r.maker_account_id},
-                          {"taker_order_id", r.taker_order_id},
-                          {"taker_account_id", r.taker_account_id},
-                          {"taker_side", to_string(r.taker_side)},
+    trades.push_back(
+        json{{"trade_id", r.trade_id},
+             {"symbol", spec.name},
+             {"price", format_steps(r.price, spec.tick_size)},
+             {"qty", format_steps(r.qty, spec.lot_size)},
+             {"maker_order_id", r.maker_order_id},
+             {"maker_account_id", r.maker_account_id},
+             {"taker_order_id", r.taker_order_id},
+             {"taker_account_id", r.taker_account_id},
+             {"taker_side", to_string(r.taker_side)},
+             {"correlation_id", text_or_null(r.correlation_id)},
+             {"journal_seq", r.journal_seq},
+             {"executed_us", r.executed_us},
+             {"maker_fee", format_steps(r.maker_fee, fee_step(spec, r.taker_side != Side::Buy))},
+             {"taker_fee", format_steps(r.taker_fee, fee_step(spec, r.taker_side == Side::Buy))}});
+  }
+  json ledger = json::array();
+  for (const LedgerRow& r : batch.ledger()) {
+    const AssetSpec& asset = symbols.assets()[r.asset];
+    const Decimal unit{1, asset.decimals};
+    ledger.push_back(json{{"journal_seq", r.journal_seq},
+                          {"n", r.n},
+                          {"account_id", r.account_id},
+                          {"asset", asset.name},
+                          {"delta_free", format_steps(r.delta_free, unit)},
+                          {"delta_locked", format_steps(r.delta_locked, unit)},
+                          {"cause", to_string(r.cause)},
+                          {"order_id", r.order_id},
+                          {"trade_id", r.trade_id},
+                          {"reference", text_or_null(r.reference)},
                           {"correlation_id", text_or_null(r.correlation_id)},
-                          {"journal_seq", r.journal_seq},
-                          {"executed_us", r.executed_us}});
+                          {"created_us", r.created_us}});
+  }
+  json balances = json::array();
+  for (const BalanceRow& r : batch.balances()) {
+    const AssetSpec& asset = symbols.assets()[r.asset];
+    const Decimal unit{1, asset.decimals};
+    balances.push_back(json{{"account_id", r.account_id},
+                            {"asset", asset.name},
+                            {"free", format_steps(r.balance.free, unit)},
+                            {"locked", format_steps(r.balance.locked, unit)},
+                            {"journal_seq", r.journal_seq},
+                            {"updated_us", r.updated_us}});
   }
   json accounts = json::array();
   for (const AccountRow& r : batch.accounts()) {
@@ -166,11 +209,10 @@ std::string payload_json(const ProjectionBatch& batch, const SymbolTable& symbol
                             {"correlation_id", text_or_null(r.correlation_id)},
                             {"created_us", r.created_us}});
   }
-  return json{{"journal_seq", batch.last_seq()},
-              {"orders", std::move(orders)},
-              {"fills", std::move(fills)},
-              {"trades", std::move(trades)},
-              {"accounts", std::move(accounts)}}
+  return json{{"journal_seq", batch.last_seq()}, {"orders", std::move(orders)},
+              {"fills", std::move(fills)},       {"trades", std::move(trades)},
+              {"accounts", std::move(accounts)}, {"ledger", std::move(ledger)},
+              {"balances", std::move(balances)}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -182,6 +224,9 @@ Status replay_params(std::string_view payload, std::vector<std::string>* params)
   if (s.ok()) s = columns_of(j, "fills", kFillKeys, params);
   if (s.ok()) s = columns_of(j, "trades", kTradeKeys, params);
   if (s.ok()) s = columns_of(j, "accounts", kAccountKeys, params);
+  // Absent from payloads written before the ledger: empty lists.
+  if (s.ok()) s = columns_of(j, "ledger", kLedgerKeys, params);
+  if (s.ok()) s = columns_of(j, "balances", kBalanceKeys, params);
   return s;
 }
 
@@ -196,6 +241,11 @@ DeadLetter make_dead_letter(const ProjectionBatch& batch, const DbError& error,
     d.entity = "account";
     d.entity_id = batch.accounts().front().account_id;
     d.correlation_id = batch.accounts().front().correlation_id;
+  } else if (batch.order_count() == 0 && !batch.ledger().empty()) {
+    // A deposit or a withdrawal: the balance it changed.
+    d.entity = "balance";
+    d.entity_id = batch.ledger().front().account_id;
+    d.correlation_id = batch.ledger().front().correlation_id;
   } else {
     std::vector<OrderRow> whole = batch.new_orders();
     if (whole.empty()) whole = batch.changed_orders();

@@ -67,7 +67,20 @@ void ProjectionBatch::put_fill(const MakerFill& fill, SymbolId symbol, std::uint
   row.updated_us = time_us;
 }
 
-void ProjectionBatch::add(const JournalRecord& record, const Reply& reply) {
+void LedgerBuffer::append(const LedgerEntry& e) {
+  LedgerRow& row = rows_.emplace_back();
+  row.account_id = e.account.value;
+  row.asset = e.asset;
+  row.delta_free = e.delta_free;
+  row.delta_locked = e.delta_locked;
+  row.cause = e.cause;
+  row.order_id = e.order_id.value;
+  row.trade_id = e.trade_id.value;
+  row.reference = e.reference;
+  row.after = e.after;
+}
+
+void ProjectionBatch::add(const JournalRecord& record, const Reply& reply, LedgerBuffer* ledger) {
   if (records_ == 0) {
     first_seq_ = record.seq;
     first_time_ns_ = record.time_ns;
@@ -76,6 +89,24 @@ void ProjectionBatch::add(const JournalRecord& record, const Reply& reply) {
   ++records_;
   last_seq_ = record.seq;
   const std::int64_t time_us = micros(record.time_ns);
+  if (ledger != nullptr) {
+    std::uint32_t n = 0;
+    for (LedgerRow& row : ledger->rows()) {
+      row.journal_seq = record.seq;
+      row.n = n++;
+      row.correlation_id = record.request_id;
+      row.created_us = time_us;
+      const std::uint64_t key = row.account_id << 16 | row.asset;
+      const auto [it, added] = balance_index_.try_emplace(key, balances_.size());
+      if (added) balances_.push_back(BalanceRow{row.account_id, row.asset, {}, 0, 0});
+      BalanceRow& b = balances_[it->second];
+      b.balance = row.after;
+      b.journal_seq = record.seq;
+      b.updated_us = time_us;
+      ledger_.push_back(std::move(row));
+    }
+    ledger->clear();
+  }
 
   if (const auto* created = std::get_if<CreateAccount>(&record.command)) {
     const auto& r = std::get<AccountReply>(reply);
@@ -96,7 +127,7 @@ void ProjectionBatch::add(const JournalRecord& record, const Reply& reply) {
     trades_.push_back(TradeRow{f.trade_id.value, r->order.symbol, f.price, f.qty,
                                maker.order_id.value, maker.account.value, r->order.id.value,
                                r->order.account.value, r->order.side, record.request_id, record.seq,
-                               time_us});
+                               time_us, maker.fill.fee, f.fee});
     put_fill(maker, r->order.symbol, record.seq, time_us);
   }
 }
@@ -110,6 +141,17 @@ void ProjectionBatch::clear() {
   new_orders_ = 0;
   trades_.clear();
   accounts_.clear();
+  ledger_.clear();
+  balances_.clear();
+  balance_index_.clear();
+}
+
+std::vector<BalanceRow> ProjectionBatch::balances() const {
+  std::vector<BalanceRow> out = balances_;
+  std::sort(out.begin(), out.end(), [](const BalanceRow& a, const BalanceRow& b) {
+    return a.account_id != b.account_id ? a.account_id < b.account_id : a.asset < b.asset;
+  });
+  return out;
 }
 
 bool ProjectionBatch::take_order(std::uint64_t order_id, ProjectionBatch* out) {
@@ -289,10 +331,10 @@ std::string trade_insert(int first, bool guarded) {
   return "INSERT INTO trades (" + column_list(kTradeColumns) +
          ") "
          "SELECT u.id, u.sym, u.price, u.qty, u.mo, u.ma, u.t_o, u.ta, u.side, u.corr, u.seq, " +
-         SPOT_US("u.at") " FROM " +
+         SPOT_US("u.at") ", u.mfee, u.tfee FROM " +
          unnest_of(first, {"bigint", "text", "numeric", "numeric", "bigint", "bigint", "bigint",
-                           "bigint", "text", "text", "bigint", "bigint"}) +
-         " AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at)" +
+                           "bigint", "text", "text", "bigint", "bigint", "numeric", "numeric"}) +
+         " AS u(id, sym, price, qty, mo, ma, t_o, ta, side, corr, seq, at, mfee, tfee)" +
          (guarded ? std::string(" WHERE ") + kGuardPassed : std::string()) +
          " ON CONFLICT (trade_id) DO NOTHING";
 }
@@ -307,6 +349,33 @@ std::string account_insert(int first, bool guarded) {
          " ON CONFLICT (account_id) DO NOTHING";
 }
 
+// Ledger rows from ledger_params at $first..: each written once, whatever how often its
+// record is projected.
+std::string ledger_insert(int first, bool guarded) {
+  return "INSERT INTO ledger (" + column_list(kLedgerColumns) +
+         ") "
+         "SELECT u.seq, u.n, u.acct, u.asset, u.dfree, u.dlocked, u.cause, u.oid, u.tid, u.ref, "
+         "u.corr, " SPOT_US("u.at") " FROM " +
+         unnest_of(first, {"bigint", "integer", "bigint", "text", "numeric", "numeric", "text",
+                           "bigint", "bigint", "text", "text", "bigint"}) +
+         " AS u(seq, n, acct, asset, dfree, dlocked, cause, oid, tid, ref, corr, at)" +
+         (guarded ? std::string(" WHERE ") + kGuardPassed : std::string()) +
+         " ON CONFLICT (journal_seq, n) DO NOTHING";
+}
+
+// Balance rows from balance_params at $first..: inserted, or set from a later journal
+// record. Like order rows, they never move backwards.
+std::string balance_upsert(int first, bool guarded) {
+  return "INSERT INTO balances (account_id, asset, free, locked, journal_seq, updated_at) "
+         "SELECT u.acct, u.asset, u.free, u.locked, u.seq, " SPOT_US("u.at") " FROM " +
+         unnest_of(first, {"bigint", "text", "numeric", "numeric", "bigint", "bigint"}) +
+         " AS u(acct, asset, free, locked, seq, at) " +
+         (guarded ? std::string("WHERE ") + kGuardPassed + " " : std::string()) +
+         "ON CONFLICT (account_id, asset) DO UPDATE SET free = EXCLUDED.free, "
+         "locked = EXCLUDED.locked, journal_seq = EXCLUDED.journal_seq, "
+         "updated_at = EXCLUDED.updated_at WHERE balances.journal_seq <= EXCLUDED.journal_seq";
+}
+
 #undef SPOT_US
 
 }  // namespace
@@ -319,18 +388,20 @@ const std::string kWriteBatch =
     "WITH cp AS (UPDATE projector_checkpoint SET last_seq = $1, updated_at = now() "
     "WHERE id = 1 AND last_seq = $2 RETURNING 1), o AS (" +
     order_upsert(3, true) + "), f AS (" + fill_update(18, true) + "), tr AS (" +
-    trade_insert(23, true) + "), a AS (" + account_insert(35, true) + ") SELECT count(*) FROM cp";
+    trade_insert(23, true) + "), a AS (" + account_insert(37, true) + "), l AS (" +
+    ledger_insert(42, true) + "), b AS (" + balance_upsert(54, true) + ") SELECT count(*) FROM cp";
 
 // Within the COPY transaction, after kMoveCheckpoint: no guard of its own.
-const std::string kWriteChanges =
-    "WITH o AS (" + order_upsert(1, false) + ") " + fill_update(16, false);
+const std::string kWriteChanges = "WITH o AS (" + order_upsert(1, false) + "), b AS (" +
+                                  balance_upsert(21, false) + ") " + fill_update(16, false);
 
 // The rows of one dead letter, with no checkpoint: the pieces of kWriteBatch unguarded.
-// Idempotent like them: an order row only moves forward (journal_seq), trades and
-// accounts are inserted once.
-const std::string kReplayRows = "WITH o AS (" + order_upsert(1, false) + "), f AS (" +
-                                fill_update(16, false) + "), tr AS (" + trade_insert(21, false) +
-                                "), a AS (" + account_insert(33, false) + ") SELECT 1";
+// Idempotent like them: order and balance rows only move forward (journal_seq), trades,
+// accounts and ledger rows are inserted once.
+const std::string kReplayRows =
+    "WITH o AS (" + order_upsert(1, false) + "), f AS (" + fill_update(16, false) + "), tr AS (" +
+    trade_insert(21, false) + "), a AS (" + account_insert(35, false) + "), l AS (" +
+    ledger_insert(40, false) + "), b AS (" + balance_upsert(52, false) + ") SELECT 1";
 
 }  // namespace sql
 
@@ -382,7 +453,7 @@ std::vector<std::string> fill_params(const std::vector<OrderFillRow>& rows,
 
 std::vector<std::string> trade_params(const std::vector<TradeRow>& rows,
                                       const SymbolTable& symbols) {
-  std::vector<ArrayLiteral> a(12);
+  std::vector<ArrayLiteral> a(14);
   for (const TradeRow& r : rows) {
     const SymbolSpec& spec = symbols.spec(r.symbol);
     a[0].add(r.trade_id);
@@ -397,6 +468,52 @@ std::vector<std::string> trade_params(const std::vector<TradeRow>& rows,
     a[9].add_text_or_null(r.correlation_id);
     a[10].add(r.journal_seq);
     a[11].add(r.executed_us);
+    // The buyer's fee in base units, the seller's in quote units.
+    const bool taker_buys = r.taker_side == Side::Buy;
+    a[12].add_decimal(r.maker_fee, fee_step(spec, !taker_buys));
+    a[13].add_decimal(r.taker_fee, fee_step(spec, taker_buys));
+  }
+  std::vector<std::string> out;
+  for (ArrayLiteral& column : a) out.push_back(column.take());
+  return out;
+}
+
+std::vector<std::string> ledger_params(const std::vector<LedgerRow>& rows,
+                                       const SymbolTable& symbols) {
+  std::vector<ArrayLiteral> a(12);
+  for (const LedgerRow& r : rows) {
+    const AssetSpec& asset = symbols.assets()[r.asset];
+    const Decimal unit{1, asset.decimals};
+    a[0].add(r.journal_seq);
+    a[1].add(std::uint64_t{r.n});
+    a[2].add(r.account_id);
+    a[3].add_text(asset.name);
+    a[4].add_decimal(r.delta_free, unit);
+    a[5].add_decimal(r.delta_locked, unit);
+    a[6].add_text(to_string(r.cause));
+    a[7].add(r.order_id);
+    a[8].add(r.trade_id);
+    a[9].add_text_or_null(r.reference);
+    a[10].add_text_or_null(r.correlation_id);
+    a[11].add(r.created_us);
+  }
+  std::vector<std::string> out;
+  for (ArrayLiteral& column : a) out.push_back(column.take());
+  return out;
+}
+
+std::vector<std::string> balance_params(const std::vector<BalanceRow>& rows,
+                                        const SymbolTable& symbols) {
+  std::vector<ArrayLiteral> a(6);
+  for (const BalanceRow& r : rows) {
+    const AssetSpec& asset = symbols.assets()[r.asset];
+    const Decimal unit{1, asset.decimals};
+    a[0].add(r.account_id);
+    a[1].add_text(asset.name);
+    a[2].add_decimal(r.balance.free, unit);
+    a[3].add_decimal(r.balance.locked, unit);
+    a[4].add(r.journal_seq);
+    a[5].add(r.updated_us);
   }
   std::vector<std::string> out;
   for (ArrayLiteral& column : a) out.push_back(column.take());
@@ -544,6 +661,27 @@ void add_copy_row(CopyText& out, const TradeRow& r, const SymbolTable& symbols) 
   out.add_text_or_null(r.correlation_id);
   out.add(r.journal_seq);
   out.add_timestamp_us(r.executed_us);
+  const bool taker_buys = r.taker_side == Side::Buy;
+  out.add_decimal(r.maker_fee, fee_step(spec, !taker_buys));
+  out.add_decimal(r.taker_fee, fee_step(spec, taker_buys));
+  out.end_row();
+}
+
+void add_copy_row(CopyText& out, const LedgerRow& r, const SymbolTable& symbols) {
+  const AssetSpec& asset = symbols.assets()[r.asset];
+  const Decimal unit{1, asset.decimals};
+  out.add(r.journal_seq);
+  out.add(std::uint64_t{r.n});
+  out.add(r.account_id);
+  out.add_text(asset.name);
+  out.add_decimal(r.delta_free, unit);
+  out.add_decimal(r.delta_locked, unit);
+  out.add_text(to_string(r.cause));
+  out.add(r.order_id);
+  out.add(r.trade_id);
+  out.add_text_or_null(r.reference);
+  out.add_text_or_null(r.correlation_id);
+  out.add_timestamp_us(r.created_us);
   out.end_row();
 }
 
@@ -554,6 +692,10 @@ void add_copy_row(CopyText& out, const AccountRow& r) {
   out.add_text_or_null(r.correlation_id);
   out.add_timestamp_us(r.created_us);
   out.end_row();
+}
+
+Decimal fee_step(const SymbolSpec& spec, bool buyer) {
+  return Decimal{1, buyer ? spec.base_decimals : spec.quote_decimals};
 }
 
 std::string timestamp_text(std::int64_t us) {

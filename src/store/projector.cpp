@@ -339,6 +339,9 @@ Status Projector::resync(std::uint64_t checkpoint) {
     r.execute(record.command, record.request_id, record.time_ns);
   });
   if (!s.ok()) return s;
+  // From the checkpoint on, every balance change goes to the ledger table.
+  ledger_.clear();
+  replica->set_ledger(&ledger_);
   replica_ = std::move(replica);
   reader_ = std::move(reader);
   batch_.clear();
@@ -367,8 +370,10 @@ Status Projector::read_into(ProjectionBatch& batch, std::size_t limit) {
       std::min<std::uint64_t>(durable_seq_(), next - 1 + (limit - batch.records()));
   if (until < next) return Status();
   Engine& replica = *replica_;
-  return reader_->read_until(until, [&replica, &batch](const JournalRecord& record) {
-    batch.add(record, replica.execute(record.command, record.request_id, record.time_ns));
+  LedgerBuffer& ledger = ledger_;
+  return reader_->read_until(until, [&replica, &batch, &ledger](const JournalRecord& record) {
+    const Reply reply = replica.execute(record.command, record.request_id, record.time_ns);
+    batch.add(record, reply, &ledger);
   });
 }
 
@@ -583,7 +588,7 @@ DbError Projector::write_statement(std::uint64_t from, std::uint64_t to, bool sk
                   std::make_move_iterator(changed.end()));
   }
   std::vector<std::string> params;
-  params.reserve(39);
+  params.reserve(59);
   params.push_back(std::to_string(to));
   params.push_back(std::to_string(from));
   const auto append = [&params](std::vector<std::string>&& columns) {
@@ -592,10 +597,13 @@ DbError Projector::write_statement(std::uint64_t from, std::uint64_t to, bool sk
   const std::vector<OrderFillRow> no_fills;
   const std::vector<TradeRow> no_trades;
   const std::vector<AccountRow> no_accounts;
+  const std::vector<LedgerRow> no_ledger;
   append(order_params(orders, symbols_));
   append(fill_params(skip ? no_fills : batch_.fills(), symbols_));
   append(trade_params(skip ? no_trades : batch_.trades(), symbols_));
   append(account_params(skip ? no_accounts : batch_.accounts()));
+  append(ledger_params(skip ? no_ledger : batch_.ledger(), symbols_));
+  append(balance_params(skip ? std::vector<BalanceRow>() : batch_.balances(), symbols_));
   int statements = 0;
   const DbError error = session_.run([&](pqxx::connection& c) {
     if (letters.empty()) {
@@ -631,15 +639,19 @@ DbError Projector::write_copy(std::uint64_t from, std::uint64_t to, bool* moved,
   const std::vector<OrderRow> created = batch_.new_orders();
   const std::vector<TradeRow>& trades = batch_.trades();
   const std::vector<AccountRow>& accounts = batch_.accounts();
+  const std::vector<LedgerRow>& ledger = batch_.ledger();
   // Orders of earlier batches: rows the table holds (unless they were set aside as dead
-  // letters), upserted as in the one-statement path.
+  // letters), upserted as in the one-statement path; and the balances, which may be
+  // there already.
   std::vector<std::string> changes;
   {
     const std::vector<OrderRow> changed = batch_.changed_orders();
     const std::vector<OrderFillRow> fills = batch_.fills();
-    if (!changed.empty() || !fills.empty()) {
+    const std::vector<BalanceRow> balances = batch_.balances();
+    if (!changed.empty() || !fills.empty() || !balances.empty()) {
       changes = order_params(changed, symbols_);
       for (std::string& c : fill_params(fills, symbols_)) changes.push_back(std::move(c));
+      for (std::string& c : balance_params(balances, symbols_)) changes.push_back(std::move(c));
     }
   }
   int statements = 0;
@@ -673,6 +685,10 @@ DbError Projector::write_copy(std::uint64_t from, std::uint64_t to, bool* moved,
       if (!accounts.empty()) {
         ++statements;
         copy_rows(tx, "accounts", sql::kAccountColumns, accounts);
+      }
+      if (!ledger.empty()) {
+        ++statements;
+        copy_rows(tx, "ledger", sql::kLedgerColumns, ledger, symbols_);
       }
       if (!changes.empty()) {
         ++statements;

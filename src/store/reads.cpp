@@ -25,6 +25,18 @@ std::int64_t steps(const pqxx::field& f, Decimal step, const char* what) {
   return s.value();
 }
 
+// A signed amount in smallest units of an asset with `decimals`.
+std::int64_t units(const pqxx::field& f, int decimals, const char* what) {
+  std::string_view text = f.c_str();
+  const bool negative = text.starts_with('-');
+  if (negative) text.remove_prefix(1);
+  const auto d = parse_decimal(text);
+  if (!d) malformed(std::string(what) + " " + f.c_str());
+  const auto s = to_steps(d.value(), Decimal{1, decimals}, RejectReason::BadRequest);
+  if (!s) malformed(std::string(what) + " " + f.c_str() + " is finer than its asset's unit");
+  return negative ? -s.value() : s.value();
+}
+
 template <class E>
 E named(const pqxx::field& f, int count, const char* what) {
   const auto e = enum_named<E>(f.c_str(), count);
@@ -74,7 +86,32 @@ TradeRow trade_row(const pqxx::row& r, const SymbolTable& symbols) {
   t.correlation_id = r[9].as<std::string>();
   t.journal_seq = r[10].as<std::uint64_t>();
   t.executed_us = r[11].as<std::int64_t>();
+  const bool taker_buys = t.taker_side == Side::Buy;
+  t.maker_fee = steps(r[12], fee_step(spec, !taker_buys), "maker_fee");
+  t.taker_fee = steps(r[13], fee_step(spec, taker_buys), "taker_fee");
   return t;
+}
+
+LedgerRow ledger_row(const pqxx::row& r, const SymbolTable& symbols) {
+  LedgerRow l;
+  l.journal_seq = r[0].as<std::uint64_t>();
+  l.n = r[1].as<std::uint32_t>();
+  l.account_id = r[2].as<std::uint64_t>();
+  const std::string_view asset = r[3].c_str();
+  const auto& assets = symbols.assets();
+  const auto it = std::find_if(assets.begin(), assets.end(),
+                               [asset](const AssetSpec& a) { return a.name == asset; });
+  if (it == assets.end()) malformed(std::string("asset ") + r[3].c_str());
+  l.asset = static_cast<AssetId>(it - assets.begin());
+  l.delta_free = units(r[4], it->decimals, "delta_free");
+  l.delta_locked = units(r[5], it->decimals, "delta_locked");
+  l.cause = named<LedgerCause>(r[6], kLedgerCauses, "cause");
+  l.order_id = r[7].as<std::uint64_t>();
+  l.trade_id = r[8].as<std::uint64_t>();
+  l.reference = r[9].as<std::string>();
+  l.correlation_id = r[10].as<std::string>();
+  l.created_us = r[11].as<std::int64_t>();
+  return l;
 }
 
 }  // namespace
@@ -110,6 +147,19 @@ std::vector<TradeRow> read_account_trades(pqxx::connection& c, const AccountTrad
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(trade_row(row, symbols));
   if (!q.from_id) std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::vector<LedgerRow> read_account_ledger(pqxx::connection& c, const AccountLedgerQuery& q,
+                                           const SymbolTable& symbols) {
+  pqxx::nontransaction tx(c);
+  const std::string asset = q.asset ? symbols.assets().at(*q.asset).name : std::string();
+  const pqxx::result r =
+      tx.exec_params(std::string(q.asset ? sql::kReadAccountLedgerAsset : sql::kReadAccountLedger),
+                     q.account_id, asset, q.limit);
+  std::vector<LedgerRow> out;
+  out.reserve(r.size());
+  for (const auto& row : r) out.push_back(ledger_row(row, symbols));
   return out;
 }
 

@@ -409,6 +409,54 @@ class ReferenceExchange {
   std::array<std::int64_t, 2> withdrawn_{};
 };
 
+// Keeps every ledger entry the engine reports, and checks as it goes that each one
+// starts from the balance the entries before it add up to.
+class ReplayedLedger : public LedgerSink {
+ public:
+  void append(const LedgerEntry& e) override {
+    Balance& b = replayed_[{e.account.value, e.asset}];
+    b.free += e.delta_free;
+    b.locked += e.delta_locked;
+    if (b != e.after && mismatch_.empty()) {
+      mismatch_ = "entry " + std::to_string(entries_) + " (" + std::string(to_string(e.cause)) +
+                  ") of account " + std::to_string(e.account.value) + " leaves " +
+                  std::to_string(b.free) + "/" + std::to_string(b.locked) + ", says " +
+                  std::to_string(e.after.free) + "/" + std::to_string(e.after.locked);
+    }
+    if (e.delta_free == 0 && e.delta_locked == 0 && mismatch_.empty()) {
+      mismatch_ = "entry " + std::to_string(entries_) + " changes nothing";
+    }
+    const bool transfer = e.cause == LedgerCause::Deposit || e.cause == LedgerCause::Withdrawal;
+    if (transfer != !e.reference.empty() && mismatch_.empty()) {
+      mismatch_ = "entry " + std::to_string(entries_) + " has a reference iff a transfer";
+    }
+    ++by_cause_[static_cast<int>(e.cause)];
+    ++entries_;
+  }
+  // The balance the entries add up to, from zero.
+  Balance balance(std::uint64_t account, AssetId asset) const {
+    const auto it = replayed_.find({account, asset});
+    return it == replayed_.end() ? Balance{} : it->second;
+  }
+  const std::string& mismatch() const { return mismatch_; }
+  std::size_t entries() const { return entries_; }
+  std::size_t count(LedgerCause cause) const { return by_cause_[static_cast<int>(cause)]; }
+
+ private:
+  std::map<std::pair<std::uint64_t, AssetId>, Balance> replayed_;
+  std::array<std::size_t, kLedgerCauses> by_cause_{};
+  std::size_t entries_ = 0;
+  std::string mismatch_;
+};
+
+// The fee on a fill: of what the order received, rounded down.
+std::int64_t expected_fee(const Fill& f, Side side, std::int32_t bps) {
+  const std::int64_t received = side == Side::Buy
+                                    ? f.qty * ReferenceExchange::kBasePerLot
+                                    : f.price * f.qty * ReferenceExchange::kQuotePerTickLot;
+  return static_cast<std::int64_t>(static_cast<Int128>(received) * bps / 10'000);
+}
+
 void run_balance_differential(std::uint64_t seed, int ops) {
   bench::SplitMix64 rng(seed);
   SymbolSpec spec;
@@ -419,6 +467,8 @@ void run_balance_differential(std::uint64_t seed, int ops) {
   limits.book_capacity = BookCapacity{64, 16};
   limits.order_history = 100;
   Engine engine({spec}, limits);
+  ReplayedLedger ledger;
+  engine.set_ledger(&ledger);
   ReferenceExchange reference;
   constexpr std::uint64_t kAccounts = 4;
   for (std::uint64_t a = 1; a <= kAccounts; ++a) {
@@ -489,6 +539,17 @@ void run_balance_differential(std::uint64_t seed, int ops) {
         ASSERT_EQ(reply.order.id, id) << "op " << op;
         submitted.emplace_back(id.value, account);
         fills += static_cast<int>(reply.fills.size());
+        // Each side's fee, reported per fill, is its rate of what it received.
+        ASSERT_EQ(reply.fills.size(), reply.maker_fills.size());
+        for (std::size_t k = 0; k < reply.fills.size(); ++k) {
+          ASSERT_EQ(reply.fills[k].fee,
+                    expected_fee(reply.fills[k], o.side, ReferenceExchange::kTakerBps))
+              << "op " << op;
+          ASSERT_EQ(reply.maker_fills[k].fill.fee,
+                    expected_fee(reply.maker_fills[k].fill, opposite(o.side),
+                                 ReferenceExchange::kMakerBps))
+              << "op " << op;
+        }
       }
       if (want == RejectReason::InsufficientBalance) ++insufficient;
     }
@@ -509,6 +570,19 @@ void run_balance_differential(std::uint64_t seed, int ops) {
     ASSERT_TRUE(reference.conserved(0) && reference.conserved(1)) << "op " << op;
     std::string why;
     ASSERT_TRUE(engine.check_invariants(&why)) << "op " << op << " seed " << seed << ": " << why;
+    ASSERT_EQ(ledger.mismatch(), "") << "op " << op;
+  }
+  // Replaying the ledger from zero gives exactly the balances, the fee account's too.
+  for (std::uint64_t a = 0; a <= kAccounts; ++a) {
+    for (AssetId asset = 0; asset < 2; ++asset) {
+      EXPECT_EQ(ledger.balance(a, asset), engine.balance(AccountId{a}, asset))
+          << "account " << a << " " << names[asset];
+    }
+  }
+  for (const LedgerCause cause :
+       {LedgerCause::Deposit, LedgerCause::Withdrawal, LedgerCause::Lock, LedgerCause::Release,
+        LedgerCause::TradeDebit, LedgerCause::TradeCredit, LedgerCause::Fee}) {
+    EXPECT_GT(ledger.count(cause), 0u) << to_string(cause);
   }
   for (const Side side : {Side::Buy, Side::Sell}) {
     const auto got_orders = engine.matcher().book(0).orders(side);

@@ -55,8 +55,10 @@ TEST_F(HttpApi, PlaceQueryMatchAndCancel) {
   const auto taker = post(bob_, order_body("BUY", "0.5", "101"));
   ASSERT_EQ(taker.status, 201u) << taker.body;
   EXPECT_EQ(json_field(taker.body, "status"), "FILLED");
-  EXPECT_NE(taker.body.find(R"("fills":[{"price":"100.25","qty":"0.500","tradeId":1}])"),
-            std::string::npos)
+  EXPECT_NE(
+      taker.body.find(
+          R"("fills":[{"commission":"0.00000000","commissionAsset":"BTC","price":"100.25","qty":"0.500","tradeId":1}])"),
+      std::string::npos)
       << taker.body;
 
   const auto got = call(http::verb::get, "/api/v1/orders/" + id, alice_);

@@ -342,7 +342,9 @@ OrderRecord record() {
 
 TEST(BinanceReplies, NewOrderAckResultFull) {
   const SymbolTable t = symbols();
-  const std::vector<Fill> fills = {{TradeId{7}, 10000, 300, 1200}, {TradeId{8}, 10025, 200, 1000}};
+  // Fees in the asset received (BTC for this buy, 8 decimals): 0.00075 and none.
+  const std::vector<Fill> fills = {{TradeId{7}, 10000, 300, 1200, 75'000},
+                                   {TradeId{8}, 10025, 200, 1000, 0}};
   const json ack = json::parse(new_order_json(record(), fills, t.spec(0), RespType::Ack, 1234));
   EXPECT_EQ(ack, json::parse(R"({"symbol":"BTCUSDT","orderId":42,"orderListId":-1,
                                  "clientOrderId":"c-1","transactTime":1234})"));
@@ -356,8 +358,10 @@ TEST(BinanceReplies, NewOrderAckResultFull) {
   const json full = json::parse(new_order_json(record(), fills, t.spec(0), RespType::Full, 1234));
   json expected = result;
   expected["fills"] = json::parse(R"([
-      {"price":"100.00","qty":"0.300","commission":"0","commissionAsset":"BTC","tradeId":7},
-      {"price":"100.25","qty":"0.200","commission":"0","commissionAsset":"BTC","tradeId":8}])");
+      {"price":"100.00","qty":"0.300","commission":"0.00075000","commissionAsset":"BTC",
+       "tradeId":7},
+      {"price":"100.25","qty":"0.200","commission":"0.00000000","commissionAsset":"BTC",
+       "tradeId":8}])");
   EXPECT_EQ(full, expected);
   // orderId is a JSON integer; decimals are strings.
   EXPECT_TRUE(full["orderId"].is_number_integer());
@@ -575,15 +579,16 @@ TEST(BinanceReplies, AccountAndMyTrades) {
   const json b = json::parse(
       account_json(AccountId{5}, R"([{"asset":"BTC","free":"1.000","locked":"0.000"}])", 99));
   EXPECT_EQ(b["balances"][0]["asset"], "BTC");
-  const json trades = json::parse(my_trades_json({MyTrade{9, 42, 0, 10025, 500, true, false, 1700},
-                                                  MyTrade{10, 43, 0, 10000, 1, false, true, 1800}},
-                                                 t));
+  const json trades =
+      json::parse(my_trades_json({MyTrade{9, 42, 0, 10025, 500, true, false, 1700, 125'000},
+                                  MyTrade{10, 43, 0, 10000, 1, false, true, 1800, 10'000}},
+                                 t));
   EXPECT_EQ(trades, json::parse(R"([
       {"symbol":"BTCUSDT","id":9,"orderId":42,"orderListId":-1,"price":"100.25","qty":"0.500",
-       "quoteQty":"50.12500","commission":"0","commissionAsset":"BTC","time":1700,
+       "quoteQty":"50.12500","commission":"0.00125000","commissionAsset":"BTC","time":1700,
        "isBuyer":true,"isMaker":false,"isBestMatch":true},
       {"symbol":"BTCUSDT","id":10,"orderId":43,"orderListId":-1,"price":"100.00","qty":"0.001",
-       "quoteQty":"0.10000","commission":"0","commissionAsset":"USDT","time":1800,
+       "quoteQty":"0.10000","commission":"0.00010000","commissionAsset":"USDT","time":1800,
        "isBuyer":false,"isMaker":true,"isBestMatch":true}])"));
 }
 

@@ -257,8 +257,8 @@ TEST(MyTradesJson, QuoteQuantityIsExactAtEveryScale) {
   const SymbolTable m = symbols();
   // 100.25 x 1.500 = 150.37500; 0.01 x 0.001 = 0.00001; a product past int64.
   const std::vector<AccountTrade> trades = {
-      {7, 42, 0, 10'025, 1'500, true, false, 1'700'000'000'000'000},
-      {8, 43, 0, 1, 1, false, true, 0},
+      {7, 42, 0, 10'025, 1'500, true, false, 1'700'000'000'000'000, 3'750'000},
+      {8, 43, 0, 1, 1, false, true, 0, 1},
       {9, 44, 0, 9'000'000'000'000, 9'000'000'000, false, false, 0}};
   const json j = json::parse(my_trades_json(trades, m));
   ASSERT_EQ(j.size(), 3u);
@@ -271,6 +271,11 @@ TEST(MyTradesJson, QuoteQuantityIsExactAtEveryScale) {
   EXPECT_EQ(j[0].at("isMaker"), false);
   EXPECT_EQ(j[0].at("time"), 1'700'000'000'000);
   EXPECT_EQ(j[1].at("quoteQty"), "0.00001");
+  // Each fee in the asset the account received: BTC bought, USDT for a sale.
+  EXPECT_EQ(j[0].at("commission"), "0.03750000");
+  EXPECT_EQ(j[0].at("commissionAsset"), "BTC");
+  EXPECT_EQ(j[1].at("commission"), "0.00000001");
+  EXPECT_EQ(j[1].at("commissionAsset"), "USDT");
   EXPECT_EQ(j[2].at("quoteQty"), "810000000000000000.00000");
 }
 
@@ -288,8 +293,8 @@ TEST(OrderJson, FormatsDecimalsOnTheSymbolsGrid) {
   o.executed = 500;
   o.status = OrderStatus::PartiallyFilled;
   o.client_order_id = "cid-9";
-  const std::vector<Fill> fills = {Fill{TradeId{7}, 10'020, 200, 1'300},
-                                   Fill{TradeId{8}, 10'025, 300, 1'000}};
+  const std::vector<Fill> fills = {Fill{TradeId{7}, 10'020, 200, 1'300, 50'000},
+                                   Fill{TradeId{8}, 10'025, 300, 1'000, 0}};
 
   const json j = json::parse(order_json(o, m.spec(0), &fills));
   EXPECT_EQ(j.at("orderId"), 42);
@@ -307,6 +312,10 @@ TEST(OrderJson, FormatsDecimalsOnTheSymbolsGrid) {
   EXPECT_EQ(j["fills"][0].at("price"), "100.20");
   EXPECT_EQ(j["fills"][0].at("qty"), "0.200");
   EXPECT_EQ(j["fills"][0].at("tradeId"), 7);
+  // The fee, in the asset the buyer received.
+  EXPECT_EQ(j["fills"][0].at("commission"), "0.00050000");
+  EXPECT_EQ(j["fills"][0].at("commissionAsset"), "BTC");
+  EXPECT_EQ(j["fills"][1].at("commission"), "0.00000000");
   EXPECT_EQ(j["fills"][1].at("price"), "100.25");
   EXPECT_EQ(j["fills"][1].at("qty"), "0.300");
   EXPECT_EQ(j["fills"][1].at("tradeId"), 8);

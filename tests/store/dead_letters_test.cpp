@@ -31,22 +31,36 @@ using test::limit;
 
 // Records seq 1, 2, ... executed on an engine into `batch`, which the test clears to
 // start the next batch (so that later records change orders of earlier batches).
+// With `money`, orders are paid for, at fees of 10 (maker) and 25 (taker) bps, and the
+// balance changes go into the batch as the projector's do.
 class Records {
  public:
-  Records() : engine_({btc()}, pure_book()) {}
+  explicit Records(bool money = false)
+      : symbols({spec(money)}), engine_({spec(money)}, money ? EngineLimits{} : pure_book()) {
+    engine_.set_ledger(&ledger_);
+  }
   void run(const CommandBody& command, const std::string& request_id = "rid") {
     JournalRecord record;
     record.seq = ++seq_;
     record.command = command;
     record.request_id = request_id;
     record.time_ns = static_cast<std::int64_t>(seq_) * 1'000'000'000;
-    batch.add(record, engine_.execute(command, request_id));
+    batch.add(record, engine_.execute(command, request_id), &ledger_);
   }
   ProjectionBatch batch;
-  const SymbolTable symbols{{btc()}};
+  const SymbolTable symbols;
 
  private:
+  static SymbolSpec spec(bool money) {
+    SymbolSpec s = btc();
+    if (money) {
+      s.maker_fee_bps = 10;
+      s.taker_fee_bps = 25;
+    }
+    return s;
+  }
   Engine engine_;
+  LedgerBuffer ledger_;
   std::uint64_t seq_ = 0;
 };
 
@@ -57,8 +71,10 @@ std::vector<std::string> projector_params(const ProjectionBatch& batch,
   std::vector<OrderRow> orders = batch.new_orders();
   for (OrderRow& r : batch.changed_orders()) orders.push_back(r);
   std::vector<std::string> out;
-  for (auto&& columns : {order_params(orders, symbols), fill_params(batch.fills(), symbols),
-                         trade_params(batch.trades(), symbols), account_params(batch.accounts())}) {
+  for (auto&& columns :
+       {order_params(orders, symbols), fill_params(batch.fills(), symbols),
+        trade_params(batch.trades(), symbols), account_params(batch.accounts()),
+        ledger_params(batch.ledger(), symbols), balance_params(batch.balances(), symbols)}) {
     out.insert(out.end(), columns.begin(), columns.end());
   }
   return out;
@@ -86,7 +102,7 @@ TEST(DeadLetterPayload, ReplaysExactlyTheRowsTheProjectorWouldHaveWritten) {
   const Status s = replay_params(payload, &params);
   ASSERT_TRUE(s.ok()) << s.to_string();
   EXPECT_EQ(params, projector_params(r.batch, r.symbols));
-  EXPECT_EQ(params.size(), 37u);  // kReplayRows' $1..$37
+  EXPECT_EQ(params.size(), 57u);  // kReplayRows' $1..$57
 
   // What an operator reads: the columns by name, decimals exact.
   const json j = json::parse(payload);
@@ -104,6 +120,54 @@ TEST(DeadLetterPayload, ReplaysExactlyTheRowsTheProjectorWouldHaveWritten) {
   a.run(CreateAccount{"odd \"name\" \\ {x}", "h"}, "acct");
   ASSERT_TRUE(replay_params(payload_json(a.batch, a.symbols), &params).ok());
   EXPECT_EQ(params, projector_params(a.batch, a.symbols));
+}
+
+TEST(DeadLetterPayload, CarriesTheLedgerTheBalancesAndTheFeesExactly) {
+  Records r(true);
+  r.run(CreateAccount{"maker", "h1"});
+  r.run(CreateAccount{"taker", "h2"});
+  r.run(Deposit{{AccountId{1}, "BTC", 500'000'000, "dep-1"}}, "req-dep");
+  r.run(Deposit{{AccountId{2}, "USDT", 100'000'000'000, "dep-2"}});
+  r.run(limit(1, Side::Sell, 10'000, 5'000), "req-ask");  // rests: 5 BTC locked
+  r.batch.clear();
+  r.run(limit(2, Side::Buy, 10'100, 2'000), "req-buy");  // takes 2 at 100.00, saves 1.00 each
+  ASSERT_EQ(r.batch.trades().size(), 1u);
+  EXPECT_EQ(r.batch.trades()[0].taker_fee, 2 * 100'000'000LL * 25 / 10'000);    // of 2 BTC
+  EXPECT_EQ(r.batch.trades()[0].maker_fee, 200 * 100'000'000LL * 10 / 10'000);  // of 200 USDT
+  const std::string payload = payload_json(r.batch, r.symbols);
+  std::vector<std::string> params;
+  const Status s = replay_params(payload, &params);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(params, projector_params(r.batch, r.symbols));
+  const json j = json::parse(payload);
+  EXPECT_EQ(j["trades"][0]["taker_fee"], "0.00500000");  // BTC, the taker bought
+  EXPECT_EQ(j["trades"][0]["maker_fee"], "0.20000000");  // USDT
+  // Lock, debits, credits, fees, and the release of what the better price saved.
+  ASSERT_EQ(j["ledger"].size(), 10u) << j["ledger"].dump();
+  EXPECT_EQ(j["ledger"][0]["cause"], "LOCK");
+  EXPECT_EQ(j["ledger"][0]["delta_free"], "-202.00000000");
+  EXPECT_EQ(j["ledger"][0]["n"], 0);
+  EXPECT_EQ(j["ledger"][9]["cause"], "RELEASE");
+  EXPECT_EQ(j["ledger"][9]["delta_free"], "2.00000000");
+  // Balances: each (account, asset) the record changed, in its state after it.
+  ASSERT_EQ(j["balances"].size(), 6u) << j["balances"].dump();
+  EXPECT_EQ(j["balances"][0]["account_id"], 0);  // the fee account
+  EXPECT_EQ(j["balances"][5]["account_id"], 2);
+  EXPECT_EQ(j["balances"][5]["asset"], "USDT");
+  EXPECT_EQ(j["balances"][5]["free"], "800.00000000");  // 1000 - 202 + 2
+  EXPECT_EQ(j["balances"][5]["locked"], "0.00000000");
+
+  // A withdrawal writes no order: its dead letter is the balance's.
+  r.batch.clear();
+  r.run(Withdraw{{AccountId{2}, "USDT", 1'000, "wd-1"}}, "req-wd");
+  const DeadLetter d = make_dead_letter(
+      r.batch, DbError::from_sqlstate("23514", "violates check constraint"), r.symbols, 0);
+  EXPECT_EQ(d.entity, "balance");
+  EXPECT_EQ(d.entity_id, 2u);
+  EXPECT_EQ(d.correlation_id, "req-wd");
+  ASSERT_TRUE(replay_params(d.payload, &params).ok());
+  EXPECT_EQ(params, projector_params(r.batch, r.symbols));
+  EXPECT_EQ(json::parse(d.payload)["ledger"][0]["reference"], "wd-1");
 }
 
 TEST(DeadLetterPayload, APayloadThisSpotdDidNotWriteIsRefusedWithWhereItIsWrong) {
@@ -125,7 +189,7 @@ TEST(DeadLetterPayload, APayloadThisSpotdDidNotWriteIsRefusedWithWhereItIsWrong)
   }
   // No rows at all is a valid (empty) replay.
   ASSERT_TRUE(replay_params("{}", &params).ok());
-  EXPECT_EQ(params.size(), 37u);
+  EXPECT_EQ(params.size(), 57u);
   EXPECT_EQ(params[0], "{}");
 }
 

@@ -278,7 +278,8 @@ TEST(ProjectionCopy, ARowIsItsColumnsAsTextWithNullsForMissingValues) {
   text.clear();
   add_copy_row(text, p.batch.trades()[0], symbols);
   EXPECT_EQ(text.text(),
-            "1\tBTC-USDT\t100.25\t1.500\t1\t1\t2\t1\tBUY\t\\N\t3\t1970-01-01 00:00:03.000000+00\n");
+            "1\tBTC-USDT\t100.25\t1.500\t1\t1\t2\t1\tBUY\t\\N\t3\t1970-01-01 00:00:03.000000+00"
+            "\t0.00000000\t0.00000000\n");
 
   text.clear();
   add_copy_row(text, p.batch.accounts()[0]);
@@ -296,6 +297,85 @@ TEST(ProjectionCopy, ARowIsItsColumnsAsTextWithNullsForMissingValues) {
   text.clear();
   add_copy_row(text, p.batch.accounts()[0]);
   EXPECT_EQ(fields(text.text()), sql::kAccountColumns.size());
+}
+
+// With money: the balance changes each record made, keyed on (record, place in it), and
+// each balance once, as the last record left it.
+TEST(ProjectionBatch, LedgerRowsAndTheBalancesTheyLeave) {
+  SymbolSpec spec = btc();
+  spec.maker_fee_bps = 10;
+  spec.taker_fee_bps = 20;
+  Engine engine({spec}, EngineLimits{});
+  LedgerBuffer ledger;
+  engine.set_ledger(&ledger);
+  ProjectionBatch batch;
+  std::uint64_t seq = 0;
+  const auto run = [&](const CommandBody& command) {
+    JournalRecord record;
+    record.seq = ++seq;
+    record.command = command;
+    record.request_id = "r" + std::to_string(seq);
+    record.time_ns = static_cast<std::int64_t>(seq) * 1'000'000'000;
+    batch.add(record, engine.execute(command, record.request_id), &ledger);
+  };
+  run(CreateAccount{"a", "h1"});
+  run(CreateAccount{"b", "h2"});
+  run(Deposit{{AccountId{1}, "BTC", 100'000'000, "d1"}});      // 1 BTC
+  run(Deposit{{AccountId{2}, "USDT", 10'000'000'000, "d2"}});  // 100 USDT
+  run(Deposit{{AccountId{2}, "USDT", 10'000'000'000, "d2"}});  // a repeat: no change
+  run(limit(1, Side::Sell, 5'000, 1'000));                     // 1 BTC at 50.00, locked
+  run(limit(2, Side::Buy, 5'000, 400));                        // takes 0.4
+  run(CancelRequest{AccountId{1}, OrderId{1}});                // releases 0.6 BTC
+  EXPECT_TRUE(ledger.rows().empty());  // each record's rows moved into the batch
+
+  const std::vector<LedgerRow>& rows = batch.ledger();
+  ASSERT_EQ(rows.size(), 2u + 1u + 9u + 1u);
+  EXPECT_EQ(rows[0].cause, LedgerCause::Deposit);
+  EXPECT_EQ(rows[0].reference, "d1");
+  EXPECT_EQ(rows[0].journal_seq, 3u);
+  EXPECT_EQ(rows[0].n, 0u);
+  EXPECT_EQ(rows[0].correlation_id, "r3");
+  EXPECT_EQ(rows[2].cause, LedgerCause::Lock);
+  EXPECT_EQ(rows[2].order_id, 1u);
+  // The taker's record: lock, two debits, credits and fees, in order, numbered from 0.
+  for (std::size_t i = 3; i < 12; ++i) {
+    EXPECT_EQ(rows[i].journal_seq, 7u);
+    EXPECT_EQ(rows[i].n, i - 3);
+  }
+  EXPECT_EQ(rows[12].cause, LedgerCause::Release);
+  EXPECT_EQ(rows[12].delta_free, 60'000'000);
+
+  // Each balance once, in (account, asset) order, equal to the engine's.
+  const std::vector<BalanceRow> balances = batch.balances();
+  ASSERT_EQ(balances.size(), 6u);
+  for (const BalanceRow& b : balances) {
+    EXPECT_EQ(b.balance, engine.balance(AccountId{b.account_id}, b.asset))
+        << b.account_id << "/" << b.asset;
+  }
+  EXPECT_EQ(balances[0].account_id, 0u);
+  EXPECT_EQ(balances[2].account_id, 1u);
+  EXPECT_EQ(balances[2].journal_seq, 8u);  // BTC of account 1: last changed by the cancel
+  // The trade carries both fees: the taker bought BTC (0.4 x 20 bps), the maker sold
+  // for USDT (20.00 x 10 bps).
+  ASSERT_EQ(batch.trades().size(), 1u);
+  EXPECT_EQ(batch.trades()[0].taker_fee, 80'000);
+  EXPECT_EQ(batch.trades()[0].maker_fee, 2'000'000);
+  EXPECT_EQ(batch.new_rows(), 2u + 2u + 1u + rows.size());
+
+  const SymbolTable symbols({spec});
+  const std::vector<std::string> params = ledger_params(rows, symbols);
+  ASSERT_EQ(params.size(), sql::kLedgerColumns.size());
+  EXPECT_TRUE(params[4].starts_with("{1.00000000,100.00000000,-1.00000000,")) << params[4];
+  EXPECT_TRUE(params[6].starts_with("{\"DEPOSIT\",\"DEPOSIT\",\"LOCK\",")) << params[6];
+  EXPECT_EQ(balance_params(balances, symbols).size(), 6u);
+  CopyText text;
+  add_copy_row(text, rows[0], symbols);
+  EXPECT_EQ(text.text(),
+            "3\t0\t1\tBTC\t1.00000000\t0.00000000\tDEPOSIT\t0\t0\td1\tr3\t"
+            "1970-01-01 00:00:03.000000+00\n");
+  batch.clear();
+  EXPECT_TRUE(batch.ledger().empty());
+  EXPECT_TRUE(batch.balances().empty());
 }
 
 TEST(ProjectionCopy, TextEscapesTheBytesTheFormatReserves) {
@@ -316,18 +396,22 @@ TEST(ProjectionCopy, TimestampsAreUtcWithMicroseconds) {
 }
 
 TEST(ProjectionSql, TheStatementsNumberTheirParametersInOrder) {
-  // kWriteBatch: the checkpoints ($1, $2), then arrays $3..$39; kWriteChanges: the
-  // orders ($1..$15) and fills ($16..$20).
+  // kWriteBatch: the checkpoints ($1, $2), then arrays $3..$59; kWriteChanges: the
+  // orders ($1..$15), fills ($16..$20) and balances ($21..$26); kReplayRows: $1..$57.
   EXPECT_NE(sql::kWriteBatch.find("last_seq = $1,"), std::string::npos);
   EXPECT_NE(sql::kWriteBatch.find("last_seq = $2 "), std::string::npos);
-  for (int i = 3; i <= 39; ++i) {
+  for (int i = 3; i <= 59; ++i) {
     EXPECT_NE(sql::kWriteBatch.find("$" + std::to_string(i) + "::"), std::string::npos) << i;
   }
-  EXPECT_EQ(sql::kWriteBatch.find("$40"), std::string::npos);
-  for (int i = 1; i <= 20; ++i) {
+  EXPECT_EQ(sql::kWriteBatch.find("$60"), std::string::npos);
+  for (int i = 1; i <= 26; ++i) {
     EXPECT_NE(sql::kWriteChanges.find("$" + std::to_string(i) + "::"), std::string::npos) << i;
   }
-  EXPECT_EQ(sql::kWriteChanges.find("$21"), std::string::npos);
+  EXPECT_EQ(sql::kWriteChanges.find("$27"), std::string::npos);
+  for (int i = 1; i <= 57; ++i) {
+    EXPECT_NE(sql::kReplayRows.find("$" + std::to_string(i) + "::"), std::string::npos) << i;
+  }
+  EXPECT_EQ(sql::kReplayRows.find("$58"), std::string::npos);
   EXPECT_EQ(sql::kWriteChanges.find("projector_checkpoint"), std::string::npos);
 }
 

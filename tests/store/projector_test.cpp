@@ -509,6 +509,14 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
       " - g) * interval '1 second' "
       "FROM generate_series(1, " +
       std::to_string(kRows) + ") g");
+  // Ledger rows: 5 a record, over 2,000 accounts and 4 assets; a balance per pair.
+  pg.psql(
+      "INSERT INTO ledger SELECT g / 5, g % 5, g % 2000 + 1, 'A' || g % 4, 1, 0, 'DEPOSIT', 0, 0, "
+      "'ref-' || g, 'corr', now() FROM generate_series(1, " +
+      std::to_string(kRows) + ") g");
+  pg.psql(
+      "INSERT INTO balances SELECT a, 'A' || s, 1, 0, 1, now() "
+      "FROM generate_series(1, 2000) a, generate_series(0, 3) s");
   pg.psql("ANALYZE");
 
   pqxx::connection c(pg.url());
@@ -522,7 +530,8 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
     return text;
   };
   const auto expect_no_seq_scan = [](std::string_view name, const std::string& text) {
-    for (const char* table : {"Seq Scan on orders", "Seq Scan on trades", "Seq Scan on accounts"}) {
+    for (const char* table : {"Seq Scan on orders", "Seq Scan on trades", "Seq Scan on accounts",
+                              "Seq Scan on ledger", "Seq Scan on balances"}) {
       EXPECT_EQ(text.find(table), std::string::npos) << name << ":\n" << text;
     }
     std::printf("-- %.*s\n%s", static_cast<int>(name.size()), name.data(), text.c_str());
@@ -545,7 +554,11 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
       {"read account orders from", {"17", "SYM-1", "946684800000000", "4102444800000000", "500"}},
       {"read account orders newest", {"17", "SYM-1", "946684800000000", "4102444800000000", "500"}},
       {"read account trades from", {"17", "SYM-1", "100", "500"}},
-      {"read account trades newest", {"17", "SYM-1", "0", "500"}}};
+      {"read account trades newest", {"17", "SYM-1", "0", "500"}},
+      {"account ledger", {"17", "A1", "100"}},
+      {"account ledger all assets", {"17", "100"}},
+      {"read account ledger asset", {"17", "A1", "100"}},
+      {"read account ledger", {"17", "", "100"}}};
   for (const sql::NamedQuery& q : sql::read_queries()) {
     expect_no_seq_scan(q.name, plan(q.text, params.at(q.name)));
   }
@@ -557,6 +570,17 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
   std::vector<OrderFillRow> fills(500);
   std::vector<TradeRow> trades(500);
   std::vector<AccountRow> accounts(1);
+  std::vector<LedgerRow> ledger(2'000);
+  std::vector<BalanceRow> balances(1'000);
+  for (std::size_t i = 0; i < ledger.size(); ++i) {
+    ledger[i].journal_seq = kRows + 1 + i / 4;
+    ledger[i].n = static_cast<std::uint32_t>(i % 4);
+    ledger[i].account_id = 1 + i % 2000;
+  }
+  for (std::size_t i = 0; i < balances.size(); ++i) {
+    balances[i].account_id = 1 + i;
+    balances[i].asset = 0;  // the one asset of SymbolSpec{}
+  }
   for (std::size_t i = 0; i < 500; ++i) {
     orders[i].order_id = kRows + 1 + i;
     orders[i].qty = 1;
@@ -568,7 +592,8 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
   const SymbolTable symbols({SymbolSpec{}});
   std::vector<std::string> batch = {std::to_string(kRows + 1), std::to_string(kRows)};
   for (auto&& columns : {order_params(orders, symbols), fill_params(fills, symbols),
-                         trade_params(trades, symbols), account_params(accounts)}) {
+                         trade_params(trades, symbols), account_params(accounts),
+                         ledger_params(ledger, symbols), balance_params(balances, symbols)}) {
     batch.insert(batch.end(), columns.begin(), columns.end());
   }
   expect_no_seq_scan("write batch", plan(sql::kWriteBatch, batch));
@@ -579,6 +604,7 @@ TEST(ProjectorPg, EveryQueryUsesAnIndexOver100000Rows) {
                                              {std::to_string(kRows + 1), std::to_string(kRows)}));
   std::vector<std::string> changes = order_params(orders, symbols);
   for (auto&& column : fill_params(fills, symbols)) changes.push_back(column);
+  for (auto&& column : balance_params(balances, symbols)) changes.push_back(column);
   expect_no_seq_scan("write changes", plan(sql::kWriteChanges, changes));
 }
 

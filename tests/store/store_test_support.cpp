@@ -164,6 +164,37 @@ void expect_database_equals_journal(const PostgresServer& pg, const SpotdProcess
                     "sum(qty) FROM trades t WHERE t.maker_order_id = o.order_id OR "
                     "t.taker_order_id = o.order_id), 0)"),
             "0");
+  // Every balance, the fee account's included, as the engine has it (an absent row is a
+  // zero balance), and each the sum of its ledger rows.
+  std::map<std::pair<std::uint64_t, std::string>, std::string> rows_of;
+  for (const std::string& line :
+       split(pg.psql("SELECT account_id, asset, free, locked FROM balances"), '\n')) {
+    if (line.empty()) continue;
+    const auto f = split(line, '|');
+    ASSERT_EQ(f.size(), 4u) << line;
+    rows_of[{std::stoull(f[0]), f[1]}] = f[2] + "|" + f[3];
+  }
+  std::size_t differ = 0;
+  for (std::uint64_t account = 0; account <= engine.account_count(); ++account) {
+    for (AssetId a = 0; a < engine.assets().size(); ++a) {
+      const Decimal unit{1, engine.asset_decimals(a)};
+      const Balance b = engine.balance(AccountId{account}, a);
+      const std::string want = format_steps(b.free, unit) + "|" + format_steps(b.locked, unit);
+      const auto it = rows_of.find({account, engine.assets()[a]});
+      const std::string got =
+          it != rows_of.end() ? it->second : format_steps(0, unit) + "|" + format_steps(0, unit);
+      if (got != want && ++differ <= 5) {
+        ADD_FAILURE() << "balance of account " << account << " " << engine.assets()[a]
+                      << ": database " << got << ", engine " << want;
+      }
+    }
+  }
+  EXPECT_EQ(differ, 0u);
+  EXPECT_EQ(pg.psql("SELECT count(*) FROM balances b FULL JOIN (SELECT account_id, asset, "
+                    "sum(delta_free) AS free, sum(delta_locked) AS locked FROM ledger GROUP BY "
+                    "account_id, asset) l USING (account_id, asset) WHERE b.free IS DISTINCT "
+                    "FROM l.free OR b.locked IS DISTINCT FROM l.locked"),
+            "0");
 }
 
 double metric(const SpotdProcess& spotd, const std::string& name) {

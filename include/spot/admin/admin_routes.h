@@ -12,6 +12,7 @@
 #include <string>
 
 #include "spot/cache/cache_writer.h"
+#include "spot/cache/read_path.h"
 #include "spot/engine/order_queue.h"
 #include "spot/gateway/account_directory.h"
 #include "spot/gateway/gateway.h"
@@ -49,6 +50,9 @@ class AdminHandler final : public HttpHandler {
   // The Redis cache writer whose health /readyz shows; null (the default): no cache.
   // The same contract as set_projector.
   void set_cache(const CacheWriter* cache) { cache_.store(cache); }
+  // The read path GET /admin/v1/accounts/{id}/ledger reads PostgreSQL through; null (the
+  // default): no database, and that route answers 501. Same lifetime rule.
+  void set_read_path(ReadPath* reads) { reads_.store(reads); }
   // The decimals of every asset the engine knows, for the amounts of deposits and
   // withdrawals. Set once before the daemon serves; without it every asset is unknown.
   void set_asset_decimals(std::map<std::string, int> decimals) {
@@ -58,9 +62,11 @@ class AdminHandler final : public HttpHandler {
  private:
   bool authorized(const HttpRequest& request) const;
   void create_account(HttpRequest& request, const std::string& request_id, Responder& responder);
-  // /admin/v1/accounts/{id}/deposits|withdrawals (POST) and /balances (GET).
-  void account_route(HttpRequest& request, std::string_view path, const std::string& request_id,
-                     Responder& responder);
+  // /admin/v1/accounts/{id}/deposits|withdrawals (POST), /balances and /ledger (GET).
+  void account_route(HttpRequest& request, std::string_view target, std::string_view path,
+                     const std::string& request_id, Responder& responder);
+  // GET /admin/v1/accounts/{id}/ledger?asset=&limit=: from PostgreSQL, newest first.
+  void ledger(AccountId account, std::string_view target, Responder& responder);
   void transfer(HttpRequest& request, AccountId account, bool deposit,
                 const std::string& request_id, Responder& responder);
   // GET /admin/v1/state: the engine's state hash and counters (for recovery checks).
@@ -86,6 +92,7 @@ class AdminHandler final : public HttpHandler {
   std::atomic<const Projector*> projector_{nullptr};
   std::atomic<DeadLetterQueue*> dead_letters_{nullptr};
   std::atomic<const CacheWriter*> cache_{nullptr};
+  std::atomic<ReadPath*> reads_{nullptr};
   std::map<std::string, int> asset_decimals_;
 };
 

@@ -57,6 +57,9 @@ struct ReadOptions {
   std::int64_t projection_poll_ms = 5;
   std::size_t default_limit = 500;  // allOrders and myTrades without limit=
   std::size_t max_limit = 1'000;    // the largest limit= accepted
+  // GET /admin/v1/accounts/{id}/ledger: rows without limit=, and the largest limit=.
+  std::size_t ledger_default_limit = 100;
+  std::size_t ledger_max_limit = 1'000;
 };
 
 struct ReadOutcome {
@@ -98,12 +101,15 @@ class ReadPath {
   using OrderDone = std::function<void(const ReadOutcome&, const OrderRecord&)>;
   using OrdersDone = std::function<void(const ReadOutcome&, std::vector<OrderRow>&&)>;
   using TradesDone = std::function<void(const ReadOutcome&, std::vector<TradeRow>&&)>;
+  using LedgerDone = std::function<void(const ReadOutcome&, std::vector<LedgerRow>&&)>;
 
   // Order `id` of `account`, which engine memory no longer holds (its reply said
   // forgotten): Redis, then PostgreSQL (filling Redis).
   bool order(AccountId account, OrderId id, OrderDone done);
   bool account_orders(const AccountOrdersQuery& query, OrdersDone done);
   bool account_trades(const AccountTradesQuery& query, TradesDone done);
+  // Back office: an account's ledger, newest first.
+  bool account_ledger(const AccountLedgerQuery& query, LedgerDone done);
 
   const ReadOptions& options() const { return options_; }
   const SymbolTable& symbols() const { return symbols_; }

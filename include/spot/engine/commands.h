@@ -39,6 +39,9 @@ struct Fill {
   Ticks price = 0;
   Lots qty = 0;
   Lots leaves = 0;  // the order's quantity left after this fill
+  // The fee this order paid on this fill, in smallest units of the asset it received
+  // (base for a buy, quote for a sell); 0 without balance checks.
+  std::int64_t fee = 0;
 };
 
 // A resting order hit by someone else's order: sent to the maker's TCP sessions.

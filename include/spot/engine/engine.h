@@ -16,6 +16,7 @@
 
 #include "spot/core/flat_index.h"
 #include "spot/core/status.h"
+#include "spot/engine/balances.h"
 #include "spot/engine/commands.h"
 #include "spot/engine/idempotency_window.h"
 #include "spot/engine/market_data.h"
@@ -42,20 +43,6 @@ struct EngineLimits {
   std::size_t recent_trades = 1'000;
 };
 
-// One asset's money over the whole engine, for the conservation check: what the
-// accounts hold plus the fees taken always equals what came in minus what went out.
-struct AssetTotals {
-  std::string asset;
-  std::int64_t held = 0;    // free + locked over every account
-  std::int64_t locked = 0;  // locked over every account
-  std::int64_t fees = 0;
-  std::int64_t deposited = 0;
-  std::int64_t withdrawn = 0;
-  bool conserved() const { return held + fees == deposited - withdrawn; }
-};
-
-using AssetId = std::uint16_t;
-
 class Engine {
  public:
   Engine(std::vector<SymbolSpec> symbols, EngineLimits limits);
@@ -80,14 +67,23 @@ class Engine {
   TickerReply ticker(const GetTicker& request) const;
 
   // Assets in the order the symbols name them (base, then quote, first seen first).
-  const std::vector<std::string>& assets() const { return assets_; }
-  std::optional<AssetId> find_asset(std::string_view name) const;
-  int asset_decimals(AssetId asset) const { return asset_decimals_[asset]; }
+  const std::vector<std::string>& assets() const { return balances_.assets(); }
+  std::optional<AssetId> find_asset(std::string_view name) const {
+    return balances_.find_asset(name);
+  }
+  int asset_decimals(AssetId asset) const { return balances_.decimals(asset); }
   // An account's balance of an asset (zero for an unknown account); account 0 is the
   // fee account, whose whole balance is free.
-  Balance balance(AccountId account, AssetId asset) const;
-  std::vector<AssetTotals> asset_totals() const;
+  Balance balance(AccountId account, AssetId asset) const {
+    return balances_.balance(account, asset);
+  }
+  std::vector<AssetTotals> asset_totals() const { return balances_.asset_totals(); }
   bool checks_balances() const { return limits_.check_balances; }
+  const Balances& money() const { return balances_; }
+  // Every balance change from now on is appended to `sink` (nullptr: to none). Replay
+  // with a sink attached reports exactly the changes the live engine made.
+  // REQUIRES: `sink` outlives the engine or is detached first.
+  void set_ledger(LedgerSink* sink) { balances_.set_ledger(sink); }
 
   // The whole engine state in a compact binary form, and back. `restore` REQUIRES a
   // freshly constructed engine with the same symbols; on malformed input it returns
@@ -177,12 +173,6 @@ class Engine {
     std::int32_t maker_fee_bps = 0;
     std::int32_t taker_fee_bps = 0;
   };
-  Balance& held(std::uint64_t account, AssetId asset) {
-    return balances_[account * assets_.size() + asset];
-  }
-  const Balance& held(std::uint64_t account, AssetId asset) const {
-    return balances_[account * assets_.size() + asset];
-  }
   // Checks a new order before it reaches the book (post-only, quoteOrderQty, the
   // matcher's validation) and, with check_balances, locks what it may spend: the
   // returned `locked` units of the asset it pays with. A quoteOrderQty buy gets the
@@ -191,13 +181,12 @@ class Engine {
   // What a live order keeps locked for its remaining quantity.
   std::int64_t lock_of(const OrderRecord& record) const;
   AssetId paying_asset(const OrderRecord& record) const;
-  void release(std::uint64_t account, AssetId asset, std::int64_t amount);
   // Moves one trade's money: the buyer's locked quote to the seller, the seller's
   // locked base to the buyer, each less its fee; `taker_locked` is what the taker still
   // has locked for this order (a buy's saving on a better price is released at once).
-  void settle(const OrderRecord& taker, const OrderRecord& maker, const Event& trade,
-              std::int64_t& taker_locked);
-  void credit(std::uint64_t account, AssetId asset, std::int64_t amount, std::int32_t fee_bps);
+  // Returns the fees, each in the asset its payer received.
+  TradeFees settle(const OrderRecord& taker, const OrderRecord& maker, const Event& trade,
+                   std::int64_t& taker_locked);
   TransferReply transfer(const Transfer& request, bool deposit);
   void apply_events(OrderRecord& taker, OrderReply& reply, std::int64_t& taker_locked);
   void finish(std::uint32_t s);
@@ -216,14 +205,8 @@ class Engine {
   IdempotencyWindow window_;               // keys of forgotten finished orders
   std::map<std::uint64_t, Account> accounts_;
   EventBuffer events_;
-  // Balances: row per account id (0 unused), one column per asset.
-  std::vector<std::string> assets_;
-  std::vector<int> asset_decimals_;
   std::vector<SymbolMoney> money_;  // by symbol
-  std::vector<Balance> balances_;
-  std::vector<std::int64_t> fees_;  // the fee account, by asset
-  std::vector<std::int64_t> deposited_;
-  std::vector<std::int64_t> withdrawn_;
+  Balances balances_;
   std::map<std::string, TransferReply> transfers_;  // by reference
   MarketData market_;  // fed by execute() from the replies of submits and cancels
 };

@@ -43,6 +43,15 @@ std::string quote_asset_of(const SymbolSpec& spec);
 std::int64_t units_per_lot(const SymbolSpec& spec);
 std::int64_t units_per_tick_lot(const SymbolSpec& spec);
 
+// An asset the symbols trade, and its smallest unit (10^-decimals).
+struct AssetSpec {
+  std::string name;
+  int decimals = 8;
+};
+// The assets `specs` name, each once, in the order they first appear (each symbol's
+// base, then its quote): an asset's index here is its AssetId in the engine.
+std::vector<AssetSpec> assets_of(const std::vector<SymbolSpec>& specs);
+
 // The configured symbols, by index (SymbolId) and by name. Never changes after
 // construction, so any thread may read it.
 class SymbolTable {
@@ -55,6 +64,8 @@ class SymbolTable {
   const SymbolSpec& spec(SymbolId symbol) const { return specs_[symbol]; }
   std::size_t size() const { return specs_.size(); }
   const std::vector<SymbolSpec>& specs() const { return specs_; }
+  // assets_of(specs()), by AssetId.
+  const std::vector<AssetSpec>& assets() const { return assets_; }
 
   // Exact decimal text -> grid units; off-grid or out-of-bounds values fail with
   // BadPrice / BadQuantity. REQUIRES: symbol < size().
@@ -63,6 +74,7 @@ class SymbolTable {
 
  private:
   std::vector<SymbolSpec> specs_;
+  std::vector<AssetSpec> assets_;
 };
 
 }  // namespace spot

@@ -152,6 +152,8 @@ struct MyTrade {
   bool is_buyer = false;
   bool is_maker = false;
   std::int64_t time_ms = 0;
+  // The account's fee, in smallest units of the asset it received (base if it bought).
+  std::int64_t commission = 0;
 };
 std::string my_trades_json(const std::vector<MyTrade>& trades, const SymbolTable& symbols);
 

@@ -62,6 +62,9 @@ struct AccountTrade {
   bool is_buyer = false;
   bool is_maker = false;
   std::int64_t time_us = 0;
+  // The account's fee on the trade, in smallest units of the asset it received (the
+  // base asset if it bought, the quote asset if it sold).
+  std::int64_t commission = 0;
 };
 std::string my_trades_json(const std::vector<AccountTrade>& trades, const SymbolTable& symbols);
 

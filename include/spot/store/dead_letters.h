@@ -62,7 +62,7 @@ std::optional<DeadLetterStatus> parse_dead_letter_status(std::string_view text);
 struct DeadLetter {
   std::string idempotency_key;  // "<entity>:<entity_id>:<journal_seq>"
   std::uint64_t journal_seq = 0;
-  std::string entity;  // "order" or "account": whose row the record wrote
+  std::string entity;  // "order", "account", or "balance" (a transfer): whose row the record wrote
   std::uint64_t entity_id = 0;
   std::string correlation_id;
   std::string payload;  // JSON text: payload_json()
@@ -75,7 +75,8 @@ struct DeadLetter {
 };
 
 // The rows of `batch` as the payload JSON of a dead letter:
-//   {"journal_seq":N,"orders":[...],"fills":[...],"trades":[...],"accounts":[...]}
+//   {"journal_seq":N,"orders":[...],"fills":[...],"trades":[...],"accounts":[...],
+//    "ledger":[...],"balances":[...]}
 // each row an object of the columns the projector writes (decimals as exact strings,
 // times as µs since the epoch), so that an operator reads what failed and a replay
 // writes exactly what the projector would have.

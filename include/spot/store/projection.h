@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "spot/engine/balances.h"
 #include "spot/engine/commands.h"
 #include "spot/engine/symbol.h"
 #include "spot/journal/reader.h"
@@ -53,6 +54,50 @@ struct TradeRow {
   std::string correlation_id;
   std::uint64_t journal_seq = 0;
   std::int64_t executed_us = 0;
+  // Each side's fee, in smallest units of the asset it received (the base asset for
+  // the buyer, the quote asset for the seller).
+  std::int64_t maker_fee = 0;
+  std::int64_t taker_fee = 0;
+};
+
+// One balance change (engine/balances.h), as the ledger table holds it. Keyed on
+// (journal_seq, n): the record that made it and its place among that record's changes,
+// so that projecting the same record again writes nothing twice.
+struct LedgerRow {
+  std::uint64_t journal_seq = 0;
+  std::uint32_t n = 0;
+  std::uint64_t account_id = 0;  // 0: the fee account
+  AssetId asset = 0;
+  std::int64_t delta_free = 0;  // smallest units of the asset
+  std::int64_t delta_locked = 0;
+  LedgerCause cause = LedgerCause::Deposit;
+  std::uint64_t order_id = 0;  // 0: none
+  std::uint64_t trade_id = 0;  // 0: none
+  std::string reference;       // a transfer's; empty otherwise
+  std::string correlation_id;
+  std::int64_t created_us = 0;
+  Balance after;  // the balance once this change is made (for the balances row)
+};
+
+// An account's balance of one asset, as of the last record of the batch that changed it.
+struct BalanceRow {
+  std::uint64_t account_id = 0;
+  AssetId asset = 0;
+  Balance balance;
+  std::uint64_t journal_seq = 0;
+  std::int64_t updated_us = 0;
+};
+
+// The projector's ledger sink: the changes one record makes, for ProjectionBatch::add
+// to take. Attached to the replica engine (Engine::set_ledger).
+class LedgerBuffer : public LedgerSink {
+ public:
+  void append(const LedgerEntry& entry) override;
+  std::vector<LedgerRow>& rows() { return rows_; }
+  void clear() { rows_.clear(); }
+
+ private:
+  std::vector<LedgerRow> rows_;
 };
 
 struct AccountRow {
@@ -65,9 +110,10 @@ struct AccountRow {
 
 class ProjectionBatch {
  public:
-  // Adds the rows that executing `record` wrote; `reply` is what the engine answered.
+  // Adds the rows that executing `record` wrote; `reply` is what the engine answered,
+  // `ledger` (if not null) the balance changes it made, which are moved out of it.
   // REQUIRES: records in journal order, each once.
-  void add(const JournalRecord& record, const Reply& reply);
+  void add(const JournalRecord& record, const Reply& reply, LedgerBuffer* ledger = nullptr);
   void clear();
 
   bool empty() const { return records_ == 0; }
@@ -89,6 +135,11 @@ class ProjectionBatch {
   std::vector<OrderFillRow> fills() const;
   const std::vector<TradeRow>& trades() const { return trades_; }
   const std::vector<AccountRow>& accounts() const { return accounts_; }
+  // Every balance change, in journal order.
+  const std::vector<LedgerRow>& ledger() const { return ledger_; }
+  // The balances the batch changed, each once in its latest state, in order of
+  // (account, asset).
+  std::vector<BalanceRow> balances() const;
   std::size_t order_count() const { return orders_.size(); }
   // Whether the batch writes a row of any of `order_ids` (a whole row or a fill).
   template <class Set>
@@ -99,12 +150,15 @@ class ProjectionBatch {
     return false;
   }
   // Moves what the batch writes of order `order_id` (its whole row or its fill) into
-  // `out`, a batch of the same records holding only that; trades and accounts stay.
+  // `out`, a batch of the same records holding only that; trades, accounts, ledger and
+  // balances stay.
   // False if the batch has nothing of that order.
   bool take_order(std::uint64_t order_id, ProjectionBatch* out);
   // Rows the database has never held: new orders, trades and accounts (what the
   // projector may COPY rather than upsert).
-  std::size_t new_rows() const { return new_orders_ + trades_.size() + accounts_.size(); }
+  std::size_t new_rows() const {
+    return new_orders_ + trades_.size() + accounts_.size() + ledger_.size();
+  }
 
  private:
   struct PendingOrder {
@@ -127,6 +181,9 @@ class ProjectionBatch {
   std::unordered_map<std::uint64_t, std::size_t> order_index_;
   std::vector<TradeRow> trades_;
   std::vector<AccountRow> accounts_;
+  std::vector<LedgerRow> ledger_;
+  std::vector<BalanceRow> balances_;                              // in order of first change
+  std::unordered_map<std::uint64_t, std::size_t> balance_index_;  // (account << 16 | asset)
 };
 
 // PostgreSQL array literals ('{...}', the text form of an array parameter), built
@@ -158,10 +215,14 @@ inline constexpr std::array<const char*, 15> kOrderColumns = {
     "order_id",        "account_id",     "symbol",      "side",         "type",
     "time_in_force",   "price",          "quantity",    "executed_qty", "status",
     "client_order_id", "correlation_id", "journal_seq", "created_at",   "updated_at"};
-inline constexpr std::array<const char*, 12> kTradeColumns = {
+inline constexpr std::array<const char*, 14> kTradeColumns = {
     "trade_id",       "symbol",           "price",          "qty",
     "maker_order_id", "maker_account_id", "taker_order_id", "taker_account_id",
-    "taker_side",     "correlation_id",   "journal_seq",    "executed_at"};
+    "taker_side",     "correlation_id",   "journal_seq",    "executed_at",
+    "maker_fee",      "taker_fee"};
+inline constexpr std::array<const char*, 12> kLedgerColumns = {
+    "journal_seq", "n",        "account_id", "asset",     "delta_free",     "delta_locked",
+    "cause",       "order_id", "trade_id",   "reference", "correlation_id", "created_at"};
 inline constexpr std::array<const char*, 5> kAccountColumns = {"account_id", "name", "key_hash",
                                                                "correlation_id", "created_at"};
 }  // namespace sql
@@ -171,17 +232,20 @@ inline constexpr std::array<const char*, 5> kAccountColumns = {"account_id", "na
 // A batch of fewer than postgres.copy_min_rows new rows is one statement (kWriteBatch):
 // $1 the new checkpoint, $2 the checkpoint it starts after, then the columns of
 // order_params ($3..$17: new and changed orders alike), fill_params ($18..$22),
-// trade_params ($23..$34) and account_params ($35..$39), an array per column. It returns
-// 1 row: 1 if the batch was written, 0 if the checkpoint was not at $2 (nothing written).
+// trade_params ($23..$36), account_params ($37..$41), ledger_params ($42..$53) and
+// balance_params ($54..$59), an array per column. It returns 1 row: 1 if the batch was
+// written, 0 if the checkpoint was not at $2 (nothing written).
 //
 // A larger batch is one transaction: kMoveCheckpoint ($1 the new checkpoint, $2 the one
 // it starts after; 0 rows affected: not written, roll back), COPY of the new orders,
-// trades and accounts (*_copy_row), then kWriteChanges for the orders of earlier batches:
-// order_params of the changed orders ($1..$15) and fill_params ($16..$20).
+// trades, accounts and ledger rows (*_copy_row), then kWriteChanges for the rows that
+// may exist already: order_params of the changed orders ($1..$15), fill_params
+// ($16..$20) and balance_params ($21..$26).
 //
 // A dead letter's replay (store/dead_letters.h) is kReplayRows: the same upsert, fill
 // update and inserts without a checkpoint: order_params ($1..$15), fill_params
-// ($16..$20), trade_params ($21..$32), account_params ($33..$37).
+// ($16..$20), trade_params ($21..$34), account_params ($35..$39), ledger_params
+// ($40..$51), balance_params ($52..$57).
 namespace sql {
 extern const char* const kReadCheckpoint;
 extern const std::string kWriteBatch;
@@ -197,6 +261,13 @@ std::vector<std::string> fill_params(const std::vector<OrderFillRow>& rows,
 std::vector<std::string> trade_params(const std::vector<TradeRow>& rows,
                                       const SymbolTable& symbols);
 std::vector<std::string> account_params(const std::vector<AccountRow>& rows);
+std::vector<std::string> ledger_params(const std::vector<LedgerRow>& rows,
+                                       const SymbolTable& symbols);
+std::vector<std::string> balance_params(const std::vector<BalanceRow>& rows,
+                                        const SymbolTable& symbols);
+// The smallest unit of the asset a trade's buyer (base) or seller (quote) receives: the
+// unit of its fee.
+Decimal fee_step(const SymbolSpec& spec, bool buyer);
 
 // Rows for COPY ... FROM STDIN in the text format: fields separated by tabs, rows by
 // newlines, NULL as \N, and the escapes for backslash, tab, newline and carriage return
@@ -229,6 +300,7 @@ class CopyText {
 void add_copy_row(CopyText& out, const OrderRow& row, const SymbolTable& symbols);
 void add_copy_row(CopyText& out, const TradeRow& row, const SymbolTable& symbols);
 void add_copy_row(CopyText& out, const AccountRow& row);
+void add_copy_row(CopyText& out, const LedgerRow& row, const SymbolTable& symbols);
 
 // µs since the Unix epoch as the text of a timestamptz in UTC
 // ("2026-12-01 09:30:00.000125+00"): the same instant the unnest statements compute

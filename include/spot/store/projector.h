@@ -188,6 +188,7 @@ class Projector {
   // Projector thread only.
   std::unique_ptr<Engine> replica_;
   std::unique_ptr<JournalReader> reader_;
+  LedgerBuffer ledger_;  // the replica's ledger sink: the changes of the record executing
   ProjectionBatch batch_;
   ProjectionBatch next_batch_;  // the read-ahead's, while batch_ is written
   std::future<Status> read_ahead_;

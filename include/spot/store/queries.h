@@ -44,6 +44,14 @@ inline constexpr std::string_view kAccountTrades =
     "SELECT * FROM trades WHERE (maker_account_id = $1 OR taker_account_id = $1) AND "
     "symbol = $2 AND trade_id >= $3 ORDER BY trade_id LIMIT $4";
 
+// An account's ledger (back office), newest first: $1 account, $2 asset, $3 limit.
+inline constexpr std::string_view kAccountLedger =
+    "SELECT * FROM ledger WHERE account_id = $1 AND asset = $2 "
+    "ORDER BY journal_seq DESC, n DESC LIMIT $3";
+// Every asset's: $1 account, $2 limit.
+inline constexpr std::string_view kAccountLedgerAllAssets =
+    "SELECT * FROM ledger WHERE account_id = $1 ORDER BY journal_seq DESC, n DESC LIMIT $2";
+
 // The read path of the API (store/reads.h) names its columns, times as µs since the Unix
 // epoch.
 #define SPOT_ORDER_COLUMNS                                                                    \
@@ -54,7 +62,7 @@ inline constexpr std::string_view kAccountTrades =
 #define SPOT_TRADE_COLUMNS                                                                       \
   "trade_id, symbol, price::text, qty::text, maker_order_id, maker_account_id, taker_order_id, " \
   "taker_account_id, taker_side, coalesce(correlation_id, ''), journal_seq, "                    \
-  "(extract(epoch FROM executed_at) * 1000000)::bigint"
+  "(extract(epoch FROM executed_at) * 1000000)::bigint, maker_fee::text, taker_fee::text"
 
 // GET order of an order no longer in memory: $1 order id.
 inline constexpr std::string_view kReadOrder =
@@ -85,6 +93,23 @@ inline constexpr std::string_view kReadAccountTradesNewest =
     " FROM trades WHERE (maker_account_id = $1 OR taker_account_id = $1) AND symbol = $2 AND "
     "$3::bigint >= 0 ORDER BY trade_id DESC LIMIT $4";
 
+// GET /admin/v1/accounts/{id}/ledger: an account's newest ledger rows, newest first:
+// $1 account, $2 asset, $3 limit; without an asset, $2 is '' (both take the same
+// parameters) and the (account, seq) index serves.
+#define SPOT_LEDGER_COLUMNS                                                          \
+  "journal_seq, n, account_id, asset, delta_free::text, delta_locked::text, cause, " \
+  "order_id, trade_id, coalesce(reference, ''), coalesce(correlation_id, ''), "      \
+  "(extract(epoch FROM created_at) * 1000000)::bigint"
+inline constexpr std::string_view kReadAccountLedgerAsset =
+    "SELECT " SPOT_LEDGER_COLUMNS
+    " FROM ledger WHERE account_id = $1 AND asset = $2 ORDER BY journal_seq DESC, n DESC "
+    "LIMIT $3";
+inline constexpr std::string_view kReadAccountLedger =
+    "SELECT " SPOT_LEDGER_COLUMNS
+    " FROM ledger WHERE account_id = $1 AND $2::text = '' ORDER BY journal_seq DESC, n DESC "
+    "LIMIT $3";
+#undef SPOT_LEDGER_COLUMNS
+
 #undef SPOT_ORDER_COLUMNS
 #undef SPOT_TRADE_COLUMNS
 
@@ -102,7 +127,11 @@ inline const std::vector<NamedQuery>& read_queries() {
       {"read account orders from", kReadAccountOrdersFrom},
       {"read account orders newest", kReadAccountOrdersNewest},
       {"read account trades from", kReadAccountTradesFrom},
-      {"read account trades newest", kReadAccountTradesNewest}};
+      {"read account trades newest", kReadAccountTradesNewest},
+      {"account ledger", kAccountLedger},
+      {"account ledger all assets", kAccountLedgerAllAssets},
+      {"read account ledger asset", kReadAccountLedgerAsset},
+      {"read account ledger", kReadAccountLedger}};
   return all;
 }
 

@@ -1,7 +1,7 @@
 // The reads of the API's read path (cache/read_path.h) against the projection: an
 // order by id, a trader's orders over time (allOrders) and a trader's trades
-// (myTrades), each one statement of queries.h through its index. They run inside
-// PgSession::run; a row that does not decode (a symbol spotd does not have, a price
+// (myTrades), an account's ledger (back office), each one statement of queries.h through its index.
+// They run inside PgSession::run; a row that does not decode (a symbol spotd does not have, a price
 // off its grid) throws, which the session reports as an error.
 #pragma once
 
@@ -31,6 +31,12 @@ struct AccountTradesQuery {
   std::size_t limit = 500;
 };
 
+struct AccountLedgerQuery {
+  std::uint64_t account_id = 0;
+  std::optional<AssetId> asset;  // none: every asset
+  std::size_t limit = 100;
+};
+
 std::optional<OrderRow> read_order(pqxx::connection& c, std::uint64_t order_id,
                                    const SymbolTable& symbols);
 // Oldest first.
@@ -39,5 +45,8 @@ std::vector<OrderRow> read_account_orders(pqxx::connection& c, const AccountOrde
 // Oldest first.
 std::vector<TradeRow> read_account_trades(pqxx::connection& c, const AccountTradesQuery& q,
                                           const SymbolTable& symbols);
+// Newest first. A row's `after` is not read (the ledger table has no such column).
+std::vector<LedgerRow> read_account_ledger(pqxx::connection& c, const AccountLedgerQuery& q,
+                                           const SymbolTable& symbols);
 
 }  // namespace spot
