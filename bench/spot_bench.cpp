@@ -34,6 +34,7 @@
 #include "bench/load/null_server.h"
 #include "bench/project/project.h"
 #include "bench/replay/replay.h"
+#include "bench/workload/core_balances.h"
 #include "bench/workload/workload.h"
 
 namespace {
@@ -107,8 +108,13 @@ double percentile(std::vector<std::uint64_t>& v, double p) {
   return static_cast<double>(v[k]);
 }
 
-// W1-B beside W1, in one process: the pure matcher, the Engine as the pure book, and
-// the Engine checking, locking and settling every order of 1,000 funded accounts.
+// W1-B beside W1, in one process: the pure matcher, the Engine as the pure book, the
+// Engine checking, locking and settling every order of 1,000 funded accounts, and the
+// matching core with balances (the same Matcher plus the Engine's Balances component,
+// no order records: bench/workload/core_balances.h), whose rate over the matcher's is
+// the cost of the balances alone. All four must give W1's checksums, both runs with
+// balances must conserve every asset, and they must end with every account's free and
+// locked per asset equal.
 int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
   auto median = [repeat](auto pass) {
     std::vector<decltype(pass())> runs;
@@ -120,24 +126,38 @@ int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
   const Timed matcher = median([&] { return play(w, false); });
   const spot::bench::EngineRun pure = median([&] { return spot::bench::play_engine(w, false); });
   const spot::bench::EngineRun checked = median([&] { return spot::bench::play_engine(w, true); });
+  const spot::bench::CoreRun core = median([&] { return spot::bench::play_core(w); });
   const std::size_t n = w.ops.size() - w.prefill_ops();
-  const bool same = pure.sums == matcher.sums && checked.sums == matcher.sums;
+  const bool same =
+      pure.sums == matcher.sums && checked.sums == matcher.sums && core.sums == matcher.sums;
+  const bool conserved = checked.conserved && core.conserved;
+  std::string why;
+  const bool agree = spot::bench::same_balances(core.balances, checked.balances, &why);
   const auto rate = [n](double seconds) { return static_cast<double>(n) / seconds; };
   std::printf(
       "{\"workload\":\"w1b\",\"seed\":%llu,\"ops\":%zu,\"prefill\":%llu,\"repeat\":%d,"
       "\"accounts\":%llu,\"w1_matcher_ops_per_s\":%.0f,\"w1_engine_ops_per_s\":%.0f,"
       "\"w1b_engine_ops_per_s\":%.0f,\"w1b_over_w1_engine\":%.3f,\"w1b_over_w1_matcher\":%.3f,"
-      "\"checksums_equal_w1\":%s,\"conserved\":%s,%s,\"balances\":%s}\n",
+      "\"w1b_core_ops_per_s\":%.0f,\"w1b_core_over_w1_matcher\":%.3f,"
+      "\"checksums_equal_w1\":%s,\"conserved\":%s,\"core_balances_equal_engine\":%s,%s,"
+      "\"balances\":%s}\n",
       static_cast<unsigned long long>(seed), n,
       static_cast<unsigned long long>(w.prefill_per_symbol), repeat,
       static_cast<unsigned long long>(spot::bench::kW1bAccounts), rate(matcher.seconds),
       rate(pure.seconds), rate(checked.seconds), pure.seconds / checked.seconds,
-      matcher.seconds / checked.seconds, same ? "true" : "false",
-      checked.conserved ? "true" : "false", spot::bench::to_json(checked.sums).c_str(),
-      spot::bench::to_json(checked.totals).c_str());
-  if (!same || !checked.conserved) {
-    std::fprintf(stderr, "spot-bench: W1-B %s\n",
-                 same ? "does not conserve money" : "checksums differ from W1's");
+      matcher.seconds / checked.seconds, rate(core.seconds), matcher.seconds / core.seconds,
+      same ? "true" : "false", conserved ? "true" : "false", agree ? "true" : "false",
+      spot::bench::to_json(checked.sums).c_str(), spot::bench::to_json(checked.totals).c_str());
+  if (!same) {
+    std::fprintf(stderr, "spot-bench: W1-B checksums differ from W1's\n");
+    return 1;
+  }
+  if (!conserved) {
+    std::fprintf(stderr, "spot-bench: W1-B does not conserve money\n");
+    return 1;
+  }
+  if (!agree) {
+    std::fprintf(stderr, "spot-bench: W1-B core and Engine balances differ: %s\n", why.c_str());
     return 1;
   }
   return 0;

@@ -373,6 +373,7 @@ EngineRun play_engine(const Workload& w, bool balances) {
   if (balances) {
     run.totals = engine.asset_totals();
     for (const AssetTotals& t : run.totals) run.conserved = run.conserved && t.conserved();
+    run.balances = engine.money();
   }
   return run;
 }

@@ -125,6 +125,7 @@ struct EngineRun {
   // Per asset (B0..B7, Q), balances only: free + locked over the accounts, and locked.
   std::vector<AssetTotals> totals;
   bool conserved = true;
+  Balances balances;  // balances only: every account's at the end (the core run's cross-check)
 };
 
 std::vector<SymbolSpec> w1b_symbol_specs(const Workload& workload);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "bench/workload/core_balances.h"
 #include "bench/workload/workload.h"
 
 namespace spot::bench {
@@ -130,6 +131,26 @@ TEST(W1B, GivesTheW1ChecksumsAndConservesMoney) {
     locked += t.locked;
   }
   EXPECT_GT(locked, 0);  // the resting orders hold their locks
+
+  // The matching core with balances (Matcher + Balances, no Engine): the same W1
+  // checksums, every asset conserved, and every account's free and locked per asset
+  // exactly the Engine's.
+  const CoreRun core = play_core(w);
+  EXPECT_EQ(core.sums, want);
+  EXPECT_TRUE(core.conserved);
+  std::string why;
+  EXPECT_TRUE(same_balances(core.balances, checked.balances, &why)) << why;
+  ASSERT_EQ(core.balances.account_rows(), kW1bAccounts + 1);
+
+  // The cross-check is not vacuous: one unit moved from free to locked is found.
+  Balances moved = core.balances;
+  const AssetId q = *moved.find_asset("Q");
+  Balance b = moved.balance(AccountId{kW1bAccounts}, q);
+  b.free -= 1;
+  b.locked += 1;
+  moved.restore_balance(kW1bAccounts, q, b);
+  EXPECT_FALSE(same_balances(moved, checked.balances, &why));
+  EXPECT_NE(why.find("account 1000 Q"), std::string::npos) << why;
 }
 
 TEST(WorkloadFile, RoundTripsAndRejectsDamage) {

@@ -1,0 +1,207 @@
+#include "bench/workload/core_balances.h"
+
+#include <chrono>
+
+#include "spot/core/assert.h"
+
+namespace spot::bench {
+namespace {
+
+// A symbol's assets and grid in units, as the Engine derives them from its spec.
+struct SymbolMoney {
+  AssetId base = 0;
+  AssetId quote = 0;
+  std::int64_t base_per_lot = 1;
+  std::int64_t quote_per_tick_lot = 1;
+  std::int32_t maker_fee_bps = 0;
+  std::int32_t taker_fee_bps = 0;
+};
+
+// The Matcher and the Balances, and the glue between them: what the Engine does with
+// money per order, without its order records (the book's events carry all it needs:
+// a trade names its maker's account, a cancel its price and the quantity removed).
+class CoreWithBalances {
+ public:
+  explicit CoreWithBalances(const Workload& w) : matcher_(w1b_symbol_specs(w), book_capacity(w)) {
+    const std::vector<SymbolSpec> specs = w1b_symbol_specs(w);
+    // Registered in the Engine's order (assets_of), so that an AssetId names the same
+    // asset in both and the cross-check can compare them row by row.
+    for (const AssetSpec& a : assets_of(specs)) balances_.add_asset(a.name, a.decimals);
+    for (const SymbolSpec& spec : specs) {
+      SymbolMoney m;
+      m.base = balances_.add_asset(base_asset_of(spec), spec.base_decimals);
+      m.quote = balances_.add_asset(quote_asset_of(spec), spec.quote_decimals);
+      m.base_per_lot = units_per_lot(spec);
+      m.quote_per_tick_lot = units_per_tick_lot(spec);
+      m.maker_fee_bps = spec.maker_fee_bps;
+      m.taker_fee_bps = spec.taker_fee_bps;
+      SPOT_ASSERT(m.base_per_lot > 0 && m.quote_per_tick_lot > 0,
+                  "core bench: a lot and a tick-lot are whole units of their assets");
+      money_.push_back(m);
+    }
+    balances_.resize_accounts(kW1bAccounts + 1);
+    for (std::uint64_t a = 1; a <= kW1bAccounts; ++a) {
+      for (AssetId asset = 0; asset < balances_.asset_count(); ++asset) {
+        const RejectReason r = balances_.deposit(AccountId{a}, asset, kW1bFunds, "w1b");
+        SPOT_ASSERT(r == RejectReason::None, "core bench: W1-B's funding fits int64");
+      }
+    }
+    events_.reserve(4096);
+  }
+
+  // Plays one op; its events stay in events(). False if a new order was refused for
+  // money (W1-B funds every order, so that must not happen; the Matcher saw nothing).
+  bool play(const Op& op) {
+    events_.clear();
+    const AccountId owner{1 + op.id.value % kW1bAccounts};
+    if (op.kind == OpKind::Cancel) {
+      matcher_.cancel(CancelOrder{op.id, op.symbol, owner}, events_);
+      for (const Event& e : events_) {
+        if (e.type != EventType::Canceled) continue;
+        const SymbolMoney& m = money_[e.symbol];
+        balances_.release(e.account, paying_asset(m, e.side), lock_of(m, e.side, e.price, e.qty),
+                          e.order_id);
+      }
+      return true;
+    }
+    OrderRequest request;
+    request.id = op.id;
+    request.account = owner;
+    request.symbol = op.symbol;
+    request.side = op.side;
+    request.type = op.kind == OpKind::Market ? OrderType::Market : OrderType::Limit;
+    request.tif = op.kind == OpKind::GtcLimit ? TimeInForce::Gtc : TimeInForce::Ioc;
+    request.price = op.kind == OpKind::Market ? 0 : op.price;
+    request.qty = op.qty;
+    const SymbolMoney& m = money_[op.symbol];
+    const bool buys = op.side == Side::Buy;
+    const AssetId asset = paying_asset(m, op.side);
+
+    // Lock what the order may spend, as Engine::admit does. A market buy: the cost of
+    // sweeping the book for its whole quantity (what it cannot fill expires unpaid).
+    Int128 need = 0;
+    if (!buys) {
+      need = static_cast<Int128>(request.qty) * m.base_per_lot;
+    } else if (request.type == OrderType::Limit) {
+      need = static_cast<Int128>(request.price) * request.qty * m.quote_per_tick_lot;
+    } else {
+      constexpr Int128 kUnbounded = static_cast<Int128>(1) << 100;
+      need = matcher_.book(op.symbol).sweep(Side::Buy, request.qty, kUnbounded).cost *
+             m.quote_per_tick_lot;
+    }
+    if (balances_.lock(owner, asset, need, op.id) != RejectReason::None) return false;
+    auto locked = static_cast<std::int64_t>(need);
+
+    matcher_.submit(request, events_);
+    Lots left = request.qty;  // what the order may still rest with
+    for (const Event& e : events_) {
+      if (e.type == EventType::Rejected) {
+        left = 0;  // nothing rests: the whole lock goes back below
+      } else if (e.type == EventType::Trade) {
+        left = e.remaining;
+        TradeMoney t;
+        t.base = m.base;
+        t.quote = m.quote;
+        t.base_units = e.qty * m.base_per_lot;
+        t.quote_units = e.price * e.qty * m.quote_per_tick_lot;
+        t.buyer = buys ? owner : e.maker_account;
+        t.buyer_order = buys ? op.id : e.maker_id;
+        t.buyer_fee_bps = buys ? m.taker_fee_bps : m.maker_fee_bps;
+        t.seller = buys ? e.maker_account : owner;
+        t.seller_order = buys ? e.maker_id : op.id;
+        t.seller_fee_bps = buys ? m.maker_fee_bps : m.taker_fee_bps;
+        t.trade = e.trade_id;
+        balances_.settle(t);
+        if (!buys) {
+          locked -= t.base_units;
+        } else {
+          locked -= t.quote_units;
+          if (request.type == OrderType::Limit && e.price != request.price) {
+            // Bought below the limit: the difference was locked for nothing.
+            const std::int64_t saved = (request.price - e.price) * e.qty * m.quote_per_tick_lot;
+            balances_.release(owner, m.quote, saved, op.id);
+            locked -= saved;
+          }
+        }
+      }
+    }
+    // A GTC remainder rests and keeps exactly its lock; an IOC or market remainder
+    // expired, and a market buy may not have needed all of its worst case.
+    const std::int64_t keep =
+        request.tif == TimeInForce::Gtc ? lock_of(m, op.side, request.price, left) : 0;
+    SPOT_ASSERT(locked >= keep, "core bench: an order's lock covers what rests of it");
+    balances_.release(owner, asset, locked - keep, op.id);
+    return true;
+  }
+
+  const EventBuffer& events() const { return events_; }
+  const Matcher& matcher() const { return matcher_; }
+  const Balances& balances() const { return balances_; }
+
+ private:
+  static AssetId paying_asset(const SymbolMoney& m, Side side) {
+    return side == Side::Buy ? m.quote : m.base;
+  }
+  // What a resting limit order of `qty` lots at `price` holds locked.
+  static std::int64_t lock_of(const SymbolMoney& m, Side side, Ticks price, Lots qty) {
+    return side == Side::Buy ? price * qty * m.quote_per_tick_lot : qty * m.base_per_lot;
+  }
+
+  Matcher matcher_;
+  Balances balances_;
+  std::vector<SymbolMoney> money_;
+  EventBuffer events_;
+};
+
+}  // namespace
+
+CoreRun play_core(const Workload& w) {
+  CoreWithBalances core(w);
+  CoreRun run;
+  const std::size_t prefill = w.prefill_ops();
+  for (std::size_t i = 0; i < prefill; ++i) core.play(w.ops[i]);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = prefill; i < w.ops.size(); ++i) {
+    if (!core.play(w.ops[i])) ++run.sums.other_rejects;
+    account(core.events(), run.sums);
+  }
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (SymbolId s = 0; s < core.matcher().symbol_count(); ++s) {
+    run.sums.resting += core.matcher().book(s).order_count();
+  }
+  run.totals = core.balances().asset_totals();
+  for (const AssetTotals& t : run.totals) run.conserved = run.conserved && t.conserved();
+  run.balances = core.balances();
+  return run;
+}
+
+bool same_balances(const Balances& a, const Balances& b, std::string* why) {
+  auto differ = [why](std::string what) {
+    if (why != nullptr) *why = std::move(what);
+    return false;
+  };
+  if (a.assets() != b.assets()) return differ("the assets differ");
+  if (a.account_rows() != b.account_rows()) {
+    return differ("account rows differ: " + std::to_string(a.account_rows()) + " vs " +
+                  std::to_string(b.account_rows()));
+  }
+  for (AssetId asset = 0; asset < a.asset_count(); ++asset) {
+    const std::string& name = a.assets()[asset];
+    if (a.fees(asset) != b.fees(asset) || a.deposited(asset) != b.deposited(asset) ||
+        a.withdrawn(asset) != b.withdrawn(asset)) {
+      return differ("the totals of " + name + " differ");
+    }
+    for (std::uint64_t id = 0; id < a.account_rows(); ++id) {
+      const Balance x = a.balance(AccountId{id}, asset);
+      const Balance y = b.balance(AccountId{id}, asset);
+      if (x != y) {
+        return differ("account " + std::to_string(id) + " " + name + ": free " +
+                      std::to_string(x.free) + " locked " + std::to_string(x.locked) + " vs free " +
+                      std::to_string(y.free) + " locked " + std::to_string(y.locked));
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace spot::bench
