@@ -116,17 +116,39 @@ double percentile(std::vector<std::uint64_t>& v, double p) {
 // balances must conserve every asset, and they must end with every account's free and
 // locked per asset equal.
 int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
-  auto median = [repeat](auto pass) {
-    std::vector<decltype(pass())> runs;
-    for (int r = 0; r < repeat; ++r) runs.push_back(pass());
+  // The four ways take turns, one pass each per round, so that a slow stretch of this
+  // machine (its speed drifts by tens of percent over seconds) hits all of them alike;
+  // each ratio is the median over the rounds of that round's own ratio.
+  std::vector<Timed> matchers;
+  std::vector<spot::bench::EngineRun> pures, checks;
+  std::vector<spot::bench::CoreRun> cores;
+  for (int r = 0; r < repeat; ++r) {
+    matchers.push_back(play(w, false));
+    cores.push_back(spot::bench::play_core(w));
+    pures.push_back(spot::bench::play_engine(w, false));
+    checks.push_back(spot::bench::play_engine(w, true));
+  }
+  auto median_of = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  auto ratio = [&](auto& fast, auto& slow) {  // median over rounds of fast.seconds/slow.seconds
+    std::vector<double> v;
+    for (std::size_t i = 0; i < fast.size(); ++i) v.push_back(fast[i].seconds / slow[i].seconds);
+    return median_of(v);
+  };
+  const double pure_over_checked = ratio(pures, checks);
+  const double matcher_over_checked = ratio(matchers, checks);
+  const double matcher_over_core = ratio(matchers, cores);
+  auto median = [](auto runs) {
     std::sort(runs.begin(), runs.end(),
               [](const auto& a, const auto& b) { return a.seconds < b.seconds; });
     return runs[runs.size() / 2];
   };
-  const Timed matcher = median([&] { return play(w, false); });
-  const spot::bench::EngineRun pure = median([&] { return spot::bench::play_engine(w, false); });
-  const spot::bench::EngineRun checked = median([&] { return spot::bench::play_engine(w, true); });
-  const spot::bench::CoreRun core = median([&] { return spot::bench::play_core(w); });
+  const Timed matcher = median(matchers);
+  const spot::bench::EngineRun pure = median(pures);
+  const spot::bench::EngineRun checked = median(checks);
+  const spot::bench::CoreRun core = median(cores);
   const std::size_t n = w.ops.size() - w.prefill_ops();
   const bool same =
       pure.sums == matcher.sums && checked.sums == matcher.sums && core.sums == matcher.sums;
@@ -144,10 +166,10 @@ int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
       static_cast<unsigned long long>(seed), n,
       static_cast<unsigned long long>(w.prefill_per_symbol), repeat,
       static_cast<unsigned long long>(spot::bench::kW1bAccounts), rate(matcher.seconds),
-      rate(pure.seconds), rate(checked.seconds), pure.seconds / checked.seconds,
-      matcher.seconds / checked.seconds, rate(core.seconds), matcher.seconds / core.seconds,
-      same ? "true" : "false", conserved ? "true" : "false", agree ? "true" : "false",
-      spot::bench::to_json(checked.sums).c_str(), spot::bench::to_json(checked.totals).c_str());
+      rate(pure.seconds), rate(checked.seconds), pure_over_checked, matcher_over_checked,
+      rate(core.seconds), matcher_over_core, same ? "true" : "false", conserved ? "true" : "false",
+      agree ? "true" : "false", spot::bench::to_json(checked.sums).c_str(),
+      spot::bench::to_json(checked.totals).c_str());
   if (!same) {
     std::fprintf(stderr, "spot-bench: W1-B checksums differ from W1's\n");
     return 1;

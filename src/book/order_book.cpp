@@ -156,8 +156,9 @@ OrderBook::Sweep OrderBook::sweep(Side taker_side, Lots max_qty, Int128 max_cost
     const HeapEntry& e = heap[pos];
     const Lots available = levels_[e.level].total;
     Lots take = std::min(available, max_qty - out.qty);
-    const Int128 affordable = (max_cost - out.cost) / e.price;
-    if (affordable < take) take = static_cast<Lots>(affordable);
+    // Divide (a 128-bit division is a library call) only when the money runs out here.
+    const Int128 budget = max_cost - out.cost;
+    if (static_cast<Int128>(take) * e.price > budget) take = static_cast<Lots>(budget / e.price);
     out.qty += take;
     out.cost += static_cast<Int128>(take) * e.price;
     if (take < available) break;  // the quantity or the money is spent

@@ -75,8 +75,17 @@ void Balances::report(AccountId account, AssetId asset, std::int64_t delta_free,
 
 std::int64_t Balances::receive(AccountId account, AssetId asset, std::int64_t amount,
                                std::int32_t fee_bps, OrderId order, TradeId trade) {
-  // Fees round down: never more than the rate.
-  const auto fee = static_cast<std::int64_t>(static_cast<Int128>(amount) * fee_bps / 10'000);
+  // Fees round down: never more than the rate. A 128-bit division is a library call, so
+  // it is kept for amounts whose product with the rate could pass int64 (fee_bps is at
+  // most 10,000, config.cpp), and a symbol without fees does no division at all.
+  SPOT_ASSERT(fee_bps >= 0 && fee_bps <= 10'000 && amount >= 0,
+              "balances: a fee rate is 0..10,000 bps of a non-negative amount");
+  std::int64_t fee = 0;
+  if (fee_bps != 0) {
+    fee = amount <= INT64_MAX / 10'000
+              ? amount * fee_bps / 10'000
+              : static_cast<std::int64_t>(static_cast<Int128>(amount) * fee_bps / 10'000);
+  }
   Balance& b = row(account.value, asset);
   b.free += amount;
   note(account, asset, amount, 0, LedgerCause::TradeCredit, order, trade);

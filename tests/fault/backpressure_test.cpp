@@ -24,8 +24,10 @@
 #include "spot/app/config.h"
 #include "spot/core/decimal.h"
 #include "spot/engine/engine.h"
+#include "spot/engine/symbol.h"
 #include "spot/journal/file_system.h"
 #include "spot/journal/journal.h"
+#include "spot/proto/http_json.h"
 
 namespace spot::test {
 namespace {
@@ -156,9 +158,15 @@ std::map<std::uint64_t, ReplayedOrder> replay(const Config& config, const std::s
     out.client_order_id = o.order.client_order_id;
     out.status = std::string(to_string(o.order.status));
     out.executed = format_steps(o.order.executed, spec.lot_size);
+    // The fee each fill paid, in the asset the order receives.
+    const bool buys = o.order.side == Side::Buy;
+    const std::string fee_asset = buys ? base_asset_of(spec) : quote_asset_of(spec);
+    const int fee_decimals = buys ? spec.base_decimals : spec.quote_decimals;
     for (const Fill& f : o.fills) {
       out.fills.push_back({{"price", format_steps(f.price, spec.tick_size)},
                            {"qty", format_steps(f.qty, spec.lot_size)},
+                           {"commission", proto::http::format_units(f.fee, fee_decimals)},
+                           {"commissionAsset", fee_asset},
                            {"tradeId", f.trade_id.value}});
     }
   });
