@@ -417,36 +417,8 @@ NewOrder parse_new_order(const Params& params, const SymbolTable& symbols) {
   return n;
 }
 
-__extension__ using U128 = unsigned __int128;  // GCC and Clang; not ISO C++
-
-namespace {
-
-// `v` / 10^scale as a plain decimal string with exactly `scale` fractional digits.
-std::string format_scaled(U128 v, int scale) {
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
-    v /= 10;
-  } while (v != 0);
-  if (scale == 0) return digits;
-  if (digits.size() <= static_cast<std::size_t>(scale)) {
-    digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
-  }
-  digits.insert(digits.size() - static_cast<std::size_t>(scale), 1, '.');
-  return digits;
-}
-
-// ticks x lots in the quote asset's units, at the scale of tick and lot together.
-std::string quote_of(U128 ticks_times_lots, const SymbolSpec& spec) {
-  return format_scaled(ticks_times_lots * static_cast<std::uint64_t>(spec.tick_size.mantissa) *
-                           static_cast<std::uint64_t>(spec.lot_size.mantissa),
-                       spec.tick_size.scale + spec.lot_size.scale);
-}
-
-}  // namespace
-
 std::string quote_qty(Ticks price, Lots qty, const SymbolSpec& spec) {
-  return quote_of(static_cast<U128>(price) * static_cast<std::uint64_t>(qty), spec);
+  return http::quote_text(static_cast<Int128>(price) * qty, spec);
 }
 
 namespace {
@@ -454,9 +426,9 @@ namespace {
 // The sum of price x qty of `fills`, exactly (prices and quantities are below 2^63, so
 // each term is below 2^126 and any real sum fits).
 std::string fills_quote(const std::vector<Fill>& fills, const SymbolSpec& spec) {
-  U128 sum = 0;
-  for (const Fill& f : fills) sum += static_cast<U128>(f.price) * static_cast<std::uint64_t>(f.qty);
-  return quote_of(sum, spec);
+  Int128 sum = 0;
+  for (const Fill& f : fills) sum += static_cast<Int128>(f.price) * f.qty;
+  return http::quote_text(sum, spec);
 }
 
 std::string price_text(const OrderRecord& o, const SymbolSpec& spec) {

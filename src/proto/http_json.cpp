@@ -222,26 +222,13 @@ std::string all_orders_json(const std::vector<OrderAt>& orders, const SymbolTabl
   return list.dump();
 }
 
-namespace {
-
 __extension__ using U128 = unsigned __int128;  // GCC and Clang; not ISO C++
+
+namespace {
 
 // price x qty exactly, as a decimal string with the scales of both steps added.
 std::string quote_qty(Ticks price, Lots qty, const SymbolSpec& spec) {
-  U128 v = static_cast<U128>(price) * static_cast<std::uint64_t>(spec.tick_size.mantissa) *
-           static_cast<std::uint64_t>(qty) * static_cast<std::uint64_t>(spec.lot_size.mantissa);
-  const int scale = spec.tick_size.scale + spec.lot_size.scale;
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
-    v /= 10;
-  } while (v != 0);
-  if (scale == 0) return digits;
-  if (digits.size() <= static_cast<std::size_t>(scale)) {
-    digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
-  }
-  digits.insert(digits.size() - static_cast<std::size_t>(scale), 1, '.');
-  return digits;
+  return quote_text(static_cast<Int128>(price) * qty, spec);
 }
 
 }  // namespace
