@@ -66,6 +66,7 @@ double ns_per_tick() {
 struct Timed {
   Checksums sums;
   double seconds = 0;
+  double cpu_seconds = 0;
   std::vector<std::uint64_t> op_ticks;
 };
 
@@ -82,7 +83,7 @@ Timed play(const Workload& w, bool per_op) {
   Timed t;
   const std::size_t n = w.ops.size() - prefill;
   if (per_op) t.op_ticks.resize(n);
-  const auto start = std::chrono::steady_clock::now();
+  const spot::bench::Stopwatch clock;
   for (std::size_t i = 0; i < n; ++i) {
     events.clear();
     if (per_op) {
@@ -94,7 +95,8 @@ Timed play(const Workload& w, bool per_op) {
     }
     spot::bench::account(events, t.sums);
   }
-  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  t.seconds = clock.wall_seconds();
+  t.cpu_seconds = clock.cpu_seconds();
   for (spot::SymbolId s = 0; s < matcher.symbol_count(); ++s) {
     t.sums.resting += matcher.book(s).order_count();
   }
@@ -118,7 +120,8 @@ double percentile(std::vector<std::uint64_t>& v, double p) {
 int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
   // The four ways take turns, one pass each per round, so that a slow stretch of this
   // machine (its speed drifts by tens of percent over seconds) hits all of them alike;
-  // each ratio is the median over the rounds of that round's own ratio.
+  // each ratio is the median over the rounds of that round's own ratio of CPU seconds
+  // (the thread's own, leaving out time spent waiting for a core). Rates are wall clock.
   std::vector<Timed> matchers;
   std::vector<spot::bench::EngineRun> pures, checks;
   std::vector<spot::bench::CoreRun> cores;
@@ -132,9 +135,11 @@ int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  auto ratio = [&](auto& fast, auto& slow) {  // median over rounds of fast.seconds/slow.seconds
+  auto ratio = [&](auto& fast, auto& slow) {  // median over rounds of fast/slow CPU seconds
     std::vector<double> v;
-    for (std::size_t i = 0; i < fast.size(); ++i) v.push_back(fast[i].seconds / slow[i].seconds);
+    for (std::size_t i = 0; i < fast.size(); ++i) {
+      v.push_back(fast[i].cpu_seconds / slow[i].cpu_seconds);
+    }
     return median_of(v);
   };
   const double pure_over_checked = ratio(pures, checks);

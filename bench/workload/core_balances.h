@@ -25,7 +25,8 @@ namespace spot::bench {
 
 struct CoreRun {
   Checksums sums;
-  double seconds = 0;  // the ops after prefill
+  double seconds = 0;      // the ops after prefill, wall clock
+  double cpu_seconds = 0;  // the same, on the CPU
   std::vector<AssetTotals> totals;
   bool conserved = true;
   Balances balances;  // at the end, for the cross-check against the Engine

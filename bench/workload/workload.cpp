@@ -364,9 +364,10 @@ EngineRun play_engine(const Workload& w, bool balances) {
   };
   const std::size_t prefill = w.prefill_ops();
   for (std::size_t i = 0; i < prefill; ++i) play(w.ops[i], false);
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch clock;
   for (std::size_t i = prefill; i < w.ops.size(); ++i) play(w.ops[i], true);
-  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  run.seconds = clock.wall_seconds();
+  run.cpu_seconds = clock.cpu_seconds();
   for (SymbolId s = 0; s < engine.matcher().symbol_count(); ++s) {
     run.sums.resting += engine.matcher().book(s).order_count();
   }

@@ -2,7 +2,9 @@
 // runner that plays ops through a Matcher and computes the result checksums.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,9 +121,32 @@ std::string to_json(const Checksums& sums);
 inline constexpr std::uint64_t kW1bAccounts = 1000;
 inline constexpr std::int64_t kW1bFunds = 1'000'000'000'000'000;
 
+// Times a run both ways: wall-clock seconds, and the CPU seconds of the calling thread.
+// The second leaves out the time the thread waited for a core, which on this shared
+// 2-core machine (builds and other benchmarks beside) is most of the drift between two
+// runs of the same code; ratios between runs of one process are taken from it.
+class Stopwatch {
+ public:
+  Stopwatch() : wall_(std::chrono::steady_clock::now()), cpu_(thread_cpu()) {}
+  double wall_seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_).count();
+  }
+  double cpu_seconds() const { return thread_cpu() - cpu_; }
+
+ private:
+  static double thread_cpu() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  }
+  std::chrono::steady_clock::time_point wall_;
+  double cpu_;
+};
+
 struct EngineRun {
   Checksums sums;
-  double seconds = 0;  // the ops after prefill
+  double seconds = 0;      // the ops after prefill, wall clock
+  double cpu_seconds = 0;  // the same, on the CPU
   // Per asset (B0..B7, Q), balances only: free + locked over the accounts, and locked.
   std::vector<AssetTotals> totals;
   bool conserved = true;

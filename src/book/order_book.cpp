@@ -197,7 +197,7 @@ void OrderBook::rest(const OrderRequest& order, Lots qty) {
   SPOT_ASSERT(inserted, "book: resting order ids are unique");
 }
 
-void OrderBook::cancel(OrderId id, EventBuffer& out) {
+void OrderBook::cancel(OrderId id, EventBuffer& out, AccountId owner) {
   const std::uint32_t n = order_index_.find(id.value);
   Event e;
   e.symbol = symbol_;
@@ -209,6 +209,13 @@ void OrderBook::cancel(OrderId id, EventBuffer& out) {
     return;
   }
   Node& node = nodes_[n];
+  if (owner.valid() && node.account != owner) {
+    e.type = EventType::Rejected;
+    e.account = owner;
+    e.reason = RejectReason::NotOwner;
+    out.push_back(e);
+    return;
+  }
   e.type = EventType::Canceled;
   e.side = node.side;
   e.account = node.account;

@@ -42,26 +42,17 @@ void Matcher::submit(const OrderRequest& order, EventBuffer& out) {
 }
 
 void Matcher::cancel(const CancelOrder& cancel, EventBuffer& out) {
-  Event e;
-  e.type = EventType::Rejected;
-  e.symbol = cancel.symbol;
-  e.order_id = cancel.id;
-  e.account = cancel.account;
   if (cancel.symbol >= specs_.size()) {
+    Event e;
+    e.type = EventType::Rejected;
+    e.symbol = cancel.symbol;
+    e.order_id = cancel.id;
+    e.account = cancel.account;
     e.reason = RejectReason::UnknownSymbol;
     out.push_back(e);
     return;
   }
-  OrderBook& book = books_[cancel.symbol];
-  if (cancel.account.valid()) {
-    const auto resting = book.find(cancel.id);
-    if (resting && resting->account != cancel.account) {
-      e.reason = RejectReason::NotOwner;
-      out.push_back(e);
-      return;
-    }
-  }
-  book.cancel(cancel.id, out);
+  books_[cancel.symbol].cancel(cancel.id, out, cancel.account);
 }
 
 bool Matcher::check_invariants(std::string* why) const {

@@ -308,6 +308,28 @@ TEST(OrderBook, FindReportsRestingOrder) {
   for (const Event& e : events) EXPECT_EQ(e.symbol, 3);
 }
 
+TEST(OrderBook, CancelByAnotherAccountChangesNothing) {
+  OrderBook book(0);
+  EventBuffer events;
+  OrderRequest order = sell(1, 100, 10);
+  order.account = AccountId{7};
+  book.submit(order, events);
+  events.clear();
+  book.cancel(OrderId{1}, events, AccountId{8});
+  EXPECT_EQ(describe(events), std::vector<std::string>{"rejected 1 NOT_OWNER"});
+  EXPECT_EQ(events.front().account, AccountId{8});
+  EXPECT_EQ(book.order_count(), 1u);
+  events.clear();
+  book.cancel(OrderId{2}, events, AccountId{8});
+  EXPECT_EQ(describe(events), std::vector<std::string>{"rejected 2 UNKNOWN_ORDER"});
+  events.clear();
+  book.cancel(OrderId{1}, events, AccountId{7});
+  EXPECT_EQ(describe(events), std::vector<std::string>{"canceled 1 q10"});
+  EXPECT_EQ(book.order_count(), 0u);
+  std::string why;
+  EXPECT_TRUE(book.check_invariants(&why)) << why;
+}
+
 TEST(OrderBook, OrdersListsLevelsBestFirstInTimePriority) {
   OrderBook book(0);
   EventBuffer events;

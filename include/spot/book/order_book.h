@@ -57,8 +57,11 @@ class OrderBook {
   // id already resting here) yields one Rejected event and changes nothing.
   void submit(const OrderRequest& order, EventBuffer& out);
 
-  // Removes a resting order: one Canceled event, or Rejected(UnknownOrder).
-  void cancel(OrderId id, EventBuffer& out);
+  // Removes a resting order: one Canceled event, or Rejected(UnknownOrder). When
+  // `owner` is valid, only that account's order is removed (else Rejected(NotOwner),
+  // changing nothing): checked in the same index lookup as the removal, since a cancel's
+  // cost is mostly that one cache miss.
+  void cancel(OrderId id, EventBuffer& out, AccountId owner = AccountId{});
 
   // Puts an order back at the tail of its level without matching, for rebuilding a
   // book from a snapshot. Orders of one level must be restored in time priority.
