@@ -30,11 +30,11 @@ bool RingOrderQueue::try_push(Command& command) {
     }
   }
   cell->command = std::move(command);
-  cell->sequence.store(pos + 1, std::memory_order_release);
   // Dekker-style handshake with wait(): either we see the consumer asleep and wake it,
-  // or the consumer's re-check after announcing sleep sees this command. The fence
-  // keeps the sequence store above from moving after the flag load below.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // or the consumer's re-check after announcing sleep sees this command. Both sides
+  // store then load with seq_cst operations (not fences, which ThreadSanitizer does not
+  // model), so the sequence store cannot move after the flag load.
+  cell->sequence.store(pos + 1, std::memory_order_seq_cst);
   if (consumer_sleeping_.load(std::memory_order_seq_cst)) {
     std::lock_guard<std::mutex> lock(mutex_);
     wakeup_.notify_one();
@@ -61,14 +61,14 @@ std::size_t RingOrderQueue::pop_batch(std::vector<Command>& out, std::size_t max
 
 bool RingOrderQueue::empty() const {
   const std::size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
-  return cells_[pos & mask_].sequence.load(std::memory_order_acquire) != pos + 1;
+  // seq_cst: the load half of wait()'s side of the handshake in try_push().
+  return cells_[pos & mask_].sequence.load(std::memory_order_seq_cst) != pos + 1;
 }
 
 bool RingOrderQueue::wait(std::chrono::milliseconds timeout) {
   if (!empty()) return true;
   std::unique_lock<std::mutex> lock(mutex_);
   consumer_sleeping_.store(true, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (empty() && !closed_.load(std::memory_order_acquire)) {
     wakeup_.wait_for(lock, timeout);
   }
