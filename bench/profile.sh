@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Where an order's time goes in spotd (issue 14 item 1): spotd under a fixed open-loop
 # load from spot-bench, observed from outside in three windows of WINDOW_S seconds each:
-#   1. perf stat --per-thread: CPU time, context switches, CPU migrations and malloc calls
-#      (a uprobe on libc's malloc) per thread;
+#   1. perf stat --per-thread: CPU time, context switches and CPU migrations per thread,
+#      and heap allocations per thread (malloc, calloc, realloc, aligned; C++ new is a
+#      malloc) counted by bench/alloc_count.c, LD_PRELOADed into spotd and dumped on
+#      SIGUSR2 at the start and the end of the window;
 #   2. perf trace -s: system calls per thread, by name;
 #   3. perf record -g (cpu-clock, the VM has no hardware counters): the hottest symbols,
 #      and the share of each thread.
@@ -29,13 +31,13 @@ command -v perf >/dev/null || { echo "bench/profile.sh needs perf (Debian: linux
 scripts/build release spotd spot-bench >/dev/null
 work="$(mktemp -d /tmp/spotd-profile-XXXXXX)"
 chmod 711 "$work"
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$work/alloc_count.so" bench/alloc_count.c
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   scripts/redis stop "$work/redis" >/dev/null 2>&1 || true
   scripts/pg stop "$work/pg" >/dev/null 2>&1 || true
-  perf probe -q -d probe_libc:malloc 2>/dev/null || true
   if [ -n "${OUT:-}" ]; then mkdir -p "$OUT" && cp "$work"/*.txt "$work"/*.csv "$OUT"/ 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -47,7 +49,7 @@ if [ "$MODE" = full ]; then
   extra+=(--set "postgres.url=$(scripts/pg start "$work/pg" 2>/dev/null)")
   extra+=(--set "redis.url=$(scripts/redis start "$work/redis" 2>/dev/null)")
 fi
-build/release/spotd --config config/spotd.toml --http-port 0 --tcp-port 0 --admin-port 0 \
+ALLOC_COUNT_OUT="$work/alloc.txt" LD_PRELOAD="$work/alloc_count.so" build/release/spotd --config config/spotd.toml --http-port 0 --tcp-port 0 --admin-port 0 \
   --admin-token prof --ports-file "$work/ports.json" --set journal.dir="$work/journal" \
   --set limits.orders_per_second_per_account=100000000 \
   --set limits.burst_per_account=100000000 --set log.level=warn "${extra[@]}" \
@@ -57,18 +59,32 @@ pids+=("$spotd_pid")
 for _ in $(seq 1 200); do [ -s "$work/ports.json" ] && break; sleep 0.05; done
 port="$(json_get "$work/ports.json" "$protocol")"
 admin="$(json_get "$work/ports.json" admin)"
-key=$(curl -sf -X POST -H 'Authorization: Bearer prof' -d '{"name":"prof"}' \
-  "127.0.0.1:$admin/admin/v1/accounts" | python3 -c 'import json,sys;print(json.load(sys.stdin)["apiKey"])')
+curl -sf -X POST -H 'Authorization: Bearer prof' -d '{"name":"prof"}' \
+  "127.0.0.1:$admin/admin/v1/accounts" >"$work/account.json"
+key="$(json_get "$work/account.json" apiKey)"
+account="$(json_get "$work/account.json" accountId)"
+assets="$(python3 -c 'import sys,tomllib;print(" ".join(sorted({a for s in tomllib.load(open(sys.argv[1],"rb"))["symbols"] for a in s["name"].split("-")})))' config/spotd.toml)"
+for asset in $assets; do
+  curl -sf -o /dev/null -X POST -H 'Authorization: Bearer prof' \
+    -d "{\"asset\":\"$asset\",\"amount\":\"${FUNDS:-1000000000}\",\"reference\":\"profile-$asset\"}" \
+    "127.0.0.1:$admin/admin/v1/accounts/$account/deposits" ||
+    { echo "bench/profile.sh: funding the load account with $asset failed" >&2; exit 1; }
+done
 received() {
   curl -s "127.0.0.1:$admin/metrics" | awk '$1 == "spot_orders_received_total" { printf "%d\n", $2 }'
 }
 
-perf probe -q -d probe_libc:malloc 2>/dev/null || true
-perf probe -q -x "$(ldd build/release/spotd | awk '/libc.so/ { print $3 }')" --add malloc 2>/dev/null ||
-  echo "bench/profile.sh: no uprobe on malloc here; malloc counts left out" >&2
-malloc_event=()
-probes="$(perf probe -l 2>/dev/null || true)"
-[[ "$probes" == *probe_libc:malloc* ]] && malloc_event=(-e probe_libc:malloc)
+alloc_dump() {  # one more dump of spotd's allocation counts in $work/alloc.txt
+  local ends
+  ends="$(grep -c '^end$' "$work/alloc.txt" 2>/dev/null || true)"
+  kill -USR2 "$spotd_pid"
+  for _ in $(seq 1 100); do
+    [ "$(grep -c '^end$' "$work/alloc.txt" 2>/dev/null || true)" -gt "${ends:-0}" ] && return
+    sleep 0.02
+  done
+  echo "bench/profile.sh: no allocation dump from spotd" >&2
+  exit 1
+}
 
 total_s=$((3 * WINDOW_S + 6))
 build/release/spot-bench "$protocol" --port "$port" --api-key "$key" --rate "$RATE" \
@@ -84,8 +100,13 @@ window() {  # $1 name; the rest: the command observing spotd for WINDOW_S second
   after="$(received)"
   echo "$name $((after - before))" >>"$work/requests.txt"
 }
-window stat perf stat --per-thread -x, -o "$work/stat.csv" -e task-clock,context-switches,cpu-migrations \
-  "${malloc_event[@]}" -p "$spotd_pid" -- sleep "$WINDOW_S"
+stat_window() {
+  alloc_dump
+  perf stat --per-thread -x, -o "$work/stat.csv" -e task-clock,context-switches,cpu-migrations \
+    -p "$spotd_pid" -- sleep "$WINDOW_S"
+  alloc_dump
+}
+window stat stat_window
 window trace perf trace -s -p "$spotd_pid" -o "$work/trace.txt" -- sleep "$WINDOW_S"
 window record perf record -q -F 499 -g -p "$spotd_pid" -o "$work/perf.data" -- sleep "$WINDOW_S"
 wait "${pids[1]}" || true
@@ -106,9 +127,10 @@ load = [l for l in open(work + "/load.txt") if l.startswith("{")]
 if load:
     r = json.loads(load[-1])
     print(f"load: achieved {r.get('achieved_rate')}/s, p50 {r.get('p50_ms')} ms, p99 {r.get('p99_ms')} ms, "
-          f"errors {sum(r.get('errors', {}).values())}")
+          f"errors {r.get('errors', {})}")
 
-# 1. perf stat --per-thread (CSV: value,unit,event,...) with the thread as "comm-tid".
+# 1. perf stat --per-thread (CSV: value,unit,event,...) with the thread as "comm-tid";
+# allocations: the difference of the last two dumps of bench/alloc_count.c, by thread.
 per = collections.defaultdict(lambda: collections.defaultdict(float))
 for line in open(work + "/stat.csv"):
     f = line.strip().split(",")
@@ -120,19 +142,32 @@ for line in open(work + "/stat.csv"):
     except ValueError:
         continue
     per[re.sub(r"-\d+$", "", thread)][event] += v
+dumps, dump = [], {}
+for line in open(work + "/alloc.txt"):
+    f = line.split()
+    if f and f[0] == "thread":
+        dump[f[1]] = (f[2], int(f[-1]))
+    elif f and f[0] == "end":
+        dumps.append(dump)
+        dump = {}
+first, last = dumps[-2], dumps[-1]
+for tid, (name, total) in last.items():
+    per[name]["alloc"] += total - first.get(tid, (name, 0))[1]
 n = max(requests.get("stat", 0), 1)
 print(f"\n-- per request, window 1 ({n} requests), by thread")
-print(f"{'thread':<18}{'CPU us':>10}{'ctx sw':>10}{'migr':>10}{'malloc':>10}")
+print(f"{'thread':<18}{'CPU us':>10}{'ctx sw':>10}{'migr':>10}{'allocs':>10}")
 totals = collections.defaultdict(float)
 for thread in sorted(per, key=lambda t: -per[t].get("task-clock", 0)):
     e = per[thread]
     cpu_us = e.get("task-clock", 0) * 1000 / n  # task-clock is in ms
     row = [cpu_us, e.get("context-switches", 0) / n, e.get("cpu-migrations", 0) / n,
-           e.get("probe_libc:malloc", 0) / n]
-    for k, v in zip(("cpu", "cs", "migr", "malloc"), row):
+           e.get("alloc", 0) / n]
+    if not any(row):
+        continue
+    for k, v in zip(("cpu", "cs", "migr", "alloc"), row):
         totals[k] += v
     print(f"{thread:<18}" + "".join(f"{v:>10.3f}" for v in row))
-print(f"{'all':<18}" + "".join(f"{totals[k]:>10.3f}" for k in ("cpu", "cs", "migr", "malloc")))
+print(f"{'all':<18}" + "".join(f"{totals[k]:>10.3f}" for k in ("cpu", "cs", "migr", "alloc")))
 
 # 2. perf trace -s: "<comm> (<tid>), N events" then a table of syscalls.
 n = max(requests.get("trace", 0), 1)
