@@ -479,14 +479,15 @@ std::optional<ConfigError> set_config_value(Config& config, const std::string& k
   return std::nullopt;
 }
 
-std::optional<ConfigError> load_config_file(Config& config, const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return ConfigError{
-        path, std::string(e.description()) + " at line " + std::to_string(e.source().begin.line)};
-  }
+namespace {
+
+ConfigError parse_error_of(const std::string& source, const toml::parse_error& e) {
+  return ConfigError{
+      source, std::string(e.description()) + " at line " + std::to_string(e.source().begin.line)};
+}
+
+// The parsed file's keys into config.
+std::optional<ConfigError> apply_config_table(Config& config, const toml::table& root) {
   std::optional<ConfigError> error;
   auto scalar_text = [](const toml::node& node) -> std::optional<std::string> {
     if (const auto s = node.value<std::string>()) return *s;
@@ -544,6 +545,29 @@ std::optional<ConfigError> load_config_file(Config& config, const std::string& p
   }
   apply_asset_decimals(config);
   return error;
+}
+
+}  // namespace
+
+std::optional<ConfigError> load_config_file(Config& config, const std::string& path) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return parse_error_of(path, e);
+  }
+  return apply_config_table(config, root);
+}
+
+std::optional<ConfigError> load_config_text(Config& config, std::string_view text,
+                                            const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    return parse_error_of(source, e);
+  }
+  return apply_config_table(config, root);
 }
 
 std::optional<ConfigError> apply_environment(Config& config, const std::vector<std::string>& env) {

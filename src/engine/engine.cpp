@@ -746,6 +746,12 @@ Status Engine::restore(std::string_view in) {
   // Checked here so that no snapshot, however malformed, can reach an assertion later:
   // a new order takes next_order_id_, which must be above every id already used.
   if (last_order_id >= next_order_id_) return fail("order id counters out of step");
+  // Accounts are numbered 1, 2, ... and never removed, so the counter is one past their
+  // number. Checked before the counter sizes the balance table: a damaged counter must
+  // be refused, not allocated (found by tests/fuzz/snapshot).
+  if (next_account_id_ == 0 || accounts != next_account_id_ - 1) {
+    return fail("account count out of step with the account id counter");
+  }
   matcher_.restore_counters(last_order_id, last_trade_id);
   for (std::uint64_t k = 0; k < accounts; ++k) {
     std::uint64_t id = 0;
@@ -755,7 +761,7 @@ Status Engine::restore(std::string_view in) {
       return fail("truncated account");
     }
     if (id == 0 || id >= next_account_id_) return fail("account id out of range");
-    accounts_.emplace(id, std::move(a));
+    if (!accounts_.emplace(id, std::move(a)).second) return fail("account listed twice");
   }
   balances_.resize_accounts(next_account_id_);
   auto get_record = [&i, format, this](OrderRecord& r) {

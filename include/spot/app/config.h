@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "spot/admin/admin_routes.h"
@@ -82,6 +83,10 @@ std::optional<ConfigError> set_config_value(Config& config, const std::string& k
 
 // Reads the TOML file (scalar keys and the [[symbols]] array) into config.
 std::optional<ConfigError> load_config_file(Config& config, const std::string& path);
+
+// The same for TOML text already in memory; `source` names it in errors.
+std::optional<ConfigError> load_config_text(Config& config, std::string_view text,
+                                            const std::string& source);
 
 // Applies SPOT_* variables from `environ`-style "NAME=value" strings.
 std::optional<ConfigError> apply_environment(Config& config, const std::vector<std::string>& env);
