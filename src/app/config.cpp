@@ -474,6 +474,7 @@ const std::map<std::string, std::string>& config_keys() {
 std::optional<ConfigError> set_config_value(Config& config, const std::string& key,
                                             const std::string& value) {
   const auto it = keys().find(key);
+  if (key.empty()) return ConfigError{"\"\"", "an empty key"};
   if (it == keys().end()) return ConfigError{key, "unknown configuration key"};
   if (auto error = it->second.set(config, value)) return ConfigError{key, *error};
   return std::nullopt;

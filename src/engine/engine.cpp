@@ -902,6 +902,9 @@ Status Engine::restore(std::string_view in) {
   // A snapshot of an engine with a longer order_history: forget the oldest now, as the
   // next finished order would (their keys join the idempotency window).
   while (finished_.size() > limits_.order_history) forget_oldest_finished();
+  // Each part read well but together they may still disagree (a lock no live order
+  // holds, an order its account does not list): such a state is not an engine.
+  if (std::string why; !check_invariants(&why)) return fail("inconsistent state: " + why);
   return Status();
 }
 

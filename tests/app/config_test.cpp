@@ -235,6 +235,8 @@ TEST(ConfigFile, ErrorsNameTheOffendingKey) {
        "symbols[0].max_quantity"},
       {"infinite rate", "[limits]\norders_per_second_per_account = inf\n",
        "limits.orders_per_second_per_account"},
+      // Found by tests/fuzz/config: the error named no key at all.
+      {"empty top-level key", "\"\" = \"0.01\"\n", "\"\""},
   };
   for (const FileErrorCase& c : cases) {
     SCOPED_TRACE(c.name);

@@ -157,6 +157,15 @@ SpotdProcess::~SpotdProcess() {
 
 std::string SpotdProcess::log() const { return read_file(log_path_); }
 
+bool SpotdProcess::wait_for_log(const std::string& text, std::chrono::milliseconds limit) const {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (log().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 bool SpotdProcess::running() {
   if (pid_ <= 0) return false;
   int status = 0;

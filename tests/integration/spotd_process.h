@@ -43,6 +43,8 @@ class SpotdProcess {
   std::string config_path() const { return dir_ + "/spotd.toml"; }
   // Everything spotd wrote to stderr so far (its JSON log lines).
   std::string log() const;
+  // Waits until the log holds `text` (polling); false if it does not within `limit`.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds limit) const;
 
   // Sends SIGTERM and waits; returns the exit status (or -signal).
   int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(10));

@@ -108,8 +108,10 @@ void lost_reply(const std::string& marker, std::vector<std::string> extra) {
   EXPECT_EQ(more.errors(), 0u);
   wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(15));
   EXPECT_EQ(proxy.replies_lost(), 1);
-  EXPECT_NE(spotd->log().find("the last batch was committed before the connection broke"),
-            std::string::npos)
+  // The checkpoint is in the database as soon as the COMMIT is: the projector learns
+  // it was committed only once it has reconnected after its back-off.
+  EXPECT_TRUE(spotd->wait_for_log("the last batch was committed before the connection broke",
+                                  std::chrono::seconds(15)))
       << spotd->log();
   EXPECT_EQ(spotd->terminate(), 0);
   expect_database_equals_journal(pg, *spotd);
