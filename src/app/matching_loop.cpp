@@ -104,10 +104,11 @@ void MatchingLoop::execute_journaled(Command& command, std::int64_t now_ns) {
   }
   Reply reply = engine_.execute(command.body, command.request_id, now_ns);
   observe(command, reply);
-  std::string payload;
+  payload_.clear();  // keeps its buffer: encoding a record allocates nothing
   if (journal::is_mutating(command.body)) {
-    payload = journal::encode_command(command.body, command.request_id, now_ns);
+    journal::encode_command(command.body, command.request_id, now_ns, payload_);
   }
+  // Held inline by the journal entry (JournalWriter::Completion): no allocation.
   JournalWriter::Completion completion = [this, done = std::move(command.done),
                                           reply = std::move(reply)](bool durable) mutable {
     if (!durable && on_journal_failure_) on_journal_failure_();
@@ -118,7 +119,7 @@ void MatchingLoop::execute_journaled(Command& command, std::int64_t now_ns) {
   // wait_for_room made space for this batch, so a refusal means the journal failed or
   // is stopping after the engine executed the command: the engine is now ahead of the
   // journal, which is fatal for acknowledgements.
-  if (!journal_->submit(std::move(payload), std::move(completion))) {
+  if (!journal_->submit(payload_, std::move(completion))) {
     halt();
     completion(false);  // submit leaves a refused completion untouched
   }
@@ -137,7 +138,7 @@ void MatchingLoop::notify_makers(const Reply& reply) const {
   }
 }
 
-void MatchingLoop::reply(std::function<void(Reply&&)>& done, Reply&& reply) {
+void MatchingLoop::reply(ReplyCallback& done, Reply&& reply) {
   if (done) done(std::move(reply));
   replied_.fetch_add(1, std::memory_order_acq_rel);
 }

@@ -58,7 +58,7 @@ std::optional<Refused> Gateway::refuse(const Request& request, RejectReason reas
   return Refused{reason, retry_after_s};
 }
 
-std::optional<Refused> Gateway::submit(Request request, std::function<void(Reply&&)> on_reply) {
+std::optional<Refused> Gateway::submit(Request request, ReplyCallback on_reply) {
   const bool order = std::holds_alternative<SubmitOrder>(request.body);
   if (order) metrics_.order_received();
   if (needs_account(request.body)) {

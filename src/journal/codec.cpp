@@ -116,6 +116,12 @@ bool is_mutating(const CommandBody& command) {
 std::string encode_command(const CommandBody& command, const std::string& request_id,
                            std::int64_t time_ns) {
   std::string out;
+  encode_command(command, request_id, time_ns, out);
+  return out;
+}
+
+void encode_command(const CommandBody& command, const std::string& request_id,
+                    std::int64_t time_ns, std::string& out) {
   Writer w(out);
   auto put_transfer = [&w](Kind kind, const Transfer& t) {
     w.put(static_cast<std::uint8_t>(kind));
@@ -159,7 +165,6 @@ std::string encode_command(const CommandBody& command, const std::string& reques
   if (const auto* a = std::get_if<CreateAccount>(&command); a && !a->sealed_secret.empty()) {
     w.str(a->sealed_secret);
   }
-  return out;
 }
 
 bool decode_command(std::string_view payload, CommandBody& command, std::string& request_id,

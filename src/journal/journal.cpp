@@ -1,5 +1,6 @@
 #include "spot/journal/journal.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -54,20 +55,27 @@ void JournalWriter::stop() {
 std::size_t JournalWriter::wait_for_room(std::size_t max, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto refusing = [this] { return stopping_ || failed(); };
-  room_.wait_for(lock, timeout,
-                 [&] { return refusing() || pending_.size() < options_.max_pending_entries; });
+  room_.wait_for(lock, timeout, [&] {
+    return refusing() || pending_.entries.size() < options_.max_pending_entries;
+  });
   if (refusing()) return max;
-  const std::size_t free =
-      options_.max_pending_entries - std::min(pending_.size(), options_.max_pending_entries);
+  const std::size_t free = options_.max_pending_entries -
+                           std::min(pending_.entries.size(), options_.max_pending_entries);
   return std::min(max, free);
 }
 
-bool JournalWriter::submit(std::string payload, Completion&& completion) {
+bool JournalWriter::submit(std::string_view payload, Completion&& completion) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (failed() || stopping_ || pending_.size() >= options_.max_pending_entries) return false;
-    const std::uint64_t seq = payload.empty() ? 0 : next_seq_++;
-    pending_.push_back(Entry{seq, std::move(payload), std::move(completion)});
+    if (failed() || stopping_ || pending_.entries.size() >= options_.max_pending_entries) {
+      return false;
+    }
+    std::uint64_t seq = 0;
+    if (!payload.empty()) {
+      seq = next_seq_++;
+      journal::frame_record(seq, payload, pending_.bytes);
+    }
+    pending_.entries.push_back(Entry{seq, pending_.bytes.size(), std::move(completion)});
   }
   wakeup_.notify_one();
   return true;
@@ -92,39 +100,44 @@ Status JournalWriter::roll_segment(std::uint64_t first_seq) {
   return fs_.sync_dir(options_.dir);
 }
 
-Status JournalWriter::write_batch(std::vector<Entry>& batch) {
-  std::string bytes;
+Status JournalWriter::write_batch(const Batch& batch, std::size_t first, std::size_t last) {
+  // Records are written in runs: a run ends where a segment is full (the next record
+  // starts a new segment) and at the end of the entries.
+  std::size_t run_from = first == 0 ? 0 : batch.entries[first - 1].end;
+  std::size_t offset = run_from;  // where the next record starts
   std::size_t records = 0;
-  std::uint64_t last = 0;
-  for (const Entry& e : batch) {
+  std::uint64_t last_seq = 0;
+  for (std::size_t k = first; k < last; ++k) {
+    const Entry& e = batch.entries[k];
     if (e.seq == 0) continue;
     if (!file_ || segment_size_ >= options_.segment_bytes) {
       // Write what we have to the old segment before starting the new one.
-      if (!bytes.empty()) {
-        Status s = file_->append(bytes);
+      if (offset > run_from) {
+        Status s = file_->append(std::string_view(batch.bytes).substr(run_from, offset - run_from));
         if (s.ok()) s = file_->sync();
         if (!s.ok()) return s;
-        bytes.clear();
+        run_from = offset;
       }
       Status s = roll_segment(e.seq);
       if (!s.ok()) return s;
     }
-    const std::size_t before = bytes.size();
-    journal::frame_record(e.seq, e.payload, bytes);
-    segment_size_ += bytes.size() - before;
-    last = e.seq;
+    segment_size_ += e.end - offset;
+    offset = e.end;
+    last_seq = e.seq;
     ++records;
   }
   if (records == 0) return Status();
+  const std::string_view bytes = std::string_view(batch.bytes).substr(run_from, offset - run_from);
   Status s = file_->append(bytes);
   if (!s.ok()) return s;
   const auto t0 = std::chrono::steady_clock::now();
   s = file_->sync();
   if (!s.ok()) return s;
-  durable_seq_.store(last, std::memory_order_release);
+  durable_seq_.store(last_seq, std::memory_order_release);
   if (metrics_ != nullptr) {
+    const std::size_t first_byte = first == 0 ? 0 : batch.entries[first - 1].end;
     metrics_->journal_batch(
-        static_cast<double>(records), static_cast<double>(bytes.size()),
+        static_cast<double>(records), static_cast<double>(offset - first_byte),
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return Status();
@@ -139,28 +152,39 @@ void JournalWriter::fail(Status why) {
 }
 
 void JournalWriter::run() {
-  std::vector<Entry> batch;
+  Batch batch;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wakeup_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty() && stopping_) return;
-      while (!pending_.empty() && batch.size() < options_.max_batch_entries) {
-        batch.push_back(std::move(pending_.front()));
-        pending_.pop_front();
-      }
+      wakeup_.wait(lock, [this] { return stopping_ || !pending_.entries.empty(); });
+      if (pending_.entries.empty() && stopping_) return;
+      std::swap(batch, pending_);  // pending_ gets the buffers the last batch emptied
     }
     room_.notify_all();
-    bool ok = !failed();
-    if (ok) {
-      Status s = write_batch(batch);
-      if (!s.ok()) {
-        fail(std::move(s));
-        ok = false;
+    // One fsync per max_batch_entries entries; each group's completions run as soon as
+    // its fsync has returned.
+    for (std::size_t first = 0; first < batch.entries.size();) {
+      const std::size_t last = std::min(
+          batch.entries.size(), first + std::max<std::size_t>(options_.max_batch_entries, 1));
+      bool ok = !failed();
+      if (ok) {
+        Status s = write_batch(batch, first, last);
+        if (!s.ok()) {
+          fail(std::move(s));
+          ok = false;
+        }
       }
+      for (std::size_t k = first; k < last; ++k) batch.entries[k].completion(ok);
+      first = last;
     }
-    for (Entry& e : batch) e.completion(ok);
-    batch.clear();
+    batch.entries.clear();
+    batch.bytes.clear();
+    // A backlog's buffers are not kept for ever: past a few full groups' worth, the next
+    // batch starts small again.
+    if (batch.entries.capacity() > 4 * options_.max_batch_entries) {
+      std::vector<Entry>().swap(batch.entries);
+      std::string().swap(batch.bytes);
+    }
   }
 }
 

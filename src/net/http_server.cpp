@@ -70,7 +70,7 @@ void Responder::route(std::string_view name) { line_->route(slot_, name); }
 
 void Responder::answer(HttpResponse&& response) { line_->answer(slot_, std::move(response)); }
 
-std::function<void(Reply&&)> Responder::reply_to(RenderReply render) {
+ReplyCallback Responder::reply_to(RenderReply render) {
   line_->expect(slot_, std::move(render));
   return [line = line_, slot = slot_](Reply&& reply) { line->deliver(slot, std::move(reply)); };
 }
@@ -154,7 +154,8 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
 
   // Renders, on the strand, every reply the inbox holds, then writes what is ready.
   void on_replies() {
-    for (Delivery& d : inbox_.take()) {
+    inbox_.take(taken_);
+    for (Delivery& d : taken_) {
       const auto* refused = std::get_if<Refused>(&d.reply);
       RenderReply render = std::move(at(d.slot).render);
       at(d.slot).render = nullptr;
@@ -163,6 +164,7 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
       // nullopt: the render called answer_later(), which armed the slot again.
       if (response) finish(at(d.slot), std::move(*response));
     }
+    taken_.clear();
     do_write();
   }
 
@@ -290,7 +292,8 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
   std::deque<Slot> pending_;
   std::size_t first_slot_ = 0;  // the number of pending_.front()
   ReplyInbox<Delivery> inbox_;
-  beast::flat_buffer out_;  // the responses being written
+  std::vector<Delivery> taken_;  // what on_replies took from inbox_, reused
+  beast::flat_buffer out_;       // the responses being written
   std::size_t writing_count_ = 0;
   bool writing_eof_ = false;
   bool reading_ = false;

@@ -58,12 +58,12 @@ wire::OrderStatusCode status_code(OrderStatus s) {
 
 // `type`: the message that entered the order (EnterOrder or EnterQuoteOrder), named in
 // a Rejected.
-std::string render_order_reply(const OrderReply& reply, std::uint64_t client_token,
-                               std::uint8_t type) {
-  std::string out;
+// Appends the reply's messages to `out`.
+void render_order_reply(const OrderReply& reply, std::uint64_t client_token, std::uint8_t type,
+                        std::string& out) {
   if (reply.reject != RejectReason::None) {
     wire::encode(wire::Rejected{client_token, 0, type, reply.reject}, out);
-    return out;
+    return;
   }
   if (reply.replayed && reply.forgotten) {
     // A resend of an order whose record has left memory: there is no record to send
@@ -71,13 +71,13 @@ std::string render_order_reply(const OrderReply& reply, std::uint64_t client_tok
     wire::encode(wire::Rejected{client_token, reply.order.id.value, type,
                                 RejectReason::DuplicateClientOrderId},
                  out);
-    return out;
+    return;
   }
   const OrderRecord& o = reply.order;
   wire::encode(wire::Accepted{o.client_token, o.id.value, o.symbol, o.side, o.type, o.tif,
                               status_code(o.status), o.price, o.qty, o.executed},
                out);
-  if (reply.replayed) return out;
+  if (reply.replayed) return;
   for (const Fill& f : reply.fills) {
     wire::encode(
         wire::Executed{o.client_token, o.id.value, f.trade_id.value, f.price, f.qty, f.leaves, 'T'},
@@ -88,7 +88,6 @@ std::string render_order_reply(const OrderReply& reply, std::uint64_t client_tok
                                 wire::CancelReasonCode::Expired},
                  out);
   }
-  return out;
 }
 
 }  // namespace
@@ -127,8 +126,8 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
 
  private:
   struct Slot;
-  // What a reply is rendered into (a refusal of it is rendered by rejected()).
-  using Render = std::string (*)(const Reply&, const Slot&);
+  // Appends a reply's messages to the output (a refusal of it is rendered by rejected()).
+  using Render = void (*)(const Reply&, const Slot&, std::string& out);
 
   // What a BalanceQuery asked for, kept until its reply is rendered.
   struct BalancePage {
@@ -161,31 +160,51 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     }
   }
 
-  // On the strand: renders every reply and fill handed over since the last time.
+  // On the strand: renders every reply and fill handed over since the last time. The
+  // reply of the first slot in line (replies come in the order of their requests, so
+  // nearly all) and a fill with nothing waiting before it go straight into the
+  // outbound buffer; only a reply that overtook an earlier one waits in its slot.
   void on_inbox() {
-    for (Item& item : inbox_.take()) {
+    inbox_.take(taken_);
+    for (Item& item : taken_) {
       if (auto* d = std::get_if<Delivery>(&item)) {
+        const bool first = d->slot == first_slot_;
         Slot& slot = at(d->slot);
-        slot.bytes = std::holds_alternative<Refused>(d->reply)
-                         ? rejected(slot, std::get<Refused>(d->reply).reason)
-                         : slot.render(d->reply, slot);
+        std::string& out = first ? outbuf_ : slot.bytes;
+        if (const auto* refused = std::get_if<Refused>(&d->reply)) {
+          rejected(slot, refused->reason, out);
+        } else {
+          slot.render(d->reply, slot, out);
+        }
         slot.ready = true;
+        if (first) {
+          slot.bytes.clear();
+          move_ready_to_outbuf();
+        }
       } else {
         const MakerFill& f = std::get<MakerFill>(item);
-        std::string bytes;
-        wire::encode(wire::Executed{f.client_token, f.order_id.value, f.fill.trade_id.value,
-                                    f.fill.price, f.fill.qty, f.fill.leaves, 'M'},
-                     bytes);
-        enqueue_ready(std::move(bytes), false);
+        const wire::Executed executed{f.client_token,
+                                      f.order_id.value,
+                                      f.fill.trade_id.value,
+                                      f.fill.price,
+                                      f.fill.qty,
+                                      f.fill.leaves,
+                                      'M'};
+        if (pending_.empty()) {
+          wire::encode(executed, outbuf_);
+        } else {
+          std::string bytes;
+          wire::encode(executed, bytes);
+          enqueue_ready(std::move(bytes), false);
+        }
       }
     }
+    taken_.clear();
     flush();
   }
 
-  static std::string rejected(const Slot& slot, RejectReason reason) {
-    std::string out;
+  static void rejected(const Slot& slot, RejectReason reason, std::string& out) {
     wire::encode(wire::Rejected{slot.client_token, slot.order_id, slot.type, reason}, out);
-    return out;
   }
 
   Slot& at(std::size_t slot) { return pending_[slot - first_slot_]; }
@@ -370,7 +389,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     };
     if (const auto refused = gateway().submit(std::move(request), std::move(on_reply))) {
       Slot& s = at(index);
-      s.bytes = rejected(s, refused->reason);
+      rejected(s, refused->reason, s.bytes);
       s.ready = true;
       flush();
     }
@@ -426,13 +445,13 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
            std::move(slot));
   }
 
-  static std::string render_order(const Reply& r, const Slot& slot) {
-    return render_order_reply(std::get<OrderReply>(r), slot.client_token, slot.type);
+  static void render_order(const Reply& r, const Slot& slot, std::string& out) {
+    render_order_reply(std::get<OrderReply>(r), slot.client_token, slot.type, out);
   }
 
-  static std::string render_balances(const Reply& r, const Slot& slot) {
+  static void render_balances(const Reply& r, const Slot& slot, std::string& out) {
     const auto& reply = std::get<BalancesReply>(r);
-    if (reply.reject != RejectReason::None) return rejected(slot, reply.reject);
+    if (reply.reject != RejectReason::None) return rejected(slot, reply.reject, out);
     const wire::BalanceQuery& q = slot.balances->query;
     const auto& all = reply.balances;
     std::size_t begin = q.first;
@@ -440,10 +459,9 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     if (!q.asset.empty()) {
       begin = 0;
       while (begin < all.size() && all[begin].asset != q.asset) ++begin;
-      if (begin == all.size()) return rejected(slot, RejectReason::UnknownAsset);
+      if (begin == all.size()) return rejected(slot, RejectReason::UnknownAsset, out);
       end = begin + 1;
     }
-    std::string out;
     std::uint16_t count = 0;
     for (std::size_t i = begin; i < end; ++i, ++count) {
       const AssetBalance& b = all[i];
@@ -456,12 +474,10 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     wire::encode(wire::BalanceEnd{q.query_id, count,
                                   more ? static_cast<std::uint16_t>(end) : std::uint16_t{0}},
                  out);
-    return out;
   }
 
-  static std::string render_cancel(const Reply& r, const Slot& slot) {
+  static void render_cancel(const Reply& r, const Slot& slot, std::string& out) {
     const auto& reply = std::get<OrderReply>(r);
-    std::string out;
     if (reply.reject != RejectReason::None) {
       const RejectReason reason =
           reply.reject == RejectReason::NotOwner ? RejectReason::UnknownOrder : reply.reject;
@@ -472,7 +488,6 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
                                   wire::CancelReasonCode::Requested},
                    out);
     }
-    return out;
   }
 
   void enqueue_ready(std::string bytes, bool flush_now = true) {
@@ -483,14 +498,19 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     if (flush_now) flush();
   }
 
-  // Moves the ready prefix of pending_ to the outbound buffer and writes it.
-  void flush() {
-    if (closed_) return;
+  // Moves the ready prefix of pending_ to the outbound buffer.
+  void move_ready_to_outbuf() {
     while (!pending_.empty() && pending_.front().ready) {
       outbuf_ += pending_.front().bytes;
       pending_.pop_front();
       ++first_slot_;
     }
+  }
+
+  // Moves the ready prefix of pending_ to the outbound buffer and writes it.
+  void flush() {
+    if (closed_) return;
+    move_ready_to_outbuf();
     if (outbuf_.size() > options().max_outbound_bytes) {
       log::warn("tcp client too slow to read its replies, disconnecting", {},
                 {{"queued_bytes", std::to_string(outbuf_.size())}});
@@ -546,6 +566,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   std::deque<Slot> pending_;
   std::size_t first_slot_ = 0;  // the number of pending_.front()
   ReplyInbox<Item> inbox_;
+  std::vector<Item> taken_;  // what on_inbox took from inbox_, reused
   std::string outbuf_;
   std::string writebuf_;
   AccountId account_;

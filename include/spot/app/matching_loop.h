@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -55,7 +56,7 @@ class MatchingLoop {
   // The book gauges (spot_book_*), at most every 100 ms.
   void publish_books();
   // Hands a reply back and counts it.
-  void reply(std::function<void(Reply&&)>& done, Reply&& reply);
+  void reply(ReplyCallback& done, Reply&& reply);
 
   Engine& engine_;
   OrderQueue& queue_;
@@ -65,8 +66,9 @@ class MatchingLoop {
   FillRouter* maker_fills_;
   JournalWriter* journal_;
   std::function<void()> on_journal_failure_;
-  bool halted_ = false;                                   // matching thread (read after stop)
-  std::size_t high_water_ = 0;                            // matching thread
+  bool halted_ = false;         // matching thread (read after stop)
+  std::size_t high_water_ = 0;  // matching thread
+  std::string payload_;         // matching thread: a journal record's payload, reused
   std::int64_t books_published_ns_ = -1'000'000'000'000;  // matching thread
   std::atomic<std::uint64_t> replied_{0};
   std::atomic<std::int64_t> heartbeat_ns_{0};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "spot/book/order_book.h"
+#include "spot/core/inplace_function.h"
 #include "spot/core/reject_reason.h"
 #include "spot/core/types.h"
 #include "spot/engine/market_data.h"
@@ -232,6 +233,11 @@ struct TickerReply {
 using Reply = std::variant<OrderReply, OpenOrdersReply, DepthReply, AccountReply, StateReply,
                            Refused, TransferReply, BalancesReply, TradesReply, TickerReply>;
 
+// Where a command's reply goes: held inline (no allocation per order), so what a
+// protocol captures must fit in kReplyCallbackBytes (a compile error otherwise).
+inline constexpr std::size_t kReplyCallbackBytes = 96;
+using ReplyCallback = InplaceFunction<void(Reply&&), kReplyCallbackBytes>;
+
 struct Command {
   CommandBody body;
   std::string request_id;        // correlation id
@@ -239,7 +245,7 @@ struct Command {
   // Called once with the reply: on the journal writer's thread once the command is
   // durable (on the matching thread without a journal). Must not block and must not
   // render: it only hands the reply to the connection's own executor.
-  std::function<void(Reply&&)> done;
+  ReplyCallback done;
 };
 
 }  // namespace spot

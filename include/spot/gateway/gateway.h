@@ -56,7 +56,7 @@ class Gateway {
   // nullopt when the command was queued: `on_reply` then runs exactly once with the
   // engine's reply (see Command::done: it must only hand the reply to the caller's
   // executor). Otherwise returns why, and `on_reply` never runs. Thread-safe.
-  std::optional<Refused> submit(Request request, std::function<void(Reply&&)> on_reply);
+  std::optional<Refused> submit(Request request, ReplyCallback on_reply);
 
   // Commands queued so far; each gets exactly one reply (MatchingLoop::replied counts
   // them), so admitted() == replied() means nothing is in flight.

@@ -44,6 +44,9 @@ bool is_mutating(const CommandBody& command);
 // existed decodes with *time_ns = 0.
 std::string encode_command(const CommandBody& command, const std::string& request_id,
                            std::int64_t time_ns = 0);
+// The same, appended to `out` (a caller that reuses one buffer allocates nothing).
+void encode_command(const CommandBody& command, const std::string& request_id,
+                    std::int64_t time_ns, std::string& out);
 bool decode_command(std::string_view payload, CommandBody& command, std::string& request_id,
                     std::int64_t* time_ns = nullptr);
 

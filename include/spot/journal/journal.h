@@ -13,14 +13,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "spot/core/inplace_function.h"
 #include "spot/engine/commands.h"
 #include "spot/journal/file_system.h"
 #include "spot/journal/reader.h"
@@ -33,12 +34,19 @@ struct JournalOptions {
   std::string dir = "var/journal";  // spotd runs without a journal (acks not durable) if empty
   std::uint64_t segment_bytes = 64ull << 20;  // a new segment starts past this size
   std::size_t max_batch_entries = 8192;       // entries covered by one fsync at most
-  std::size_t max_pending_entries = 1 << 20;  // entries waiting for the writer (backpressure)
+  // Entries waiting for the writer (backpressure). The writer takes all of them at once
+  // and writes them in fsyncs of max_batch_entries, so at most twice this many entries
+  // are in memory.
+  std::size_t max_pending_entries = 1 << 20;
 };
+
+// Room for what a completion captures inline: the matching loop's holds a command's
+// reply and its reply callback (journal entries never allocate for their completion).
+inline constexpr std::size_t kJournalCompletionBytes = 352;
 
 class JournalWriter {
  public:
-  using Completion = std::function<void(bool durable)>;
+  using Completion = InplaceFunction<void(bool durable), kJournalCompletionBytes>;
 
   // REQUIRES: recovery has run on the same directory; next_seq follows its last record.
   JournalWriter(FileSystem& fs, JournalOptions options, std::uint64_t next_seq, Metrics* metrics);
@@ -53,12 +61,14 @@ class JournalWriter {
   // (0 on timeout; `max` once failed or stopping, since submit then refuses at once).
   std::size_t wait_for_room(std::size_t max, std::chrono::milliseconds timeout);
 
-  // From the matching thread. An empty payload writes nothing and gets no sequence
-  // number but keeps its place in line: its completion runs after everything
-  // submitted before it is durable. Returns false, leaving `completion` untouched and
-  // not run, when the entry is refused (the journal failed or is stopping, or the
-  // caller did not wait for room). REQUIRES: one submitter.
-  bool submit(std::string payload, Completion&& completion);
+  // From the matching thread. The record is framed straight into the buffer the writer
+  // will write (the caller can reuse its payload buffer: nothing here allocates in
+  // steady state). An empty payload writes nothing and gets no sequence number but
+  // keeps its place in line: its completion runs after everything submitted before it
+  // is durable. Returns false, leaving `completion` untouched and not run, when the
+  // entry is refused (the journal failed or is stopping, or the caller did not wait
+  // for room). REQUIRES: one submitter.
+  bool submit(std::string_view payload, Completion&& completion);
 
   bool failed() const { return failed_.load(std::memory_order_acquire); }
 
@@ -75,12 +85,19 @@ class JournalWriter {
  private:
   struct Entry {
     std::uint64_t seq = 0;  // 0: an empty payload, no record
-    std::string payload;
+    std::size_t end = 0;    // where its framed record (if any) ends in Batch::bytes
     Completion completion;
+  };
+  // Framed records back to back, and their entries in the same order. Two of them
+  // change places (the submitters' and the writer's), so their buffers are reused.
+  struct Batch {
+    std::string bytes;
+    std::vector<Entry> entries;
   };
 
   void run();
-  Status write_batch(std::vector<Entry>& batch);
+  // Writes and syncs the records of entries [first, last) of `batch`.
+  Status write_batch(const Batch& batch, std::size_t first, std::size_t last);
   Status roll_segment(std::uint64_t first_seq);
   void fail(Status why);
 
@@ -96,7 +113,7 @@ class JournalWriter {
   mutable std::mutex mutex_;
   std::condition_variable wakeup_;  // the writer: entries pending, or stop
   std::condition_variable room_;    // the submitter: entries left the queue
-  std::deque<Entry> pending_;
+  Batch pending_;
   std::uint64_t next_seq_;  // the next record's sequence number (under mutex_)
   bool stopping_ = false;
   std::thread thread_;

@@ -73,7 +73,7 @@ class Responder {
   void answer(HttpResponse&& response);
   // The completion for Gateway::submit. It may run on any thread and only hands the
   // reply to the session's strand; `render` runs there (and may call answer_later()).
-  std::function<void(Reply&&)> reply_to(RenderReply render);
+  ReplyCallback reply_to(RenderReply render);
   // For a response made elsewhere (a handler whose work blocks runs it on a thread of
   // its own): the completion takes the finished response. It may run on any thread and
   // must run exactly once.
