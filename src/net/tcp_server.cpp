@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 
 #include "spot/log/log.h"
+#include "spot/net/handler_memory.h"
 #include "spot/net/listener.h"
 #include "spot/net/reply_inbox.h"
 #include "spot/proto/tcp.h"
@@ -114,7 +115,8 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   void run() {
     asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->arm_login_timer();
-      self->arm_idle_timer();
+      self->last_read_ = std::chrono::steady_clock::now();
+      self->arm_idle_timer(std::chrono::milliseconds(self->options().idle_timeout_ms));
       self->last_send_ = std::chrono::steady_clock::now();
       self->arm_heartbeat(std::chrono::milliseconds(self->options().heartbeat_interval_ms));
       self->do_read();
@@ -156,7 +158,9 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
 
   void hand_over(Item item) {
     if (inbox_.push(std::move(item))) {
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_inbox(); });
+      // From another thread, once per group commit: the post's memory is the session's.
+      post_with_memory(post_memory_, socket_.get_executor(),
+                       [self = shared_from_this()] { self->on_inbox(); });
     }
   }
 
@@ -170,6 +174,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
       if (auto* d = std::get_if<Delivery>(&item)) {
         const bool first = d->slot == first_slot_;
         Slot& slot = at(d->slot);
+        if (!first) slot.bytes = spare_bytes();
         std::string& out = first ? outbuf_ : slot.bytes;
         if (const auto* refused = std::get_if<Refused>(&d->reply)) {
           rejected(slot, refused->reason, out);
@@ -193,7 +198,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
         if (pending_.empty()) {
           wire::encode(executed, outbuf_);
         } else {
-          std::string bytes;
+          std::string bytes = spare_bytes();
           wire::encode(executed, bytes);
           enqueue_ready(std::move(bytes), false);
         }
@@ -224,13 +229,18 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     });
   }
 
-  void arm_idle_timer() {
-    idle_timer_.expires_after(std::chrono::milliseconds(options().idle_timeout_ms));
+  // The connection closes after idle_timeout_ms without a read. Reads only note when
+  // they came; the timer, when it fires, waits out the rest of the timeout since the
+  // last read (as the heartbeat does), so the hot path never touches the timer.
+  void arm_idle_timer(std::chrono::steady_clock::duration delay) {
+    idle_timer_.expires_after(delay);
     idle_timer_.async_wait([self = shared_from_this()](error_code ec) {
-      if (!ec) {
-        log::debug("tcp idle timeout");
-        self->close();
-      }
+      if (ec || self->closed_) return;
+      const auto timeout = std::chrono::milliseconds(self->options().idle_timeout_ms);
+      const auto idle = std::chrono::steady_clock::now() - self->last_read_;
+      if (idle < timeout) return self->arm_idle_timer(timeout - idle);
+      log::debug("tcp idle timeout");
+      self->close();
     });
   }
 
@@ -274,7 +284,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
       return;
     }
     inbuf_used_ += n;
-    arm_idle_timer();
+    last_read_ = std::chrono::steady_clock::now();  // the idle timer counts from here
     parsing_ = true;
     std::size_t offset = 0;
     while (!read_closed_) {
@@ -498,13 +508,27 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     if (flush_now) flush();
   }
 
-  // Moves the ready prefix of pending_ to the outbound buffer.
+  // Moves the ready prefix of pending_ to the outbound buffer. A slot's buffer is kept
+  // for a later slot (spare_bytes): a reply that waits in its slot allocates nothing.
   void move_ready_to_outbuf() {
     while (!pending_.empty() && pending_.front().ready) {
-      outbuf_ += pending_.front().bytes;
+      std::string& bytes = pending_.front().bytes;
+      outbuf_ += bytes;
+      if (bytes.capacity() > std::string().capacity() && spare_bytes_.size() < kSpareBytes) {
+        bytes.clear();
+        spare_bytes_.push_back(std::move(bytes));
+      }
       pending_.pop_front();
       ++first_slot_;
     }
+  }
+
+  // An empty buffer for a slot's bytes: a kept one if there is one.
+  std::string spare_bytes() {
+    if (spare_bytes_.empty()) return {};
+    std::string bytes = std::move(spare_bytes_.back());
+    spare_bytes_.pop_back();
+    return bytes;
   }
 
   // Moves the ready prefix of pending_ to the outbound buffer and writes it.
@@ -561,14 +585,18 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   asio::steady_timer idle_timer_;
   asio::steady_timer heartbeat_timer_;
   std::chrono::steady_clock::time_point last_send_;
+  std::chrono::steady_clock::time_point last_read_;
   std::vector<std::uint8_t> inbuf_;
   std::size_t inbuf_used_ = 0;
   std::deque<Slot> pending_;
   std::size_t first_slot_ = 0;  // the number of pending_.front()
   ReplyInbox<Item> inbox_;
-  std::vector<Item> taken_;  // what on_inbox took from inbox_, reused
+  HandlerMemory post_memory_;  // for hand_over's post
+  std::vector<Item> taken_;    // what on_inbox took from inbox_, reused
   std::string outbuf_;
   std::string writebuf_;
+  static constexpr std::size_t kSpareBytes = 16;
+  std::vector<std::string> spare_bytes_;  // buffers of slots that left the line
   AccountId account_;
   const std::uint64_t session_id_;
   std::uint64_t requests_ = 0;  // admitted through submit() so far
