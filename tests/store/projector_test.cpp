@@ -111,7 +111,7 @@ void lost_reply(const std::string& marker, std::vector<std::string> extra) {
   // The checkpoint is in the database as soon as the COMMIT is: the projector learns
   // it was committed only once it has reconnected after its back-off.
   EXPECT_TRUE(spotd->wait_for_log("the last batch was committed before the connection broke",
-                                  std::chrono::seconds(15)))
+                                  std::chrono::seconds(30)))
       << spotd->log();
   EXPECT_EQ(spotd->terminate(), 0);
   expect_database_equals_journal(pg, *spotd);

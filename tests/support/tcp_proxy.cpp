@@ -39,6 +39,7 @@ TcpProxy::~TcpProxy() {
 void TcpProxy::lose_reply_after(const std::string& marker) {
   std::lock_guard<std::mutex> lock(mutex_);
   marker_ = marker;
+  armed_ = marker;
 }
 
 void TcpProxy::cut_all() {
@@ -106,13 +107,32 @@ void TcpProxy::pump(Link* link, bool from_client) {
       swallowed.append(buf, static_cast<std::size_t>(n));
       std::size_t at = 0;
       bool ready = false;
+      bool error = false;  // an ErrorResponse: the statement did not commit
       while (at + 5 <= swallowed.size()) {
         const auto* b = reinterpret_cast<const unsigned char*>(swallowed.data() + at);
         const std::size_t length = (std::size_t{b[1]} << 24) | (std::size_t{b[2]} << 16) |
                                    (std::size_t{b[3]} << 8) | std::size_t{b[4]};
         if (at + 1 + length > swallowed.size()) break;
         ready = ready || b[0] == 'Z';
+        error = error || b[0] == 'E';
         at += 1 + length;
+      }
+      if (ready && error) {
+        // Nothing committed: pass the reply on and lose the next one instead.
+        link->losing_reply.store(false);
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          marker_ = armed_;
+        }
+        std::size_t sent = 0;
+        while (sent < swallowed.size()) {
+          const ssize_t m =
+              ::send(out, swallowed.data() + sent, swallowed.size() - sent, MSG_NOSIGNAL);
+          if (m <= 0) break;
+          sent += static_cast<std::size_t>(m);
+        }
+        swallowed.clear();
+        continue;
       }
       if (ready) {
         replies_lost_.fetch_add(1);

@@ -26,7 +26,9 @@ class TcpProxy {
   // they are forwarded to the server; what the server answers is swallowed until its
   // ReadyForQuery (the PostgreSQL wire protocol's end of a reply: the statement has run
   // and committed), and then both sides of that connection are closed. The request
-  // happened; its reply is lost. Once.
+  // happened; its reply is lost. Once. A reply that carries an error (the statement
+  // did not commit: a statement timeout on a slow machine) is passed on instead, and
+  // the next one with `marker` is lost in its place.
   void lose_reply_after(const std::string& marker);
   // How many replies lose_reply_after has cut so far.
   int replies_lost() const { return replies_lost_.load(); }
@@ -55,6 +57,7 @@ class TcpProxy {
   std::atomic<int> replies_lost_{0};
   std::mutex mutex_;
   std::string marker_;  // armed when non-empty
+  std::string armed_;   // the marker lose_reply_after was given, to arm again
   std::vector<Link*> links_;
   std::vector<std::thread> threads_;
   std::thread acceptor_;
