@@ -14,7 +14,6 @@
 #include "spot/gateway/correlation.h"
 #include "spot/log/log.h"
 #include "spot/metrics/metrics.h"
-#include "spot/net/handler_memory.h"
 #include "spot/net/listener.h"
 #include "spot/net/reply_inbox.h"
 #include "spot/proto/http_json.h"
@@ -114,9 +113,7 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
   // From the journal (or matching) thread: only hands the reply to the strand.
   void deliver(std::size_t slot, Reply&& reply) override {
     if (inbox_.push(Delivery{slot, std::move(reply)})) {
-      // From another thread, once per group commit: the post's memory is the session's.
-      post_with_memory(post_memory_, stream_.get_executor(),
-                       [self = shared_from_this()] { self->on_replies(); });
+      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->on_replies(); });
     }
   }
 
@@ -295,7 +292,6 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
   std::deque<Slot> pending_;
   std::size_t first_slot_ = 0;  // the number of pending_.front()
   ReplyInbox<Delivery> inbox_;
-  HandlerMemory post_memory_;    // for deliver's post
   std::vector<Delivery> taken_;  // what on_replies took from inbox_, reused
   beast::flat_buffer out_;       // the responses being written
   std::size_t writing_count_ = 0;

@@ -15,7 +15,6 @@
 #include <boost/asio/write.hpp>
 
 #include "spot/log/log.h"
-#include "spot/net/handler_memory.h"
 #include "spot/net/listener.h"
 #include "spot/net/reply_inbox.h"
 #include "spot/proto/tcp.h"
@@ -158,9 +157,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
 
   void hand_over(Item item) {
     if (inbox_.push(std::move(item))) {
-      // From another thread, once per group commit: the post's memory is the session's.
-      post_with_memory(post_memory_, socket_.get_executor(),
-                       [self = shared_from_this()] { self->on_inbox(); });
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_inbox(); });
     }
   }
 
@@ -591,8 +588,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   std::deque<Slot> pending_;
   std::size_t first_slot_ = 0;  // the number of pending_.front()
   ReplyInbox<Item> inbox_;
-  HandlerMemory post_memory_;  // for hand_over's post
-  std::vector<Item> taken_;    // what on_inbox took from inbox_, reused
+  std::vector<Item> taken_;  // what on_inbox took from inbox_, reused
   std::string outbuf_;
   std::string writebuf_;
   static constexpr std::size_t kSpareBytes = 16;

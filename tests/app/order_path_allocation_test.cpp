@@ -132,10 +132,11 @@ TEST(OrderPathAllocation, TcpOrdersAllocateWithinTheirBounds) {
   ASSERT_FALSE(after.empty()) << "the counter dumped nothing";
   // Measured 2026-12-06: net 0.719 (Asio's operations for the socket's reads and
   // writes, and the connection's line of slots), matching 0.813 (a crossing order's
-  // fills and its makers' fills, in vectors that travel with the reply), journal 0.
+  // fills and its makers' fills, in vectors that travel with the reply), journal 0.05
+  // (Asio's post of a connection's replies, once per group commit).
   EXPECT_LE(net, 0.9);
   EXPECT_LE(matching, 0.9);
-  EXPECT_LE(journal, 0.05);
+  EXPECT_LE(journal, 0.2);
   EXPECT_EQ(spotd.terminate(), 0);
 }
 
