@@ -14,6 +14,16 @@
 namespace spot {
 namespace {
 
+// A node's value as an int64, as toml++'s value<int64_t>() gives it, except a float
+// beyond int64's range: toml++ casts that unchecked (undefined behaviour, found by
+// tests/fuzz/config with `port = 1e90`); here it is no integer.
+std::optional<std::int64_t> int64_of(const toml::node& node) {
+  if (const auto d = node.value_exact<double>(); d && !(std::fabs(*d) < 9.2e18)) {
+    return std::nullopt;
+  }
+  return node.value<std::int64_t>();
+}
+
 using Setter = std::function<std::optional<std::string>(Config&, const std::string&)>;
 
 struct Key {
@@ -373,7 +383,7 @@ std::optional<ConfigError> parse_symbol(const toml::table& t, std::size_t index,
   for (const char* field : {"maker_fee_bps", "taker_fee_bps"}) {
     const auto node = t[field];
     if (!node) continue;
-    const auto bps = node.value<std::int64_t>();
+    const auto bps = int64_of(*node.node());
     if (!bps || *bps < 0 || *bps > 10'000) {
       return ConfigError{where + "." + field, "an integer from 0 to 10000 (basis points)"};
     }
@@ -492,7 +502,7 @@ std::optional<ConfigError> apply_config_table(Config& config, const toml::table&
   std::optional<ConfigError> error;
   auto scalar_text = [](const toml::node& node) -> std::optional<std::string> {
     if (const auto s = node.value<std::string>()) return *s;
-    if (const auto i = node.value<std::int64_t>()) return std::to_string(*i);
+    if (const auto i = int64_of(node)) return std::to_string(*i);
     if (node.is_floating_point()) {
       char buf[64];
       std::snprintf(buf, sizeof(buf), "%.17g", *node.value<double>());  // exact round trip
@@ -507,7 +517,7 @@ std::optional<ConfigError> apply_config_table(Config& config, const toml::table&
       const toml::table* t = section.as_table();
       if (t == nullptr) return ConfigError{"assets", "must be a table of asset = decimals"};
       for (const auto& [name, node] : *t) {
-        const auto decimals = node.value<std::int64_t>();
+        const auto decimals = int64_of(node);
         if (!decimals || *decimals < 0 || *decimals > Decimal::kMaxScale) {
           return ConfigError{"assets." + std::string(name.str()),
                              "decimals: an integer from 0 to 18"};

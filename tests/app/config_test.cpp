@@ -237,6 +237,12 @@ TEST(ConfigFile, ErrorsNameTheOffendingKey) {
        "limits.orders_per_second_per_account"},
       // Found by tests/fuzz/config: the error named no key at all.
       {"empty top-level key", "\"\" = \"0.01\"\n", "\"\""},
+      // Found by tests/fuzz/config: toml++ cast the float to int64 unchecked (UB).
+      {"float beyond int64 for an integer", "[http]\nport = 1e90\n", "http.port"},
+      {"float beyond int64 for a fee",
+       "[[symbols]]\nname = \"X\"\ntick_size = \"0.01\"\nlot_size = \"0.001\"\n"
+       "maker_fee_bps = -1e300\n",
+       "symbols[0].maker_fee_bps"},
   };
   for (const FileErrorCase& c : cases) {
     SCOPED_TRACE(c.name);
