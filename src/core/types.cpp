@@ -3,6 +3,17 @@
 
 namespace spot {
 
+std::string int128_to_string(Int128 v) {
+  const bool negative = v < 0;
+  std::string digits;
+  do {
+    const int digit = static_cast<int>(v % 10);
+    digits.insert(digits.begin(), static_cast<char>('0' + (negative ? -digit : digit)));
+    v /= 10;
+  } while (v != 0);
+  return negative ? "-" + digits : digits;
+}
+
 std::string_view to_string(Side s) { return s == Side::Buy ? "BUY" : "SELL"; }
 
 std::string_view to_string(OrderType t) { return t == OrderType::Limit ? "LIMIT" : "MARKET"; }

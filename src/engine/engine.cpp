@@ -309,9 +309,9 @@ AssetId Engine::paying_asset(const OrderRecord& record) const {
   return record.side == Side::Buy ? m.quote : m.base;
 }
 
-std::int64_t Engine::lock_of(const OrderRecord& record) const {
+Int128 Engine::lock_of(const OrderRecord& record) const {
   const SymbolMoney& m = money_[record.symbol];
-  const Lots left = record.qty - record.executed;
+  const Int128 left = static_cast<Int128>(record.qty) - record.executed;
   if (record.side == Side::Sell) return left * m.base_per_lot;
   return record.price * left * m.quote_per_tick_lot;
 }
@@ -409,7 +409,9 @@ OrderReply Engine::cancel(const CancelRequest& request) {
     return reply;
   }
   if (limits_.check_balances) {
-    balances_.release(record.account, paying_asset(record), lock_of(record), record.id);
+    // A live order's lock was checked to fit int64 when it was admitted.
+    balances_.release(record.account, paying_asset(record),
+                      static_cast<std::int64_t>(lock_of(record)), record.id);
   }
   record.status = OrderStatus::Canceled;
   reply.order = record;
@@ -816,6 +818,9 @@ Status Engine::restore(std::string_view in) {
     std::uint32_t s = 0;
     if (!read_slot(s) || is_terminal(slot(s).record.status)) return fail("bad live record");
     const OrderRecord& r = slot(s).record;
+    // Checked before the remaining quantity is computed from them (a damaged pair could
+    // overflow the subtraction): a live order has something left.
+    if (r.qty <= 0 || r.executed < 0 || r.executed >= r.qty) return fail("bad live record");
     const RestingOrder resting{r.id, r.account, r.side, r.price, r.qty, r.qty - r.executed};
     if (!matcher_.restore(r.symbol, resting)) return fail("live order does not fit its book");
     if (accounts_.find(r.account.value) == accounts_.end()) {
@@ -1016,7 +1021,8 @@ bool Engine::check_invariants(std::string* why) const {
   // exactly what the live orders lock.
   if (!balances_.check_invariants(why)) return false;
   const std::size_t assets = balances_.asset_count();
-  std::vector<std::int64_t> expect_locked(balances_.account_rows() * assets, 0);
+  // 128 bits: the records checked may come from a damaged snapshot.
+  std::vector<Int128> expect_locked(balances_.account_rows() * assets, 0);
   if (limits_.check_balances) {
     for (std::uint32_t s = 0; s < slots_used_; ++s) {
       const OrderRecord& r = slot(s).record;
@@ -1031,7 +1037,7 @@ bool Engine::check_invariants(std::string* why) const {
     if (locked != expect_locked[k]) {
       return fail("account " + std::to_string(account.value) + " locks " + std::to_string(locked) +
                   " of " + balances_.assets()[asset] + " but its live orders lock " +
-                  std::to_string(expect_locked[k]));
+                  int128_to_string(expect_locked[k]));
     }
   }
   return true;

@@ -103,8 +103,9 @@ Status JournalWriter::roll_segment(std::uint64_t first_seq) {
 Status JournalWriter::write_batch(const Batch& batch, std::size_t first, std::size_t last) {
   // Records are written in runs: a run ends where a segment is full (the next record
   // starts a new segment) and at the end of the entries.
-  std::size_t run_from = first == 0 ? 0 : batch.entries[first - 1].end;
-  std::size_t offset = run_from;  // where the next record starts
+  const std::size_t group_from = first == 0 ? 0 : batch.entries[first - 1].end;
+  std::size_t run_from = group_from;
+  std::size_t offset = group_from;  // where the next record starts
   std::size_t records = 0;
   std::uint64_t last_seq = 0;
   for (std::size_t k = first; k < last; ++k) {
@@ -135,9 +136,8 @@ Status JournalWriter::write_batch(const Batch& batch, std::size_t first, std::si
   if (!s.ok()) return s;
   durable_seq_.store(last_seq, std::memory_order_release);
   if (metrics_ != nullptr) {
-    const std::size_t first_byte = first == 0 ? 0 : batch.entries[first - 1].end;
     metrics_->journal_batch(
-        static_cast<double>(records), static_cast<double>(offset - first_byte),
+        static_cast<double>(records), static_cast<double>(offset - group_from),
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return Status();

@@ -1107,6 +1107,55 @@ TEST_F(BalanceTest, ASnapshotWhoseBalancesDoNotAddUpIsCorruption) {
   EXPECT_NE(s.message().find("inconsistent state"), std::string::npos) << s.message();
 }
 
+// Found by tests/fuzz/snapshot: two balance rows near INT64_MAX. Checking that the asset
+// is conserved summed them in 64 bits (signed overflow, undefined behaviour); the sum is
+// taken in 128 bits and the state refused.
+TEST_F(BalanceTest, ASnapshotWhoseBalancesOverflowASumIsCorruption) {
+  constexpr std::int64_t kAmount = 0x0123456789ab;
+  deposit(alice_, "USDT", kAmount, "w1");
+  deposit(bob_, "USDT", kAmount, "w2");
+  std::string bytes;
+  engine_.serialize(bytes);
+  std::string pattern(sizeof kAmount, '\0');
+  std::memcpy(pattern.data(), &kAmount, sizeof kAmount);
+  const std::int64_t huge = INT64_MAX - 1;
+  for (std::size_t at = bytes.find(pattern), rows = 0; rows < 2; ++rows) {
+    ASSERT_NE(at, std::string::npos);
+    std::memcpy(bytes.data() + at, &huge, sizeof huge);
+    at = bytes.find(pattern, at + sizeof huge);
+  }
+  Engine restored(symbols(), checked());
+  const Status s = restored.restore(bytes);
+  EXPECT_EQ(s.code(), StatusCode::Corruption) << s.message();
+  EXPECT_NE(s.message().find("USDT is not conserved: held 18446744073709551612"), std::string::npos)
+      << s.message();
+}
+
+// Found by tests/fuzz/snapshot: a resting order whose quantity was damaged to ~6e18
+// lots. What it locks (price x quantity x units) was computed in 64 bits while checking
+// the state (signed overflow); it is computed in 128 bits and the state refused.
+TEST_F(BalanceTest, ASnapshotWhoseOrderLocksMoreThanInt64IsCorruption) {
+  constexpr Ticks kPrice = 0x0a0b;
+  constexpr Lots kQty = 0x0c0d;
+  deposit(alice_, "USDT", kPrice * kQty * kQuotePerTickLot);
+  ASSERT_EQ(submit(alice_, buy(kPrice, kQty)).reject, RejectReason::None);
+  std::string bytes;
+  engine_.serialize(bytes);
+  std::string pattern(sizeof kQty, '\0');
+  std::memcpy(pattern.data(), &kQty, sizeof kQty);
+  const std::int64_t huge = 6'071'415'522'526'758'797;
+  int patched = 0;
+  for (std::size_t at = bytes.find(pattern); at != std::string::npos;
+       at = bytes.find(pattern, at + sizeof huge), ++patched) {
+    std::memcpy(bytes.data() + at, &huge, sizeof huge);
+  }
+  ASSERT_GE(patched, 1);
+  Engine restored(symbols(), checked());
+  const Status s = restored.restore(bytes);
+  EXPECT_EQ(s.code(), StatusCode::Corruption) << s.message();
+  EXPECT_NE(s.message().find("inconsistent state"), std::string::npos) << s.message();
+}
+
 // Found by tests/fuzz/snapshot: a state whose account id counter (here 2^32) is far
 // beyond its accounts. restore sized the balance table by the counter (a 200 GB
 // allocation) before reading any account; it must refuse the state instead.

@@ -4,12 +4,10 @@
 // held inline. Once the buffers have grown to the stream's batches, neither the
 // submitting thread nor the writer thread allocates per entry.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -17,24 +15,12 @@
 #include "spot/journal/file_system.h"
 #include "spot/journal/journal.h"
 #include "support/allocation_counter.h"
+#include "support/temp_dir.h"
 
 namespace spot {
 namespace {
 
-namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "spot-journal-alloc-XXXXXX").string();
-    path_ = mkdtemp(templ.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // Submits `rounds` rounds of `per_round` orders, each round waiting until all its
 // completions have run (so no batch is larger than a round), and returns the
@@ -73,7 +59,7 @@ std::uint64_t allocations_while_journaling(JournalWriter& writer, std::string& p
 }
 
 TEST(Allocation, JournalingAnOrderAllocatesNothing) {
-  TempDir dir;
+  TempDir dir{"spot-journal-alloc"};
   PosixFileSystem posix;
   JournalOptions options;
   options.dir = dir.path();

@@ -15,24 +15,14 @@
 #include "spot/journal/journal.h"
 #include "spot/journal/reader.h"
 #include "spot/journal/snapshot.h"
+#include "support/temp_dir.h"
 
 namespace spot {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "spot-journal-XXXXXX").string();
-    path_ = mkdtemp(templ.data());
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // The symbol of the engine tests: X traded for Y.
 SymbolSpec x_symbol() {
@@ -227,7 +217,7 @@ TEST(CommandCodec, RoundTripsEveryMutatingCommand) {
 }
 
 TEST(Recovery, ReplaysEverythingInOrderAcrossSegments) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   const auto commands = sample_commands(500);
   write_all(dir.path(), commands, 1, /*segment_bytes=*/4096);
   std::size_t segments = 0;
@@ -252,14 +242,14 @@ TEST(Recovery, ReplaysEverythingInOrderAcrossSegments) {
 }
 
 TEST(Recovery, TornTailIsTruncatedAndLogged) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   const auto commands = sample_commands(50);
   write_all(dir.path(), commands);
   const std::string segment = dir.path() + "/" + segment_name(1);
   const auto full = fs::file_size(segment);
   for (const std::uintmax_t cut :
        {std::uintmax_t{3}, std::uintmax_t{journal::kRecordHeaderBytes + 2}}) {
-    TempDir copy;
+    TempDir copy{"spot-journal"};
     fs::copy_file(segment, copy.path() + "/" + segment_name(1));
     fs::resize_file(copy.path() + "/" + segment_name(1), full - cut);
     RecoveryResult r;
@@ -278,7 +268,7 @@ TEST(Recovery, TornTailIsTruncatedAndLogged) {
 }
 
 TEST(Recovery, CorruptLastRecordIsTreatedAsTornTail) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   write_all(dir.path(), sample_commands(20));
   const std::string segment = dir.path() + "/" + segment_name(1);
   std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
@@ -292,7 +282,7 @@ TEST(Recovery, CorruptLastRecordIsTreatedAsTornTail) {
 }
 
 TEST(Recovery, CorruptionInTheMiddleIsAHardError) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   write_all(dir.path(), sample_commands(50));
   const std::string segment = dir.path() + "/" + segment_name(1);
   std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
@@ -307,7 +297,7 @@ TEST(Recovery, CorruptionInTheMiddleIsAHardError) {
 }
 
 TEST(Recovery, DamageInAnEarlierSegmentIsAHardError) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   write_all(dir.path(), sample_commands(300), 1, 4096);
   const std::string first = dir.path() + "/" + segment_name(1);
   fs::resize_file(first, fs::file_size(first) - 5);  // torn, but not the last segment
@@ -317,7 +307,7 @@ TEST(Recovery, DamageInAnEarlierSegmentIsAHardError) {
 }
 
 TEST(Recovery, EmptyOrMissingDirectoryIsAFreshStart) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   RecoveryResult r;
   EXPECT_TRUE(replay(dir.path() + "/new/journal", &r).empty());
   EXPECT_TRUE(r.status.ok()) << r.status.to_string();
@@ -325,7 +315,7 @@ TEST(Recovery, EmptyOrMissingDirectoryIsAFreshStart) {
 }
 
 TEST(Recovery, ReplayRebuildsTheEngineExactly) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   std::vector<CommandBody> commands = {CreateAccount{"a", "h1"}, CreateAccount{"b", "h2"}};
   for (CommandBody& c : funding(2)) commands.push_back(std::move(c));
   for (int i = 0; i < 2000; ++i) {
@@ -377,7 +367,7 @@ TEST(Status, CodesHaveStableShortNames) {
 }
 
 TEST(PosixFileSystem, ErrnoBecomesAStatusCode) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   PosixFileSystem posix;
   std::string data;
   const Status missing = posix.read_file(dir.path() + "/absent", &data);
@@ -445,7 +435,7 @@ class FailingFileSystem final : public FileSystem {
 };
 
 void fail_closed_on(bool sync_fails) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   FailingFileSystem faulty;
   JournalOptions options;
   options.dir = dir.path();
@@ -481,7 +471,7 @@ void fail_closed_on(bool sync_fails) {
 TEST(FailClosed, SyncFailureStopsAllAcknowledgements) { fail_closed_on(true); }
 
 TEST(Recovery, AnUnreadableJournalDirectoryIsAnErrorNotAnEmptyJournal) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   write_all(dir.path(), {CreateAccount{"a", "h"}});
   FailingFileSystem faulty;
   faulty.fail_list = true;
@@ -495,7 +485,7 @@ TEST(Recovery, AnUnreadableJournalDirectoryIsAnErrorNotAnEmptyJournal) {
 TEST(FailClosed, WriteFailureStopsAllAcknowledgements) { fail_closed_on(false); }
 
 TEST(Backpressure, AFullJournalRefusesBeforeTheCallerExecutesAndNumbersRecordsAtSubmit) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   PosixFileSystem posix;
   JournalOptions options;
   options.dir = dir.path();
@@ -525,7 +515,7 @@ TEST(Backpressure, AFullJournalRefusesBeforeTheCallerExecutesAndNumbersRecordsAt
 }
 
 TEST(GroupCommit, CompletionsRunInSubmissionOrderAfterTheirRecords) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   PosixFileSystem posix;
   JournalOptions options;
   options.dir = dir.path();
@@ -786,7 +776,7 @@ TEST(EngineSnapshot, AWindowEntryNamingAnIdNotHandedOutIsRefused) {
 // Replaying the journal, from the start or from a snapshot, rebuilds the window: the
 // same hash, and the same replies to resends of forgotten keys.
 TEST(Snapshot, ReplayRebuildsTheIdempotencyWindow) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   const EngineLimits limits = short_history(5, 200);
   const auto commands = commands_with_resends(3000, 11, 400);
   const std::size_t split = 1500;
@@ -851,7 +841,7 @@ TEST(EngineSnapshot, RestoreRefusesOrderIdCountersOutOfStep) {
 }
 
 TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   const auto commands = busy_commands(4000, 7);
   const std::size_t split = 2500;
   write_all(dir.path(), std::vector<CommandBody>(commands.begin(), commands.begin() + split), 1,
@@ -892,7 +882,7 @@ TEST(Snapshot, RecoveryFromSnapshotPlusTailEqualsFullReplayAndOldSegmentsGo) {
 }
 
 TEST(Snapshot, DamagedNewestSnapshotFallsBackToAnOlderOne) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   PosixFileSystem posix;
   Engine a(one_symbol(), EngineLimits{});
   for (const auto& c : busy_commands(100, 1)) a.execute(c, "");
@@ -924,7 +914,7 @@ TEST(Snapshot, DamagedNewestSnapshotFallsBackToAnOlderOne) {
 // A reader that still needs the journal after hold_seq (the database projector) keeps
 // the snapshot it can rebuild from and every segment after it; once it moves on, they go.
 TEST(Snapshot, AHoldKeepsTheSnapshotAndSegmentsAReaderStillNeeds) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   PosixFileSystem posix;
   const auto commands = busy_commands(3000, 5);
   write_all(dir.path(), commands, 1, 4096);
@@ -960,7 +950,7 @@ TEST(Snapshot, AHoldKeepsTheSnapshotAndSegmentsAReaderStillNeeds) {
 }
 
 TEST(Snapshot, JournalThatStartsAfterTheSnapshotIsAGap) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   write_all(dir.path(), sample_commands(10), 50);  // records 50.. with nothing before
   RecoveryResult r;
   PosixFileSystem posix;
@@ -1022,7 +1012,7 @@ std::size_t count_segments(const std::string& dir) {
 }
 
 TEST(JournalReader, FollowsALiveJournalAcrossSegmentsAndStopsAtTheDurableMark) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   LiveJournal live(dir.path(), 2048);
   const auto commands = busy_commands(1500, 3);
   PosixFileSystem posix;
@@ -1062,7 +1052,7 @@ TEST(JournalReader, FollowsALiveJournalAcrossSegmentsAndStopsAtTheDurableMark) {
 }
 
 TEST(JournalReader, ADurableRecordThatIsMissingIsAnError) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   write_all(dir.path(), sample_commands(20));
   const std::string segment = dir.path() + "/" + segment_name(1);
   fs::resize_file(segment, fs::file_size(segment) - 5);  // the last record is cut short
@@ -1083,7 +1073,7 @@ TEST(JournalReader, ADurableRecordThatIsMissingIsAnError) {
 // The snapshot of the replica at sequence N is the live engine at N, without the live
 // engine (the matching thread) doing anything for it.
 TEST(Snapshotter, ReplicaSnapshotsEqualTheLiveEngineAndOldSegmentsGo) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   LiveJournal live(dir.path(), 2048);
   SnapshotterOptions options;
   options.dir = dir.path();
@@ -1122,7 +1112,7 @@ TEST(Snapshotter, ReplicaSnapshotsEqualTheLiveEngineAndOldSegmentsGo) {
 }
 
 TEST(Snapshotter, ItsThreadKeepsUpWithAJournalBeingWritten) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   LiveJournal live(dir.path(), 4096);
   SnapshotterOptions options;
   options.dir = dir.path();
@@ -1158,7 +1148,7 @@ TEST(Snapshotter, ItsThreadKeepsUpWithAJournalBeingWritten) {
 }
 
 TEST(Snapshotter, AJournalItCannotFollowIsReportedAndRetriedFromDisk) {
-  TempDir dir;
+  TempDir dir{"spot-journal"};
   write_all(dir.path(), sample_commands(20));
   const std::string segment = dir.path() + "/" + segment_name(1);
   fs::resize_file(segment, fs::file_size(segment) - 5);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace spot {
@@ -34,6 +35,9 @@ using Lots = std::int64_t;
 // For products of prices, quantities and unit factors that may pass int64 before a
 // bound check (GCC and Clang both have it; __extension__ keeps -Wpedantic quiet).
 __extension__ typedef __int128 Int128;
+
+// Decimal digits of a 128-bit value (for messages; std::to_string has no overload).
+std::string int128_to_string(Int128 v);
 
 enum class Side : std::uint8_t { Buy = 0, Sell = 1 };
 enum class OrderType : std::uint8_t { Limit = 0, Market = 1 };

@@ -178,8 +178,9 @@ class Engine {
   // returned `locked` units of the asset it pays with. A quoteOrderQty buy gets the
   // quantity its money buys now in `request.qty`.
   RejectReason admit(const SubmitOrder& order, OrderRequest& request, std::int64_t& locked);
-  // What a live order keeps locked for its remaining quantity.
-  std::int64_t lock_of(const OrderRecord& record) const;
+  // What a live order keeps locked for its remaining quantity (128 bits: a damaged
+  // snapshot's records are checked with it).
+  Int128 lock_of(const OrderRecord& record) const;
   AssetId paying_asset(const OrderRecord& record) const;
   // Moves one trade's money: the buyer's locked quote to the seller, the seller's
   // locked base to the buyer, each less its fee; `taker_locked` is what the taker still
