@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "spot/core/crash_point.h"
 #include "spot/journal/codec.h"
 #include "spot/log/log.h"
 #include "spot/metrics/metrics.h"
@@ -96,6 +97,7 @@ Status JournalWriter::roll_segment(std::uint64_t first_seq) {
   file_.reset();
   Status s = fs_.open_append(path, &file_);
   if (!s.ok()) return s;
+  crash_point("journal.rolled");
   segment_size_ = 0;
   return fs_.sync_dir(options_.dir);
 }
@@ -131,6 +133,7 @@ Status JournalWriter::write_batch(const Batch& batch, std::size_t first, std::si
   const std::string_view bytes = std::string_view(batch.bytes).substr(run_from, offset - run_from);
   Status s = file_->append(bytes);
   if (!s.ok()) return s;
+  crash_point("journal.appended");
   const auto t0 = std::chrono::steady_clock::now();
   s = file_->sync();
   if (!s.ok()) return s;

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "spot/core/binary.h"
+#include "spot/core/crash_point.h"
 #include "spot/journal/codec.h"
 #include "spot/journal/journal.h"
 #include "spot/log/log.h"
@@ -79,9 +80,11 @@ Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last
     if (s.ok()) s = file->sync();
     if (!s.ok()) return s;
   }
+  crash_point("snapshot.written");
   s = fs.rename(tmp_path, final_path);
   if (s.ok()) s = fs.sync_dir(dir);
   if (!s.ok()) return s;
+  crash_point("snapshot.renamed");
 
   // Retention: the newest `keep` snapshots, and the newest one at or before hold_seq;
   // segments wholly before the oldest snapshot kept go.
@@ -108,6 +111,7 @@ Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last
     if (seq >= oldest_of_newest || seq == held) continue;
     s = fs.remove(dir + "/" + snapshot_name(seq));
     if (!s.ok()) return s;
+    crash_point("snapshot.pruned");
   }
   const std::uint64_t covered = std::min(oldest_of_newest, held);
   // Segment i holds [first_i, first_{i+1} - 1]: deletable when that ends at or before
@@ -116,6 +120,7 @@ Status write_snapshot(FileSystem& fs, const std::string& dir, std::uint64_t last
     if (segments[i + 1] - 1 <= covered) {
       s = fs.remove(dir + "/" + segment_name(segments[i]));
       if (!s.ok()) return s;
+      crash_point("snapshot.pruned");
     }
   }
   return Status();

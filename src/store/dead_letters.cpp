@@ -369,7 +369,7 @@ void DeadLetterStore::count(int statements) {
 DbError DeadLetterStore::run(const std::function<void(pqxx::connection&)>& work, int* statements) {
   if (!session_.connected()) {
     const DbError e = session_.connect();
-    *statements += 2;  // the two SETs
+    *statements += PgSession::kConnectStatements;
     if (!e.ok()) return e;
   }
   const DbError e = session_.run(work);

@@ -183,6 +183,13 @@ DbError PgSession::connect() {
     pqxx::nontransaction tx(c);
     tx.exec("SET statement_timeout = " + std::to_string(options_.statement_timeout_ms));
     tx.exec("SET lock_timeout = " + std::to_string(options_.statement_timeout_ms));
+    // The server's side of the same TCP limits as the client's (connection_string): a
+    // backend whose client is gone behind a broken network ends within seconds instead
+    // of the kernel's two hours, and gives up what it holds (the projector's lock).
+    tx.exec(
+        "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; "
+        "SET tcp_keepalives_count = 3; SET tcp_user_timeout = " +
+        std::to_string(options_.call_deadline_ms));
   });
 }
 

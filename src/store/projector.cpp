@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
+#include <random>
 
+#include "spot/core/crash_point.h"
 #include "spot/journal/snapshot.h"
 #include "spot/log/log.h"
 #include "spot/metrics/metrics.h"
@@ -24,6 +27,15 @@ namespace {
 constexpr std::int64_t kProjectorLock = 0x73706f7464'02;
 
 using SteadyClock = std::chrono::steady_clock;
+
+// What the projector's sessions call themselves (application_name): unique to this
+// process, so that a session it orphaned can be told from another spotd's.
+std::string session_name() {
+  std::random_device random;
+  char name[48];
+  std::snprintf(name, sizeof(name), "spotd projector %08x%08x", random(), random());
+  return name;
+}
 
 std::uint64_t seed_from_clock(const Clock& clock) {
   return static_cast<std::uint64_t>(clock.monotonic_ns()) ^ 0x9e3779b97f4a7c15ull;
@@ -96,6 +108,7 @@ Projector::Projector(FileSystem& fs, ProjectorOptions options, DurableSeq durabl
       dead_lettered_(std::move(dead_lettered)),
       symbols_(options_.symbols),
       session_(options_.postgres),
+      session_name_(session_name()),
       breaker_(options_.postgres.breaker, clock,
                [this](BreakerState from, BreakerState to) {
                  if (metrics_ != nullptr) {
@@ -181,14 +194,21 @@ void Projector::note_error(const DbError& error) {
     h.last_error = error.message;
     if (error.kind == DbErrorKind::Availability) h.state = "down";
   });
-  // Once per distinct error, not once per retry.
-  if (changed) {
-    log::warn("postgres call failed", {},
-              {{"class", error.error_class()},
-               {"sqlstate", error.sqlstate},
-               {"kind", error.kind == DbErrorKind::Data ? "data" : "availability"},
-               {"error", error.message}});
+  // Once per distinct error, not once per retry; while the same one repeats, a line
+  // every kRepeatLogNs says so.
+  const std::int64_t now = clock_.monotonic_ns();
+  if (!changed) {
+    ++error_repeats_;
+    if (now - error_logged_ns_ < kRepeatLogNs) return;
   }
+  log::warn(changed ? "postgres call failed" : "postgres call still failing", {},
+            {{"class", error.error_class()},
+             {"sqlstate", error.sqlstate},
+             {"kind", error.kind == DbErrorKind::Data ? "data" : "availability"},
+             {"error", error.message},
+             {"repeats", std::to_string(error_repeats_)}});
+  error_logged_ns_ = now;
+  error_repeats_ = 0;
 }
 
 Projector::Outcome Projector::call(const std::function<DbError()>& op, DbError* data_error) {
@@ -274,7 +294,7 @@ Projector::Outcome Projector::call(const std::function<DbError()>& op, DbError* 
 
 DbError Projector::establish(std::uint64_t* checkpoint) {
   DbError error = session_.connect();
-  if (metrics_ != nullptr) metrics_->db_statements(2);  // the two SETs
+  if (metrics_ != nullptr) metrics_->db_statements(PgSession::kConnectStatements);
   if (!error.ok()) return error;
   if (!migrated_) {
     MigrationResult result;
@@ -287,13 +307,38 @@ DbError Projector::establish(std::uint64_t* checkpoint) {
               {{"version", std::to_string(result.schema_version)},
                {"applied_now", std::to_string(result.applied)}});
   }
+  int statements = 2;
   error = session_.run([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
-    const pqxx::result lock =
-        tx.exec("SELECT pg_try_advisory_lock(" + std::to_string(kProjectorLock) + ")");
-    if (!lock[0][0].as<bool>()) {
-      throw std::runtime_error(
-          "another spotd is projecting into this database (its advisory lock is held)");
+    // The session names itself after this projector (application_name, which
+    // pg_stat_activity shows), in the same statement as it takes the lock.
+    const std::string lock_sql = "SELECT pg_try_advisory_lock(" + std::to_string(kProjectorLock) +
+                                 "), set_config('application_name', " + tx.quote(session_name_) +
+                                 ", false)";
+    if (!tx.exec(lock_sql)[0][0].as<bool>()) {
+      // Held. By this projector's own earlier session, orphaned when the connection was
+      // dropped on this side only (a call past its deadline, a black hole, a lost reply):
+      // its backend lives, and keeps the lock, until the server notices, which can take
+      // minutes. Such a session is ended, and the lock taken. Another spotd's, never.
+      statements += 2;
+      const pqxx::result ended = tx.exec(
+          "SELECT a.pid, pg_terminate_backend(a.pid, 3000) FROM pg_locks l "
+          "JOIN pg_stat_activity a ON a.pid = l.pid "
+          "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.classid = " +
+          std::to_string(static_cast<std::uint64_t>(kProjectorLock) >> 32) + " AND l.objid = " +
+          std::to_string(static_cast<std::uint64_t>(kProjectorLock) & 0xffffffffu) +
+          " AND a.application_name = " + tx.quote(session_name_) +
+          " AND a.pid <> pg_backend_pid()");
+      for (const auto& row : ended) {
+        log::warn("projector: ended its own orphaned PostgreSQL session, which held the lock", {},
+                  {{"pid", row[0].as<std::string>()}, {"ended", row[1].as<std::string>()}});
+      }
+      if (ended.empty() ||
+          !tx.exec("SELECT pg_try_advisory_lock(" + std::to_string(kProjectorLock) + ")")[0][0]
+               .as<bool>()) {
+        throw std::runtime_error(
+            "another spotd is projecting into this database (its advisory lock is held)");
+      }
     }
     // With the checkpoint, in the same round trip: the parked orders (parking survives a
     // restart) and the dead letters by status (the gauge, without a statement of its own).
@@ -315,7 +360,7 @@ DbError Projector::establish(std::uint64_t* checkpoint) {
     c.prepare("move_checkpoint", sql::kMoveCheckpoint);
     c.prepare("write_changes", sql::kWriteChanges);
   });
-  if (metrics_ != nullptr) metrics_->db_statements(2);
+  if (metrics_ != nullptr) metrics_->db_statements(statements);
   return error;
 }
 
@@ -555,6 +600,7 @@ DbError Projector::write_batch(bool skip, const std::vector<DeadLetter>& letters
   const DbError error = copy ? write_copy(from, to, &moved, letters)
                              : write_statement(from, to, skip, &moved, letters);
   if (!error.ok()) return error;
+  crash_point("projector.committed");
   if (moved) {
     log::error("projector: the checkpoint moved under this projector; following it again", {},
                {{"expected", std::to_string(from)}});

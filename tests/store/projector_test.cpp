@@ -201,6 +201,35 @@ TEST(ProjectorPg, ASecondSpotdOnTheSameDatabaseSaysSoAndTakesOrders) {
   expect_database_equals_journal(pg, *first);
 }
 
+// The projector's connection breaks behind a middlebox: the server still sees a live
+// client (the proxy answers its keepalives) and the session keeps the projector lock.
+// The projector's call passes its deadline, it reconnects, finds its own lock held by
+// its own orphaned session, ends that session and goes on; nothing twice. (Another
+// spotd's session is never ended: ASecondSpotdOnTheSameDatabaseSaysSoAndTakesOrders.)
+TEST(ProjectorPg, ItsOwnOrphanedSessionIsEndedAndTheLockTaken) {
+  PostgresServer pg;
+  TcpProxy proxy(pg.port());
+  auto spotd =
+      spotd_with("postgresql://postgres@127.0.0.1:" + std::to_string(proxy.port()) + "/spotd", "",
+                 {"--set", "postgres.call_deadline_ms=1000"});
+  const std::string key = spotd->create_account("orphan");
+  run_load(*spotd, key, 500, 1);
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(10));
+  const std::string session = pg.psql(
+      "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE "
+      "'spotd projector %'");
+  EXPECT_EQ(session.rfind("spotd projector ", 0), 0u) << session;
+  proxy.abandon_open_links();
+  const Load more = run_load(*spotd, key, 500, 1, 1'000'000);
+  EXPECT_EQ(more.errors(), 0u);
+  wait_for_checkpoint(pg, durable_seq(*spotd), std::chrono::seconds(15));
+  EXPECT_TRUE(
+      spotd->wait_for_log("ended its own orphaned PostgreSQL session", std::chrono::seconds(1)))
+      << spotd->log();
+  EXPECT_EQ(spotd->terminate(), 0);
+  expect_database_equals_journal(pg, *spotd);
+}
+
 // The client-side deadline: a call to a frozen server returns (failed, timed out) once
 // its deadline passes, instead of hanging the thread; the cheap ping says the server
 // does not answer; after SIGCONT both work again.
@@ -637,6 +666,8 @@ void outage_under_load(bool freeze) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   EXPECT_TRUE(saw_open) << "the breaker never opened during the outage";
+  // An outage is never silent in the log: the same error, repeating, is logged again.
+  EXPECT_NE(spotd->log().find("postgres call still failing"), std::string::npos) << spotd->log();
   // The backlog is reported: records and age.
   const json during = readyz(*spotd)["postgres"];
   EXPECT_GT(during["lagEvents"].get<std::uint64_t>(), 1'000u) << during.dump();

@@ -47,6 +47,11 @@ void TcpProxy::cut_all() {
   for (Link* link : links_) close_link(link);
 }
 
+void TcpProxy::abandon_open_links() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (Link* link : links_) link->abandoned.store(true);
+}
+
 void TcpProxy::close_link(Link* link) {
   if (link->closed.exchange(true)) return;
   // shutdown wakes both pumps; the descriptors are closed when the proxy goes.
@@ -87,7 +92,7 @@ void TcpProxy::pump(Link* link, bool from_client) {
   char buf[65536];
   std::string swallowed;  // server side, while losing a reply: what it has sent
   while (!link->closed.load()) {
-    if (black_hole_.load()) {
+    if (black_hole_.load() || link->abandoned.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       continue;
     }
@@ -107,7 +112,8 @@ void TcpProxy::pump(Link* link, bool from_client) {
       swallowed.append(buf, static_cast<std::size_t>(n));
       std::size_t at = 0;
       bool ready = false;
-      bool error = false;  // an ErrorResponse: the statement did not commit
+      bool error = false;     // an ErrorResponse: the statement did not commit
+      bool executed = false;  // a CommandComplete: a statement ran (not just a Parse)
       while (at + 5 <= swallowed.size()) {
         const auto* b = reinterpret_cast<const unsigned char*>(swallowed.data() + at);
         const std::size_t length = (std::size_t{b[1]} << 24) | (std::size_t{b[2]} << 16) |
@@ -115,10 +121,12 @@ void TcpProxy::pump(Link* link, bool from_client) {
         if (at + 1 + length > swallowed.size()) break;
         ready = ready || b[0] == 'Z';
         error = error || b[0] == 'E';
+        executed = executed || b[0] == 'C';
         at += 1 + length;
       }
-      if (ready && error) {
-        // Nothing committed: pass the reply on and lose the next one instead.
+      if (ready && (error || !executed)) {
+        // Nothing committed (an error, or the reply to a Parse that only prepared the
+        // statement on a new connection): pass the reply on and lose the next one instead.
         link->losing_reply.store(false);
         {
           std::lock_guard<std::mutex> lock(mutex_);

@@ -27,8 +27,9 @@ class TcpProxy {
   // ReadyForQuery (the PostgreSQL wire protocol's end of a reply: the statement has run
   // and committed), and then both sides of that connection are closed. The request
   // happened; its reply is lost. Once. A reply that carries an error (the statement
-  // did not commit: a statement timeout on a slow machine) is passed on instead, and
-  // the next one with `marker` is lost in its place.
+  // did not commit: a statement timeout on a slow machine) or no CommandComplete (the
+  // reply to a Parse, which only prepared the statement) is passed on instead, and the
+  // next one with `marker` is lost in its place.
   void lose_reply_after(const std::string& marker);
   // How many replies lose_reply_after has cut so far.
   int replies_lost() const { return replies_lost_.load(); }
@@ -37,6 +38,11 @@ class TcpProxy {
   void set_black_hole(bool on) { black_hole_.store(on); }
   // Closes every open connection now (new ones are still accepted).
   void cut_all();
+  // The connections open now are abandoned: nothing more is forwarded on them and they
+  // are never closed (until the proxy goes), so the server sees a live, silent client
+  // (its keepalives are answered by this side's kernel). New connections work as usual:
+  // a network path that broke behind a middlebox, as with a TCP load balancer.
+  void abandon_open_links();
 
  private:
   struct Link {
@@ -44,6 +50,7 @@ class TcpProxy {
     int server = -1;
     std::atomic<bool> closed{false};
     std::atomic<bool> losing_reply{false};  // swallowing the server's reply, then cut
+    std::atomic<bool> abandoned{false};
   };
   void accept_loop();
   void pump(Link* link, bool from_client);

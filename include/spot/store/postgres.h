@@ -107,8 +107,11 @@ class PgSession {
   explicit PgSession(PostgresOptions options);
   ~PgSession();
 
-  // Opens the connection (closing any previous one) and sets statement_timeout.
+  // Opens the connection (closing any previous one) and sets statement_timeout,
+  // lock_timeout and the server side's TCP keepalives and user timeout.
   DbError connect();
+  // The statements connect() sends (for the statement count).
+  static constexpr int kConnectStatements = 6;
   void close();
   bool connected() const { return conn_ != nullptr; }
 

@@ -182,6 +182,7 @@ class Projector {
   ProjectionListener* listener_ = nullptr;
   SymbolTable symbols_;
   PgSession session_;
+  const std::string session_name_;  // application_name of its sessions (session_name())
   CircuitBreaker breaker_;
   RetryPolicy retry_;
 
@@ -197,6 +198,11 @@ class Projector {
   bool synced_ = false;        // replica_ and reader_ are at committed_seq_ + batch
   bool migrated_ = false;      // migrations applied once per process
   bool last_call_failed_ = false;
+  // note_error logs an error once when it appears, then once per kRepeatLogNs while it
+  // repeats (with how many times it did), so a long outage is never silent in the log.
+  static constexpr std::int64_t kRepeatLogNs = 5'000'000'000;
+  std::int64_t error_logged_ns_ = 0;
+  std::uint64_t error_repeats_ = 0;
   // After a data error: batches up to here are split, isolate_limit_ records each (half
   // of the refused batch; halved at each refusal, doubled at each commit), until the
   // refused record is a batch of its own.
