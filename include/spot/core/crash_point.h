@@ -16,7 +16,7 @@ namespace spot {
 // The points, where they are: journal.appended (a batch appended, not yet fsynced),
 // journal.rolled (a new segment opened, the directory not yet synced), snapshot.written
 // (the temp file written, not renamed), snapshot.renamed (renamed, nothing pruned yet),
-// snapshot.pruned (the first old file of a retention pass removed), projector.committed
+// snapshot.pruned (an old file of a retention pass removed, more to go), projector.committed
 // (a batch committed to PostgreSQL, before the projector notes it).
 void crash_point(std::string_view name);
 
