@@ -312,15 +312,16 @@ DbError Projector::establish(std::uint64_t* checkpoint) {
     pqxx::nontransaction tx(c);
     // The session names itself after this projector (application_name, which
     // pg_stat_activity shows), in the same statement as it takes the lock.
-    const std::string lock_sql = "SELECT pg_try_advisory_lock(" + std::to_string(kProjectorLock) +
-                                 "), set_config('application_name', " + tx.quote(session_name_) +
-                                 ", false)";
-    if (!tx.exec(lock_sql)[0][0].as<bool>()) {
+    const std::string try_lock =
+        "SELECT pg_try_advisory_lock(" + std::to_string(kProjectorLock) + ")";
+    if (!tx.exec(try_lock + ", set_config('application_name', " + tx.quote(session_name_) +
+                 ", false)")[0][0]
+             .as<bool>()) {
       // Held. By this projector's own earlier session, orphaned when the connection was
       // dropped on this side only (a call past its deadline, a black hole, a lost reply):
       // its backend lives, and keeps the lock, until the server notices, which can take
       // minutes. Such a session is ended, and the lock taken. Another spotd's, never.
-      statements += 2;
+      ++statements;
       const pqxx::result ended = tx.exec(
           "SELECT a.pid, pg_terminate_backend(a.pid, 3000) FROM pg_locks l "
           "JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -333,9 +334,8 @@ DbError Projector::establish(std::uint64_t* checkpoint) {
         log::warn("projector: ended its own orphaned PostgreSQL session, which held the lock", {},
                   {{"pid", row[0].as<std::string>()}, {"ended", row[1].as<std::string>()}});
       }
-      if (ended.empty() ||
-          !tx.exec("SELECT pg_try_advisory_lock(" + std::to_string(kProjectorLock) + ")")[0][0]
-               .as<bool>()) {
+      if (!ended.empty()) ++statements;  // the lock, tried again
+      if (ended.empty() || !tx.exec(try_lock)[0][0].as<bool>()) {
         throw std::runtime_error(
             "another spotd is projecting into this database (its advisory lock is held)");
       }
