@@ -1,5 +1,6 @@
 #include "spot/app/matching_loop.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "spot/journal/codec.h"
@@ -62,7 +63,7 @@ void MatchingLoop::run() {
     queue_.pop_batch(batch, take);
     // One wall-clock reading stamps the journal records of the whole batch, and is the
     // time of their public trades (MarketData): a replay reads it back from the records.
-    const std::int64_t now_ns = clock_.wall_ns();
+    const std::int64_t now_ns = stamp();
     for (Command& command : batch) {
       if (journal_ != nullptr) {
         execute_journaled(command, now_ns);
@@ -76,6 +77,23 @@ void MatchingLoop::run() {
     publish_books();
   }
   publish_books();
+}
+
+std::int64_t MatchingLoop::stamp() {
+  // Never earlier than the last stamp: a wall clock stepped back holds time still until
+  // it catches up, rather than running it backwards in the journal, the database and
+  // market data. Said once per step back of more than a second.
+  const std::int64_t wall = clock_.wall_ns();
+  const std::int64_t last = engine_.last_time_ns();
+  constexpr std::int64_t kSecondNs = 1'000'000'000;
+  if (wall >= last) {
+    clock_behind_ = false;
+  } else if (last - wall > kSecondNs && !clock_behind_) {
+    clock_behind_ = true;
+    log::warn("wall clock is behind the last recorded time: time is held until it catches up", {},
+              {{"behind_ms", std::to_string((last - wall) / 1'000'000)}});
+  }
+  return std::max(wall, last);
 }
 
 void MatchingLoop::publish_books() {

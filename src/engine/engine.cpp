@@ -137,6 +137,7 @@ std::vector<std::uint64_t> Engine::sorted_open_ids(const Account& account) const
 
 Reply Engine::execute(const CommandBody& command, const std::string& request_id,
                       std::int64_t time_ns) {
+  last_time_ns_ = std::max(last_time_ns_, time_ns);
   return std::visit(
       [&](const auto& c) -> Reply {
         using T = std::decay_t<decltype(c)>;
@@ -897,6 +898,7 @@ Status Engine::restore(std::string_view in) {
     if (Status s = market_.restore(i); !s.ok()) return s;
   }
   if (!i.done()) return fail("trailing bytes");
+  last_time_ns_ = market_.last_time_ns();
   by_id_.reserve(slots_used_);
   by_key_.reserve(slots_used_);
   for (std::uint32_t s = 0; s < slots_used_; ++s) {

@@ -107,6 +107,14 @@ std::optional<std::pair<Ticks, Lots>> MarketData::last_trade(SymbolId symbol) co
   return std::make_pair(s.last_price, s.last_qty);
 }
 
+std::int64_t MarketData::last_time_ns() const {
+  std::int64_t last = 0;
+  for (const Symbol& s : symbols_) {
+    if (s.traded) last = std::max(last, s.last_time_ns);
+  }
+  return last;
+}
+
 void MarketData::trades(SymbolId symbol, const TradeQuery& query,
                         std::vector<PublicTrade>& out) const {
   const Symbol& s = symbols_[symbol];

@@ -433,9 +433,11 @@ void Metrics::snapshot_written(double serialize_seconds, double write_seconds, d
   snapshot_serialize_seconds_->Set(serialize_seconds);
   snapshot_write_seconds_->Set(write_seconds);
   snapshot_bytes_->Set(bytes);
-  snapshot_last_unix_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+  // Monotonic: a wall clock stepped forward or back must not age the snapshot (and
+  // page someone) or make it younger than it is.
+  snapshot_written_monotonic_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::steady_clock::now().time_since_epoch())
+                                           .count());
 }
 
 void Metrics::order_rejected(RejectReason reason) {
@@ -494,11 +496,11 @@ void Metrics::book(std::size_t symbol, double orders, double bid_levels, double 
 
 std::string Metrics::scrape() {
   update_process_metrics();
-  const std::int64_t last = snapshot_last_unix_ns_.load();
+  const std::int64_t last = snapshot_written_monotonic_ns_.load();
   snapshot_age_seconds_->Set(
       last == 0 ? -1.0
                 : static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
+                                          std::chrono::steady_clock::now().time_since_epoch())
                                           .count() -
                                       last) /
                       1e9);

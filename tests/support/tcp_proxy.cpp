@@ -100,6 +100,9 @@ void TcpProxy::pump(Link* link, bool from_client) {
     if (::poll(&p, 1, 20) <= 0) continue;
     const ssize_t n = ::recv(in, buf, sizeof(buf), 0);
     if (n <= 0) break;
+    if (const int delay = delay_ms_.load(); delay > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    }
     if (from_client) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!marker_.empty() && std::string_view(buf, static_cast<std::size_t>(n)).find(marker_) !=

@@ -1,6 +1,6 @@
 // Test support: a TCP proxy on 127.0.0.1 between a client (spotd) and a server
 // (PostgreSQL), to inject the network faults that only a connection in the middle can
-// make: a reply lost after the request reached the server, a black hole, a cut.
+// make: a reply lost after the request reached the server, a black hole, a cut, latency.
 #pragma once
 
 #include <atomic>
@@ -34,6 +34,11 @@ class TcpProxy {
   // How many replies lose_reply_after has cut so far.
   int replies_lost() const { return replies_lost_.load(); }
 
+  // Latency: every chunk read from either side is passed on `one_way_ms` after it was
+  // read (a round trip then takes twice that). One pump per direction holds the chunk,
+  // so bytes that arrive while one is held wait for it: a stream's bandwidth is at most
+  // 64 KiB per delay, as on a long thin link. 0: none.
+  void set_delay_ms(int one_way_ms) { delay_ms_.store(one_way_ms); }
   // While on, nothing is forwarded either way and connections stay open: a black hole.
   void set_black_hole(bool on) { black_hole_.store(on); }
   // Closes every open connection now (new ones are still accepted).
@@ -61,6 +66,7 @@ class TcpProxy {
   int upstream_port_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> black_hole_{false};
+  std::atomic<int> delay_ms_{0};
   std::atomic<int> replies_lost_{0};
   std::mutex mutex_;
   std::string marker_;  // armed when non-empty

@@ -53,6 +53,9 @@ class MatchingLoop {
   void halt();
   void observe(const Command& command, const Reply& reply);
   void notify_makers(const Reply& reply) const;
+  // The time a batch's records are stamped with: the wall clock, but never earlier than
+  // the stamp before (Engine::last_time_ns).
+  std::int64_t stamp();
   // The book gauges (spot_book_*), at most every 100 ms.
   void publish_books();
   // Hands a reply back and counts it.
@@ -67,6 +70,7 @@ class MatchingLoop {
   JournalWriter* journal_;
   std::function<void()> on_journal_failure_;
   bool halted_ = false;         // matching thread (read after stop)
+  bool clock_behind_ = false;   // matching thread: the wall clock reads behind, said once
   std::size_t high_water_ = 0;  // matching thread
   std::string payload_;         // matching thread: a journal record's payload, reused
   std::int64_t books_published_ns_ = -1'000'000'000'000;  // matching thread

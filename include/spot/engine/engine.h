@@ -109,6 +109,12 @@ class Engine {
 
   const Matcher& matcher() const { return matcher_; }
   const MarketData& market() const { return market_; }
+  // The latest time a command was executed at (after a restore, the time of the last
+  // trade the snapshot holds, raised by every record replayed after it). The matching
+  // loop never stamps a command earlier, so a wall clock stepped back (NTP, an
+  // operator) cannot make time run backwards in the journal, the database or market
+  // data, across a restart too.
+  std::int64_t last_time_ns() const { return last_time_ns_; }
   std::size_t account_count() const { return accounts_.size(); }
   std::size_t record_count() const { return by_id_.size(); }
   const IdempotencyWindow& idempotency_window() const { return window_; }
@@ -210,6 +216,7 @@ class Engine {
   Balances balances_;
   std::map<std::string, TransferReply> transfers_;  // by reference
   MarketData market_;  // fed by execute() from the replies of submits and cancels
+  std::int64_t last_time_ns_ = 0;
 };
 
 }  // namespace spot

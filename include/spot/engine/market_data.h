@@ -105,6 +105,8 @@ class MarketData {
   // The last trade's price and quantity; nullopt before the first trade.
   std::optional<std::pair<Ticks, Lots>> last_trade(SymbolId symbol) const;
   std::size_t trade_count(SymbolId symbol) const { return symbols_[symbol].size; }
+  // The time of the latest trade of any symbol; 0 before the first.
+  std::int64_t last_time_ns() const;
 
   // Appends the kept trades `query` selects to `out`, oldest first.
   void trades(SymbolId symbol, const TradeQuery& query, std::vector<PublicTrade>& out) const;

@@ -126,7 +126,7 @@ class Metrics {
   prometheus::Gauge* snapshot_bytes_;
   prometheus::Gauge* snapshot_age_seconds_;
   prometheus::Counter* snapshot_failures_;
-  std::atomic<std::int64_t> snapshot_last_unix_ns_{0};
+  std::atomic<std::int64_t> snapshot_written_monotonic_ns_{0};
   prometheus::Counter* process_cpu_seconds_;
   double cpu_seconds_reported_ = 0;
   prometheus::Gauge* process_resident_bytes_;
