@@ -6,6 +6,8 @@
 //   [--acks-out F] [--sweep]
 //   spot-bench mixed --port P --admin-port A --api-key K [--orders N] [--order-rate R]
 //   [--reads M] [--read-rate R] [--get-ratio G --open-ratio O --depth-ratio D] [--get-set S]
+//   spot-bench hostile [--http-port P] [--tcp-port T] [--admin-port A] --duration S
+//   [--flood-http N --flood-tcp N --flood-admin N] [--slowloris N] (see bench/load/hostile.h)
 //   spot-bench replay --ops N --seed S --prefill P [--snapshot-at K] --dir D [--repeat R]
 //   [--order-history H] [--idempotency-window W]
 //   spot-bench project --postgres URL [--orders N] [--rounds R] [--batch-max-records B]
@@ -29,6 +31,7 @@
 #include <x86intrin.h>
 #endif
 
+#include "bench/load/hostile.h"
 #include "bench/load/load.h"
 #include "bench/load/mixed.h"
 #include "bench/load/null_server.h"
@@ -381,6 +384,74 @@ int main(int argc, char** argv) {
   null_cmd->add_option("--ports-file", null_options.ports_file,
                        "write {\"http\":P,\"tcp\":P} here once listening");
 
+  // Malformed and hostile input on every port (issue 15, bench/soak.sh).
+  spot::bench::load::HostileOptions hostile_options;
+  CLI::App* hostile = app.add_subcommand(
+      "hostile", "malformed input, slowloris and connection floods on spotd's ports");
+  {
+    auto& h = hostile_options;
+    hostile->add_option("--host", h.host, "spotd address (IPv4 loopback only)")
+        ->capture_default_str();
+    hostile->add_option("--http-port", h.http_port, "spotd HTTP port (0: left alone)");
+    hostile->add_option("--tcp-port", h.tcp_port, "spotd TCP port (0: left alone)");
+    hostile->add_option("--admin-port", h.admin_port, "spotd admin port (0: left alone)");
+    hostile->add_option("--api-key", h.api_key,
+                        "a key of an unfunded account: bad JSON past authentication, bad "
+                        "frames after a good TCP Login");
+    hostile->add_option("--admin-token", h.admin_token,
+                        "the admin token: bad JSON on admin routes past authentication");
+    hostile->add_option("--duration", h.duration_s, "seconds the attack lasts")
+        ->capture_default_str();
+    hostile->add_option("--seed", h.seed, "seed of the garbage and the bad-JSON choice")
+        ->capture_default_str();
+    hostile->add_option("--oversized", h.oversized, "oversized body/header/frame probes per round")
+        ->capture_default_str();
+    hostile->add_option("--bad-json", h.bad_json, "bad JSON bodies per round and HTTP port")
+        ->capture_default_str();
+    hostile->add_option("--garbage", h.garbage, "garbage and bad-framing probes per round")
+        ->capture_default_str();
+    hostile->add_option("--round-pause", h.round_pause_s, "seconds between rounds")
+        ->capture_default_str();
+    hostile->add_option("--body-bytes", h.body_bytes, "size of an oversized body")
+        ->capture_default_str();
+    hostile->add_option("--header-bytes", h.header_bytes, "size of an oversized header block")
+        ->capture_default_str();
+    hostile->add_option("--frame-bytes", h.frame_bytes, "length field of an oversized TCP frame")
+        ->capture_default_str();
+    hostile->add_option("--garbage-bytes", h.garbage_bytes, "bytes of one garbage probe")
+        ->capture_default_str();
+    hostile->add_option("--slowloris", h.slowloris, "slowloris connections per port per round")
+        ->capture_default_str();
+    hostile
+        ->add_option("--slowloris-interval", h.slowloris_interval_s,
+                     "seconds between two bytes of one slowloris connection")
+        ->capture_default_str();
+    hostile
+        ->add_option("--slowloris-max", h.slowloris_max_s,
+                     "seconds a slowloris connection is kept at most (one round)")
+        ->capture_default_str();
+    hostile->add_option("--flood-http", h.flood_http, "connections per flood on the HTTP port")
+        ->capture_default_str();
+    hostile->add_option("--flood-tcp", h.flood_tcp, "connections per flood on the TCP port")
+        ->capture_default_str();
+    hostile->add_option("--flood-admin", h.flood_admin, "connections per flood on the admin port")
+        ->capture_default_str();
+    hostile->add_option("--flood-hold", h.flood_hold_s, "seconds a flood's connections are held")
+        ->capture_default_str();
+    hostile->add_option("--flood-every", h.flood_every_s, "seconds from one flood to the next")
+        ->capture_default_str();
+    hostile->add_option("--connect-timeout", h.connect_timeout_s, "seconds for one connect")
+        ->capture_default_str();
+    hostile->add_option("--io-timeout", h.io_timeout_s, "seconds waiting for one answer")
+        ->capture_default_str();
+    hostile
+        ->add_option("--stay-open-check", h.stay_open_check_s,
+                     "seconds a connection that should stay open after its answer is watched")
+        ->capture_default_str();
+    hostile->add_option("--connect-batch", h.connect_batch, "flood connects in flight at once")
+        ->capture_default_str();
+  }
+
   spot::bench::ReplayOptions replay_options;
   CLI::App* replay_cmd =
       app.add_subcommand("replay", "journal W1, then time start-up recovery from that journal");
@@ -458,6 +529,7 @@ int main(int argc, char** argv) {
   if (tcp->parsed()) return spot::bench::load::run_tcp(load);
   if (mixed->parsed()) return spot::bench::load::run_mixed(mixed_options);
   if (null_cmd->parsed()) return spot::bench::load::run_null_server(null_options);
+  if (hostile->parsed()) return spot::bench::load::run_hostile(hostile_options);
   if (replay_cmd->parsed()) {
     spot::bench::ReplayResult result;
     std::string error;
