@@ -522,8 +522,11 @@ bool refused_at_limit(const HttpResponse& response) {
 }
 
 // Records one HTTP probe's exchange against its expectation. A connection refused at the
-// limit (while a flood holds the port) is counted apart: the probe was never read.
-void judge_http(const char* port_name, const Probe& probe, const Exchange& x, PortReport& r) {
+// limit, or closed unanswered to make room for another while our own flood holds the
+// port (spotd closes the connection idle longest: one whose bytes it has not read yet
+// may be it), is counted apart: the probe was never read.
+void judge_http(const char* port_name, const Probe& probe, const Exchange& x, bool during_flood,
+                PortReport& r) {
   HttpResponse response;
   int status = 0;
   bool at_limit = false;
@@ -543,7 +546,7 @@ void judge_http(const char* port_name, const Probe& probe, const Exchange& x, Po
   r.bytes_sent += x.sent_bytes;
   ProbeCount& c = r.probes[probe.name];
   ++c.sent;
-  if (at_limit) {
+  if (at_limit || (during_flood && x.closed && x.data.empty())) {
     ++c.at_limit;
     ++r.refused_at_limit;
     return;
@@ -563,7 +566,9 @@ void judge_http(const char* port_name, const Probe& probe, const Exchange& x, Po
 }
 
 // As judge_http. spotd closes a TCP connection over tcp.max_connections without a word, so
-// a close with no answer while our own flood holds the port counts as refused at the limit.
+// a close with no answer while our own flood holds the port counts as refused at the limit;
+// so does the close of a connection not logged in that had its answer and should have
+// stayed open (closed to make room for another, as the connection idle longest).
 void judge_tcp(const Probe& probe, const Exchange& x, bool during_flood, PortReport& r) {
   const TcpAnswers a = read_frames(x.data);
   for (const std::string& s : a.answers) ++r.answers[s];
@@ -577,15 +582,16 @@ void judge_tcp(const Probe& probe, const Exchange& x, bool during_flood, PortRep
   r.bytes_sent += x.sent_bytes;
   ProbeCount& c = r.probes[probe.name];
   ++c.sent;
-  if (during_flood && x.closed && x.data.empty()) {
-    ++c.at_limit;
-    ++r.refused_at_limit;
-    return;
-  }
   const Expect& e = probe.expect;
   bool ok = true;
   if (e.reason != RejectReason::None) {
     ok = !a.answers.empty() && a.answers.front() == to_string(e.reason);
+  }
+  const bool made_room = ok && !probe.login && e.close == CloseRule::StaysOpen && x.closed;
+  if (during_flood && x.closed && (x.data.empty() || made_room)) {
+    ++c.at_limit;
+    ++r.refused_at_limit;
+    return;
   }
   if (e.close == CloseRule::Closes && !x.closed) ok = false;
   if (e.close == CloseRule::StaysOpen && x.closed) ok = false;
@@ -635,6 +641,7 @@ void http_worker(const Attack& attack, std::uint16_t port, bool admin, std::uint
   for (int round = 0; round < kMaxRounds && !attack.over(); ++round) {
     for (const Probe& probe : probes.round(rng)) {
       if (attack.over()) break;
+      const bool flood_before = attack.flooded(port);
       auto [fd, result] = connect_to(to, o.connect_timeout_s);
       if (result != ConnectResult::Ok) {
         ++report.connect_failed;
@@ -648,7 +655,7 @@ void http_worker(const Attack& attack, std::uint16_t port, bool admin, std::uint
                      HttpResponse r;
                      return parse_http_response(data, HttpLimits{}, r) != HttpParse::NeedMore;
                    });
-      judge_http(name, probe, x, report);
+      judge_http(name, probe, x, flood_before || attack.flooded(port), report);
     }
     attack.pause(o.round_pause_s);
   }

@@ -20,8 +20,9 @@
 // status class, a TCP Rejected reason, the connection closed or kept); an answer that
 // differs is counted as unexpected and the first few are printed in the summary. A probe
 // refused at the connection limit while our own flood holds its port (HTTP 503 "too many
-// connections"; TCP closed without a word) is counted as at_limit instead: it was never
-// read, so it says nothing about the parser.
+// connections"; TCP closed without a word), or closed then to make room for another
+// connection (spotd closes the one idle longest: an HTTP connection not yet read, a TCP
+// one not logged in), is counted as at_limit instead: it says nothing about the parser.
 //
 // Every loop is bounded: rounds by the duration (and kMaxRounds), connections by the
 // counts, every wait by --io-timeout, --slowloris-max or --flood-hold. The host must be a

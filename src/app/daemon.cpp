@@ -123,6 +123,9 @@ class Network {
                                                    [] { return false; });
       tcp_ = std::make_unique<TcpServer>(ioc_, config_.tcp, gateway_, fills_, symbols_,
                                          &metrics_.connections(true));
+      http_->set_evicted_counter(&metrics_.http_evicted());
+      admin_server_->set_evicted_counter(&metrics_.admin_evicted());
+      tcp_->set_evicted_counter(&metrics_.tcp_evicted());
     } catch (const std::exception& e) {
       log::error("cannot listen", {}, {{"error", e.what()}});
       std::fprintf(stderr, "spotd: cannot listen: %s\n", e.what());

@@ -80,6 +80,15 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                           .Register(r);
   http_connections_ = &connections.Add({{"protocol", "http"}});
   tcp_connections_ = &connections.Add({{"protocol", "tcp"}});
+  auto& evicted = BuildCounter()
+                      .Name("spot_connections_evicted_total")
+                      .Help(
+                          "Idle connections closed to make room for a new one at a listener's "
+                          "connection limit, by listener (http, tcp, admin).")
+                      .Register(r);
+  http_evicted_ = &evicted.Add({{"listener", "http"}});
+  tcp_evicted_ = &evicted.Add({{"listener", "tcp"}});
+  admin_evicted_ = &evicted.Add({{"listener", "admin"}});
   ready_ = &BuildGauge()
                 .Name("spot_ready")
                 .Help("1 when spotd accepts orders, else 0.")

@@ -94,6 +94,16 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
       : stream_(std::move(socket)), server_(std::move(server)), slot_(std::move(slot)) {}
 
   void run() {
+    // Idle while it waits for a request with nothing in flight: the listener may close
+    // it then to make room at its limit.
+    slot_.evictable([weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        asio::post(self->stream_.get_executor(), [self] {
+          log::debug("http connection closed to make room at the connection limit");
+          self->close();
+        });
+      }
+    });
     asio::dispatch(stream_.get_executor(),
                    beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
@@ -173,6 +183,7 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
       return;
     }
     reading_ = true;
+    if (pending_.empty()) slot_.idle();
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
     parser_->body_limit(options().max_body_bytes);
@@ -183,6 +194,7 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
 
   void on_read(beast::error_code ec, std::size_t) {
     reading_ = false;
+    slot_.busy();
     if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
         ec == asio::error::eof) {
       read_closed_ = true;
@@ -337,6 +349,10 @@ HttpServer::HttpServer(asio::io_context& ioc, HttpOptions options, HttpHandler& 
 }
 
 HttpServer::~HttpServer() = default;
+
+void HttpServer::set_evicted_counter(prometheus::Counter* evicted) {
+  state_->listener->set_evicted_counter(evicted);
+}
 
 void HttpServer::start() { state_->listener->start(); }
 

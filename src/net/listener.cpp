@@ -1,6 +1,11 @@
 #include "spot/net/listener.h"
 
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+
+#include <chrono>
+#include <limits>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -15,18 +20,51 @@ Listener::Slot::Slot(std::shared_ptr<Count> count) : count_(std::move(count)) {
   if (count_->gauge != nullptr) count_->gauge->Increment();
 }
 
+Listener::Slot::Slot(Slot&& other) noexcept
+    : count_(std::move(other.count_)), entry_(other.entry_), registered_(other.registered_) {
+  other.registered_ = false;
+}
+
 Listener::Slot& Listener::Slot::operator=(Slot&& other) noexcept {
   if (this != &other) {
     release();
     count_ = std::move(other.count_);
+    entry_ = other.entry_;
+    registered_ = other.registered_;
+    other.registered_ = false;
   }
   return *this;
 }
 
 Listener::Slot::~Slot() { release(); }
 
+void Listener::Slot::evictable(std::function<void()> evict) {
+  if (!count_ || registered_) return;
+  std::lock_guard<std::mutex> lock(count_->mutex);
+  entry_ = count_->evictable.emplace(count_->evictable.end());
+  entry_->evict = std::move(evict);
+  registered_ = true;
+}
+
+void Listener::Slot::idle() {
+  if (!registered_) return;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  entry_->idle_since_ns.store(now == 0 ? 1 : now, std::memory_order_relaxed);
+}
+
+void Listener::Slot::busy() {
+  if (registered_) entry_->idle_since_ns.store(0, std::memory_order_relaxed);
+}
+
 void Listener::Slot::release() {
   if (!count_) return;
+  if (registered_) {
+    std::lock_guard<std::mutex> lock(count_->mutex);
+    count_->evictable.erase(entry_);
+    registered_ = false;
+  }
   count_->open.fetch_sub(1, std::memory_order_acq_rel);
   if (count_->gauge != nullptr) count_->gauge->Decrement();
   count_.reset();
@@ -58,7 +96,8 @@ struct Listener::State : std::enable_shared_from_this<Listener::State> {
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
       log::warn(name + " accept failed", {}, {{"error", ec.message()}});
-    } else if (count->open.fetch_add(1, std::memory_order_acq_rel) >= max_connections) {
+    } else if (count->open.fetch_add(1, std::memory_order_acq_rel) >= max_connections &&
+               !evict_idlest()) {
       count->open.fetch_sub(1, std::memory_order_acq_rel);
       refused(std::move(socket));
     } else {
@@ -67,6 +106,32 @@ struct Listener::State : std::enable_shared_from_this<Listener::State> {
       accepted(std::move(socket), Slot(count));
     }
     do_accept();
+  }
+
+  // At the limit: closes the connection idle longest to make room for the new one,
+  // which is let in at once (the count stays above the limit only until the closed
+  // one's session ends, as soon as its executor runs). False if none is idle.
+  bool evict_idlest() {
+    std::function<void()> evict;
+    {
+      std::lock_guard<std::mutex> lock(count->mutex);
+      Evictable* idlest = nullptr;
+      std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+      for (Evictable& e : count->evictable) {
+        const std::int64_t since = e.idle_since_ns.load(std::memory_order_relaxed);
+        if (since != 0 && !e.evicting && since < oldest) {
+          oldest = since;
+          idlest = &e;
+        }
+      }
+      if (idlest == nullptr) return false;
+      idlest->evicting = true;
+      evict = idlest->evict;
+    }
+    evict();
+    if (prometheus::Counter* c = count->evicted.load(std::memory_order_relaxed)) c->Increment();
+    log::debug(name + ": at the connection limit, closed the connection idle longest");
+    return true;
   }
 
   asio::io_context& ioc;
@@ -93,6 +158,10 @@ Listener::Listener(asio::io_context& ioc, const std::string& address, std::uint1
 }
 
 Listener::~Listener() = default;
+
+void Listener::set_evicted_counter(prometheus::Counter* evicted) {
+  state_->count->evicted.store(evicted, std::memory_order_relaxed);
+}
 
 void Listener::start() {
   asio::dispatch(state_->acceptor.get_executor(), [s = state_] { s->do_accept(); });

@@ -112,6 +112,16 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
   }
 
   void run() {
+    // Until it logs in, the listener may close it to make room at its limit.
+    slot_.evictable([weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        asio::post(self->socket_.get_executor(), [self] {
+          log::debug("tcp connection closed before login to make room at the connection limit");
+          self->close();
+        });
+      }
+    });
+    slot_.idle();
     asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
       self->arm_login_timer();
       self->last_read_ = std::chrono::steady_clock::now();
@@ -369,6 +379,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
       return;
     }
     account_ = *account;
+    slot_.busy();  // for good: a trader's session is never closed to make room
     login_timer_.cancel();
     // Which account a session is, so a trader's complaint ("account A, token n") leads to
     // the correlation ids tcp-<session>-<n> of its records and rows.
@@ -622,6 +633,10 @@ TcpServer::TcpServer(asio::io_context& ioc, TcpOptions options, Gateway& gateway
 }
 
 TcpServer::~TcpServer() = default;
+
+void TcpServer::set_evicted_counter(prometheus::Counter* evicted) {
+  state_->listener->set_evicted_counter(evicted);
+}
 
 std::uint16_t TcpServer::port() const { return state_->listener->port(); }
 

@@ -6,9 +6,13 @@
 // `integration`.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "integration/spotd_process.h"
 
@@ -101,6 +105,58 @@ TEST(HostileClient, EveryProbeGetsItsDocumentedAnswerAndSpotdStaysUp) {
       {{"X-API-Key", trader}});
   EXPECT_EQ(order.status, 201u) << order.body;
   EXPECT_EQ(HttpClient(spotd.admin_port()).request(http::verb::get, "/readyz").status, 200u);
+  EXPECT_TRUE(spotd.running());
+}
+
+// The value of one sample of spotd's /metrics; -1 if absent.
+double metric(const SpotdProcess& spotd, const std::string& sample) {
+  const HttpReply r = HttpClient(spotd.admin_port()).request(http::verb::get, "/metrics");
+  std::istringstream lines(r.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
+  }
+  return -1;
+}
+
+// Connections that never send a byte fill every port to its limit: honest clients still
+// get in (each new connection closes the one idle longest), and nobody at work is
+// closed for it: with every TCP slot held by a logged-in session, a new connection is
+// refused.
+TEST(HostileClient, SilentConnectionsAtTheLimitDoNotLockHonestClientsOut) {
+  constexpr int kLimit = 6;
+  SpotdProcess spotd({"--set", "http.max_connections=" + std::to_string(kLimit), "--set",
+                      "tcp.max_connections=" + std::to_string(kLimit), "--set",
+                      "admin.max_connections=" + std::to_string(kLimit)});
+  const std::string trader = spotd.create_account("honest");
+  boost::asio::io_context ctx;
+  std::vector<boost::asio::ip::tcp::socket> silent;
+  for (const std::uint16_t port : {spotd.http_port(), spotd.tcp_port(), spotd.admin_port()}) {
+    for (int i = 0; i < kLimit; ++i) {
+      silent.emplace_back(ctx);
+      silent.back().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // all accepted by now
+
+  HttpClient client(spotd.http_port());
+  const HttpReply order = client.request(
+      http::verb::post, "/api/v1/orders",
+      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.010","price":"100.00"})",
+      {{"X-API-Key", trader}});
+  EXPECT_EQ(order.status, 201u) << order.body;
+  EXPECT_EQ(HttpClient(spotd.admin_port()).request(http::verb::get, "/readyz").status, 200u);
+  std::vector<std::unique_ptr<TcpClient>> sessions;
+  for (int i = 0; i < kLimit; ++i) {
+    sessions.push_back(std::make_unique<TcpClient>(spotd.tcp_port()));
+    ASSERT_TRUE(sessions.back()->login(trader)) << "session " << i;
+  }
+  EXPECT_GE(metric(spotd, R"(spot_connections_evicted_total{listener="http"})"), 1);
+  EXPECT_GE(metric(spotd, R"(spot_connections_evicted_total{listener="admin"})"), 1);
+  EXPECT_EQ(metric(spotd, R"(spot_connections_evicted_total{listener="tcp"})"), kLimit);
+
+  // Every TCP slot is a trader's now: the next connection is closed without a word.
+  TcpClient over(spotd.tcp_port());
+  EXPECT_FALSE(over.receive(std::chrono::seconds(2)).has_value());
   EXPECT_TRUE(spotd.running());
 }
 

@@ -42,6 +42,10 @@ class Metrics {
   void add_books(const std::vector<std::string>& symbols);
   void book(std::size_t symbol, double orders, double bid_levels, double ask_levels);
   prometheus::Gauge& connections(bool tcp) { return tcp ? *tcp_connections_ : *http_connections_; }
+  // spot_connections_evicted_total of one listener.
+  prometheus::Counter& http_evicted() { return *http_evicted_; }
+  prometheus::Counter& tcp_evicted() { return *tcp_evicted_; }
+  prometheus::Counter& admin_evicted() { return *admin_evicted_; }
   void ready(bool is_ready) { ready_->Set(is_ready ? 1 : 0); }
   void journal_batch(double records, double bytes, double fsync_seconds);
   // The journal failed closed with `why`: spot_journal_failed goes to 1, and
@@ -112,6 +116,9 @@ class Metrics {
   prometheus::Gauge* queue_depth_;
   prometheus::Gauge* http_connections_;
   prometheus::Gauge* tcp_connections_;
+  prometheus::Counter* http_evicted_;
+  prometheus::Counter* tcp_evicted_;
+  prometheus::Counter* admin_evicted_;
   prometheus::Gauge* ready_;
   prometheus::Counter* journal_appends_;
   prometheus::Counter* journal_bytes_;

@@ -20,8 +20,9 @@
 #include "spot/engine/commands.h"
 
 namespace prometheus {
+class Counter;
 class Gauge;
-}
+}  // namespace prometheus
 
 namespace spot {
 
@@ -121,6 +122,8 @@ class HttpServer {
   ~HttpServer();
 
   std::uint16_t port() const { return port_; }
+  // Counts the connections closed to make room at the limit (Listener; may be null).
+  void set_evicted_counter(prometheus::Counter* evicted);
   void start();
   // Stops accepting. Open sessions finish what they have and close.
   void stop();

@@ -16,8 +16,9 @@
 #include "spot/gateway/gateway.h"
 
 namespace prometheus {
+class Counter;
 class Gauge;
-}
+}  // namespace prometheus
 
 namespace spot {
 
@@ -45,6 +46,8 @@ class TcpServer {
   ~TcpServer();
 
   std::uint16_t port() const;
+  // Counts the connections closed to make room at the limit (Listener; may be null).
+  void set_evicted_counter(prometheus::Counter* evicted);
   void start();
   void stop();
 
