@@ -46,8 +46,8 @@
 #   ACK_GET_SAMPLE=20000  CATCHUP_TIMEOUT=180 (s for the projector and cache at the end)
 #   HTTP_MAX_CONNECTIONS, TCP_MAX_CONNECTIONS, ADMIN_MAX_CONNECTIONS (spotd's limits;
 #   default: config/spotd.toml's)  SEED=20240601
-#   SPOTD, SPOT_BENCH (default build/release/..., built by scripts/build release if
-#   missing)  KEEP=1 keeps the temp directory
+#   SPOTD, SPOT_BENCH (default build/release/..., brought up to date by scripts/build
+#   release first)  KEEP=1 keeps the temp directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,8 +93,13 @@ attack_seconds=$((SOAK_SECONDS - QUIET_SECONDS))
 [ "$attack_seconds" -ge $((5 * OUTAGE_SECONDS + 20)) ] ||
   die "the attack phase ($attack_seconds s) is too short for four outages of $OUTAGE_SECONDS s"
 [ "$RUN_SECONDS" -ge "$MIN_RUN_SECONDS" ] || die "RUN_SECONDS must be at least $MIN_RUN_SECONDS"
-if [ -z "${SPOTD:-}${SPOT_BENCH:-}" ] && { [ ! -x "$spotd" ] || [ ! -x "$bench" ]; }; then
-  scripts/build release spotd spot-bench
+# The tree the binaries are built from, as it is now (what the summary names).
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+git diff --quiet HEAD 2>/dev/null || commit="$commit with uncommitted changes"
+if [ -z "${SPOTD:-}${SPOT_BENCH:-}" ]; then
+  scripts/build release spotd spot-bench >/dev/null
+else
+  commit="$spotd and $bench"
 fi
 for b in "$spotd" "$bench"; do
   [ -x "$b" ] || die "no $b: build it first (scripts/build release spotd spot-bench)"
@@ -527,8 +532,6 @@ check "$outages_ok" "PostgreSQL and Redis each restarted twice" "$(tr '\n' ';' <
 
 # ---- the summary -----------------------------------------------------------------------
 
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-git diff --quiet HEAD 2>/dev/null || commit="$commit with uncommitted changes"
 admin_flood_note=""
 [ "$ADMIN_FLOOD" != 0 ] || admin_flood_note=", none on the admin port"
 settings="spotd $commit; honest load: http ${HTTP_RATE}/s on $HTTP_CONNECTIONS connections and tcp \
