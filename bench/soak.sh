@@ -653,7 +653,7 @@ else:
               f"cut at the end {s['cut_at_end']}")
     for port, f in hostile["flood"].items():
         print(f"- flood {port}: {f['floods']} floods, {f['attempted']} connects, {f['connected']} connected, "
-              f"refused at the limit: {f['refused_503']} with 503, {f['closed_without_answer']} closed without a word; "
+              f"at the limit: {f['refused_503']} refused with 503, {f['closed_without_answer']} closed without a word (refused, or closed to make room for a newer one); "
               f"held open at most {f['held_open_max']}; connect failed/timed out {f['connect_failed'] + f['connect_refused']}/{f['connect_timeout']}")
     if hostile["examples"]:
         print(f"- unexpected answers ({hostile['unexpected']}): " + "; ".join(hostile["examples"]))

@@ -706,6 +706,38 @@ void tcp_worker(const Attack& attack, std::uint16_t port, std::uint64_t seed, Po
   }
 }
 
+// Waits until `wake` for what the open connections of `conns` (each with fd, answer and
+// open) receive: keeps it in their answer (up to kMaxAnswerBytes) and hands each one the
+// server closed to `closed`, marked closed. Returns how many it closed.
+template <class Conn, class Closed>
+std::size_t poll_answers(std::vector<Conn>& conns, TimePoint wake, Closed&& closed) {
+  std::vector<pollfd> polls;
+  std::vector<std::size_t> index;
+  for (std::size_t i = 0; i < conns.size(); ++i) {
+    if (!conns[i].open) continue;
+    polls.push_back({conns[i].fd.get(), POLLIN, 0});
+    index.push_back(i);
+  }
+  if (::poll(polls.data(), polls.size(), ms_until(wake)) <= 0) return 0;
+  char buffer[4096];
+  std::size_t gone = 0;
+  for (std::size_t k = 0; k < polls.size(); ++k) {
+    if ((polls[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    Conn& c = conns[index[k]];
+    const ssize_t got = ::recv(c.fd.get(), buffer, sizeof buffer, 0);
+    if (got > 0) {
+      c.answer.append(buffer, std::min<std::size_t>(static_cast<std::size_t>(got),
+                                                    kMaxAnswerBytes - c.answer.size()));
+      continue;
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+    c.open = false;
+    ++gone;
+    closed(c);
+  }
+  return gone;
+}
+
 // One port's slowloris figures.
 struct SlowReport {
   std::uint64_t rounds = 0;
@@ -761,9 +793,6 @@ void slowloris_worker(const Attack& attack, const std::vector<SlowTarget>& targe
       }
     }
     std::size_t open = conns.size();
-    std::vector<pollfd> polls;
-    std::vector<std::size_t> index;
-    char buffer[4096];
     while (open > 0 && SteadyClock::now() < round_end) {
       TimePoint wake = round_end;
       const TimePoint now = SteadyClock::now();
@@ -780,27 +809,7 @@ void slowloris_worker(const Attack& attack, const std::vector<SlowTarget>& targe
         }
         if (c.sent < c.target->payload.size()) wake = std::min(wake, c.next_send);
       }
-      polls.clear();
-      index.clear();
-      for (std::size_t i = 0; i < conns.size(); ++i) {
-        if (!conns[i].open) continue;
-        polls.push_back({conns[i].fd.get(), POLLIN, 0});
-        index.push_back(i);
-      }
-      const int n = ::poll(polls.data(), polls.size(), ms_until(wake));
-      if (n <= 0) continue;
-      for (std::size_t k = 0; k < polls.size(); ++k) {
-        if ((polls[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-        Conn& c = conns[index[k]];
-        const ssize_t got = ::recv(c.fd.get(), buffer, sizeof buffer, 0);
-        if (got > 0) {
-          c.answer.append(buffer, std::min<std::size_t>(static_cast<std::size_t>(got),
-                                                        kMaxAnswerBytes - c.answer.size()));
-          continue;
-        }
-        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-        c.open = false;
-        --open;
+      open -= poll_answers(conns, wake, [&](Conn& c) {
         SlowReport& r = reports[c.target->name];
         std::string answer = "none";
         bool at_limit = false;
@@ -820,12 +829,12 @@ void slowloris_worker(const Attack& attack, const std::vector<SlowTarget>& targe
         }
         if (at_limit) {
           ++r.refused_at_limit;
-          continue;
+          return;
         }
         ++r.closed_by_server;
         r.close_after_s.push_back(seconds_between(c.opened, SteadyClock::now()));
         ++r.answers[answer];
-      }
+      });
     }
     for (Conn& c : conns) {
       if (!c.open) continue;
@@ -924,32 +933,9 @@ void flood_port(const Attack& attack, std::uint16_t port, std::size_t count, boo
 
   // The hold: see which connections the server refuses (503, or a close) or keeps.
   const TimePoint hold_end = std::min(after(SteadyClock::now(), o.flood_hold_s), attack.end);
-  std::vector<pollfd> polls;
-  std::vector<std::size_t> index;
-  char buffer[4096];
   std::size_t open = conns.size();
   while (open > 0 && SteadyClock::now() < hold_end) {
-    polls.clear();
-    index.clear();
-    for (std::size_t i = 0; i < conns.size(); ++i) {
-      if (!conns[i].open) continue;
-      polls.push_back({conns[i].fd.get(), POLLIN, 0});
-      index.push_back(i);
-    }
-    const int n = ::poll(polls.data(), polls.size(), ms_until(hold_end));
-    if (n <= 0) continue;
-    for (std::size_t k = 0; k < polls.size(); ++k) {
-      if ((polls[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      Conn& c = conns[index[k]];
-      const ssize_t got = ::recv(c.fd.get(), buffer, sizeof buffer, 0);
-      if (got > 0) {
-        c.answer.append(buffer, std::min<std::size_t>(static_cast<std::size_t>(got),
-                                                      kMaxAnswerBytes - c.answer.size()));
-        continue;
-      }
-      if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-      c.open = false;
-      --open;
+    open -= poll_answers(conns, hold_end, [&](Conn& c) {
       if (c.answer.empty()) {
         ++r.closed_without_answer;
       } else if (http && c.answer.starts_with("HTTP/1.1 503")) {
@@ -957,7 +943,7 @@ void flood_port(const Attack& attack, std::uint16_t port, std::size_t count, boo
       } else {
         ++r.other_answers;
       }
-    }
+    });
   }
   r.held_open += open;
   r.held_open_max = std::max<std::uint64_t>(r.held_open_max, open);
