@@ -275,6 +275,9 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
       pending_.pop_front();
       ++first_slot_;
     }
+    // Everything answered, the next request awaited (its read began while these were in
+    // flight): idle from now.
+    if (pending_.empty() && reading_) slot_.idle();
     if (writing_eof_) {
       read_closed_ = true;
       return close();
