@@ -521,6 +521,37 @@ bool refused_at_limit(const HttpResponse& response) {
   return response.status == 503 && response.body.find("too many connections") != std::string::npos;
 }
 
+// What every judgement ends with, whatever the protocol: the connection's counts, then the
+// probe's verdict. A probe `at_limit` was never read (refused at the limit, or closed to
+// make room for another) and is counted apart; otherwise it is as expected if its answer
+// was (`answer_ok`) and the connection was closed or left open as the probe expects, and
+// unexpected with a line made of `expected_got` and how the connection ended.
+void record(const Probe& probe, const Exchange& x, bool at_limit, bool answer_ok,
+            const std::string& expected_got, PortReport& r) {
+  if (x.closed) ++r.closed_by_server;
+  if (x.reset) ++r.reset_by_server;
+  if (!x.closed) ++r.left_open;
+  r.bytes_sent += x.sent_bytes;
+  ProbeCount& c = r.probes[probe.name];
+  ++c.sent;
+  if (at_limit) {
+    ++c.at_limit;
+    ++r.refused_at_limit;
+    return;
+  }
+  const Expect& e = probe.expect;
+  bool ok = answer_ok;
+  if (e.close == CloseRule::Closes && !x.closed) ok = false;
+  if (e.close == CloseRule::StaysOpen && x.closed) ok = false;
+  if (ok) {
+    ++c.as_expected;
+    return;
+  }
+  ++c.unexpected;
+  r.unexpected(expected_got + (x.closed ? (x.reset ? " and reset" : " and close") : ", open") +
+               " (" + std::to_string(x.sent_bytes) + " bytes sent)");
+}
+
 // Records one HTTP probe's exchange against its expectation. A connection refused at the
 // limit, or closed unanswered to make room for another while our own flood holds the
 // port (spotd closes the connection idle longest: one whose bytes it has not read yet
@@ -540,29 +571,12 @@ void judge_http(const char* port_name, const Probe& probe, const Exchange& x, bo
       status > 0 ? std::to_string(status) : (status < 0 ? "unparseable" : "none");
   ++r.answers[answer];
   if (status == 0) ++r.no_answer;
-  if (x.closed) ++r.closed_by_server;
-  if (x.reset) ++r.reset_by_server;
-  if (!x.closed) ++r.left_open;
-  r.bytes_sent += x.sent_bytes;
-  ProbeCount& c = r.probes[probe.name];
-  ++c.sent;
-  if (at_limit || (during_flood && x.closed && x.data.empty())) {
-    ++c.at_limit;
-    ++r.refused_at_limit;
-    return;
-  }
   const Expect& e = probe.expect;
-  bool ok = e.status != 0 ? status == e.status : status / 100 == e.status_class;
-  if (e.close == CloseRule::Closes && !x.closed) ok = false;
-  if (e.close == CloseRule::StaysOpen && x.closed) ok = false;
-  if (ok) {
-    ++c.as_expected;
-    return;
-  }
-  ++c.unexpected;
-  r.unexpected(std::string(port_name) + " " + probe.name + ": expected " + describe(e, true) +
-               ", got " + answer + (x.closed ? (x.reset ? " and reset" : " and close") : ", open") +
-               " (" + std::to_string(x.sent_bytes) + " bytes sent)");
+  record(probe, x, at_limit || (during_flood && x.closed && x.data.empty()),
+         e.status != 0 ? status == e.status : status / 100 == e.status_class,
+         std::string(port_name) + " " + probe.name + ": expected " + describe(e, true) + ", got " +
+             answer,
+         r);
 }
 
 // As judge_http. spotd closes a TCP connection over tcp.max_connections without a word, so
@@ -576,33 +590,14 @@ void judge_tcp(const Probe& probe, const Exchange& x, bool during_flood, PortRep
     ++r.answers["none"];
     ++r.no_answer;
   }
-  if (x.closed) ++r.closed_by_server;
-  if (x.reset) ++r.reset_by_server;
-  if (!x.closed) ++r.left_open;
-  r.bytes_sent += x.sent_bytes;
-  ProbeCount& c = r.probes[probe.name];
-  ++c.sent;
   const Expect& e = probe.expect;
-  bool ok = true;
-  if (e.reason != RejectReason::None) {
-    ok = !a.answers.empty() && a.answers.front() == to_string(e.reason);
-  }
-  const bool made_room = ok && !probe.login && e.close == CloseRule::StaysOpen && x.closed;
-  if (during_flood && x.closed && (x.data.empty() || made_room)) {
-    ++c.at_limit;
-    ++r.refused_at_limit;
-    return;
-  }
-  if (e.close == CloseRule::Closes && !x.closed) ok = false;
-  if (e.close == CloseRule::StaysOpen && x.closed) ok = false;
-  if (ok) {
-    ++c.as_expected;
-    return;
-  }
-  ++c.unexpected;
-  std::string got = a.answers.empty() ? "none" : a.answers.front();
-  r.unexpected("tcp " + probe.name + ": expected " + describe(e, false) + ", got " + got +
-               (x.closed ? (x.reset ? " and reset" : " and close") : ", open"));
+  const bool answer_ok = e.reason == RejectReason::None ||
+                         (!a.answers.empty() && a.answers.front() == to_string(e.reason));
+  const bool made_room = answer_ok && !probe.login && e.close == CloseRule::StaysOpen && x.closed;
+  record(probe, x, during_flood && x.closed && (x.data.empty() || made_room), answer_ok,
+         "tcp " + probe.name + ": expected " + describe(e, false) + ", got " +
+             (a.answers.empty() ? std::string("none") : a.answers.front()),
+         r);
 }
 
 sockaddr_in address_of(const HostileOptions& o, std::uint16_t port) {

@@ -33,6 +33,17 @@ json summary_of(const std::string& output) {
   return found;
 }
 
+// An honest trader's limit order is accepted over HTTP, and /readyz says ready.
+void expect_honest_order_and_ready(const SpotdProcess& spotd, const std::string& trader) {
+  HttpClient client(spotd.http_port());
+  const HttpReply order = client.request(
+      http::verb::post, "/api/v1/orders",
+      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.010","price":"100.00"})",
+      {{"X-API-Key", trader}});
+  EXPECT_EQ(order.status, 201u) << order.body;
+  EXPECT_EQ(HttpClient(spotd.admin_port()).request(http::verb::get, "/readyz").status, 200u);
+}
+
 TEST(HostileClient, EveryProbeGetsItsDocumentedAnswerAndSpotdStaysUp) {
   SpotdProcess spotd({"--set", "http.max_connections=40", "--set", "tcp.max_connections=20",
                       "--set", "admin.max_connections=16", "--set", "http.read_timeout_ms=1000",
@@ -97,14 +108,7 @@ TEST(HostileClient, EveryProbeGetsItsDocumentedAnswerAndSpotdStaysUp) {
         << f.dump();
   }
   // Nothing of that touched spotd: it takes an honest order and is ready.
-  HttpClient client(spotd.http_port());
-  const std::string trader = spotd.create_account("honest");
-  const HttpReply order = client.request(
-      http::verb::post, "/api/v1/orders",
-      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.010","price":"100.00"})",
-      {{"X-API-Key", trader}});
-  EXPECT_EQ(order.status, 201u) << order.body;
-  EXPECT_EQ(HttpClient(spotd.admin_port()).request(http::verb::get, "/readyz").status, 200u);
+  expect_honest_order_and_ready(spotd, spotd.create_account("honest"));
   EXPECT_TRUE(spotd.running());
 }
 
@@ -138,13 +142,7 @@ TEST(HostileClient, SilentConnectionsAtTheLimitDoNotLockHonestClientsOut) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // all accepted by now
 
-  HttpClient client(spotd.http_port());
-  const HttpReply order = client.request(
-      http::verb::post, "/api/v1/orders",
-      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.010","price":"100.00"})",
-      {{"X-API-Key", trader}});
-  EXPECT_EQ(order.status, 201u) << order.body;
-  EXPECT_EQ(HttpClient(spotd.admin_port()).request(http::verb::get, "/readyz").status, 200u);
+  expect_honest_order_and_ready(spotd, trader);
   std::vector<std::unique_ptr<TcpClient>> sessions;
   for (int i = 0; i < kLimit; ++i) {
     sessions.push_back(std::make_unique<TcpClient>(spotd.tcp_port()));

@@ -37,25 +37,25 @@ constexpr const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketim
 std::unique_ptr<SpotdProcess> spotd_on_faketime(const PostgresServer& pg,
                                                 const std::string& spec_file,
                                                 const std::string& journal) {
-  setenv("LD_PRELOAD", kFaketime, 1);
-  setenv("FAKETIME_TIMESTAMP_FILE", spec_file.c_str(), 1);
-  setenv("FAKETIME_NO_CACHE", "1", 1);
-  setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);
-  std::unique_ptr<SpotdProcess> spotd;
-  try {
-    spotd = spotd_with(pg.url(), journal, {"--set", "snapshot.interval_ms=1000"});
-  } catch (...) {
-    for (const char* v : {"LD_PRELOAD", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_NO_CACHE",
-                          "FAKETIME_DONT_FAKE_MONOTONIC"}) {
-      unsetenv(v);
+  // Set for the spotd this starts (it inherits them), and unset again however that ends.
+  struct FaketimeEnvironment {
+    explicit FaketimeEnvironment(const std::string& spec) {
+      setenv("LD_PRELOAD", kFaketime, 1);
+      setenv("FAKETIME_TIMESTAMP_FILE", spec.c_str(), 1);
+      setenv("FAKETIME_NO_CACHE", "1", 1);
+      setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);
     }
-    throw;
-  }
-  for (const char* v : {"LD_PRELOAD", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_NO_CACHE",
-                        "FAKETIME_DONT_FAKE_MONOTONIC"}) {
-    unsetenv(v);
-  }
-  return spotd;
+    ~FaketimeEnvironment() {
+      for (const char* v : {"LD_PRELOAD", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_NO_CACHE",
+                            "FAKETIME_DONT_FAKE_MONOTONIC"}) {
+        unsetenv(v);
+      }
+    }
+    FaketimeEnvironment(const FaketimeEnvironment&) = delete;
+    FaketimeEnvironment& operator=(const FaketimeEnvironment&) = delete;
+  };
+  const FaketimeEnvironment environment(spec_file);
+  return spotd_with(pg.url(), journal, {"--set", "snapshot.interval_ms=1000"});
 }
 
 void set_offset(const std::string& spec_file, const std::string& offset) {
