@@ -5,16 +5,6 @@
 namespace spot::bench {
 namespace {
 
-// A symbol's assets and grid in units, as the Engine derives them from its spec.
-struct SymbolMoney {
-  AssetId base = 0;
-  AssetId quote = 0;
-  std::int64_t base_per_lot = 1;
-  std::int64_t quote_per_tick_lot = 1;
-  std::int32_t maker_fee_bps = 0;
-  std::int32_t taker_fee_bps = 0;
-};
-
 // The Matcher and the Balances, and the glue between them: what the Engine does with
 // money per order, without its order records (the book's events carry all it needs:
 // a trade names its maker's account, a cancel its price and the quantity removed).
@@ -26,13 +16,9 @@ class CoreWithBalances {
     // asset in both and the cross-check can compare them row by row.
     for (const AssetSpec& a : assets_of(specs)) balances_.add_asset(a.name, a.decimals);
     for (const SymbolSpec& spec : specs) {
-      SymbolMoney m;
-      m.base = balances_.add_asset(base_asset_of(spec), spec.base_decimals);
-      m.quote = balances_.add_asset(quote_asset_of(spec), spec.quote_decimals);
-      m.base_per_lot = units_per_lot(spec);
-      m.quote_per_tick_lot = units_per_tick_lot(spec);
-      m.maker_fee_bps = spec.maker_fee_bps;
-      m.taker_fee_bps = spec.taker_fee_bps;
+      const SymbolMoney m =
+          money_of(spec, balances_.add_asset(base_asset_of(spec), spec.base_decimals),
+                   balances_.add_asset(quote_asset_of(spec), spec.quote_decimals));
       SPOT_ASSERT(m.base_per_lot > 0 && m.quote_per_tick_lot > 0,
                   "core bench: a lot and a tick-lot are whole units of their assets");
       money_.push_back(m);
@@ -47,17 +33,17 @@ class CoreWithBalances {
     events_.reserve(4096);
   }
 
-  // Plays one op; its events stay in events(). False if a new order was refused for
-  // money (W1-B funds every order, so that must not happen; the Matcher saw nothing).
-  bool play(const Op& op) {
+  // Plays one op of `owner` (w1b_owner of its id); its events stay in events(). False if
+  // a new order was refused for money (W1-B funds every order, so that must not happen;
+  // the Matcher saw nothing).
+  bool play(const Op& op, AccountId owner) {
     events_.clear();
-    const AccountId owner{1 + op.id.value % kW1bAccounts};
     if (op.kind == OpKind::Cancel) {
       matcher_.cancel(CancelOrder{op.id, op.symbol, owner}, events_);
       for (const Event& e : events_) {
         if (e.type != EventType::Canceled) continue;
         const SymbolMoney& m = money_[e.symbol];
-        balances_.release(e.account, paying_asset(m, e.side), lock_of(m, e.side, e.price, e.qty),
+        balances_.release(e.account, m.paying(e.side), m.held_by(e.side, e.price, e.qty),
                           e.order_id);
       }
       return true;
@@ -73,19 +59,17 @@ class CoreWithBalances {
     request.qty = op.qty;
     const SymbolMoney& m = money_[op.symbol];
     const bool buys = op.side == Side::Buy;
-    const AssetId asset = paying_asset(m, op.side);
+    const AssetId asset = m.paying(op.side);
 
     // Lock what the order may spend, as Engine::admit does. A market buy: the cost of
     // sweeping the book for its whole quantity (what it cannot fill expires unpaid).
     Int128 need = 0;
-    if (!buys) {
-      need = static_cast<Int128>(request.qty) * m.base_per_lot;
-    } else if (request.type == OrderType::Limit) {
-      need = static_cast<Int128>(request.price) * request.qty * m.quote_per_tick_lot;
-    } else {
+    if (buys && request.type == OrderType::Market) {
       constexpr Int128 kUnbounded = static_cast<Int128>(1) << 100;
       need = matcher_.book(op.symbol).sweep(Side::Buy, request.qty, kUnbounded).cost *
              m.quote_per_tick_lot;
+    } else {
+      need = m.lock_of(op.side, request.price, request.qty);
     }
     if (balances_.lock(owner, asset, need, op.id) != RejectReason::None) return false;
     auto locked = static_cast<std::int64_t>(need);
@@ -126,17 +110,22 @@ class CoreWithBalances {
     // A GTC remainder rests and keeps exactly its lock; an IOC or market remainder
     // expired, and a market buy may not have needed all of its worst case.
     const std::int64_t keep =
-        request.tif == TimeInForce::Gtc ? lock_of(m, op.side, request.price, left) : 0;
+        request.tif == TimeInForce::Gtc ? m.held_by(op.side, request.price, left) : 0;
     SPOT_ASSERT(locked >= keep, "core bench: an order's lock covers what rests of it");
     balances_.release(owner, asset, locked - keep, op.id);
     return true;
   }
 
   // Starts loading the balance `op` will lock or release, while the op before it plays:
-  // what a matching loop can do for the next command of the batch it has taken.
-  void prefetch(const Op& op) const {
-    const AccountId owner{1 + op.id.value % kW1bAccounts};
-    balances_.prefetch(owner, paying_asset(money_[op.symbol], op.side));
+  // what the daemon's matching loop does for the next command of the batch it has taken
+  // (Engine::prefetch). A new order names its balance; a cancel's is found from its
+  // order (the loop knows only a cancel's order id, and the Engine looks up the record).
+  void prefetch(const Op& op, AccountId owner) const {
+    if (op.kind != OpKind::Cancel) {
+      balances_.prefetch(owner, money_[op.symbol].paying(op.side));
+    } else if (const auto order = matcher_.book(op.symbol).find(op.id)) {
+      balances_.prefetch(order->account, money_[op.symbol].paying(order->side));
+    }
   }
 
   const EventBuffer& events() const { return events_; }
@@ -144,14 +133,6 @@ class CoreWithBalances {
   const Balances& balances() const { return balances_; }
 
  private:
-  static AssetId paying_asset(const SymbolMoney& m, Side side) {
-    return side == Side::Buy ? m.quote : m.base;
-  }
-  // What a resting limit order of `qty` lots at `price` holds locked.
-  static std::int64_t lock_of(const SymbolMoney& m, Side side, Ticks price, Lots qty) {
-    return side == Side::Buy ? price * qty * m.quote_per_tick_lot : qty * m.base_per_lot;
-  }
-
   Matcher matcher_;
   Balances balances_;
   std::vector<SymbolMoney> money_;
@@ -164,12 +145,18 @@ CoreRun play_core(const Workload& w) {
   CoreWithBalances core(w);
   CoreRun run;
   const std::size_t prefill = w.prefill_ops();
-  for (std::size_t i = 0; i < prefill; ++i) core.play(w.ops[i]);
+  for (std::size_t i = 0; i < prefill; ++i) core.play(w.ops[i], w1b_owner(w.ops[i].id));
   const Stopwatch clock;
+  AccountId owner = prefill < w.ops.size() ? w1b_owner(w.ops[prefill].id) : AccountId{};
   for (std::size_t i = prefill; i < w.ops.size(); ++i) {
-    if (i + 1 < w.ops.size()) core.prefetch(w.ops[i + 1]);
-    if (!core.play(w.ops[i])) ++run.sums.other_rejects;
+    AccountId next;
+    if (i + 1 < w.ops.size()) {
+      next = w1b_owner(w.ops[i + 1].id);
+      core.prefetch(w.ops[i + 1], next);
+    }
+    if (!core.play(w.ops[i], owner)) ++run.sums.other_rejects;
     account(core.events(), run.sums);
+    owner = next;
   }
   run.seconds = clock.wall_seconds();
   run.cpu_seconds = clock.cpu_seconds();

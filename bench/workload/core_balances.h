@@ -20,6 +20,7 @@
 
 #include "bench/workload/workload.h"
 #include "spot/engine/balances.h"
+#include "spot/engine/symbol_money.h"
 
 namespace spot::bench {
 

@@ -325,13 +325,12 @@ EngineRun play_engine(const Workload& w, bool balances) {
       engine.deposit(Deposit{{AccountId{a}, asset, kW1bFunds, asset + "-" + std::to_string(a)}});
     }
   }
-  auto owner = [](OrderId id) { return AccountId{1 + id.value % kW1bAccounts}; };
   // No order is rejected, so the engine's ids are W1's; a cancel names its target's owner.
   EngineRun run;
   SubmitOrder order;
   auto play = [&](const Op& op, bool count) {
     if (op.kind == OpKind::Cancel) {
-      const OrderReply r = engine.cancel(CancelRequest{owner(op.id), op.id});
+      const OrderReply r = engine.cancel(CancelRequest{w1b_owner(op.id), op.id});
       if (!count) return;
       if (r.reject == RejectReason::None) {
         ++run.sums.cancels;
@@ -342,7 +341,7 @@ EngineRun play_engine(const Workload& w, bool balances) {
       }
       return;
     }
-    order.account = owner(op.id);
+    order.account = w1b_owner(op.id);
     order.symbol = op.symbol;
     order.side = op.side;
     order.type = op.kind == OpKind::Market ? OrderType::Market : OrderType::Limit;

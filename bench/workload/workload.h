@@ -120,6 +120,8 @@ std::string to_json(const Checksums& sums);
 // (the cost of the checks is the ratio of the two).
 inline constexpr std::uint64_t kW1bAccounts = 1000;
 inline constexpr std::int64_t kW1bFunds = 1'000'000'000'000'000;
+// The account an order of W1-B (or the target of a cancel) belongs to.
+inline AccountId w1b_owner(OrderId id) { return AccountId{1 + id.value % kW1bAccounts}; }
 
 // Times a run both ways: wall-clock seconds, and the CPU seconds of the calling thread.
 // The second leaves out the time the thread waited for a core, which on this shared

@@ -64,7 +64,9 @@ void MatchingLoop::run() {
     // One wall-clock reading stamps the journal records of the whole batch, and is the
     // time of their public trades (MarketData): a replay reads it back from the records.
     const std::int64_t now_ns = stamp();
-    for (Command& command : batch) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      Command& command = batch[i];
+      if (i + 1 < batch.size()) engine_.prefetch(batch[i + 1].body);
       if (journal_ != nullptr) {
         execute_journaled(command, now_ns);
         continue;

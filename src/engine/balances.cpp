@@ -29,6 +29,7 @@ AssetId Balances::add_asset(const std::string& name, int decimals) {
   SPOT_ASSERT(rows_ == 1, "balances: assets are registered before accounts");
   SPOT_ASSERT(assets_.size() < 0xFFFF, "balances: assets fit an AssetId");
   assets_.push_back(name);
+  columns_ = assets_.size();
   decimals_.push_back(decimals);
   fees_.push_back(0);
   deposited_.push_back(0);

@@ -68,13 +68,8 @@ Engine::Engine(std::vector<SymbolSpec> symbols, EngineLimits limits)
   // SymbolTable of these symbols (the projector names assets by it).
   for (const AssetSpec& asset : assets_of(symbols)) balances_.add_asset(asset.name, asset.decimals);
   for (const SymbolSpec& spec : symbols) {
-    SymbolMoney m;
-    m.base = balances_.add_asset(base_asset_of(spec), spec.base_decimals);
-    m.quote = balances_.add_asset(quote_asset_of(spec), spec.quote_decimals);
-    m.base_per_lot = units_per_lot(spec);
-    m.quote_per_tick_lot = units_per_tick_lot(spec);
-    m.maker_fee_bps = spec.maker_fee_bps;
-    m.taker_fee_bps = spec.taker_fee_bps;
+    SymbolMoney m = money_of(spec, balances_.add_asset(base_asset_of(spec), spec.base_decimals),
+                             balances_.add_asset(quote_asset_of(spec), spec.quote_decimals));
     // Config validation refuses grids that are not whole units; a pure book needs none.
     SPOT_ASSERT(!limits_.check_balances || (m.base_per_lot > 0 && m.quote_per_tick_lot > 0),
                 "engine: a lot and a tick-lot are whole units of their assets");
@@ -174,6 +169,20 @@ Reply Engine::execute(const CommandBody& command, const std::string& request_id,
       command);
 }
 
+void Engine::prefetch(const CommandBody& command) const {
+  if (!limits_.check_balances) return;
+  if (const auto* order = std::get_if<SubmitOrder>(&command)) {
+    if (order->symbol < money_.size()) {
+      balances_.prefetch(order->account, money_[order->symbol].paying(order->side));
+    }
+  } else if (const auto* cancel = std::get_if<CancelRequest>(&command)) {
+    const std::uint32_t s = find_slot(cancel->order_id.value);
+    if (s == SlotIndex::kNone) return;
+    const OrderRecord& record = slot(s).record;
+    balances_.prefetch(record.account, money_[record.symbol].paying(record.side));
+  }
+}
+
 OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_id) {
   OrderReply reply;
   const auto account = accounts_.find(order.account.value);
@@ -222,8 +231,7 @@ OrderReply Engine::submit(const SubmitOrder& order, const std::string& request_i
   if (events_.front().type == EventType::Rejected) {
     // admit ran the matcher's checks, so this is not expected; undo the lock anyway.
     if (locked > 0) {
-      const SymbolMoney& m = money_[order.symbol];
-      balances_.release(order.account, order.side == Side::Buy ? m.quote : m.base, locked, id);
+      balances_.release(order.account, money_[order.symbol].paying(order.side), locked, id);
     }
     reply.reject = events_.front().reason;
     return reply;
@@ -287,34 +295,27 @@ RejectReason Engine::admit(const SubmitOrder& order, OrderRequest& request, std:
   }
   if (!limits_.check_balances) return RejectReason::None;
   Int128 need = 0;
-  AssetId asset = m.quote;
-  if (order.side == Side::Sell) {
-    asset = m.base;
-    need = static_cast<Int128>(request.qty) * m.base_per_lot;
-  } else if (by_quote) {
+  if (by_quote) {
     need = order.quote_qty;
-  } else if (order.type == OrderType::Limit) {
-    need = static_cast<Int128>(request.price) * request.qty * m.quote_per_tick_lot;
-  } else {
+  } else if (order.side == Side::Buy && order.type == OrderType::Market) {
     // The worst case the book could charge: the cost of sweeping it for the whole
     // quantity (what it cannot fill expires and costs nothing).
     need = book.sweep(Side::Buy, request.qty, kUnbounded).cost * m.quote_per_tick_lot;
+  } else {
+    need = m.lock_of(order.side, request.price, request.qty);
   }
-  const RejectReason r = balances_.lock(order.account, asset, need, request.id);
+  const RejectReason r = balances_.lock(order.account, m.paying(order.side), need, request.id);
   if (r == RejectReason::None) locked = static_cast<std::int64_t>(need);
   return r;
 }
 
 AssetId Engine::paying_asset(const OrderRecord& record) const {
-  const SymbolMoney& m = money_[record.symbol];
-  return record.side == Side::Buy ? m.quote : m.base;
+  return money_[record.symbol].paying(record.side);
 }
 
 Int128 Engine::lock_of(const OrderRecord& record) const {
-  const SymbolMoney& m = money_[record.symbol];
-  const Int128 left = static_cast<Int128>(record.qty) - record.executed;
-  if (record.side == Side::Sell) return left * m.base_per_lot;
-  return record.price * left * m.quote_per_tick_lot;
+  return money_[record.symbol].lock_of(record.side, record.price,
+                                       static_cast<Int128>(record.qty) - record.executed);
 }
 
 TradeFees Engine::settle(const OrderRecord& taker, const OrderRecord& maker, const Event& trade,
@@ -411,8 +412,10 @@ OrderReply Engine::cancel(const CancelRequest& request) {
   }
   if (limits_.check_balances) {
     // A live order's lock was checked to fit int64 when it was admitted.
-    balances_.release(record.account, paying_asset(record),
-                      static_cast<std::int64_t>(lock_of(record)), record.id);
+    const SymbolMoney& m = money_[record.symbol];
+    balances_.release(record.account, m.paying(record.side),
+                      m.held_by(record.side, record.price, record.qty - record.executed),
+                      record.id);
   }
   record.status = OrderStatus::Canceled;
   reply.order = record;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "spot/engine/symbol_money.h"
+
 namespace spot {
 namespace {
 
@@ -145,6 +147,42 @@ TEST(Balances, InvariantsCatchMoneyMadeFromNothing) {
   EXPECT_FALSE(b.check_invariants(&why));
   EXPECT_NE(why.find("negative"), std::string::npos) << why;
   EXPECT_EQ(to_string(LedgerCause::TradeCredit), "TRADE_CREDIT");
+}
+
+// BTC-USDT with a tick of 0.01 and a lot of 0.001, both assets in 8 decimals: a lot is
+// 100,000 satoshi-like base units, a tick-lot 0.01 x 0.001 = 1,000 quote units.
+TEST(SymbolMoney, ABuyPaysQuoteAndASellPaysBase) {
+  SymbolSpec spec;
+  spec.name = "BTC-USDT";
+  spec.maker_fee_bps = 2;
+  spec.taker_fee_bps = 7;
+  const SymbolMoney m = money_of(spec, kBtc, kUsdt);
+  EXPECT_EQ(m.base_per_lot, 100'000);
+  EXPECT_EQ(m.quote_per_tick_lot, 1'000);
+  EXPECT_EQ(m.maker_fee_bps, 2);
+  EXPECT_EQ(m.taker_fee_bps, 7);
+  EXPECT_EQ(m.paying(Side::Buy), kUsdt);
+  EXPECT_EQ(m.paying(Side::Sell), kBtc);
+  // 3 lots at 250 ticks: a buy locks 250 x 3 tick-lots of USDT, a sell 3 lots of BTC
+  // whatever its price.
+  EXPECT_EQ(m.lock_of(Side::Buy, 250, 3), Int128{750'000});
+  EXPECT_EQ(m.lock_of(Side::Sell, 250, 3), Int128{300'000});
+  EXPECT_EQ(m.lock_of(Side::Sell, 0, 3), Int128{300'000});
+  EXPECT_EQ(m.held_by(Side::Buy, 250, 3), 750'000);
+  EXPECT_EQ(m.held_by(Side::Sell, 250, 3), 300'000);
+  EXPECT_EQ(m.held_by(Side::Buy, 250, 0), 0);
+}
+
+TEST(SymbolMoney, AnOrderTooDearForInt64IsLockedExactlyIn128Bits) {
+  SymbolSpec spec;
+  spec.name = "BTC-USDT";
+  const SymbolMoney m = money_of(spec, kBtc, kUsdt);
+  const Ticks price = std::int64_t{1} << 40;
+  const Int128 qty = std::int64_t{1} << 40;
+  // 2^40 x 2^40 x 1,000 overflows int64; the lock, exact, is refused by any balance.
+  EXPECT_EQ(m.lock_of(Side::Buy, price, qty), (static_cast<Int128>(1) << 80) * 1'000);
+  EXPECT_GT(m.lock_of(Side::Buy, price, qty), static_cast<Int128>(INT64_MAX));
+  EXPECT_EQ(m.lock_of(Side::Sell, price, qty), (static_cast<Int128>(1) << 40) * 100'000);
 }
 
 }  // namespace

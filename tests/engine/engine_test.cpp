@@ -924,6 +924,23 @@ TEST_F(BalanceTest, LimitBuyLocksPriceTimesQuantityAndCancelReleasesIt) {
   EXPECT_EQ(usdt(alice_), (Balance{1'000'000, 0}));
 }
 
+TEST_F(BalanceTest, PrefetchChangesNothingWhateverTheCommand) {
+  deposit(alice_, "USDT", 100 * 10 * kQuotePerTickLot);
+  ASSERT_EQ(submit(alice_, buy(100, 10)).reject, RejectReason::None);
+  const std::uint64_t before = engine_.state_hash();
+  SubmitOrder order = submit_of(alice_, buy(100, 1));
+  engine_.prefetch(order);
+  order.account = AccountId{1'000'000};  // no such account: ignored
+  engine_.prefetch(order);
+  order.symbol = 999;  // no such symbol: ignored
+  engine_.prefetch(order);
+  engine_.prefetch(CancelRequest{alice_, OrderId{1}});    // its live order's balance
+  engine_.prefetch(CancelRequest{alice_, OrderId{999}});  // no such order: ignored
+  EXPECT_EQ(engine_.state_hash(), before);
+  EXPECT_EQ(usdt(alice_), (Balance{0, 1'000'000}));
+  expect_invariants();
+}
+
 TEST_F(BalanceTest, SellLocksBaseAndNeedsIt) {
   EXPECT_EQ(submit(bob_, sell(100, 1)).reject, RejectReason::InsufficientBalance);
   deposit(bob_, "BTC", 3 * kBasePerLot);

@@ -127,7 +127,7 @@ class Balances {
   // random row of a table larger than the L1 cache, and its miss is most of what a
   // lock or a release costs. No effect on the state; ignored for an unknown row.
   void prefetch(AccountId account, AssetId asset) const {
-    if (account.value < rows_ && asset < assets_.size()) {
+    if (account.value < rows_ && asset < columns_) {
       __builtin_prefetch(&row(account.value, asset), 1);
     }
   }
@@ -167,10 +167,10 @@ class Balances {
 
  private:
   Balance& row(std::uint64_t account, AssetId asset) {
-    return rows_of_[account * assets_.size() + asset];
+    return rows_of_[account * columns_ + asset];
   }
   const Balance& row(std::uint64_t account, AssetId asset) const {
-    return rows_of_[account * assets_.size() + asset];
+    return rows_of_[account * columns_ + asset];
   }
   // Credits `amount` to the receiver, then takes its fee at `fee_bps` for the fee
   // account; returns the fee.
@@ -188,6 +188,7 @@ class Balances {
               LedgerCause cause, OrderId order, TradeId trade, std::string_view reference);
 
   std::vector<std::string> assets_;
+  std::size_t columns_ = 0;  // assets_.size(), kept apart: a row's address needs it on every change
   std::vector<int> decimals_;
   std::uint64_t rows_ = 1;        // accounts with a row, the fee account's (unused) row 0 included
   std::vector<Balance> rows_of_;  // row per account id, one column per asset
