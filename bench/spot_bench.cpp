@@ -1,6 +1,7 @@
 // spot-bench: workload benchmarks for spotd.
 //
 //   spot-bench core --workload w1 --ops N --seed S --prefill P [--dump F | --replay F]
+//   spot-bench core --workload w1b ... [--only matcher|core|engine|engine-balances]
 //   spot-bench http --port P --api-key K --rate R --duration S --connections C [--acks-out F]
 //   [--sweep] spot-bench tcp  --port P --api-key K --rate R --duration S --connections C
 //   [--acks-out F] [--sweep]
@@ -193,9 +194,45 @@ int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
   return 0;
 }
 
+// One of W1-B's four runs alone, `repeat` times, for a profiler that should see only
+// it (cachegrind, perf record): its rate (the median pass) and W1's checksums, no
+// ratios. The cross-checks need all four: run without --only for them.
+int run_w1b_only(const Workload& w, const std::string& only, int repeat) {
+  std::vector<double> seconds;
+  spot::bench::Checksums sums;
+  for (int r = 0; r < repeat; ++r) {
+    if (only == "matcher") {
+      const Timed t = play(w, false);
+      seconds.push_back(t.seconds);
+      sums = t.sums;
+    } else if (only == "core") {
+      const spot::bench::CoreRun t = spot::bench::play_core(w);
+      seconds.push_back(t.seconds);
+      sums = t.sums;
+    } else {
+      const spot::bench::EngineRun t = spot::bench::play_engine(w, only == "engine-balances");
+      seconds.push_back(t.seconds);
+      sums = t.sums;
+    }
+  }
+  if (sums.other_rejects != 0) {
+    std::fprintf(stderr, "spot-bench: %llu orders were refused (W1-B funds every order)\n",
+                 static_cast<unsigned long long>(sums.other_rejects));
+    return 1;
+  }
+  std::sort(seconds.begin(), seconds.end());
+  const std::size_t n = w.ops.size() - w.prefill_ops();
+  std::printf(
+      "{\"workload\":\"w1b\",\"only\":\"%s\",\"ops\":%zu,\"repeat\":%d,"
+      "\"ops_per_s\":%.0f,%s}\n",
+      only.c_str(), n, repeat, static_cast<double>(n) / seconds[seconds.size() / 2],
+      spot::bench::to_json(sums).c_str());
+  return 0;
+}
+
 int run_core(const std::string& workload_name, std::uint64_t ops, std::uint64_t seed,
-             std::uint64_t prefill, int repeat, const std::string& dump,
-             const std::string& replay) {
+             std::uint64_t prefill, int repeat, const std::string& dump, const std::string& replay,
+             const std::string& only) {
   if (workload_name != "w1" && workload_name != "w1b") {
     std::fprintf(stderr, "spot-bench: unknown workload '%s' (known: w1, w1b)\n",
                  workload_name.c_str());
@@ -218,7 +255,13 @@ int run_core(const std::string& workload_name, std::uint64_t ops, std::uint64_t 
     return 1;
   }
 
-  if (workload_name == "w1b") return run_w1b(w, seed, repeat);
+  if (workload_name == "w1b") {
+    return only.empty() ? run_w1b(w, seed, repeat) : run_w1b_only(w, only, repeat);
+  }
+  if (!only.empty()) {
+    std::fprintf(stderr, "spot-bench: --only is for --workload w1b\n");
+    return 2;
+  }
 
   // Throughput: the median of `repeat` passes, each on a fresh matcher.
   std::vector<Timed> passes;
@@ -284,6 +327,9 @@ int main(int argc, char** argv) {
   auto* dump_opt = core->add_option("--dump", dump, "also write the workload to this file");
   core->add_option("--replay", replay, "read the workload from this file instead")
       ->excludes(dump_opt);
+  std::string only;
+  core->add_option("--only", only, "w1b: play only this run (for profilers), no ratios")
+      ->check(CLI::IsMember({"matcher", "core", "engine", "engine-balances"}));
 
   // The network load generator (W1-E2E): same options for http and tcp.
   spot::bench::load::LoadOptions load;
@@ -524,7 +570,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (project_cmd->parsed()) return spot::bench::run_project(project_options);
-  if (core->parsed()) return run_core(workload, ops, seed, prefill, repeat, dump, replay);
+  if (core->parsed()) return run_core(workload, ops, seed, prefill, repeat, dump, replay, only);
   if (http->parsed()) return spot::bench::load::run_http(load);
   if (tcp->parsed()) return spot::bench::load::run_tcp(load);
   if (mixed->parsed()) return spot::bench::load::run_mixed(mixed_options);

@@ -1,5 +1,6 @@
-# spot-bench core end to end: a dumped workload replays to the same checksums, and a
-# damaged file is refused with an error. Run with -DBENCH=<spot-bench> -DWORKDIR=<dir>.
+# spot-bench core end to end: a dumped workload replays to the same checksums, a
+# damaged file is refused with an error, and each W1-B run played alone (--only) gives
+# W1's checksums. Run with -DBENCH=<spot-bench> -DWORKDIR=<dir>.
 set(file "${WORKDIR}/w1_small.bin")
 set(args core --workload w1 --ops 20000 --seed 42 --prefill 200)
 execute_process(COMMAND ${BENCH} ${args} --dump ${file} OUTPUT_VARIABLE generated RESULT_VARIABLE rc)
@@ -25,5 +26,24 @@ file(WRITE "${WORKDIR}/w1_bad.bin" "garbage")
 execute_process(COMMAND ${BENCH} core --replay "${WORKDIR}/w1_bad.bin" RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(rc EQUAL 0 OR NOT err MATCHES "shorter|magic")
   message(FATAL_ERROR "a damaged file was not refused: rc=${rc} err=${err}")
+endif()
+foreach(run matcher core engine engine-balances)
+  execute_process(COMMAND ${BENCH} core --workload w1b --ops 20000 --seed 42 --prefill 200
+                          --repeat 1 --only ${run} OUTPUT_VARIABLE alone RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "spot-bench --only ${run} failed: ${rc}")
+  endif()
+  foreach(key fills fill_qty notional cancels cancel_rejects ioc_remainders resting)
+    string(REGEX MATCH "\"${key}\":[0-9]+" a "${generated}")
+    string(REGEX MATCH "\"${key}\":[0-9]+" b "${alone}")
+    if(a STREQUAL "" OR NOT a STREQUAL b)
+      message(FATAL_ERROR "--only ${run}: ${key} differs from W1's: '${a}' vs '${b}'\n${alone}")
+    endif()
+  endforeach()
+endforeach()
+execute_process(COMMAND ${BENCH} core --workload w1 --ops 1000 --only core RESULT_VARIABLE rc
+                ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "only is for --workload w1b")
+  message(FATAL_ERROR "--only without w1b was not refused: rc=${rc} err=${err}")
 endif()
 message(STATUS "dump/replay agree: ${replayed}")
