@@ -179,36 +179,104 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   return p;
 }
 
+namespace {
+
+// JSON text written straight into a string, for the replies on the order path: the
+// same bytes nlohmann::json's dump() writes (compact, its escapes), without building
+// a document first (a document of one order reply with one fill cost about a hundred
+// heap allocations).
+void append_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xF];
+          out += kHex[c & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+  out.append(digits, end);
+}
+
+// `key` as given (its separator, name and colon: `,"side":`), then `text` as a string.
+void append_text(std::string& out, std::string_view key, std::string_view text) {
+  out += key;
+  append_string(out, text);
+}
+
+}  // namespace
+
 std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
                        const std::vector<Fill>* fills) {
-  json j = {
-      {"orderId", order.id.value},
-      {"clientOrderId", order.client_order_id},
-      {"symbol", spec.name},
-      {"side", to_string(order.side)},
-      {"type", order.post_only ? std::string_view("LIMIT_MAKER") : to_string(order.type)},
-      {"timeInForce", to_string(order.tif)},
-      {"price", order.type == OrderType::Market ? std::string("0")
-                                                : format_steps(order.price, spec.tick_size)},
-      {"origQty", format_steps(order.qty, spec.lot_size)},
-      {"executedQty", format_steps(order.executed, spec.lot_size)},
-      {"status", to_string(order.status)},
-  };
+  // Keys in byte order, the order nlohmann::json (a std::map) wrote them in before.
+  std::string out;
+  out.reserve(320 + (fills != nullptr ? fills->size() * 128 : 0));
+  append_text(out, "{\"clientOrderId\":", order.client_order_id);
+  append_text(out, ",\"executedQty\":", format_steps(order.executed, spec.lot_size));
   if (fills != nullptr) {
-    json list = json::array();
     const bool buys = order.side == Side::Buy;
     const std::string fee_asset = buys ? base_asset_of(spec) : quote_asset_of(spec);
     const int fee_decimals = buys ? spec.base_decimals : spec.quote_decimals;
-    for (const Fill& f : *fills) {
-      list.push_back({{"price", format_steps(f.price, spec.tick_size)},
-                      {"qty", format_steps(f.qty, spec.lot_size)},
-                      {"commission", format_units(f.fee, fee_decimals)},
-                      {"commissionAsset", fee_asset},
-                      {"tradeId", f.trade_id.value}});
+    out += ",\"fills\":[";
+    for (std::size_t i = 0; i < fills->size(); ++i) {
+      const Fill& f = (*fills)[i];
+      if (i != 0) out += ',';
+      append_text(out, "{\"commission\":", format_units(f.fee, fee_decimals));
+      append_text(out, ",\"commissionAsset\":", fee_asset);
+      append_text(out, ",\"price\":", format_steps(f.price, spec.tick_size));
+      append_text(out, ",\"qty\":", format_steps(f.qty, spec.lot_size));
+      out += ",\"tradeId\":";
+      append_number(out, f.trade_id.value);
+      out += '}';
     }
-    j["fills"] = std::move(list);
+    out += ']';
   }
-  return j.dump();
+  out += ",\"orderId\":";
+  append_number(out, order.id.value);
+  append_text(out, ",\"origQty\":", format_steps(order.qty, spec.lot_size));
+  append_text(out, ",\"price\":",
+              order.type == OrderType::Market ? std::string("0")
+                                              : format_steps(order.price, spec.tick_size));
+  append_text(out, ",\"side\":", to_string(order.side));
+  append_text(out, ",\"status\":", to_string(order.status));
+  append_text(out, ",\"symbol\":", spec.name);
+  append_text(out, ",\"timeInForce\":", to_string(order.tif));
+  append_text(
+      out, ",\"type\":", order.post_only ? std::string_view("LIMIT_MAKER") : to_string(order.type));
+  out += '}';
+  return out;
 }
 
 std::string all_orders_json(const std::vector<OrderAt>& orders, const SymbolTable& symbols) {
