@@ -78,22 +78,98 @@ json levels_json(const std::vector<DepthLevel>& levels, const SymbolSpec& spec) 
 
 }  // namespace
 
+namespace {
+
+// read_order_fields' handler: depth 1 is inside the body's object, where the members
+// parse_order reads are recorded; anything nested deeper only marks its member present.
+class OrderFieldReader : public nlohmann::json_sax<json> {
+ public:
+  explicit OrderFieldReader(OrderFields& out) : out_(out) {}
+
+  bool null() override { return scalar(nullptr); }
+  bool boolean(bool) override { return scalar(nullptr); }
+  bool number_integer(number_integer_t) override { return scalar(nullptr); }
+  bool number_unsigned(number_unsigned_t) override { return scalar(nullptr); }
+  bool number_float(number_float_t, const string_t&) override { return scalar(nullptr); }
+  bool string(string_t& value) override { return scalar(&value); }
+  bool binary(binary_t&) override { return scalar(nullptr); }
+  bool start_object(std::size_t) override { return open(true); }
+  bool start_array(std::size_t) override { return open(false); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& name) override {
+    if (depth_ == 1) member_ = find(name);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  static constexpr std::size_t kNone = kOrderFields;
+  static std::size_t find(std::string_view name) {
+    static constexpr std::array<std::string_view, kOrderFields> kNames = {
+        "symbol",        "side",          "type",     "timeInForce",
+        "clientOrderId", "quoteOrderQty", "quantity", "price"};
+    for (std::size_t i = 0; i < kNames.size(); ++i) {
+      if (kNames[i] == name) return i;
+    }
+    return kNone;
+  }
+  // A value at depth 1 is a member's whole value: the last one named wins.
+  void record(const std::string* text) {
+    if (member_ == kNone) return;
+    out_.present[member_] = true;
+    if (text != nullptr) {
+      out_.text[member_] = *text;
+    } else {
+      out_.text[member_].reset();
+    }
+  }
+  bool scalar(const std::string* text) {
+    if (depth_ == 0) return false;  // a bare value: not an object
+    if (depth_ == 1) record(text);
+    return true;
+  }
+  bool open(bool object) {
+    if (depth_ == 0 && !object) return false;  // an array: not an object
+    if (depth_ == 1) record(nullptr);
+    ++depth_;
+    return true;
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+
+  OrderFields& out_;
+  int depth_ = 0;
+  std::size_t member_ = kNone;
+};
+
+}  // namespace
+
+OrderFields read_order_fields(std::string_view body) {
+  OrderFields fields;
+  OrderFieldReader reader(fields);
+  const bool whole = json::sax_parse(body, &reader);
+  if (!whole) return OrderFields{};
+  fields.object = true;
+  return fields;
+}
+
 ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
-  const json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return bad(-1100, "body is not a JSON object");
-  auto text = [&j](const char* name) -> std::optional<std::string> {
-    const auto it = j.find(name);
-    if (it == j.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
+  const OrderFields j = read_order_fields(body);
+  if (!j.object) return bad(-1100, "body is not a JSON object");
+  auto text = [&j](OrderField f) -> const std::optional<std::string>& { return j.string(f); };
   ParsedOrder p;
   SubmitOrder& o = p.order;
-  const auto symbol = text("symbol");
+  const auto& symbol = text(OrderField::Symbol);
   if (!symbol) return bad(-1102, "symbol is required and must be a string");
   const auto id = symbols.find(*symbol);
   if (!id) return bad(-1121, "unknown symbol '" + *symbol + "'", RejectReason::UnknownSymbol);
   o.symbol = *id;
-  const auto side = text("side");
+  const auto& side = text(OrderField::Side);
   if (side == "BUY") {
     o.side = Side::Buy;
   } else if (side == "SELL") {
@@ -101,7 +177,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   } else {
     return bad(-1117, "side must be BUY or SELL");
   }
-  const auto type = text("type");
+  const auto& type = text(OrderField::Type);
   if (type == "LIMIT") {
     o.type = OrderType::Limit;
   } else if (type == "LIMIT_MAKER") {
@@ -113,9 +189,9 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   } else {
     return bad(-1116, "type must be LIMIT, LIMIT_MAKER or MARKET");
   }
-  const auto tif = text("timeInForce");
+  const auto& tif = text(OrderField::TimeInForce);
   if (!tif) {
-    if (j.contains("timeInForce")) return bad(-1115, "timeInForce must be a string");
+    if (j.has(OrderField::TimeInForce)) return bad(-1115, "timeInForce must be a string");
     o.tif = o.type == OrderType::Market ? TimeInForce::Ioc : TimeInForce::Gtc;
   } else if (*tif == "GTC") {
     o.tif = TimeInForce::Gtc;
@@ -132,18 +208,18 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   if (o.post_only && o.tif != TimeInForce::Gtc) {
     return bad(-1116, "LIMIT_MAKER orders are GTC", RejectReason::BadOrderType);
   }
-  if (j.contains("clientOrderId")) {
-    const auto client = text("clientOrderId");
+  if (j.has(OrderField::ClientOrderId)) {
+    const auto& client = text(OrderField::ClientOrderId);
     if (!client || !is_safe_id(*client, 64)) {
       return bad(-1100, "clientOrderId must be 1-64 characters of [A-Za-z0-9._:-]");
     }
     o.client_order_id = *client;
   }
-  if (j.contains("quoteOrderQty")) {
+  if (j.has(OrderField::QuoteOrderQty)) {
     // A MARKET BUY of as much as this amount of the quote asset pays for.
-    const auto quote = text("quoteOrderQty");
+    const auto& quote = text(OrderField::QuoteOrderQty);
     const SymbolSpec& spec = symbols.spec(o.symbol);
-    if (o.type != OrderType::Market || o.side != Side::Buy || j.contains("quantity")) {
+    if (o.type != OrderType::Market || o.side != Side::Buy || j.has(OrderField::Quantity)) {
       return bad(-1106, "quoteOrderQty is for MARKET BUY orders, instead of quantity",
                  RejectReason::BadOrderType);
     }
@@ -156,7 +232,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
     o.qty = 0;
     return p;
   }
-  const auto qty = text("quantity");
+  const auto& qty = text(OrderField::Quantity);
   if (!qty) return bad(-1102, "quantity is required as a decimal string, e.g. \"1.5\"");
   const auto lots = symbols.parse_qty(o.symbol, *qty);
   if (!lots) {
@@ -165,7 +241,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   }
   o.qty = lots.value();
   if (o.type == OrderType::Limit) {
-    const auto price = text("price");
+    const auto& price = text(OrderField::Price);
     if (!price) return bad(-1102, "price is required for LIMIT as a decimal string");
     const auto ticks = symbols.parse_price(o.symbol, *price);
     if (!ticks) {
@@ -173,7 +249,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
                  RejectReason::BadPrice);
     }
     o.price = ticks.value();
-  } else if (j.contains("price")) {
+  } else if (j.has(OrderField::Price)) {
     return bad(-1106, "price is not sent with MARKET orders");
   }
   return p;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "proto/order_fields_reference.h"
 #include "spot/proto/http_json.h"
 
 namespace spot::proto::http {
@@ -97,6 +98,96 @@ struct ErrorCase {
 
 std::string order_with(const std::string& fields) {
   return R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT",)" + fields + "}";
+}
+
+// read_order_fields reads the body in one SAX pass. The reference: a nlohmann document
+// of the body, as parse_order read it before (proto/order_fields_reference.h). They must agree on
+// every body: the well-formed, the broken, the nested, members named twice, members of other types.
+TEST(ReadOrderFields, AgreesWithANlohmannDocumentOnEveryBody) {
+  const std::vector<std::string> fixed = {
+      R"({"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","price":"1.00","quantity":"2"})",
+      R"({"symbol":"BTC-USDT","symbol":"ETH-USDT"})",
+      R"({"symbol":"BTC-USDT","symbol":5})",
+      R"({"symbol":5,"symbol":"ETH-USDT"})",
+      R"({"price":{"symbol":"X","price":"1"},"side":["BUY"],"type":null})",
+      R"({"quantity":1.5e3,"timeInForce":true,"clientOrderId":"a\"b\\c\u00e9"})",
+      R"({"x":{"y":{"z":[1,{"symbol":"in"}]}},"symbol":"out"})",
+      R"([{"symbol":"BTC-USDT"}])",
+      R"("symbol")",
+      "5",
+      "null",
+      "",
+      "{",
+      "{}",
+      "{} {}",
+      "{}x",
+      R"({"symbol":"BTC-USDT",})",
+      R"({"symbol" "BTC-USDT"})",
+      "\xef\xbb\xbf{}",
+      R"({"symbol":"\ud800"})",
+      "{\"symbol\":\"\xc3\"}",
+      " \n{ \"side\" : \"SELL\" } \t",
+  };
+  for (const std::string& body : fixed) {
+    EXPECT_EQ(read_order_fields(body), reference_order_fields(body)) << body;
+  }
+  // Random bodies from fragments: members, nesting, and the odd broken byte.
+  const std::vector<std::string> parts = {"{",
+                                          "}",
+                                          "[",
+                                          "]",
+                                          ",",
+                                          ":",
+                                          "\"symbol\"",
+                                          "\"side\"",
+                                          "\"type\"",
+                                          "\"price\"",
+                                          "\"quantity\"",
+                                          "\"quoteOrderQty\"",
+                                          "\"timeInForce\"",
+                                          "\"clientOrderId\"",
+                                          "\"other\"",
+                                          "\"BTC-USDT\"",
+                                          "\"BUY\"",
+                                          "\"1.25\"",
+                                          "12",
+                                          "-0.5e2",
+                                          "true",
+                                          "null",
+                                          " ",
+                                          "\"\\u0041\"",
+                                          "\"a\\\"b\""};
+  std::mt19937_64 rng(7);
+  int objects = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    std::string body;
+    if (rng() % 2 == 0) {
+      // Mostly well-formed: an object of random members, some nested.
+      body = "{";
+      for (std::uint64_t m = rng() % 6; m > 0; --m) {
+        body += parts[6 + rng() % 9] + ":";
+        switch (rng() % 4) {
+          case 0:
+            body += "{" + parts[6 + rng() % 9] + ":" + parts[15 + rng() % 10] + "}";
+            break;
+          case 1:
+            body += "[" + parts[15 + rng() % 10] + "]";
+            break;
+          default:
+            body += parts[15 + rng() % 10];
+        }
+        if (m > 1) body += ",";
+      }
+      body += "}";
+      if (rng() % 10 == 0) body.insert(rng() % body.size(), 1, static_cast<char>(rng() % 256));
+    } else {
+      for (std::uint64_t k = rng() % 12; k > 0; --k) body += parts[rng() % parts.size()];
+    }
+    const OrderFields want = reference_order_fields(body);
+    objects += want.object ? 1 : 0;
+    ASSERT_EQ(read_order_fields(body), want) << body;
+  }
+  EXPECT_GT(objects, 5'000);
 }
 
 TEST(ParseOrder, ErrorsCarryStatusAndCode) {

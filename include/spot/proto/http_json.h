@@ -3,6 +3,7 @@
 // sockets, no Beast; net/ puts the results on the wire.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,33 @@ struct ParsedOrder {
   SubmitOrder order;  // without account: the gateway fills it in
 };
 ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols);
+
+// The top-level members of an order body that parse_order reads, found in one pass of
+// nlohmann's SAX parser: the grammar its documents accept, without building a document
+// (a map node and a string per member). A member named twice counts as its last value,
+// as in a document.
+enum class OrderField : std::uint8_t {
+  Symbol,
+  Side,
+  Type,
+  TimeInForce,
+  ClientOrderId,
+  QuoteOrderQty,
+  Quantity,
+  Price,
+};
+inline constexpr std::size_t kOrderFields = 8;
+struct OrderFields {
+  bool object = false;                       // the body is one well-formed JSON object
+  std::array<bool, kOrderFields> present{};  // the member is there
+  std::array<std::optional<std::string>, kOrderFields> text;  // and is a string
+  bool has(OrderField f) const { return present[static_cast<std::size_t>(f)]; }
+  const std::optional<std::string>& string(OrderField f) const {
+    return text[static_cast<std::size_t>(f)];
+  }
+  bool operator==(const OrderFields&) const = default;
+};
+OrderFields read_order_fields(std::string_view body);
 
 std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
                        const std::vector<Fill>* fills);
