@@ -183,6 +183,9 @@ TEST(SymbolMoney, AnOrderTooDearForInt64IsLockedExactlyIn128Bits) {
   EXPECT_EQ(m.lock_of(Side::Buy, price, qty), (static_cast<Int128>(1) << 80) * 1'000);
   EXPECT_GT(m.lock_of(Side::Buy, price, qty), static_cast<Int128>(INT64_MAX));
   EXPECT_EQ(m.lock_of(Side::Sell, price, qty), (static_cast<Int128>(1) << 40) * 100'000);
+  // A sell holds base whatever its price, even one whose price x tick-lot would not fit
+  // int64 (UBSan checks that nothing overflows on the way).
+  EXPECT_EQ(m.held_by(Side::Sell, INT64_MAX / 2, 3), 300'000);
 }
 
 }  // namespace

@@ -43,8 +43,14 @@ struct SymbolMoney {
   }
   // The same for an order already accepted, whose whole lock was checked to fit int64
   // (so does any part of it): what a resting order holds, what a cancel releases.
+  // A buy's price x tick-lot is worked out for a sell too (no branch), where it may not
+  // fit: in unsigned arithmetic, which wraps instead of overflowing, and is exact
+  // whenever the buy's lock fits.
   std::int64_t held_by(Side side, Ticks price, Lots qty) const {
-    const std::int64_t per_lot[2] = {price * quote_per_tick_lot, base_per_lot};
+    const std::int64_t per_lot[2] = {
+        static_cast<std::int64_t>(static_cast<std::uint64_t>(price) *
+                                  static_cast<std::uint64_t>(quote_per_tick_lot)),
+        base_per_lot};
     return per_lot[side_index(side)] * qty;
   }
 
