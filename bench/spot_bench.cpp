@@ -200,19 +200,17 @@ int run_w1b(const Workload& w, std::uint64_t seed, int repeat) {
 int run_w1b_only(const Workload& w, const std::string& only, int repeat) {
   std::vector<double> seconds;
   spot::bench::Checksums sums;
+  auto take = [&](const auto& run) {
+    seconds.push_back(run.seconds);
+    sums = run.sums;
+  };
   for (int r = 0; r < repeat; ++r) {
     if (only == "matcher") {
-      const Timed t = play(w, false);
-      seconds.push_back(t.seconds);
-      sums = t.sums;
+      take(play(w, false));
     } else if (only == "core") {
-      const spot::bench::CoreRun t = spot::bench::play_core(w);
-      seconds.push_back(t.seconds);
-      sums = t.sums;
+      take(spot::bench::play_core(w));
     } else {
-      const spot::bench::EngineRun t = spot::bench::play_engine(w, only == "engine-balances");
-      seconds.push_back(t.seconds);
-      sums = t.sums;
+      take(spot::bench::play_engine(w, only == "engine-balances"));
     }
   }
   if (sums.other_rejects != 0) {

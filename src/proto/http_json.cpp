@@ -159,17 +159,16 @@ OrderFields read_order_fields(std::string_view body) {
 }
 
 ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
-  const OrderFields j = read_order_fields(body);
-  if (!j.object) return bad(-1100, "body is not a JSON object");
-  auto text = [&j](OrderField f) -> const std::optional<std::string>& { return j.string(f); };
+  const OrderFields fields = read_order_fields(body);
+  if (!fields.object) return bad(-1100, "body is not a JSON object");
   ParsedOrder p;
   SubmitOrder& o = p.order;
-  const auto& symbol = text(OrderField::Symbol);
+  const auto& symbol = fields.string(OrderField::Symbol);
   if (!symbol) return bad(-1102, "symbol is required and must be a string");
   const auto id = symbols.find(*symbol);
   if (!id) return bad(-1121, "unknown symbol '" + *symbol + "'", RejectReason::UnknownSymbol);
   o.symbol = *id;
-  const auto& side = text(OrderField::Side);
+  const auto& side = fields.string(OrderField::Side);
   if (side == "BUY") {
     o.side = Side::Buy;
   } else if (side == "SELL") {
@@ -177,7 +176,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   } else {
     return bad(-1117, "side must be BUY or SELL");
   }
-  const auto& type = text(OrderField::Type);
+  const auto& type = fields.string(OrderField::Type);
   if (type == "LIMIT") {
     o.type = OrderType::Limit;
   } else if (type == "LIMIT_MAKER") {
@@ -189,9 +188,9 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   } else {
     return bad(-1116, "type must be LIMIT, LIMIT_MAKER or MARKET");
   }
-  const auto& tif = text(OrderField::TimeInForce);
+  const auto& tif = fields.string(OrderField::TimeInForce);
   if (!tif) {
-    if (j.has(OrderField::TimeInForce)) return bad(-1115, "timeInForce must be a string");
+    if (fields.has(OrderField::TimeInForce)) return bad(-1115, "timeInForce must be a string");
     o.tif = o.type == OrderType::Market ? TimeInForce::Ioc : TimeInForce::Gtc;
   } else if (*tif == "GTC") {
     o.tif = TimeInForce::Gtc;
@@ -208,18 +207,18 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   if (o.post_only && o.tif != TimeInForce::Gtc) {
     return bad(-1116, "LIMIT_MAKER orders are GTC", RejectReason::BadOrderType);
   }
-  if (j.has(OrderField::ClientOrderId)) {
-    const auto& client = text(OrderField::ClientOrderId);
+  if (fields.has(OrderField::ClientOrderId)) {
+    const auto& client = fields.string(OrderField::ClientOrderId);
     if (!client || !is_safe_id(*client, 64)) {
       return bad(-1100, "clientOrderId must be 1-64 characters of [A-Za-z0-9._:-]");
     }
     o.client_order_id = *client;
   }
-  if (j.has(OrderField::QuoteOrderQty)) {
+  if (fields.has(OrderField::QuoteOrderQty)) {
     // A MARKET BUY of as much as this amount of the quote asset pays for.
-    const auto& quote = text(OrderField::QuoteOrderQty);
+    const auto& quote = fields.string(OrderField::QuoteOrderQty);
     const SymbolSpec& spec = symbols.spec(o.symbol);
-    if (o.type != OrderType::Market || o.side != Side::Buy || j.has(OrderField::Quantity)) {
+    if (o.type != OrderType::Market || o.side != Side::Buy || fields.has(OrderField::Quantity)) {
       return bad(-1106, "quoteOrderQty is for MARKET BUY orders, instead of quantity",
                  RejectReason::BadOrderType);
     }
@@ -232,7 +231,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
     o.qty = 0;
     return p;
   }
-  const auto& qty = text(OrderField::Quantity);
+  const auto& qty = fields.string(OrderField::Quantity);
   if (!qty) return bad(-1102, "quantity is required as a decimal string, e.g. \"1.5\"");
   const auto lots = symbols.parse_qty(o.symbol, *qty);
   if (!lots) {
@@ -241,7 +240,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   }
   o.qty = lots.value();
   if (o.type == OrderType::Limit) {
-    const auto& price = text(OrderField::Price);
+    const auto& price = fields.string(OrderField::Price);
     if (!price) return bad(-1102, "price is required for LIMIT as a decimal string");
     const auto ticks = symbols.parse_price(o.symbol, *price);
     if (!ticks) {
@@ -249,7 +248,7 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
                  RejectReason::BadPrice);
     }
     o.price = ticks.value();
-  } else if (j.has(OrderField::Price)) {
+  } else if (fields.has(OrderField::Price)) {
     return bad(-1106, "price is not sent with MARKET orders");
   }
   return p;

@@ -1,6 +1,19 @@
 # spot-bench core end to end: a dumped workload replays to the same checksums, a
 # damaged file is refused with an error, and each W1-B run played alone (--only) gives
 # W1's checksums. Run with -DBENCH=<spot-bench> -DWORKDIR=<dir>.
+
+# Fails unless `actual` reports every W1 checksum, and each key passed after the three
+# arguments, as `expected` does.
+function(expect_same_checksums what expected actual)
+  foreach(key fills fill_qty notional cancels cancel_rejects ioc_remainders resting ${ARGN})
+    string(REGEX MATCH "\"${key}\":[0-9]+" a "${expected}")
+    string(REGEX MATCH "\"${key}\":[0-9]+" b "${actual}")
+    if(a STREQUAL "" OR NOT a STREQUAL b)
+      message(FATAL_ERROR "${what}: checksum ${key} differs: '${a}' vs '${b}'\n${expected}\n${actual}")
+    endif()
+  endforeach()
+endfunction()
+
 set(file "${WORKDIR}/w1_small.bin")
 set(args core --workload w1 --ops 20000 --seed 42 --prefill 200)
 execute_process(COMMAND ${BENCH} ${args} --dump ${file} OUTPUT_VARIABLE generated RESULT_VARIABLE rc)
@@ -11,13 +24,7 @@ execute_process(COMMAND ${BENCH} core --workload w1 --replay ${file} OUTPUT_VARI
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "spot-bench --replay failed: ${rc}")
 endif()
-foreach(key fills fill_qty notional cancels cancel_rejects ioc_remainders resting ops prefill)
-  string(REGEX MATCH "\"${key}\":[0-9]+" a "${generated}")
-  string(REGEX MATCH "\"${key}\":[0-9]+" b "${replayed}")
-  if(a STREQUAL "" OR NOT a STREQUAL b)
-    message(FATAL_ERROR "checksum ${key} differs: generated '${a}' replayed '${b}'\n${generated}\n${replayed}")
-  endif()
-endforeach()
+expect_same_checksums("replayed" "${generated}" "${replayed}" ops prefill)
 string(REGEX MATCH "\"fills\":[1-9][0-9]*" fills "${generated}")
 if(fills STREQUAL "")
   message(FATAL_ERROR "no fills reported: ${generated}")
@@ -33,13 +40,7 @@ foreach(run matcher core engine engine-balances)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "spot-bench --only ${run} failed: ${rc}")
   endif()
-  foreach(key fills fill_qty notional cancels cancel_rejects ioc_remainders resting)
-    string(REGEX MATCH "\"${key}\":[0-9]+" a "${generated}")
-    string(REGEX MATCH "\"${key}\":[0-9]+" b "${alone}")
-    if(a STREQUAL "" OR NOT a STREQUAL b)
-      message(FATAL_ERROR "--only ${run}: ${key} differs from W1's: '${a}' vs '${b}'\n${alone}")
-    endif()
-  endforeach()
+  expect_same_checksums("--only ${run}" "${generated}" "${alone}")
 endforeach()
 execute_process(COMMAND ${BENCH} core --workload w1 --ops 1000 --only core RESULT_VARIABLE rc
                 ERROR_VARIABLE err)
