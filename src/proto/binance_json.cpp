@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_text.h"
 #include "spot/core/decimal.h"
 
 namespace spot::proto::binance {
@@ -439,55 +440,93 @@ std::string_view type_text(const OrderRecord& o) {
   return o.post_only ? std::string_view("LIMIT_MAKER") : to_string(o.type);
 }
 
-// The fields every order reply shares, after symbol/orderId/orderListId/clientOrderId.
-void put_state(json& j, const OrderRecord& o, const SymbolSpec& spec) {
-  j["price"] = price_text(o, spec);
-  j["origQty"] = format_steps(o.qty, spec.lot_size);
-  j["executedQty"] = format_steps(o.executed, spec.lot_size);
+using json_text::append_bool;
+using json_text::append_integer;
+using json_text::append_text;
+
+// The replies of the order routes are written by hand (json_text.h), their members in
+// the order Binance's documentation lists them.
+
+// {"symbol":..,"orderId":..,"orderListId":-1,"clientOrderId":.. : how a new order's and
+// a queried order's replies begin (a cancel's has origClientOrderId after its symbol).
+void put_head(std::string& out, const OrderRecord& o, const SymbolSpec& spec) {
+  append_text(out, "{\"symbol\":", binance_symbol(spec.name));
+  append_integer(out, ",\"orderId\":", o.id.value);
+  append_integer(out, ",\"orderListId\":", -1);
+  append_text(out, ",\"clientOrderId\":", o.client_order_id);
 }
 
-void put_kind(json& j, const OrderRecord& o) {
-  j["status"] = to_string(o.status);
-  j["timeInForce"] = to_string(o.tif);
-  j["type"] = type_text(o);
-  j["side"] = to_string(o.side);
+// price, origQty, executedQty.
+void put_quantities(std::string& out, const OrderRecord& o, const SymbolSpec& spec) {
+  append_text(out, ",\"price\":", price_text(o, spec));
+  append_text(out, ",\"origQty\":", format_steps(o.qty, spec.lot_size));
+  append_text(out, ",\"executedQty\":", format_steps(o.executed, spec.lot_size));
 }
 
-json head(const OrderRecord& o, const SymbolSpec& spec) {
-  return json{{"symbol", binance_symbol(spec.name)},
-              {"orderId", o.id.value},
-              {"orderListId", -1},
-              {"clientOrderId", o.client_order_id}};
+// cummulativeQuoteQty of an order whose fills are not at hand: exact only when nothing
+// was executed; otherwise the engine does not keep the quote amount of an order's fills
+// (docs/binance-api.md), so the member is left out.
+void put_quote_if_unexecuted(std::string& out, const OrderRecord& o, const SymbolSpec& spec) {
+  if (o.executed == 0) append_text(out, ",\"cummulativeQuoteQty\":", quote_qty(0, 0, spec));
+}
+
+// status, timeInForce, type, side.
+void put_kind(std::string& out, const OrderRecord& o) {
+  append_text(out, ",\"status\":", to_string(o.status));
+  append_text(out, ",\"timeInForce\":", to_string(o.tif));
+  append_text(out, ",\"type\":", type_text(o));
+  append_text(out, ",\"side\":", to_string(o.side));
+}
+
+void put_orig_quote(std::string& out, const OrderRecord& o, const SymbolSpec& spec) {
+  append_text(out, ",\"origQuoteOrderQty\":", http::format_units(o.quote_qty, spec.quote_decimals));
+}
+
+void put_canceled(std::string& out, const OrderRecord& o, const SymbolSpec& spec,
+                  std::string_view cancel_client_id, std::int64_t transact_ms) {
+  append_text(out, "{\"symbol\":", binance_symbol(spec.name));
+  append_text(out, ",\"origClientOrderId\":", o.client_order_id);
+  append_integer(out, ",\"orderId\":", o.id.value);
+  append_integer(out, ",\"orderListId\":", -1);
+  append_text(out, ",\"clientOrderId\":", cancel_client_id);
+  append_integer(out, ",\"transactTime\":", transact_ms);
+  put_quantities(out, o, spec);
+  put_quote_if_unexecuted(out, o, spec);
+  put_kind(out, o);
+  out += ",\"selfTradePreventionMode\":\"NONE\"}";
+}
+
+void put_order(std::string& out, const OrderView& view, const SymbolSpec& spec) {
+  const OrderRecord& o = view.order;
+  put_head(out, o, spec);
+  put_quantities(out, o, spec);
+  put_quote_if_unexecuted(out, o, spec);
+  put_kind(out, o);
+  append_text(out, ",\"stopPrice\":", format_steps(0, spec.tick_size));
+  append_text(out, ",\"icebergQty\":", format_steps(0, spec.lot_size));
+  if (view.time_ms >= 0) append_integer(out, ",\"time\":", view.time_ms);
+  if (view.update_time_ms >= 0) append_integer(out, ",\"updateTime\":", view.update_time_ms);
+  append_bool(out, ",\"isWorking\":", !is_terminal(o.status));
+  if (view.time_ms >= 0) append_integer(out, ",\"workingTime\":", view.time_ms);
+  put_orig_quote(out, o, spec);
+  out += ",\"selfTradePreventionMode\":\"NONE\"}";
 }
 
 }  // namespace
 
 std::string order_json(const OrderView& view, const SymbolSpec& spec) {
-  const OrderRecord& o = view.order;
-  json j = head(o, spec);
-  put_state(j, o, spec);
-  // Exact only when nothing was executed; otherwise the engine does not keep the
-  // quote amount of an order's fills (docs/binance-api.md), so the field is left out.
-  if (o.executed == 0) j["cummulativeQuoteQty"] = quote_qty(0, 0, spec);
-  put_kind(j, o);
-  j["stopPrice"] = format_steps(0, spec.tick_size);
-  j["icebergQty"] = format_steps(0, spec.lot_size);
-  if (view.time_ms >= 0) {
-    j["time"] = view.time_ms;
-    j["workingTime"] = view.time_ms;
-  }
-  if (view.update_time_ms >= 0) j["updateTime"] = view.update_time_ms;
-  j["isWorking"] = !is_terminal(o.status);
-  j["origQuoteOrderQty"] = http::format_units(o.quote_qty, spec.quote_decimals);
-  j["selfTradePreventionMode"] = "NONE";
-  return j.dump();
+  std::string out;
+  out.reserve(512);
+  put_order(out, view, spec);
+  return out;
 }
 
 std::string orders_json(const std::vector<OrderView>& views, const SymbolTable& symbols) {
   std::string out = "[";
+  out.reserve(1 + views.size() * 512);
   for (const OrderView& v : views) {
     if (out.size() > 1) out += ',';
-    out += order_json(v, symbols.spec(v.order.symbol));
+    put_order(out, v, symbols.spec(v.order.symbol));
   }
   out += ']';
   return out;
@@ -495,65 +534,61 @@ std::string orders_json(const std::vector<OrderView>& views, const SymbolTable& 
 
 std::string new_order_json(const OrderRecord& o, const std::vector<Fill>& fills,
                            const SymbolSpec& spec, RespType resp, std::int64_t transact_ms) {
-  json j = head(o, spec);
-  j["transactTime"] = transact_ms;
-  if (resp == RespType::Ack) return j.dump();
-  put_state(j, o, spec);
-  j["origQuoteOrderQty"] = http::format_units(o.quote_qty, spec.quote_decimals);
+  std::string out;
+  out.reserve(resp == RespType::Full ? 512 + fills.size() * 160 : 512);
+  put_head(out, o, spec);
+  append_integer(out, ",\"transactTime\":", transact_ms);
+  if (resp == RespType::Ack) {
+    out += '}';
+    return out;
+  }
+  put_quantities(out, o, spec);
+  put_orig_quote(out, o, spec);
   // The fills of this request are all the order's fills (a new order has no others).
-  j["cummulativeQuoteQty"] = fills_quote(fills, spec);
-  put_kind(j, o);
-  j["workingTime"] = transact_ms;
-  j["selfTradePreventionMode"] = "NONE";
+  append_text(out, ",\"cummulativeQuoteQty\":", fills_quote(fills, spec));
+  put_kind(out, o);
+  append_integer(out, ",\"workingTime\":", transact_ms);
+  out += ",\"selfTradePreventionMode\":\"NONE\"";
   if (resp == RespType::Full) {
+    // The fee, in the asset received.
     const bool buys = o.side == Side::Buy;
     const std::string fee_asset = buys ? base_asset_of(spec) : quote_asset_of(spec);
     const int fee_decimals = buys ? spec.base_decimals : spec.quote_decimals;
-    json list = json::array();
-    for (const Fill& f : fills) {
-      // The fee, in the asset received.
-      list.push_back({{"price", format_steps(f.price, spec.tick_size)},
-                      {"qty", format_steps(f.qty, spec.lot_size)},
-                      {"commission", http::format_units(f.fee, fee_decimals)},
-                      {"commissionAsset", fee_asset},
-                      {"tradeId", f.trade_id.value}});
+    out += ",\"fills\":[";
+    for (std::size_t i = 0; i < fills.size(); ++i) {
+      const Fill& f = fills[i];
+      if (i != 0) out += ',';
+      append_text(out, "{\"price\":", format_steps(f.price, spec.tick_size));
+      append_text(out, ",\"qty\":", format_steps(f.qty, spec.lot_size));
+      append_text(out, ",\"commission\":", http::format_units(f.fee, fee_decimals));
+      append_text(out, ",\"commissionAsset\":", fee_asset);
+      append_integer(out, ",\"tradeId\":", f.trade_id.value);
+      out += '}';
     }
-    j["fills"] = std::move(list);
+    out += ']';
   }
-  return j.dump();
+  out += '}';
+  return out;
 }
-
-namespace {
-
-json canceled(const OrderRecord& o, const SymbolSpec& spec, std::string_view cancel_client_id,
-              std::int64_t transact_ms) {
-  json j{{"symbol", binance_symbol(spec.name)},
-         {"origClientOrderId", o.client_order_id},
-         {"orderId", o.id.value},
-         {"orderListId", -1},
-         {"clientOrderId", cancel_client_id},
-         {"transactTime", transact_ms}};
-  put_state(j, o, spec);
-  if (o.executed == 0) j["cummulativeQuoteQty"] = quote_qty(0, 0, spec);
-  put_kind(j, o);
-  j["selfTradePreventionMode"] = "NONE";
-  return j;
-}
-
-}  // namespace
 
 std::string canceled_json(const OrderRecord& o, const SymbolSpec& spec,
                           std::string_view cancel_client_id, std::int64_t transact_ms) {
-  return canceled(o, spec, cancel_client_id, transact_ms).dump();
+  std::string out;
+  out.reserve(512);
+  put_canceled(out, o, spec, cancel_client_id, transact_ms);
+  return out;
 }
 
 std::string canceled_list_json(const std::vector<OrderRecord>& orders, const SymbolTable& symbols,
                                std::int64_t transact_ms) {
-  json list = json::array();
+  std::string out = "[";
+  out.reserve(1 + orders.size() * 512);
   for (const OrderRecord& o : orders) {
-    list.push_back(canceled(o, symbols.spec(o.symbol), o.client_order_id, transact_ms));
+    if (out.size() > 1) out += ',';
+    put_canceled(out, o, symbols.spec(o.symbol), o.client_order_id, transact_ms);
   }
-  return list.dump();
+  out += ']';
+  return out;
 }
 
 // ---- market data and account ----

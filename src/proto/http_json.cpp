@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_text.h"
 #include "spot/core/decimal.h"
 
 namespace spot::proto::http {
@@ -254,67 +255,10 @@ ParsedOrder parse_order(std::string_view body, const SymbolTable& symbols) {
   return p;
 }
 
-namespace {
-
-// JSON text written straight into a string, for the replies on the order path: the
-// same bytes nlohmann::json's dump() writes (compact, its escapes), without building
-// a document first (a document of one order reply with one fill cost about a hundred
-// heap allocations).
-void append_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xF];
-          out += kHex[c & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
-void append_number(std::string& out, std::uint64_t n) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
-  out.append(digits, end);
-}
-
-// `key` as given (its separator, name and colon: `,"side":`), then `text` as a string.
-void append_text(std::string& out, std::string_view key, std::string_view text) {
-  out += key;
-  append_string(out, text);
-}
-
-}  // namespace
-
 std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
                        const std::vector<Fill>* fills) {
+  using json_text::append_integer;
+  using json_text::append_text;
   // Keys in byte order, the order nlohmann::json (a std::map) wrote them in before.
   std::string out;
   out.reserve(320 + (fills != nullptr ? fills->size() * 128 : 0));
@@ -332,14 +276,12 @@ std::string order_json(const OrderRecord& order, const SymbolSpec& spec,
       append_text(out, ",\"commissionAsset\":", fee_asset);
       append_text(out, ",\"price\":", format_steps(f.price, spec.tick_size));
       append_text(out, ",\"qty\":", format_steps(f.qty, spec.lot_size));
-      out += ",\"tradeId\":";
-      append_number(out, f.trade_id.value);
+      append_integer(out, ",\"tradeId\":", f.trade_id.value);
       out += '}';
     }
     out += ']';
   }
-  out += ",\"orderId\":";
-  append_number(out, order.id.value);
+  append_integer(out, ",\"orderId\":", order.id.value);
   append_text(out, ",\"origQty\":", format_steps(order.qty, spec.lot_size));
   append_text(out, ",\"price\":",
               order.type == OrderType::Market ? std::string("0")
