@@ -134,6 +134,7 @@ class Balances {
 
   // Moves `amount` of free to locked for `order`: InsufficientBalance (changing
   // nothing) if the account has less free. REQUIRES: 0 <= amount, a known account.
+  // A lock or a release of 0 changes nothing and tells the ledger nothing.
   RejectReason lock(AccountId account, AssetId asset, Int128 amount, OrderId order);
   // Moves `amount` of locked back to free. REQUIRES: 0 <= amount <= locked.
   void release(AccountId account, AssetId asset, std::int64_t amount, OrderId order);
@@ -184,6 +185,17 @@ class Balances {
       report(account, asset, delta_free, delta_locked, cause, order, trade, reference);
     }
   }
+  // The same for a lock or a release: `delta_free` moved between free and locked. One of
+  // nothing (a market buy locking on an empty book, an order resting whole) changed
+  // nothing and is not reported. Callers lock and release such amounts rather than
+  // branch on them: whether a release is empty is a coin toss to a branch predictor,
+  // and the sink is tested first, which with none attached is always taken the same way.
+  void note_move(AccountId account, AssetId asset, std::int64_t delta_free, LedgerCause cause,
+                 OrderId order) {
+    if (sink_ != nullptr && delta_free != 0) {
+      report(account, asset, delta_free, -delta_free, cause, order, TradeId{}, {});
+    }
+  }
   void report(AccountId account, AssetId asset, std::int64_t delta_free, std::int64_t delta_locked,
               LedgerCause cause, OrderId order, TradeId trade, std::string_view reference);
 
@@ -206,10 +218,9 @@ inline RejectReason Balances::lock(AccountId account, AssetId asset, Int128 amou
   Balance& b = row(account.value, asset);
   if (amount > b.free) return RejectReason::InsufficientBalance;
   const auto units = static_cast<std::int64_t>(amount);
-  if (units == 0) return RejectReason::None;
   b.free -= units;
   b.locked += units;
-  note(account, asset, -units, units, LedgerCause::Lock, order, TradeId{});
+  note_move(account, asset, -units, LedgerCause::Lock, order);
   return RejectReason::None;
 }
 
@@ -217,10 +228,9 @@ inline void Balances::release(AccountId account, AssetId asset, std::int64_t amo
                               OrderId order) {
   Balance& b = row(account.value, asset);
   SPOT_ASSERT(amount >= 0 && amount <= b.locked, "balances: a release frees what is locked");
-  if (amount == 0) return;
   b.locked -= amount;
   b.free += amount;
-  note(account, asset, amount, -amount, LedgerCause::Release, order, TradeId{});
+  note_move(account, asset, amount, LedgerCause::Release, order);
 }
 
 }  // namespace spot
