@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "proto/random_order.h"
 #include "spot/core/decimal.h"
 #include "spot/proto/binance.h"
 #include "spot/proto/http_json.h"
@@ -519,40 +519,18 @@ json canceled(const OrderRecord& o, const SymbolSpec& spec, std::string_view can
 TEST(BinanceReplies, HandWrittenOrderRepliesEqualANlohmannDocumentForRandomOrders) {
   const SymbolTable t = symbols();
   int compared = 0;
-  std::mt19937_64 rng(20261207);
-  auto pick = [&rng](std::uint64_t n) { return rng() % n; };
-  const std::string chars = std::string("aZ09._:-\"\\/ \x7f\xc3\xa9") + '\0' + "\b\f\n\r\t\x01\x1f";
-  auto text = [&] {
-    std::string s;
-    for (std::uint64_t k = pick(12); k > 0; --k) s += chars[pick(chars.size())];
-    return s;
-  };
+  RandomOrders random(20261207);
   for (int i = 0; i < 2'000; ++i) {
-    OrderRecord o;
-    o.id = OrderId{i % 7 == 0 ? ~std::uint64_t{0} - pick(3) : rng()};
-    o.symbol = static_cast<SymbolId>(pick(2));
-    o.side = pick(2) == 0 ? Side::Buy : Side::Sell;
-    o.type = pick(3) == 0 ? OrderType::Market : OrderType::Limit;
-    o.post_only = o.type == OrderType::Limit && pick(4) == 0;
-    o.tif = static_cast<TimeInForce>(pick(3));
-    o.status = static_cast<OrderStatus>(pick(6));
-    o.price = static_cast<Ticks>(pick(4) == 0 ? pick(10) : rng() >> 2);
-    o.qty = static_cast<Lots>(rng() >> 2);
-    o.executed = pick(3) == 0 ? 0 : static_cast<Lots>(pick(1'000'000));
-    o.quote_qty = pick(2) == 0 ? 0 : static_cast<std::int64_t>(rng() >> 1);
-    o.client_order_id = text();
-    std::vector<Fill> fills(pick(4));
-    for (Fill& f : fills) {
-      f = Fill{TradeId{rng()}, static_cast<Ticks>(rng() >> 2), static_cast<Lots>(rng() >> 2),
-               static_cast<std::int64_t>(rng() >> 2), static_cast<std::int64_t>(pick(1u << 20))};
-    }
+    const OrderRecord o = random.order(i);
+    const std::vector<Fill> fills = random.fills();
     const SymbolSpec& spec = t.spec(o.symbol);
-    const auto resp = static_cast<RespType>(pick(3));
-    const auto ms = static_cast<std::int64_t>(rng() >> (1 + pick(40)));
+    const auto resp = static_cast<RespType>(random.pick(3));
+    const auto ms = static_cast<std::int64_t>(random.next() >> (1 + random.pick(40)));
     OrderView view{o};
-    if (pick(2) == 0) view.time_ms = ms;
-    if (pick(2) == 0) view.update_time_ms = ms + static_cast<std::int64_t>(pick(1000));
-    const std::string cancel_id = text();
+    if (random.pick(2) == 0) view.time_ms = ms;
+    if (random.pick(2) == 0)
+      view.update_time_ms = ms + static_cast<std::int64_t>(random.pick(1000));
+    const std::string cancel_id = random.text();
     // nlohmann's dump refuses text that is not UTF-8 (a lone byte of "é"), and its
     // parser too, so there is a reference only for valid text; the writer passes such
     // bytes on as they are.

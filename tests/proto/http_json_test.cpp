@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "proto/order_fields_reference.h"
+#include "proto/random_order.h"
 #include "spot/proto/http_json.h"
 
 namespace spot::proto::http {
@@ -477,29 +478,12 @@ std::string reference_order_json(const OrderRecord& order, const SymbolSpec& spe
 TEST(OrderJson, WritesTheBytesANlohmannDocumentWouldForRandomOrders) {
   const SymbolTable m = symbols();
   int compared = 0;
-  std::mt19937_64 rng(20261207);
-  auto pick = [&rng](std::uint64_t n) { return rng() % n; };
-  const std::string chars = std::string("aZ09._:-\"\\/ \x7f\xc3\xa9") + '\0' + "\b\f\n\r\t\x01\x1f";
+  RandomOrders random(20261207);
   for (int i = 0; i < 2'000; ++i) {
-    OrderRecord o;
-    o.id = OrderId{i % 7 == 0 ? ~std::uint64_t{0} - pick(3) : rng()};
-    o.symbol = static_cast<SymbolId>(pick(2));
-    o.side = pick(2) == 0 ? Side::Buy : Side::Sell;
-    o.type = pick(3) == 0 ? OrderType::Market : OrderType::Limit;
-    o.post_only = o.type == OrderType::Limit && pick(4) == 0;
-    o.tif = static_cast<TimeInForce>(pick(3));
-    o.status = static_cast<OrderStatus>(pick(6));
-    o.price = static_cast<Ticks>(pick(4) == 0 ? pick(10) : rng() >> 2);
-    o.qty = static_cast<Lots>(rng() >> 2);
-    o.executed = static_cast<Lots>(pick(1'000'000));
-    for (std::uint64_t k = pick(12); k > 0; --k) o.client_order_id += chars[pick(chars.size())];
-    std::vector<Fill> fills(pick(4));
-    for (Fill& f : fills) {
-      f = Fill{TradeId{rng()}, static_cast<Ticks>(rng() >> 2), static_cast<Lots>(rng() >> 2),
-               static_cast<std::int64_t>(rng() >> 2), static_cast<std::int64_t>(pick(1u << 20))};
-    }
+    const OrderRecord o = random.order(i);
+    const std::vector<Fill> fills = random.fills();
     const SymbolSpec& spec = m.spec(o.symbol);
-    const std::vector<Fill>* with = pick(3) == 0 ? nullptr : &fills;
+    const std::vector<Fill>* with = random.pick(3) == 0 ? nullptr : &fills;
     // nlohmann's dump refuses text that is not UTF-8 (a lone byte of "é"), so there is a
     // reference only for valid text; the writer passes such bytes on as they are.
     std::string ref;
