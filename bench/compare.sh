@@ -4,10 +4,11 @@
 #                answers at once: the load generator's own ceiling.
 #   nginx        nginx-light, one worker, answering `return 201` with an order-shaped body:
 #                wrk closed loop (CONNECTIONS connections) and the spot-bench http sweep.
-#   spotd        a fresh spotd (with PostgreSQL and Redis unless MODE=embedded): wrk closed
-#                loop on POST /api/v1/orders (IOC orders, nothing rests), the spot-bench
-#                http and tcp sweeps (highest rate with p99 < P99_MS), and a fixed run at
-#                half of each sweep's rate for its p99.
+#   spotd        spotd (with PostgreSQL and Redis unless MODE=embedded), a fresh one with
+#                a funded account for each of: wrk closed loop on POST /api/v1/orders (IOC
+#                orders, nothing rests), the spot-bench http and tcp sweeps (highest rate
+#                with p99 < P99_MS), and a fixed run at half of each sweep's rate for its
+#                p99.
 # One JSON line per run on stdout ({"run":...}), then a summary line: spotd's HTTP figures
 # as a ratio to nginx's, its TCP figure as a ratio to the null server's.
 #
@@ -17,7 +18,9 @@
 # P99_MS=50, STEP_S=3 (seconds per sweep step), HALF_S=10 (the fixed run at half rate),
 # WRK_S=10, CONNECTIONS=50 (wrk), HTTP_CONNECTIONS=32 and TCP_CONNECTIONS=8 (spot-bench),
 # HTTP_MAX=200000 and TCP_MAX=400000 (sweep ceilings), BENCH_CPU (e.g. 1: pin the load
-# generators to that core with taskset), JSON_OUT=FILE (also keep the JSON lines).
+# generators to that core with taskset), JSON_OUT=FILE (also keep the JSON lines),
+# SPOTD_SET="key=value ..." (spotd settings over config/spotd.toml, e.g.
+# "journal.writer_thread=false").
 # Everything listens on 127.0.0.1 and lives in a temp directory removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -132,7 +135,50 @@ EOF
 )"
 }
 
+assets="$(python3 -c 'import sys,tomllib;print(" ".join(sorted({a for s in tomllib.load(open(sys.argv[1],"rb"))["symbols"] for a in s["name"].split("-")})))' config/spotd.toml)"
 order_body='{"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000"}'
+
+# A fresh spotd (with PostgreSQL and Redis unless MODE=embedded) and a funded load
+# account: sets http, tcp and key. $1 names the run (its directory).
+spotd_up() {
+  local run="$work/spotd-$1"
+  rm -rf "$run" "$work/pg" "$work/redis"
+  mkdir -p "$run"
+  local extra=() setting
+  for setting in ${SPOTD_SET:-}; do extra+=(--set "$setting"); done
+  if [ "$MODE" = full ]; then
+    extra+=(--set "postgres.url=$(scripts/pg start "$work/pg" 2>/dev/null)")
+    extra+=(--set "redis.url=$(scripts/redis start "$work/redis" 2>/dev/null)")
+  fi
+  "$spotd" --config config/spotd.toml --http-port 0 --tcp-port 0 --admin-port 0 \
+    --admin-token cmp --ports-file "$run/ports.json" --set journal.dir="$run/journal" \
+    --set limits.orders_per_second_per_account=100000000 \
+    --set limits.burst_per_account=100000000 --set log.level=warn "${extra[@]}" \
+    2>"$run/spotd.log" &
+  pids+=($!)
+  wait_file "$run/ports.json" || { echo "spotd did not start:" >&2; cat "$run/spotd.log" >&2; exit 1; }
+  http="$(json_get "$run/ports.json" http)"
+  tcp="$(json_get "$run/ports.json" tcp)"
+  local admin account status
+  admin="$(json_get "$run/ports.json" admin)"
+  curl -sf -X POST -H 'Authorization: Bearer cmp' -d '{"name":"cmp"}' \
+    "127.0.0.1:$admin/admin/v1/accounts" >"$run/account.json"
+  key="$(json_get "$run/account.json" apiKey)"
+  account="$(json_get "$run/account.json" accountId)"
+  # Every order locks what it may spend: fund the load account with every asset (far
+  # more than a run can lock), so that no order is refused for money.
+  for asset in $assets; do
+    curl -sf -o /dev/null -X POST -H 'Authorization: Bearer cmp' \
+      -d "{\"asset\":\"$asset\",\"amount\":\"1000000000\",\"reference\":\"cmp-$asset\"}" \
+      "127.0.0.1:$admin/admin/v1/accounts/$account/deposits" ||
+      { echo "bench/compare.sh: funding the load account with $asset failed" >&2; exit 1; }
+  done
+  # wrk counts any answer as a request served: check that the order is accepted.
+  status="$(curl -s -o "$run/probe.json" -w '%{http_code}' -X POST -H "X-API-Key: $key" \
+    -H 'Content-Type: application/json' -d "$order_body" "127.0.0.1:$http/api/v1/orders")"
+  [ "$status" = 201 ] ||
+    { echo "bench/compare.sh: spotd answered $status to the order: $(cat "$run/probe.json")" >&2; exit 1; }
+}
 
 for round in $(seq 1 "$rounds"); do
   echo "== round $round" >&2
@@ -182,35 +228,30 @@ EOF
   sweep nginx http "$nginx_port" k "$HTTP_MAX" "$HTTP_CONNECTIONS" 0
   stop_servers
 
-  # 3. spotd.
-  run="$work/spotd"
-  rm -rf "$run" "$work/pg" "$work/redis"
-  mkdir -p "$run"
-  extra=()
-  if [ "$MODE" = full ]; then
-    extra+=(--set "postgres.url=$(scripts/pg start "$work/pg" 2>/dev/null)")
-    extra+=(--set "redis.url=$(scripts/redis start "$work/redis" 2>/dev/null)")
-  fi
-  "$spotd" --config config/spotd.toml --http-port 0 --tcp-port 0 --admin-port 0 \
-    --admin-token cmp --ports-file "$run/ports.json" --set journal.dir="$run/journal" \
-    --set limits.orders_per_second_per_account=100000000 \
-    --set limits.burst_per_account=100000000 --set log.level=warn "${extra[@]}" \
-    2>"$run/spotd.log" &
-  pids+=($!)
-  wait_file "$run/ports.json" || { echo "spotd did not start:" >&2; cat "$run/spotd.log" >&2; exit 1; }
-  http="$(json_get "$run/ports.json" http)"
-  tcp="$(json_get "$run/ports.json" tcp)"
-  admin="$(json_get "$run/ports.json" admin)"
-  key=$(curl -sf -X POST -H 'Authorization: Bearer cmp' -d '{"name":"cmp"}' \
-    "127.0.0.1:$admin/admin/v1/accounts" | python3 -c 'import json,sys;print(json.load(sys.stdin)["apiKey"])')
+  # 3. spotd: each measurement on a fresh spotd, journal, database and cache, so that none
+  # inherits the one before it (a sweep ends past what spotd can take, leaving a book
+  # that grew and, with PostgreSQL attached, a projection that is behind).
+  spotd_up wrk
   wrk_run spotd-wrk "http://127.0.0.1:$http/api/v1/orders" "X-API-Key: $key" "$order_body"
-  sweep spotd http "$http" "$key" "$HTTP_MAX" "$HTTP_CONNECTIONS" "$offset"
-  half=$(( $(best_of spotd http) / 2 ))
-  [ "$half" -gt 0 ] && fixed spotd-half http "$http" "$key" "$half" "$HTTP_CONNECTIONS" $((offset + 10000000000000))
-  sweep spotd tcp "$tcp" "$key" "$TCP_MAX" "$TCP_CONNECTIONS" $((offset + 20000000000000))
-  half=$(( $(best_of spotd tcp) / 2 ))
-  [ "$half" -gt 0 ] && fixed spotd-half tcp "$tcp" "$key" "$half" "$TCP_CONNECTIONS" $((offset + 30000000000000))
   stop_servers
+  spotd_up http-sweep
+  sweep spotd http "$http" "$key" "$HTTP_MAX" "$HTTP_CONNECTIONS" "$offset"
+  stop_servers
+  half=$(( $(best_of spotd http) / 2 ))
+  if [ "$half" -gt 0 ]; then
+    spotd_up http-half
+    fixed spotd-half http "$http" "$key" "$half" "$HTTP_CONNECTIONS" $((offset + 10000000000000))
+    stop_servers
+  fi
+  spotd_up tcp-sweep
+  sweep spotd tcp "$tcp" "$key" "$TCP_MAX" "$TCP_CONNECTIONS" $((offset + 20000000000000))
+  stop_servers
+  half=$(( $(best_of spotd tcp) / 2 ))
+  if [ "$half" -gt 0 ]; then
+    spotd_up tcp-half
+    fixed spotd-half tcp "$tcp" "$key" "$half" "$TCP_CONNECTIONS" $((offset + 30000000000000))
+    stop_servers
+  fi
 
   python3 - "$work/results" "$round" "$MODE" <<'EOF' | tee -a "$work/summaries"
 import json, sys

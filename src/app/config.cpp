@@ -203,6 +203,9 @@ const std::map<std::string, Key>& keys() {
       SPOT_INT_KEY(
           "journal.max_pending_entries", journal.max_pending_entries, 1, 1 << 28,
           "records waiting for the journal writer; when full, matching waits and the queue fills"),
+      SPOT_BOOL_KEY("journal.writer_thread", journal.writer_thread,
+                    "a thread of its own writes and fsyncs the journal while matching goes on "
+                    "(false: the matching thread writes and fsyncs each batch it executed)"),
       SPOT_INT_KEY("snapshot.interval_ms", snapshot.interval_ms, 0, 86'400'000,
                    "time between snapshots (0: only at clean shutdown)"),
       SPOT_INT_KEY("snapshot.follow_ms", snapshot.follow_ms, 1, 3'600'000,

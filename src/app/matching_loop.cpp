@@ -76,6 +76,9 @@ void MatchingLoop::run() {
       notify_makers(reply);
       this->reply(command.done, std::move(reply));
     }
+    // Without a journal writer thread this writes and fsyncs the batch's records here,
+    // and hands their replies back once the fsync has returned.
+    if (journal_ != nullptr) journal_->commit();
     publish_books();
   }
   publish_books();

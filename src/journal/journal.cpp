@@ -37,6 +37,7 @@ JournalWriter::JournalWriter(FileSystem& fs, JournalOptions options, std::uint64
 JournalWriter::~JournalWriter() { stop(); }
 
 void JournalWriter::start() {
+  if (!options_.writer_thread) return;
   thread_ = std::thread([this] {
     log::set_component("journal");
     run();
@@ -51,14 +52,18 @@ void JournalWriter::stop() {
   wakeup_.notify_one();
   room_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (!options_.writer_thread) commit();
 }
 
 std::size_t JournalWriter::wait_for_room(std::size_t max, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto refusing = [this] { return stopping_ || failed(); };
-  room_.wait_for(lock, timeout, [&] {
-    return refusing() || pending_.entries.size() < options_.max_pending_entries;
-  });
+  // Without a writer thread only the caller's own commit() makes room: no waiting.
+  if (options_.writer_thread) {
+    room_.wait_for(lock, timeout, [&] {
+      return refusing() || pending_.entries.size() < options_.max_pending_entries;
+    });
+  }
   if (refusing()) return max;
   const std::size_t free = options_.max_pending_entries -
                            std::min(pending_.entries.size(), options_.max_pending_entries);
@@ -78,8 +83,18 @@ bool JournalWriter::submit(std::string_view payload, Completion&& completion) {
     }
     pending_.entries.push_back(Entry{seq, pending_.bytes.size(), std::move(completion)});
   }
-  wakeup_.notify_one();
+  if (options_.writer_thread) wakeup_.notify_one();
   return true;
+}
+
+void JournalWriter::commit() {
+  if (options_.writer_thread) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pending_.entries.empty()) return;
+    std::swap(committing_, pending_);  // pending_ gets the buffers the last commit emptied
+  }
+  write_and_complete(committing_);
 }
 
 std::uint64_t JournalWriter::last_seq() const {
@@ -164,30 +179,34 @@ void JournalWriter::run() {
       std::swap(batch, pending_);  // pending_ gets the buffers the last batch emptied
     }
     room_.notify_all();
-    // One fsync per max_batch_entries entries; each group's completions run as soon as
-    // its fsync has returned.
-    for (std::size_t first = 0; first < batch.entries.size();) {
-      const std::size_t last = std::min(
-          batch.entries.size(), first + std::max<std::size_t>(options_.max_batch_entries, 1));
-      bool ok = !failed();
-      if (ok) {
-        Status s = write_batch(batch, first, last);
-        if (!s.ok()) {
-          fail(std::move(s));
-          ok = false;
-        }
+    write_and_complete(batch);
+  }
+}
+
+void JournalWriter::write_and_complete(Batch& batch) {
+  // One fsync per max_batch_entries entries; each group's completions run as soon as
+  // its fsync has returned.
+  for (std::size_t first = 0; first < batch.entries.size();) {
+    const std::size_t last = std::min(batch.entries.size(),
+                                      first + std::max<std::size_t>(options_.max_batch_entries, 1));
+    bool ok = !failed();
+    if (ok) {
+      Status s = write_batch(batch, first, last);
+      if (!s.ok()) {
+        fail(std::move(s));
+        ok = false;
       }
-      for (std::size_t k = first; k < last; ++k) batch.entries[k].completion(ok);
-      first = last;
     }
-    batch.entries.clear();
-    batch.bytes.clear();
-    // A backlog's buffers are not kept for ever: past a few full groups' worth, the next
-    // batch starts small again.
-    if (batch.entries.capacity() > 4 * options_.max_batch_entries) {
-      std::vector<Entry>().swap(batch.entries);
-      std::string().swap(batch.bytes);
-    }
+    for (std::size_t k = first; k < last; ++k) batch.entries[k].completion(ok);
+    first = last;
+  }
+  batch.entries.clear();
+  batch.bytes.clear();
+  // A backlog's buffers are not kept for ever: past a few full groups' worth, the next
+  // batch starts small again.
+  if (batch.entries.capacity() > 4 * options_.max_batch_entries) {
+    std::vector<Entry>().swap(batch.entries);
+    std::string().swap(batch.bytes);
   }
 }
 

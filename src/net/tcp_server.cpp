@@ -132,7 +132,7 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     });
   }
 
-  // FillSubscriber: from the journal thread; only hands the fill to the strand.
+  // FillSubscriber: from the thread that ran the fsync; only hands the fill to the strand.
   void on_maker_fill(const MakerFill& fill) override { hand_over(fill); }
 
  private:

@@ -202,7 +202,10 @@ TEST(Recovery, PeriodicSnapshotsThenSigkill) {
   EXPECT_EQ(admin_state(second), state);
 }
 
-TEST(Fault, RepeatedSigkillUnderLoadLosesNoAcknowledgedOrder) {
+// Three rounds of HTTP load, each cut short by SIGKILL at a random moment; then every
+// order ever acknowledged must be there, and the state must equal a replay's.
+// `writer_thread`: journal.writer_thread.
+void sigkill_under_load_loses_nothing(bool writer_thread) {
   const std::string work = temp_dir();
   const std::string journal = work + "/journal";
   std::mt19937_64 rng(20261125);  // reproducible kill moments
@@ -210,7 +213,8 @@ TEST(Fault, RepeatedSigkillUnderLoadLosesNoAcknowledgedOrder) {
   std::vector<std::string> acked_all;
   for (int round = 0; round < 3; ++round) {
     SpotdProcess spotd({"--set", "limits.orders_per_second_per_account=1000000", "--set",
-                        "limits.burst_per_account=1000000"},
+                        "limits.burst_per_account=1000000", "--set",
+                        std::string("journal.writer_thread=") + (writer_thread ? "true" : "false")},
                        "", journal);
     if (round == 0) key = spotd.create_account("load");
     const std::string acks = work + "/acks-" + std::to_string(round) + ".txt";
@@ -259,14 +263,27 @@ TEST(Fault, RepeatedSigkillUnderLoadLosesNoAcknowledgedOrder) {
   fs::remove_all(work);
 }
 
-TEST(Fault, FullDiskFailsClosed) {
+TEST(Fault, RepeatedSigkillUnderLoadLosesNoAcknowledgedOrder) {
+  sigkill_under_load_loses_nothing(true);
+}
+
+// The matching thread writes and fsyncs each batch itself (no journal thread).
+TEST(Fault, RepeatedSigkillUnderLoadLosesNoAcknowledgedOrderWithoutAJournalThread) {
+  sigkill_under_load_loses_nothing(false);
+}
+
+// A journal on a 256 KiB tmpfs fills up under orders: spotd fails closed, says why, and
+// every order it acknowledged is in the journal. `writer_thread`: journal.writer_thread.
+void full_disk_fails_closed(bool writer_thread) {
   const std::string mount_point = temp_dir();
   ASSERT_EQ(mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=256k"), 0)
       << "mounting a small tmpfs needs root (scripts/test runs as root)";
   std::vector<std::string> created;
   std::string key;
   {
-    SpotdProcess spotd({}, "", mount_point + "/journal");
+    SpotdProcess spotd(
+        {"--set", std::string("journal.writer_thread=") + (writer_thread ? "true" : "false")}, "",
+        mount_point + "/journal");
     key = spotd.create_account("disk");
     HttpClient c(spotd.http_port());
     const std::string padding = R"(,"clientOrderId":")" + std::string(60, 'p');
@@ -316,6 +333,10 @@ TEST(Fault, FullDiskFailsClosed) {
   }
   EXPECT_EQ(missing, 0u);
 }
+
+TEST(Fault, FullDiskFailsClosed) { full_disk_fails_closed(true); }
+
+TEST(Fault, FullDiskFailsClosedWithoutAJournalThread) { full_disk_fails_closed(false); }
 
 }  // namespace
 }  // namespace spot::test

@@ -434,11 +434,12 @@ class FailingFileSystem final : public FileSystem {
   PosixFileSystem real_;
 };
 
-void fail_closed_on(bool sync_fails) {
+void fail_closed_on(bool sync_fails, bool writer_thread = true) {
   TempDir dir{"spot-journal"};
   FailingFileSystem faulty;
   JournalOptions options;
   options.dir = dir.path();
+  options.writer_thread = writer_thread;
   JournalWriter writer(faulty, options, 1, nullptr);
   writer.start();
   auto submit = [&writer](const CommandBody& c) {
@@ -447,6 +448,7 @@ void fail_closed_on(bool sync_fails) {
     // A failed journal refuses new entries at once, without running their completion.
     if (!writer.submit(journal::encode_command(c, ""), [done](bool ok) { done->set_value(ok); }))
       return false;
+    writer.commit();  // without a writer thread, writes and syncs here
     return result.get();
   };
   EXPECT_TRUE(submit(CreateAccount{"a", "h"}));
@@ -469,6 +471,12 @@ void fail_closed_on(bool sync_fails) {
 }
 
 TEST(FailClosed, SyncFailureStopsAllAcknowledgements) { fail_closed_on(true); }
+TEST(FailClosed, SyncFailureStopsAllAcknowledgementsWithoutAWriterThread) {
+  fail_closed_on(true, false);
+}
+TEST(FailClosed, WriteFailureStopsAllAcknowledgementsWithoutAWriterThread) {
+  fail_closed_on(false, false);
+}
 
 TEST(Recovery, AnUnreadableJournalDirectoryIsAnErrorNotAnEmptyJournal) {
   TempDir dir{"spot-journal"};
@@ -538,6 +546,53 @@ TEST(GroupCommit, CompletionsRunInSubmissionOrderAfterTheirRecords) {
   RecoveryResult r;
   replay(dir.path(), &r);
   EXPECT_EQ(r.records, 666u);  // the 334 empty entries wrote nothing
+}
+
+TEST(GroupCommit, WithoutAWriterThreadCommitWritesSyncsAndCompletesOnTheCallersThread) {
+  TempDir dir{"spot-journal"};
+  PosixFileSystem posix;
+  JournalOptions options;
+  options.dir = dir.path();
+  options.writer_thread = false;
+  options.max_batch_entries = 7;  // a commit of 100 entries takes 15 fsyncs
+  options.segment_bytes = 4096;   // and rolls segments on the way
+  JournalWriter writer(posix, options, 1, nullptr);
+  writer.start();
+  std::vector<int> order_seen;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::uint64_t records = 0;
+  // Records among entries 0..i (every third entry is empty: ordering only).
+  auto records_through = [](int i) { return static_cast<std::uint64_t>(i - i / 3); };
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(writer.wait_for_room(100, std::chrono::milliseconds(1)), 100u);
+    for (int k = 0; k < 100; ++k) {
+      const int i = round * 100 + k;
+      const std::string payload =
+          i % 3 == 0 ? "" : journal::encode_command(CancelRequest{AccountId{1}, OrderId{1}}, "");
+      records += payload.empty() ? 0 : 1;
+      ASSERT_TRUE(writer.submit(payload, [&, i](bool ok) {
+        EXPECT_TRUE(ok);
+        EXPECT_EQ(std::this_thread::get_id(), caller);
+        // Only what an fsync covered completes: every record up to this entry's.
+        EXPECT_GE(writer.durable_seq(), records_through(i));
+        order_seen.push_back(i);
+      }));
+    }
+    // Nothing is written, and nothing completes, before the commit.
+    EXPECT_EQ(order_seen.size(), static_cast<std::size_t>(round * 100));
+    EXPECT_EQ(writer.durable_seq(), round == 0 ? 0 : records_through(round * 100 - 1));
+    writer.commit();
+    ASSERT_EQ(order_seen.size(), static_cast<std::size_t>((round + 1) * 100));
+    EXPECT_EQ(writer.durable_seq(), records);
+    EXPECT_EQ(writer.last_seq(), records);
+  }
+  writer.commit();  // nothing pending: nothing happens
+  writer.stop();
+  for (int i = 0; i < 300; ++i) EXPECT_EQ(order_seen[static_cast<std::size_t>(i)], i);
+  RecoveryResult r;
+  replay(dir.path(), &r);
+  EXPECT_EQ(r.records, records);
+  EXPECT_EQ(r.next_seq, records + 1);
 }
 
 std::vector<SymbolSpec> one_symbol() { return {x_symbol()}; }

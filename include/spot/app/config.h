@@ -48,7 +48,8 @@ struct Config {
   struct Auth {
     std::string secret_key_file;
   } auth;
-  JournalOptions journal;
+  // The matching thread writes and fsyncs each batch it executed (journal.writer_thread).
+  JournalOptions journal{.writer_thread = false};
   SnapshotPolicy snapshot;
   PostgresOptions postgres;  // url empty: embedded, journal only
   DeadLetterOptions dlq;     // used with postgres only

@@ -26,7 +26,9 @@ class MatchingLoop {
   // command the engine has executed, the loop halts for good: `on_journal_failure`
   // runs, nothing more is executed, and every reply is a NotReady reject.
   // The fills of resting orders hit by a taker go to `maker_fills` (may be null) once
-  // the trade is durable, on the journal thread.
+  // the trade is durable, on the thread that ran the fsync: the journal's writer thread,
+  // or this loop's own (JournalOptions::writer_thread false), which writes and fsyncs
+  // after each batch it executed.
   MatchingLoop(Engine& engine, OrderQueue& queue, Metrics& metrics, const Clock& clock,
                std::size_t batch_max, FillRouter* maker_fills, JournalWriter* journal = nullptr,
                std::function<void()> on_journal_failure = {});
