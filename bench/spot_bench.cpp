@@ -346,6 +346,10 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
     cmd->add_option("--warmup", load.warmup_s, "unmeasured seconds at the rate first")
         ->capture_default_str();
+    cmd->add_option("--send-interval-us", load.send_interval_us,
+                    "send what fell due at most this often (0: each order at its time; "
+                    "latency counts from each order's time either way)")
+        ->capture_default_str();
     cmd->add_option("--client-id-offset", load.client_id_offset,
                     "added to client order ids (ids are idempotent per account)")
         ->capture_default_str();

@@ -638,7 +638,11 @@ void Driver::pump() {
     asio::post(io_, [this] { pump(); });
     return;
   }
-  pump_timer_.expires_at(time_point_of(schedule_.intended_ns(next_op_ - prefill_ops_)));
+  // With a send interval, what falls due before the next pump goes out with it: fewer
+  // sends and timer re-arms per order at high rates (the generator shares the machine).
+  const std::int64_t next_due = schedule_.intended_ns(next_op_ - prefill_ops_);
+  const auto interval_ns = static_cast<std::int64_t>(opts_.send_interval_us * 1e3);
+  pump_timer_.expires_at(time_point_of(std::max(next_due, now + interval_ns)));
   pump_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) pump();
   });

@@ -22,6 +22,7 @@ constexpr double kMaxOpsPerRun = 50'000'000;  // the generated workload is held 
 constexpr double kMaxDrainSeconds = 60;
 constexpr int kMaxTcpSymbols = 65535;
 // Sweep step k offsets client order ids by k * this, far above any W1 order id.
+constexpr double kMaxSendIntervalUs = 10'000;
 constexpr std::uint64_t kSweepClientIdStride = 1'000'000'000'000ull;
 constexpr std::uint64_t kMaxClientIdOffset = 1ull << 62;  // room for the sweep's strides
 constexpr const char* kExchangeInfoTarget = "/api/v1/exchangeInfo";
@@ -153,6 +154,10 @@ std::string validate_options(const LoadOptions& o) {
   }
   if (!std::isfinite(o.warmup_s) || o.warmup_s < 0 || o.warmup_s > kMaxSeconds) {
     return "warmup must be in [0, 86400] s";
+  }
+  if (!std::isfinite(o.send_interval_us) || o.send_interval_us < 0 ||
+      o.send_interval_us > kMaxSendIntervalUs) {
+    return "send interval must be in [0, 10000] us";
   }
   // W1 cancels pick from the resting orders, so there must be some from the start.
   if (o.prefill < 1 || o.prefill > kMaxPrefillPerSymbol) {

@@ -22,6 +22,10 @@ struct LoadOptions {
   std::uint64_t seed = 20240601;
   std::uint64_t prefill = 100;  // W1 prefill per symbol; sent first, not measured
   double warmup_s = 0;          // scheduled like the measured phase, not measured
+  // Orders are sent when they fall due, at most this often (0: each one at its own time):
+  // what falls due in between goes out together, in one send per connection. Latency
+  // still counts from each order's own intended time.
+  double send_interval_us = 0;
   bool sweep = false;
   double p99_limit_ms = 50;
   double sweep_max_rate = 200000;

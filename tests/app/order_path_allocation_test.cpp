@@ -130,12 +130,15 @@ TEST(OrderPathAllocation, TcpOrdersAllocateWithinTheirBounds) {
   std::printf("allocations per TCP order: spot-net %.3f, spot-matching %.3f, spot-journal %.3f\n",
               net, matching, journal);
   ASSERT_FALSE(after.empty()) << "the counter dumped nothing";
-  // Measured 2026-12-06: net 0.719 (Asio's operations for the socket's reads and
-  // writes, and the connection's line of slots), matching 0.813 (a crossing order's
-  // fills and its makers' fills, in vectors that travel with the reply), journal 0.05
-  // (Asio's post of a connection's replies, once per group commit).
+  // Measured 2026-12-06, with a journal writer thread: net 0.719 (Asio's operations for
+  // the socket's reads and writes, and the connection's line of slots), matching 0.813
+  // (a crossing order's fills and its makers' fills, in vectors that travel with the
+  // reply), journal 0.05 (Asio's post of a connection's replies, once per group commit).
+  // Since 2026-12-07 the matching thread writes the journal itself (journal.writer_thread
+  // = false): it does both (0.904 in a CI rehearsal), and spot-journal is gone. Its
+  // bound is the two bounds it had before, added.
   EXPECT_LE(net, 0.9);
-  EXPECT_LE(matching, 0.9);
+  EXPECT_LE(matching, 0.9 + 0.2);
   EXPECT_LE(journal, 0.2);
   EXPECT_EQ(spotd.terminate(), 0);
 }

@@ -127,6 +127,20 @@ TEST(Driver, TcpEndToEnd) {
   EXPECT_EQ(*s.tcp_symbols.rbegin(), 4u);  // W1 symbols 0..7 modulo 5
 }
 
+TEST(Driver, ASendIntervalSendsWhatFellDueTogetherAndCountsFromEachOrdersOwnTime) {
+  FakeServer server(FakeBehaviour{.tcp = true});
+  LoadOptions o = options_for(server.port());
+  o.send_interval_us = 20'000;  // 2,000 orders/s: about 40 fall due between two sends
+  const RunOutcome r = run(Protocol::Tcp, o, 2000, 0.25, nullptr);
+  const FakeStats& s = server.stop();
+  expect_clean(r.result);
+  EXPECT_EQ(s.orders + s.cancels, r.result.prefill_sent + r.result.sent);
+  // The server answers at once, but an order that fell due just after a send waits for
+  // the next one, up to 20 ms, and its latency counts from when it fell due: half of
+  // them waited more than a few ms. (A lower bound: a slow machine only adds to it.)
+  EXPECT_GT(r.result.latency.p50_ns, 2'000'000) << to_json(r.result);
+}
+
 TEST(Driver, ClientIdOffsetShiftsClientOrderIds) {
   FakeServer server(FakeBehaviour{.tcp = true});
   const Workload w = generate_w1({20240601, 10, 1});

@@ -30,6 +30,9 @@ TEST(ValidateOptions, RejectsEachBadField) {
       [](LoadOptions& o) { o.connections = 0; },
       [](LoadOptions& o) { o.connections = 100'000; },
       [](LoadOptions& o) { o.warmup_s = -1; },
+      [](LoadOptions& o) { o.send_interval_us = -1; },
+      [](LoadOptions& o) { o.send_interval_us = 1e6; },
+      [&](LoadOptions& o) { o.send_interval_us = nan; },
       [](LoadOptions& o) { o.symbols = 0; },
       [](LoadOptions& o) { o.prefill = 0; },  // W1 cancels need resting orders
       [](LoadOptions& o) { o.client_id_offset = ~0ull; },
