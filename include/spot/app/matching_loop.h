@@ -39,7 +39,8 @@ class MatchingLoop {
   bool halted() const { return halted_; }
 
   // When the matching thread last went round its loop (monotonic ns; it does at least
-  // every 50 ms while running): the service watchdog's sign of life.
+  // every 50 ms while running, unless an fsync of its own journal commit takes longer):
+  // the service watchdog's sign of life.
   std::int64_t heartbeat_ns() const { return heartbeat_ns_.load(std::memory_order_relaxed); }
   // Replies handed back so far (Command::done run); see Gateway::admitted.
   std::uint64_t replied() const { return replied_.load(std::memory_order_acquire); }

@@ -1,5 +1,6 @@
 // The write-ahead journal: append-only segment files of framed, CRC-checked records,
-// written and fdatasync'ed by one writer thread with group commit. An entry's
+// written and fdatasync'ed with group commit, by a writer thread of its own or by the
+// submitter when it commits a batch (JournalOptions::writer_thread). An entry's
 // completion runs only after the fsync that covers it has returned (or with ok=false
 // once the journal has failed: it then fails closed and never reports success again).
 //
