@@ -21,8 +21,8 @@ constexpr std::uint64_t kMaxPrefillPerSymbol = 1'000'000;
 constexpr double kMaxOpsPerRun = 50'000'000;  // the generated workload is held in memory
 constexpr double kMaxDrainSeconds = 60;
 constexpr int kMaxTcpSymbols = 65535;
-// Sweep step k offsets client order ids by k * this, far above any W1 order id.
 constexpr double kMaxSendIntervalUs = 10'000;
+// Sweep step k offsets client order ids by k * this, far above any W1 order id.
 constexpr std::uint64_t kSweepClientIdStride = 1'000'000'000'000ull;
 constexpr std::uint64_t kMaxClientIdOffset = 1ull << 62;  // room for the sweep's strides
 constexpr const char* kExchangeInfoTarget = "/api/v1/exchangeInfo";
