@@ -24,6 +24,7 @@
 # Everything listens on 127.0.0.1 and lives in a temp directory removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 rounds="${1:-1}"
 MODE="${MODE:-full}"
 P99_MS="${P99_MS:-50}"
@@ -60,9 +61,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-json_get() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_file() { for _ in $(seq 1 200); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }
 emit() { echo "$1" | tee -a "$work/results"; }
 
 # The sweep's {"sweep_result":...} line with a run name: $1 run, $2 http|tcp, $3 port,
@@ -135,7 +134,6 @@ EOF
 )"
 }
 
-assets="$(python3 -c 'import sys,tomllib;print(" ".join(sorted({a for s in tomllib.load(open(sys.argv[1],"rb"))["symbols"] for a in s["name"].split("-")})))' config/spotd.toml)"
 order_body='{"symbol":"BTC-USDT","side":"BUY","type":"LIMIT","timeInForce":"IOC","price":"100.00","quantity":"1.000"}'
 
 # A fresh spotd (with PostgreSQL and Redis unless MODE=embedded) and a funded load
@@ -165,14 +163,7 @@ spotd_up() {
     "127.0.0.1:$admin/admin/v1/accounts" >"$run/account.json"
   key="$(json_get "$run/account.json" apiKey)"
   account="$(json_get "$run/account.json" accountId)"
-  # Every order locks what it may spend: fund the load account with every asset (far
-  # more than a run can lock), so that no order is refused for money.
-  for asset in $assets; do
-    curl -sf -o /dev/null -X POST -H 'Authorization: Bearer cmp' \
-      -d "{\"asset\":\"$asset\",\"amount\":\"1000000000\",\"reference\":\"cmp-$asset\"}" \
-      "127.0.0.1:$admin/admin/v1/accounts/$account/deposits" ||
-      { echo "bench/compare.sh: funding the load account with $asset failed" >&2; exit 1; }
-  done
+  fund_account "$admin" cmp "$account" cmp || exit 1
   # wrk counts any answer as a request served: check that the order is accepted.
   status="$(curl -s -o "$run/probe.json" -w '%{http_code}' -X POST -H "X-API-Key: $key" \
     -H 'Content-Type: application/json' -d "$order_body" "127.0.0.1:$http/api/v1/orders")"

@@ -8,8 +8,9 @@
 #   2. perf trace -s: system calls per thread, by name;
 #   3. perf record -g (cpu-clock, the VM has no hardware counters): the hottest symbols,
 #      and the share of each thread.
-# Each figure is divided by the order entry requests (orders and cancels) spotd received
-# in that window (spot_orders_received_total before and after). Threads are named
+# Each figure is divided by the orders (new-order requests) spotd received in that window
+# (spot_orders_received_total before and after). W1's cancels come on top and are not
+# counted: the load's requests/s offered, over the orders/s received, tells how many. Threads are named
 # spot-<component> (spot-net, spot-matching, spot-journal, ...).
 #
 #   bench/profile.sh [http|tcp]     (default tcp)
@@ -19,6 +20,7 @@
 # Everything listens on 127.0.0.1; the temp directory is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 protocol="${1:-tcp}"
 case "$protocol" in http | tcp) ;; *) echo "usage: bench/profile.sh [http|tcp]" >&2; exit 2 ;; esac
 RATE="${RATE:-20000}"
@@ -42,7 +44,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-json_get() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 
 extra=()
 if [ "$MODE" = full ]; then
@@ -56,20 +57,14 @@ ALLOC_COUNT_OUT="$work/alloc.txt" LD_PRELOAD="$work/alloc_count.so" build/releas
   2>"$work/spotd.log" &
 spotd_pid=$!
 pids+=("$spotd_pid")
-for _ in $(seq 1 200); do [ -s "$work/ports.json" ] && break; sleep 0.05; done
+wait_file "$work/ports.json" || { echo "spotd did not start:" >&2; cat "$work/spotd.log" >&2; exit 1; }
 port="$(json_get "$work/ports.json" "$protocol")"
 admin="$(json_get "$work/ports.json" admin)"
 curl -sf -X POST -H 'Authorization: Bearer prof' -d '{"name":"prof"}' \
   "127.0.0.1:$admin/admin/v1/accounts" >"$work/account.json"
 key="$(json_get "$work/account.json" apiKey)"
 account="$(json_get "$work/account.json" accountId)"
-assets="$(python3 -c 'import sys,tomllib;print(" ".join(sorted({a for s in tomllib.load(open(sys.argv[1],"rb"))["symbols"] for a in s["name"].split("-")})))' config/spotd.toml)"
-for asset in $assets; do
-  curl -sf -o /dev/null -X POST -H 'Authorization: Bearer prof' \
-    -d "{\"asset\":\"$asset\",\"amount\":\"${FUNDS:-1000000000}\",\"reference\":\"profile-$asset\"}" \
-    "127.0.0.1:$admin/admin/v1/accounts/$account/deposits" ||
-    { echo "bench/profile.sh: funding the load account with $asset failed" >&2; exit 1; }
-done
+fund_account "$admin" prof "$account" profile "${FUNDS:-1000000000}" || exit 1
 received() {
   curl -s "127.0.0.1:$admin/metrics" | awk '$1 == "spot_orders_received_total" { printf "%d\n", $2 }'
 }
@@ -86,7 +81,7 @@ alloc_dump() {  # one more dump of spotd's allocation counts in $work/alloc.txt
   exit 1
 }
 
-total_s=$((3 * WINDOW_S + 6))
+total_s=$((4 * WINDOW_S + 6))
 build/release/spot-bench "$protocol" --port "$port" --api-key "$key" --rate "$RATE" \
   --duration "$total_s" --connections "$CONNECTIONS" >"$work/load.txt" &
 pids+=($!)
@@ -106,6 +101,12 @@ stat_window() {
     -p "$spotd_pid" -- sleep "$WINDOW_S"
   alloc_dump
 }
+machine_window() {
+  python3 bench/cpu_tasks.py snapshot "$work/tasks-before.json" "http://127.0.0.1:$admin/metrics"
+  sleep "$WINDOW_S"
+  python3 bench/cpu_tasks.py snapshot "$work/tasks-after.json" "http://127.0.0.1:$admin/metrics"
+}
+window machine machine_window
 window stat stat_window
 window trace perf trace -s -p "$spotd_pid" -o "$work/trace.txt" -- sleep "$WINDOW_S"
 window record perf record -q -F 499 -g -p "$spotd_pid" -o "$work/perf.data" -- sleep "$WINDOW_S"
@@ -116,18 +117,23 @@ perf report -i "$work/perf.data" --no-children -g none --percent-limit 0.7 --std
 perf report -i "$work/perf.data" --no-children -g none --stdio --sort comm 2>/dev/null |
   grep -E '^ +[0-9]' | sed -E 's/ +$//' >"$work/threads.txt" || true
 
-python3 - "$work" "$protocol" "$RATE" "$MODE" <<'EOF'
-import collections, json, re, sys
-work, protocol, rate, mode = sys.argv[1:5]
+python3 - "$work" "$protocol" "$RATE" "$MODE" "$spotd_pid" <<'EOF'
+import collections, json, re, subprocess, sys
+work, protocol, rate, mode, spotd_pid = sys.argv[1:6]
 requests = dict(l.split() for l in open(work + "/requests.txt"))
 requests = {k: int(v) for k, v in requests.items()}
 print(f"== spotd over {protocol}, {rate} requests/s offered, mode {mode}")
-print(f"requests received per window: {requests}")
+print(f"orders received per window: {requests}")
 load = [l for l in open(work + "/load.txt") if l.startswith("{")]
 if load:
     r = json.loads(load[-1])
     print(f"load: achieved {r.get('achieved_rate')}/s, p50 {r.get('p50_ms')} ms, p99 {r.get('p99_ms')} ms, "
           f"errors {r.get('errors', {})}")
+
+# 0. The whole machine, from /proc.
+sys.stdout.flush()
+subprocess.run([sys.executable, "bench/cpu_tasks.py", "report", work + "/tasks-before.json",
+                work + "/tasks-after.json", spotd_pid], check=True)
 
 # 1. perf stat --per-thread (CSV: value,unit,event,...) with the thread as "comm-tid";
 # allocations: the difference of the last two dumps of bench/alloc_count.c, by thread.
@@ -154,7 +160,7 @@ first, last = dumps[-2], dumps[-1]
 for tid, (name, total) in last.items():
     per[name]["alloc"] += total - first.get(tid, (name, 0))[1]
 n = max(requests.get("stat", 0), 1)
-print(f"\n-- per request, window 1 ({n} requests), by thread")
+print(f"\n-- spotd per order, window 1 ({n} orders), by thread")
 print(f"{'thread':<18}{'CPU us':>10}{'ctx sw':>10}{'migr':>10}{'allocs':>10}")
 totals = collections.defaultdict(float)
 for thread in sorted(per, key=lambda t: -per[t].get("task-clock", 0)):
@@ -171,7 +177,7 @@ print(f"{'all':<18}" + "".join(f"{totals[k]:>10.3f}" for k in ("cpu", "cs", "mig
 
 # 2. perf trace -s: "<comm> (<tid>), N events" then a table of syscalls.
 n = max(requests.get("trace", 0), 1)
-print(f"\n-- system calls per request, window 2 ({n} requests), by thread")
+print(f"\n-- system calls per order, window 2 ({n} orders), by thread")
 thread, calls = None, collections.defaultdict(collections.Counter)
 for line in open(work + "/trace.txt"):
     m = re.match(r"\s*(\S+) \((\d+)\), \d+ events", line)
