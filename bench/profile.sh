@@ -16,7 +16,8 @@
 #   bench/profile.sh [http|tcp]     (default tcp)
 #
 # Environment (defaults): RATE=20000, WINDOW_S=5, CONNECTIONS=8 (tcp) / 32 (http),
-# MODE=embedded (full: with PostgreSQL and Redis), OUT=DIR (keep the raw outputs there).
+# MODE=embedded (full: with PostgreSQL and Redis), OUT=DIR (keep the raw outputs there),
+# BENCH_ARGS (more spot-bench arguments, e.g. "--send-interval-us 100").
 # Everything listens on 127.0.0.1; the temp directory is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,7 +84,7 @@ alloc_dump() {  # one more dump of spotd's allocation counts in $work/alloc.txt
 
 total_s=$((4 * WINDOW_S + 6))
 build/release/spot-bench "$protocol" --port "$port" --api-key "$key" --rate "$RATE" \
-  --duration "$total_s" --connections "$CONNECTIONS" >"$work/load.txt" &
+  --duration "$total_s" --connections "$CONNECTIONS" ${BENCH_ARGS:-} >"$work/load.txt" &
 pids+=($!)
 sleep 3  # prefill and the first seconds
 

@@ -347,8 +347,9 @@ int main(int argc, char** argv) {
     cmd->add_option("--warmup", load.warmup_s, "unmeasured seconds at the rate first")
         ->capture_default_str();
     cmd->add_option("--send-interval-us", load.send_interval_us,
-                    "send what fell due at most this often (0: each order at its time; "
-                    "latency counts from each order's time either way)")
+                    "send what fell due at most this often, together on one connection "
+                    "(0: each order at its time; latency counts from each order's time "
+                    "either way)")
         ->capture_default_str();
     cmd->add_option("--client-id-offset", load.client_id_offset,
                     "added to client order ids (ids are idempotent per account)")

@@ -140,8 +140,9 @@ class Driver {
   std::vector<std::unique_ptr<Connection>> conns_;
   std::vector<Connection*> dirty_;  // connections with unsent output and no write in flight
   std::size_t round_robin_ = 0;
-  std::size_t up_ = 0;       // connections in state Up
-  std::size_t pending_ = 0;  // connections connecting, logging in, or waiting to reconnect
+  Connection* sticky_ = nullptr;  // while set (and up), pick_connection's answer
+  std::size_t up_ = 0;            // connections in state Up
+  std::size_t pending_ = 0;       // connections connecting, logging in, or waiting to reconnect
 
   Phase phase_ = Phase::Connect;
   Schedule schedule_;
@@ -501,6 +502,7 @@ void Driver::on_write(Connection& c, std::uint64_t gen, const boost::system::err
 
 Connection* Driver::pick_connection() {
   if (up_ == 0) return nullptr;
+  if (sticky_ != nullptr && sticky_->state == Connection::State::Up) return sticky_;
   for (std::size_t tries = 0; tries < conns_.size(); ++tries) {
     Connection& c = *conns_[round_robin_++ % conns_.size()];
     if (c.state == Connection::State::Up) return &c;
@@ -624,6 +626,10 @@ void Driver::pump() {
   if (phase_ != Phase::Measure) return;
   const std::int64_t now = now_ns();
   std::size_t batch = 0;
+  // With a send interval, what falls due together goes out together: one write on one
+  // connection, the next in turn, rather than one small write on each.
+  sticky_ = nullptr;
+  if (opts_.send_interval_us > 0) sticky_ = pick_connection();
   while (next_op_ < op_count_ && batch < kMaxDispatchBatch) {
     const std::size_t k = next_op_ - prefill_ops_;
     const std::int64_t intended_ns = schedule_.intended_ns(k);
@@ -632,6 +638,7 @@ void Driver::pump() {
     ++next_op_;
     ++batch;
   }
+  sticky_ = nullptr;
   flush_dirty();
   if (next_op_ == op_count_) return;
   if (batch == kMaxDispatchBatch) {

@@ -23,8 +23,9 @@ struct LoadOptions {
   std::uint64_t prefill = 100;  // W1 prefill per symbol; sent first, not measured
   double warmup_s = 0;          // scheduled like the measured phase, not measured
   // Orders are sent when they fall due, at most this often (0: each one at its own time):
-  // what falls due in between goes out together, in one send per connection. Latency
-  // still counts from each order's own intended time.
+  // what falls due in between goes out together, in one send on one connection (the
+  // next in turn), as a client with a burst of orders would send them. Latency still
+  // counts from each order's own intended time.
   double send_interval_us = 0;
   bool sweep = false;
   double p99_limit_ms = 50;

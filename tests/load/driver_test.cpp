@@ -139,6 +139,15 @@ TEST(Driver, ASendIntervalSendsWhatFellDueTogetherAndCountsFromEachOrdersOwnTime
   // the next one, up to 20 ms, and its latency counts from when it fell due: half of
   // them waited more than a few ms. (A lower bound: a slow machine only adds to it.)
   EXPECT_GT(r.result.latency.p50_ns, 2'000'000) << to_json(r.result);
+  // What fell due together went out together, on one connection (not spread over the
+  // 8): after the prefill, the server read about 40 requests at once, not about 5.
+  std::uint64_t seen = 0;
+  std::uint64_t most = 0;
+  for (const std::uint64_t n : s.requests_per_read) {
+    if (seen >= r.result.prefill_sent) most = std::max(most, n);
+    seen += n;
+  }
+  EXPECT_GE(most, 20u) << to_json(r.result);
 }
 
 TEST(Driver, ClientIdOffsetShiftsClientOrderIds) {

@@ -36,10 +36,11 @@ struct FakeStats {
   std::uint64_t cancel_unknown = 0;
   std::uint64_t heartbeats = 0;
   std::uint64_t logins = 0;
-  std::vector<std::string> order_bodies;  // HTTP
-  std::vector<std::uint64_t> client_ids;  // TCP
-  std::set<std::uint16_t> tcp_symbols;    // TCP
-  std::vector<std::string> bad;           // anything the fake did not understand
+  std::vector<std::string> order_bodies;         // HTTP
+  std::vector<std::uint64_t> client_ids;         // TCP
+  std::set<std::uint16_t> tcp_symbols;           // TCP
+  std::vector<std::string> bad;                  // anything the fake did not understand
+  std::vector<std::uint64_t> requests_per_read;  // orders and cancels parsed, by read
 };
 
 class FakeServer {
@@ -77,11 +78,15 @@ class FakeServer {
                              [self](boost::system::error_code ec, std::size_t n) {
                                if (ec) return;
                                self->in.append(self->chunk.data(), n);
+                               FakeStats& stats = self->server.stats_;
+                               const std::uint64_t before = stats.orders + stats.cancels;
                                if (self->server.behaviour_.tcp) {
                                  self->parse_tcp();
                                } else {
                                  self->parse_http();
                                }
+                               const std::uint64_t parsed = stats.orders + stats.cancels - before;
+                               if (parsed > 0) stats.requests_per_read.push_back(parsed);
                                self->release();
                                self->read();
                              });
