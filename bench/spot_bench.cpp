@@ -32,6 +32,7 @@
 #include <x86intrin.h>
 #endif
 
+#include "bench/fsync/fsync_probe.h"
 #include "bench/load/hostile.h"
 #include "bench/load/load.h"
 #include "bench/load/mixed.h"
@@ -571,7 +572,40 @@ int main(int argc, char** argv) {
                           "journal directory (new or empty); default: a temporary one, removed "
                           "after the run");
 
+  spot::bench::FsyncProbeOptions fsync_options;
+  CLI::App* fsync_cmd = app.add_subcommand(
+      "fsync",
+      "time small appends + fdatasync, as the journal makes them, optionally beside a "
+      "busy CPU");
+  fsync_cmd->add_option("--dir", fsync_options.dir, "where the scratch file goes")->required();
+  fsync_cmd->add_option("--seconds", fsync_options.seconds, "how long")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3600.0));
+  fsync_cmd->add_option("--bytes", fsync_options.bytes, "appended before each fdatasync")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 20));
+  fsync_cmd->add_option("--cpu", fsync_options.cpu, "pin the syncing thread here (-1: no)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 4095));
+  fsync_cmd
+      ->add_option("--busy-cpu", fsync_options.busy_cpu,
+                   "spin a thread on this CPU meanwhile (-1: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 4095));
+  fsync_cmd->add_option("--slow-ms", fsync_options.slow_ms, "list fsyncs at least this long")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 60'000.0));
+
   CLI11_PARSE(app, argc, argv);
+  if (fsync_cmd->parsed()) {
+    const spot::bench::FsyncProbeResult result = spot::bench::run_fsync_probe(fsync_options);
+    if (!result.error.empty()) {
+      std::fprintf(stderr, "spot-bench fsync: %s\n", result.error.c_str());
+      return 1;
+    }
+    std::printf("%s\n", spot::bench::to_json(fsync_options, result).c_str());
+    return 0;
+  }
   if (project_cmd->parsed()) return spot::bench::run_project(project_options);
   if (core->parsed()) return run_core(workload, ops, seed, prefill, repeat, dump, replay, only);
   if (http->parsed()) return spot::bench::load::run_http(load);
