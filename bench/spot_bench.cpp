@@ -592,6 +592,11 @@ int main(int argc, char** argv) {
                    "spin a thread on this CPU meanwhile (-1: none)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 4095));
+  fsync_cmd
+      ->add_option("--prezeroed-mib", fsync_options.prezeroed_mib,
+                   "overwrite a file of this many MiB written with zeros first (0: append)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 4096u));
   fsync_cmd->add_option("--slow-ms", fsync_options.slow_ms, "list fsyncs at least this long")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 60'000.0));

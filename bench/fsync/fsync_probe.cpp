@@ -48,6 +48,24 @@ FsyncProbeResult run_fsync_probe(const FsyncProbeOptions& options) {
     result.error = "cannot create " + path + ": " + std::strerror(errno);
     return result;
   }
+  const off_t prezeroed = static_cast<off_t>(options.prezeroed_mib) << 20;
+  if (prezeroed > 0) {
+    const std::string zeros(1 << 20, '\0');
+    for (off_t at = 0; at < prezeroed; at += static_cast<off_t>(zeros.size())) {
+      if (::write(fd, zeros.data(), zeros.size()) != static_cast<ssize_t>(zeros.size())) {
+        result.error = std::string("writing zeros: ") + std::strerror(errno);
+        break;
+      }
+    }
+    if (result.error.empty() && (::fdatasync(fd) != 0 || ::lseek(fd, 0, SEEK_SET) != 0)) {
+      result.error = std::string("syncing the zeros: ") + std::strerror(errno);
+    }
+    if (!result.error.empty()) {
+      ::close(fd);
+      ::unlink(path.c_str());
+      return result;
+    }
+  }
   std::atomic<bool> stop{false};
   std::atomic<bool> busy_pinned{true};
   std::thread busy;
@@ -70,7 +88,13 @@ FsyncProbeResult run_fsync_probe(const FsyncProbeOptions& options) {
     std::vector<double> took;
     const Clock::time_point start = Clock::now();
     const auto end = start + std::chrono::duration<double>(options.seconds);
+    off_t at = 0;
     for (Clock::time_point t0 = start; t0 < end;) {
+      if (prezeroed > 0 && at + static_cast<off_t>(record.size()) > prezeroed) {
+        at = 0;
+        ::lseek(fd, 0, SEEK_SET);
+      }
+      at += static_cast<off_t>(record.size());
       if (::write(fd, record.data(), record.size()) != static_cast<ssize_t>(record.size())) {
         result.error = std::string("write: ") + std::strerror(errno);
         return;
@@ -120,10 +144,11 @@ std::string to_json(const FsyncProbeOptions& options, const FsyncProbeResult& r)
   }
   char out[512];
   std::snprintf(out, sizeof(out),
-                "{\"mode\":\"fsync\",\"bytes\":%u,\"cpu\":%d,\"busy_cpu\":%d,\"syncs\":%llu,"
+                "{\"mode\":\"fsync\",\"bytes\":%u,\"prezeroed_mib\":%u,\"cpu\":%d,\"busy_cpu\":%d,"
+                "\"syncs\":%llu,"
                 "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
                 "\"over_5ms\":%llu,\"over_10ms\":%llu,\"slow_ms\":%.1f,\"slow_count\":%llu,",
-                options.bytes, options.cpu, options.busy_cpu,
+                options.bytes, options.prezeroed_mib, options.cpu, options.busy_cpu,
                 static_cast<unsigned long long>(r.syncs), r.p50_ms, r.p99_ms, r.p999_ms, r.max_ms,
                 static_cast<unsigned long long>(r.over_5ms),
                 static_cast<unsigned long long>(r.over_10ms), options.slow_ms,

@@ -18,6 +18,10 @@ struct FsyncProbeOptions {
   int cpu = -1;                // pin the syncing thread to this CPU (-1: no pinning)
   int busy_cpu = -1;           // spin a thread on this CPU meanwhile (-1: none)
   double slow_ms = 4;          // an fsync at least this long is listed in `slow`
+  // Write the file full of zeros (and fdatasync it) first, then overwrite it: each
+  // fdatasync then flushes data only, no file size or block allocation. The file is
+  // sized for `prezeroed_mib` MiB; the probe wraps around to its start when it is full.
+  std::uint32_t prezeroed_mib = 0;  // 0: append to an empty file, as the journal does
 };
 
 struct FsyncProbeResult {

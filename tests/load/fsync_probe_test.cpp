@@ -40,6 +40,18 @@ TEST(FsyncProbe, RunsBesideABusyCpu) {
   EXPECT_GT(r.syncs, 0u);
 }
 
+TEST(FsyncProbe, OverwritesAPrezeroedFileAndWrapsAroundAtItsEnd) {
+  FsyncProbeOptions o;
+  o.dir = testing::TempDir();
+  o.seconds = 0.2;
+  o.bytes = 256 << 10;  // four records fill the 1 MiB file: the probe wraps around
+  o.prezeroed_mib = 1;
+  const FsyncProbeResult r = run_fsync_probe(o);
+  ASSERT_EQ(r.error, "");
+  EXPECT_GT(r.syncs, 4u);
+  EXPECT_NE(to_json(o, r).find("\"prezeroed_mib\":1,"), std::string::npos);
+}
+
 TEST(FsyncProbe, SaysWhyItCannotRun) {
   FsyncProbeOptions o;
   o.dir = "/nonexistent-spot-bench-dir";
