@@ -20,7 +20,8 @@
 # HTTP_MAX=200000 and TCP_MAX=400000 (sweep ceilings), BENCH_CPU (e.g. 1: pin the load
 # generators to that core with taskset), JSON_OUT=FILE (also keep the JSON lines),
 # SPOTD_SET="key=value ..." (spotd settings over config/spotd.toml, e.g.
-# "journal.writer_thread=false").
+# "journal.writer_thread=false"), BENCH_ARGS (more arguments to every spot-bench sweep and
+# fixed run, the null server's included, e.g. "--send-interval-us 100").
 # Everything listens on 127.0.0.1 and lives in a temp directory removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,7 +71,7 @@ sweep() {
   local out="$work/sweep.out"
   "${pin[@]}" "$bench" "$2" --port "$3" --api-key "$4" --rate 5000 --sweep \
     --p99-limit-ms "$P99_MS" --sweep-step "$STEP_S" --sweep-max-rate "$5" \
-    --connections "$6" --client-id-offset "$7" >"$out" || true
+    --connections "$6" --client-id-offset "$7" ${BENCH_ARGS:-} >"$out" || true
   local result
   result="$(grep '"sweep_result"' "$out" | tail -1)"
   [ -n "$result" ] || result='{"sweep_result":{"max_rate_p99_under_limit":0},"error":"no sweep result"}'
@@ -95,7 +96,7 @@ EOF
 fixed() {
   local out="$work/fixed.out"
   "${pin[@]}" "$bench" "$2" --port "$3" --api-key "$4" --rate "$5" --duration "$HALF_S" \
-    --connections "$6" --client-id-offset "$7" >"$out" || true
+    --connections "$6" --client-id-offset "$7" ${BENCH_ARGS:-} >"$out" || true
   local line
   line="$(grep '^{"mode"' "$out" | tail -1)"
   [ -n "$line" ] || line='{"error":"no result"}'
@@ -244,7 +245,7 @@ EOF
     stop_servers
   fi
 
-  python3 - "$work/results" "$round" "$MODE" <<'EOF' | tee -a "$work/summaries"
+  python3 - "$work/results" "$round" "$MODE" "${BENCH_ARGS:-}" <<'EOF' | tee -a "$work/summaries"
 import json, sys
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 def last(pred):
@@ -258,7 +259,7 @@ nginx_wrk = last(lambda r: r.get("run") == "nginx-wrk").get("requests_per_s")
 spotd_wrk = last(lambda r: r.get("run") == "spotd-wrk").get("requests_per_s")
 half = {p: last(lambda r, p=p: r.get("run") == "spotd-half" and r.get("protocol") == p) for p in ("http", "tcp")}
 print(json.dumps({
-    "run": "summary", "round": int(sys.argv[2]), "mode": sys.argv[3],
+    "run": "summary", "round": int(sys.argv[2]), "mode": sys.argv[3], "bench_args": sys.argv[4],
     "null_server_http": best("null-server", "http"), "null_server_tcp": best("null-server", "tcp"),
     "nginx_wrk_rps": nginx_wrk, "nginx_http": best("nginx", "http"),
     "spotd_wrk_rps": spotd_wrk, "spotd_http": best("spotd", "http"), "spotd_tcp": best("spotd", "tcp"),
