@@ -14,6 +14,7 @@
 #include "spot/gateway/correlation.h"
 #include "spot/log/log.h"
 #include "spot/metrics/metrics.h"
+#include "spot/net/cross_thread_post.h"
 #include "spot/net/listener.h"
 #include "spot/net/reply_inbox.h"
 #include "spot/proto/http_json.h"
@@ -123,7 +124,9 @@ class Session : public Responder::Line, public std::enable_shared_from_this<Sess
   // From the journal (or matching) thread: only hands the reply to the strand.
   void deliver(std::size_t slot, Reply&& reply) override {
     if (inbox_.push(Delivery{slot, std::move(reply)})) {
-      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->on_replies(); });
+      // Once per group commit: no heap allocation.
+      post_across_threads(stream_.get_executor(),
+                          [self = shared_from_this()] { self->on_replies(); });
     }
   }
 

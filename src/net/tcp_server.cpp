@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 
 #include "spot/log/log.h"
+#include "spot/net/cross_thread_post.h"
 #include "spot/net/listener.h"
 #include "spot/net/reply_inbox.h"
 #include "spot/proto/tcp.h"
@@ -167,7 +168,9 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
 
   void hand_over(Item item) {
     if (inbox_.push(std::move(item))) {
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_inbox(); });
+      // From the matching thread, once per group commit: no heap allocation.
+      post_across_threads(socket_.get_executor(),
+                          [self = shared_from_this()] { self->on_inbox(); });
     }
   }
 
