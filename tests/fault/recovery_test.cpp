@@ -202,6 +202,12 @@ TEST(Recovery, PeriodicSnapshotsThenSigkill) {
   EXPECT_EQ(admin_state(second), state);
 }
 
+// The spotd setting for a journal written by a thread of its own, or by the matching
+// thread (journal.writer_thread).
+std::string writer_thread_setting(bool writer_thread) {
+  return std::string("journal.writer_thread=") + (writer_thread ? "true" : "false");
+}
+
 // Three rounds of HTTP load, each cut short by SIGKILL at a random moment; then every
 // order ever acknowledged must be there, and the state must equal a replay's.
 // `writer_thread`: journal.writer_thread.
@@ -212,10 +218,10 @@ void sigkill_under_load_loses_nothing(bool writer_thread) {
   std::string key;
   std::vector<std::string> acked_all;
   for (int round = 0; round < 3; ++round) {
-    SpotdProcess spotd({"--set", "limits.orders_per_second_per_account=1000000", "--set",
-                        "limits.burst_per_account=1000000", "--set",
-                        std::string("journal.writer_thread=") + (writer_thread ? "true" : "false")},
-                       "", journal);
+    SpotdProcess spotd(
+        {"--set", "limits.orders_per_second_per_account=1000000", "--set",
+         "limits.burst_per_account=1000000", "--set", writer_thread_setting(writer_thread)},
+        "", journal);
     if (round == 0) key = spotd.create_account("load");
     const std::string acks = work + "/acks-" + std::to_string(round) + ".txt";
     std::thread bench([&] {
@@ -281,9 +287,8 @@ void full_disk_fails_closed(bool writer_thread) {
   std::vector<std::string> created;
   std::string key;
   {
-    SpotdProcess spotd(
-        {"--set", std::string("journal.writer_thread=") + (writer_thread ? "true" : "false")}, "",
-        mount_point + "/journal");
+    SpotdProcess spotd({"--set", writer_thread_setting(writer_thread)}, "",
+                       mount_point + "/journal");
     key = spotd.create_account("disk");
     HttpClient c(spotd.http_port());
     const std::string padding = R"(,"clientOrderId":")" + std::string(60, 'p');
