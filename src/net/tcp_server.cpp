@@ -281,9 +281,13 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     }
     if (inbuf_used_ == inbuf_.size()) return;  // cannot happen: frames are bounded
     reading_ = true;
+    // The operation's memory from CrossThreadPool: its completion may run on the other
+    // network thread, where Asio's per-thread recycling would miss and allocate.
     socket_.async_read_some(
         asio::buffer(inbuf_.data() + inbuf_used_, inbuf_.size() - inbuf_used_),
-        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+        asio::bind_allocator(
+            CrossThreadAllocator<char>(),
+            [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); }));
   }
 
   void on_read(error_code ec, std::size_t n) {
@@ -566,16 +570,18 @@ class TcpSession : public FillSubscriber, public std::enable_shared_from_this<Tc
     writebuf_.swap(outbuf_);
     outbuf_.clear();
     asio::async_write(socket_, asio::buffer(writebuf_),
-                      [self = shared_from_this()](error_code ec, std::size_t) {
-                        self->writing_ = false;
-                        if (ec) return self->close();
-                        self->writebuf_.clear();
-                        self->do_write();
-                        if (self->read_closed_ && self->pending_.empty() && self->outbuf_.empty() &&
-                            !self->writing_) {
-                          self->close();
-                        }
-                      });
+                      asio::bind_allocator(CrossThreadAllocator<char>(),  // as do_read's
+                                           [self = shared_from_this()](error_code ec, std::size_t) {
+                                             self->on_written(ec);
+                                           }));
+  }
+
+  void on_written(error_code ec) {
+    writing_ = false;
+    if (ec) return close();
+    writebuf_.clear();
+    do_write();
+    if (read_closed_ && pending_.empty() && outbuf_.empty() && !writing_) close();
   }
 
   void close() {

@@ -8,7 +8,9 @@
 // CrossThreadPool is one free list of fixed blocks for every thread. It is created on
 // first use and never destroyed, so a block can be freed after the connection that
 // posted it is gone. (An earlier pool owned by each connection was taken out for that:
-// the strand's operation outlived the connection it was allocated from.)
+// the strand's operation outlived the connection it was allocated from.) A TCP
+// connection's reads and writes take their operations' memory here too: their
+// completions may run on the other network thread.
 #pragma once
 
 #include <atomic>
@@ -30,8 +32,8 @@ namespace spot {
 class CrossThreadPool {
  public:
   // A request up to this size takes a block; a larger one goes to the heap.
-  static constexpr std::size_t kBlockBytes = 256;
-  // Free blocks kept at most (1 MiB); past that a freed block goes back to the heap.
+  static constexpr std::size_t kBlockBytes = 512;
+  // Free blocks kept at most (2 MiB); past that a freed block goes back to the heap.
   static constexpr std::size_t kMaxFree = 4096;
 
   static CrossThreadPool& instance() {
